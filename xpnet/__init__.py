@@ -1,0 +1,50 @@
+"""xpnet: a neural network written from scratch, once, against the Python Array API standard.
+
+The same forward pass, backward pass and update run on NumPy (CPU), CuPy (CUDA GPU) and any
+other standard-conforming array library (array-api-strict, PyTorch, JAX).
+
+>>> import xpnet
+>>> model = xpnet.MLP([784, 128, 10], backend="cpu", seed=0)
+>>> model.params["W1"].shape
+(128, 784)
+
+Where the math is: :mod:`xpnet.network` (forward, softmax cross-entropy, backward),
+:mod:`xpnet.activations`, :mod:`xpnet.optim` (updates), :mod:`xpnet.init`.
+"""
+
+import logging
+
+from . import activations, network, optim
+from .backend import (
+    Backend,
+    BackendInfo,
+    BackendUnavailable,
+    available_backends,
+    get_backend,
+    to_numpy,
+)
+from .gradcheck import GradcheckReport, gradcheck
+from .model import MLP, Callback, History, TrainingDiverged
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLP",
+    "Backend",
+    "BackendInfo",
+    "BackendUnavailable",
+    "Callback",
+    "GradcheckReport",
+    "History",
+    "TrainingDiverged",
+    "activations",
+    "available_backends",
+    "get_backend",
+    "gradcheck",
+    "network",
+    "optim",
+    "to_numpy",
+    "__version__",
+]
+
+logging.getLogger("xpnet").addHandler(logging.NullHandler())

@@ -1,0 +1,98 @@
+"""Hidden-layer activations as pairs of pure functions: ``g(Z)`` and the backward rule.
+
+Each activation is an :class:`Activation` holding
+
+* ``forward(Z) -> A``: the element-wise non-linearity, ``A = g(Z)``;
+* ``backward(dA, Z, A) -> dZ``: the chain rule through it, ``dZ = dA ⊙ g′(Z)``.
+
+``backward`` receives both ``Z`` and ``A`` so each derivative uses whichever is cheaper
+(``tanh′ = 1 − A²`` needs no second ``tanh``). All functions take and return arrays of any
+shape and get their namespace from their arguments, so they run on every Array API backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from array_api_compat import array_namespace
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A named element-wise non-linearity and its backward rule."""
+
+    name: str
+    forward: Callable
+    backward: Callable
+
+
+# ReLU — the tutorial's hidden activation: A = max(Z, 0); ReLU′(Z) = 1 where Z > 0, else 0.
+def relu(Z):
+    xp = array_namespace(Z)
+    return xp.maximum(Z, 0.0)
+
+
+def relu_backward(dA, Z, A):
+    xp = array_namespace(dA, Z)
+    return xp.where(Z > 0, dA, 0.0)
+
+
+# Leaky ReLU: A = Z where Z > 0, else slope·Z.
+LEAKY_SLOPE = 0.01
+
+
+def leaky_relu(Z):
+    xp = array_namespace(Z)
+    return xp.where(Z > 0, Z, LEAKY_SLOPE * Z)
+
+
+def leaky_relu_backward(dA, Z, A):
+    xp = array_namespace(dA, Z)
+    return xp.where(Z > 0, dA, LEAKY_SLOPE * dA)
+
+
+# tanh: A = tanh(Z); tanh′(Z) = 1 − A².
+def tanh(Z):
+    return array_namespace(Z).tanh(Z)
+
+
+def tanh_backward(dA, Z, A):
+    return dA * (1.0 - A * A)
+
+
+# Logistic sigmoid: A = 1 / (1 + e^−Z); σ′(Z) = A (1 − A).
+def sigmoid(Z):
+    xp = array_namespace(Z)
+    # Written with exp(−|Z|) ≤ 1 so neither branch overflows for large |Z|.
+    e = xp.exp(-xp.abs(Z))
+    return xp.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_backward(dA, Z, A):
+    return dA * (A * (1.0 - A))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("relu", relu, relu_backward),
+        Activation("leaky_relu", leaky_relu, leaky_relu_backward),
+        Activation("tanh", tanh, tanh_backward),
+        Activation("sigmoid", sigmoid, sigmoid_backward),
+    )
+}
+
+
+def get_activation(name: str | Activation) -> Activation:
+    """Look an activation up by name (``relu``, ``leaky_relu``, ``tanh``, ``sigmoid``)."""
+    if isinstance(name, Activation):
+        return name
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
+        ) from None

@@ -1,0 +1,468 @@
+"""The one module that knows about array libraries and devices.
+
+Everything backend-specific lives here: finding out which libraries are installed and usable,
+choosing one, moving arrays between the host (NumPy) and the device, and random numbers. The
+network math (:mod:`xpnet.network`, :mod:`xpnet.optim`, ...) never imports NumPy or CuPy; it
+asks its arrays for their namespace with :func:`array_api_compat.array_namespace` and uses only
+what the Array API standard defines.
+
+Backend specs understood by :func:`get_backend`:
+
+==============================  =============================================================
+``"auto"``                      CuPy if it is installed *and* a CUDA device is usable, else NumPy
+``"cpu"``, ``"numpy"``          NumPy on the CPU
+``"gpu"``, ``"cuda"``, ``"cupy"``  CuPy on CUDA device 0
+``"cuda:N"``, ``"cupy:N"``      CuPy on CUDA device N
+``"torch"``, ``"torch:cpu"``    PyTorch on the CPU
+``"torch:cuda"``, ``"torch:cuda:N"``  PyTorch on a CUDA device
+``"jax"``                       JAX on its default device
+``"array_api_strict"``          array-api-strict (the conformance oracle used in the tests);
+                                ``"array_api_strict:device1"`` puts arrays on its second device
+==============================  =============================================================
+
+When no spec is given, the environment variable ``XPNET_BACKEND`` is used, else ``"auto"``.
+An explicit request that cannot be met raises :class:`BackendUnavailable` with what was found
+and how to fix it; only ``"auto"`` falls back, and it logs which backend it chose and why.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Backend",
+    "BackendInfo",
+    "BackendUnavailable",
+    "available_backends",
+    "get_backend",
+    "backend_of",
+    "to_numpy",
+]
+
+log = logging.getLogger("xpnet.backend")
+
+ENV_VAR = "XPNET_BACKEND"
+
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+class BackendUnavailable(RuntimeError):
+    """An explicitly requested backend is not installed or has no usable device."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A chosen array library and device, plus the few helpers that depend on them.
+
+    Attributes
+    ----------
+    name:
+        Library: ``"numpy"``, ``"cupy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"``.
+    xp:
+        The Array API namespace (wrapped by ``array_api_compat`` where needed).
+    device:
+        The library's device object, passed as ``device=`` when creating arrays.
+    device_name:
+        Human-readable device description, e.g. ``"cpu"`` or ``"NVIDIA H200 (cuda:0)"``.
+    spec:
+        Canonical spec string that :func:`get_backend` maps back to this backend.
+    """
+
+    name: str
+    xp: Any = field(repr=False)
+    device: Any
+    device_name: str
+    spec: str
+
+    @property
+    def is_gpu(self) -> bool:
+        """True when arrays live on a CUDA device."""
+        return "cuda" in self.spec or self.name == "cupy" or (
+            self.name == "jax" and getattr(self.device, "platform", "cpu") == "gpu"
+        )
+
+    def float_dtype(self, name: str = "float32"):
+        """The namespace's floating dtype called ``name`` (``"float32"`` or ``"float64"``)."""
+        if name not in _FLOAT_DTYPES:
+            raise ValueError(f"dtype must be one of {_FLOAT_DTYPES}, got {name!r}")
+        if self.name == "jax" and name == "float64":
+            import jax
+
+            if not jax.config.jax_enable_x64:
+                raise BackendUnavailable(
+                    "float64 on JAX needs 64-bit mode: set JAX_ENABLE_X64=1 before importing jax "
+                    "(or call jax.config.update('jax_enable_x64', True))."
+                )
+        return getattr(self.xp, name)
+
+    # -- host <-> device -------------------------------------------------------------------
+    def asarray(self, x, dtype: Any = None):
+        """Move ``x`` (a NumPy array, anything NumPy accepts, or an array of this backend) here.
+
+        ``dtype`` is a dtype name (``"float32"``), a NumPy dtype or a dtype of this namespace.
+        Host data is converted on the host first, then copied to the device once.
+        """
+        if _is_native(self, x):
+            if dtype is not None:
+                x = self.xp.astype(x, self._dtype(dtype))
+            return x
+        host = np.asarray(x)
+        if dtype is not None:
+            host = host.astype(np.dtype(_dtype_name(dtype)), copy=False)
+        if self.name == "numpy":
+            return host
+        if self.name == "cupy":
+            import cupy
+
+            with cupy.cuda.Device(self.device.id):
+                return cupy.asarray(host)
+        if self.name == "torch":
+            import torch
+
+            return torch.from_numpy(np.ascontiguousarray(host)).to(self.device)
+        if self.name == "jax":
+            import jax
+
+            return jax.device_put(host, self.device)
+        # array_api_strict (and anything else that follows the standard)
+        return self.xp.asarray(host, device=self.device)
+
+    def host_or_native(self, x):
+        """``x`` unchanged if it is already an array of this backend on its device, else a
+        NumPy array on the host (lists, NumPy arrays, and arrays of other libraries)."""
+        if _is_native(self, x) or isinstance(x, np.ndarray):
+            return x
+        from array_api_compat import is_array_api_obj
+
+        return to_numpy(x) if is_array_api_obj(x) else np.asarray(x)
+
+    def to_numpy(self, x) -> np.ndarray:
+        """Copy an array of this backend to a NumPy array on the host."""
+        if isinstance(x, np.ndarray):
+            return x
+        if self.name == "cupy":
+            return x.get()
+        if self.name == "torch":
+            return x.detach().cpu().numpy()
+        if self.name == "array_api_strict":
+            cpu = self.xp.Device("CPU_DEVICE")
+            if x.device != cpu:
+                x = x.to_device(cpu)
+            return np.asarray(x)
+        return np.asarray(x)
+
+    def rng(self, seed) -> np.random.Generator:
+        """A host random generator: the same seed gives the same numbers on every backend."""
+        return np.random.default_rng(seed)
+
+    def synchronize(self) -> None:
+        """Wait for queued device work to finish (for timing); a no-op on the CPU."""
+        if self.name == "cupy":
+            import cupy
+
+            cupy.cuda.Device(self.device.id).synchronize()
+        elif self.name == "torch" and self.device.type == "cuda":
+            import torch
+
+            torch.cuda.synchronize(self.device)
+
+    def _dtype(self, dtype):
+        if isinstance(dtype, str) or isinstance(dtype, np.dtype) or dtype in (np.float32, np.float64):
+            return self.float_dtype(_dtype_name(dtype))
+        return dtype
+
+    def __str__(self) -> str:
+        return f"{self.spec} ({self.device_name})"
+
+
+def _dtype_name(dtype) -> str:
+    if isinstance(dtype, str):
+        return dtype
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return str(dtype).rsplit(".", 1)[-1]
+
+
+def _is_native(backend: Backend, x) -> bool:
+    if backend.name == "numpy":
+        return False  # np.asarray handles it
+    module = type(x).__module__.split(".")[0]
+    native_module = {"cupy": "cupy", "torch": "torch", "jax": "jax", "array_api_strict": "array_api_strict"}
+    if module == "jaxlib":
+        module = "jax"
+    if module != native_module.get(backend.name):
+        return False
+    # an array of the right library; move it if it is on another device
+    return _same_device(backend, x)
+
+
+def _same_device(backend: Backend, x) -> bool:
+    try:
+        return x.device == backend.device
+    except Exception:  # jax arrays spread over devices, etc.
+        return False
+
+
+# -- discovery ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BackendInfo:
+    """One row of :func:`available_backends`: a spec and whether it can be used here."""
+
+    spec: str
+    library: str
+    usable: bool
+    device: str
+    detail: str = ""
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name), None
+    except Exception as exc:  # ImportError, or a broken install raising something else
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _cuda_devices_cupy() -> tuple[list[str], str]:
+    """Names of usable CUDA devices seen by CuPy, and why there are none if empty."""
+    cupy, err = _import("cupy")
+    if cupy is None:
+        return [], f"CuPy is not installed ({err})"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return [], f"CuPy is installed but CUDA is not usable ({type(exc).__name__}: {exc})"
+    if count == 0:
+        return [], "CuPy is installed but found no CUDA device"
+    names = []
+    for i in range(count):
+        try:
+            props = cupy.cuda.runtime.getDeviceProperties(i)
+            name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+            mem = props.get("totalGlobalMem", 0) / 2**30
+            names.append(f"{name}, {mem:.0f} GiB (cuda:{i})")
+        except Exception as exc:
+            names.append(f"cuda:{i} (properties unavailable: {exc})")
+    return names, ""
+
+
+def available_backends() -> list[BackendInfo]:
+    """List the backends xpnet knows, whether each is installed and usable, with device names.
+
+    Probing is done now (not at import time) and never raises.
+    """
+    rows = [BackendInfo("numpy", "numpy", True, "cpu", f"NumPy {np.__version__}")]
+
+    gpus, why = _cuda_devices_cupy()
+    if gpus:
+        import cupy
+
+        for i, name in enumerate(gpus):
+            rows.append(BackendInfo(f"cupy:{i}", "cupy", True, name, f"CuPy {cupy.__version__}"))
+    else:
+        rows.append(BackendInfo("cupy", "cupy", False, "-", why))
+
+    torch, err = _import("torch")
+    if torch is None:
+        rows.append(BackendInfo("torch", "torch", False, "-", "PyTorch is not installed"))
+    else:
+        rows.append(BackendInfo("torch", "torch", True, "cpu", f"PyTorch {torch.__version__}"))
+        try:
+            n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        except Exception:
+            n = 0
+        for i in range(n):
+            rows.append(
+                BackendInfo(f"torch:cuda:{i}", "torch", True, torch.cuda.get_device_name(i),
+                            f"PyTorch {torch.__version__}")
+            )
+
+    jax, err = _import("jax")
+    if jax is None:
+        rows.append(BackendInfo("jax", "jax", False, "-", "JAX is not installed"))
+    else:
+        try:
+            dev = jax.devices()[0]
+            rows.append(BackendInfo("jax", "jax", True, f"{dev.platform}:{dev.id}", f"JAX {jax.__version__}"))
+        except Exception as exc:
+            rows.append(BackendInfo("jax", "jax", False, "-", f"JAX has no usable device ({exc})"))
+
+    strict, err = _import("array_api_strict")
+    if strict is None:
+        rows.append(BackendInfo("array_api_strict", "array_api_strict", False, "-",
+                                "array-api-strict is not installed (pip install array-api-strict)"))
+    else:
+        rows.append(BackendInfo("array_api_strict", "array_api_strict", True, "CPU_DEVICE",
+                                f"array-api-strict {strict.__version__} (conformance testing only; slow)"))
+    return rows
+
+
+# -- selection ---------------------------------------------------------------------------------
+_ALIASES = {
+    "cpu": "numpy",
+    "np": "numpy",
+    "gpu": "cupy",
+    "cuda": "cupy",
+    "strict": "array_api_strict",
+    "array-api-strict": "array_api_strict",
+}
+
+
+def get_backend(spec: str | Backend | None = None) -> Backend:
+    """Resolve a backend spec (see the module docstring) to a :class:`Backend`.
+
+    ``None`` means ``$XPNET_BACKEND`` if set, else ``"auto"``. Raises :class:`BackendUnavailable`
+    when an explicitly requested library or device is missing, and ``ValueError`` for a spec
+    xpnet does not know.
+    """
+    if isinstance(spec, Backend):
+        return spec
+    if spec is None:
+        spec = os.environ.get(ENV_VAR) or "auto"
+        source = f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "default"
+    else:
+        source = "argument"
+    raw = str(spec).strip().lower()
+    if raw == "auto":
+        return _auto()
+    lib, _, rest = raw.partition(":")
+    if lib == "cuda" and rest:  # "cuda:1"
+        lib = "cupy"
+    lib = _ALIASES.get(lib, lib)
+    try:
+        if lib == "numpy":
+            if rest not in ("", "cpu"):
+                raise ValueError(f"NumPy runs only on the CPU; got {spec!r}")
+            return _numpy_backend()
+        if lib == "cupy":
+            return _cupy_backend(int(rest) if rest else 0)
+        if lib == "torch":
+            return _torch_backend(rest or "cpu")
+        if lib == "jax":
+            return _jax_backend(rest)
+        if lib == "array_api_strict":
+            return _strict_backend(rest)
+    except BackendUnavailable as exc:
+        raise BackendUnavailable(f"backend {spec!r} (from {source}) is unavailable: {exc}") from None
+    raise ValueError(
+        f"unknown backend {spec!r} (from {source}); expected one of: auto, cpu, numpy, gpu, cuda, "
+        "cuda:N, cupy, torch, torch:cuda, jax, array_api_strict"
+    )
+
+
+def _auto() -> Backend:
+    gpus, why = _cuda_devices_cupy()
+    if gpus:
+        backend = _cupy_backend(0)
+        log.info("backend auto: using CuPy on %s", backend.device_name)
+        return backend
+    log.info("backend auto: using NumPy on the CPU because %s", why[0].lower() + why[1:])
+    return _numpy_backend()
+
+
+def _numpy_backend() -> Backend:
+    from array_api_compat import numpy as xp
+
+    return Backend("numpy", xp, "cpu", "cpu", "numpy")
+
+
+def _cupy_backend(index: int) -> Backend:
+    gpus, why = _cuda_devices_cupy()
+    if not gpus:
+        hint = (
+            "install CuPy for your CUDA version (pip install 'xpnet[gpu]' for CUDA 12, "
+            "or pip install cupy-cuda13x for CUDA 13) on a machine with an NVIDIA GPU and driver"
+            if "not installed" in why
+            else "check the NVIDIA driver with `nvidia-smi` and CUDA_VISIBLE_DEVICES"
+        )
+        raise BackendUnavailable(f"{why}. To fix: {hint}; or use --backend cpu.")
+    if not 0 <= index < len(gpus):
+        raise BackendUnavailable(f"there is no CUDA device {index}; found {len(gpus)}: {gpus}")
+    import cupy
+    from array_api_compat import cupy as xp
+
+    return Backend("cupy", xp, cupy.cuda.Device(index), gpus[index], f"cupy:{index}")
+
+
+def _torch_backend(where: str) -> Backend:
+    torch, err = _import("torch")
+    if torch is None:
+        raise BackendUnavailable(f"PyTorch is not installed ({err}); pip install 'xpnet[torch]'")
+    from array_api_compat import torch as xp
+
+    device = torch.device(where if where != "gpu" else "cuda")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise BackendUnavailable(
+                "PyTorch is installed but torch.cuda.is_available() is False "
+                f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})"
+            )
+        if device.index is None:
+            device = torch.device("cuda", 0)
+        if device.index >= torch.cuda.device_count():
+            raise BackendUnavailable(f"there is no CUDA device {device.index} for PyTorch")
+        name = f"{torch.cuda.get_device_name(device)} ({device})"
+    elif device.type == "cpu":
+        name = "cpu"
+    else:
+        raise ValueError(f"unsupported PyTorch device {where!r}; use cpu or cuda[:N]")
+    return Backend("torch", xp, device, name, f"torch:{device}")
+
+
+def _jax_backend(where: str) -> Backend:
+    jax, err = _import("jax")
+    if jax is None:
+        raise BackendUnavailable(f"JAX is not installed ({err}); pip install 'xpnet[jax]'")
+    import jax.numpy as xp
+
+    try:
+        devices = jax.devices(where) if where else jax.devices()
+    except RuntimeError as exc:
+        raise BackendUnavailable(f"JAX has no {where or 'default'} device: {exc}") from None
+    dev = devices[0]
+    return Backend("jax", xp, dev, f"{dev.platform}:{dev.id}", f"jax:{dev.platform}" if where else "jax")
+
+
+def _strict_backend(device: str) -> Backend:
+    strict, err = _import("array_api_strict")
+    if strict is None:
+        raise BackendUnavailable(f"array-api-strict is not installed ({err}); pip install array-api-strict")
+    name = device or "CPU_DEVICE"
+    dev = strict.Device("CPU_DEVICE" if name.lower() in ("cpu", "cpu_device") else name)
+    spec = "array_api_strict" if dev == strict.Device("CPU_DEVICE") else f"array_api_strict:{name}"
+    return Backend("array_api_strict", strict, dev, str(name), spec)
+
+
+# -- helpers for arbitrary arrays ----------------------------------------------------------------
+def backend_of(x) -> Backend:
+    """The :class:`Backend` an existing array belongs to (library and device)."""
+    from array_api_compat import array_namespace, device as device_of
+
+    if isinstance(x, np.ndarray) or np.isscalar(x):
+        return _numpy_backend()
+    xp = array_namespace(x)
+    mod = xp.__name__
+    dev = device_of(x)
+    if "cupy" in mod:
+        return _cupy_backend(dev.id)
+    if "torch" in mod:
+        return _torch_backend(str(dev))
+    if "jax" in mod:
+        b = _jax_backend("")
+        return Backend("jax", b.xp, dev, str(dev), b.spec)
+    if "array_api_strict" in mod:
+        return _strict_backend("" if str(dev).endswith("'CPU_DEVICE')") else dev._device)
+    return _numpy_backend()
+
+
+def to_numpy(x) -> np.ndarray:
+    """Copy any supported array (NumPy, CuPy, PyTorch, JAX, array-api-strict) to NumPy."""
+    if isinstance(x, np.ndarray):
+        return x
+    return backend_of(x).to_numpy(x)

@@ -1,0 +1,436 @@
+"""``MLP``: the network as an object you can fit, evaluate, move between backends and inspect.
+
+The math lives in :mod:`xpnet.network` (forward, loss, backward) and :mod:`xpnet.optim`
+(updates); this module owns the parameters, the backend they live on, and the training loop.
+
+The training loop never synchronises with the device inside a step: the loss and the number of
+correct predictions are accumulated in 0-d device arrays and read once at the end of an epoch.
+Shuffling uses a host generator seeded with ``(seed, epoch)``, so an epoch's order is the same
+on every backend and a resumed run sees the same batches as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from . import network
+from .activations import get_activation
+from .backend import Backend, get_backend
+from .init import INITIALIZERS, init_layer
+from .optim import SGD, Adam, Optimizer, optimizer_from_config
+from .validation import check_features, check_labels
+
+__all__ = ["MLP", "History", "Callback", "TrainingDiverged"]
+
+log = logging.getLogger("xpnet.model")
+
+_DEFAULT: Any = object()  # "argument not given" (None means full batch for batch_size)
+
+
+class TrainingDiverged(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass
+class History:
+    """Per-epoch training record. Every list has one entry per finished epoch.
+
+    ``val_loss``/``val_accuracy`` hold ``None`` when no validation data was given.
+    ``interrupted`` is True when the last :meth:`MLP.fit` stopped early (``stop_training``).
+    """
+
+    epoch: list = field(default_factory=list)
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    epoch_time: list = field(default_factory=list)
+    interrupted: bool = False
+
+    def append(self, logs: dict) -> None:
+        for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_time"):
+            getattr(self, key).append(logs.get(key))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "History":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+
+class Callback:
+    """Hooks called by :meth:`MLP.fit`; override the ones you need. They must not block long.
+
+    ``on_batch_end`` runs after every step *without* reading anything from the device, so a
+    progress bar costs no synchronisation. Set ``model.stop_training = True`` from any hook to
+    stop after the current step.
+    """
+
+    def on_train_begin(self, model: "MLP", epochs: int, n_batches: int) -> None: ...
+
+    def on_epoch_begin(self, model: "MLP", epoch: int) -> None: ...
+
+    def on_batch_end(self, model: "MLP", epoch: int, batch: int, n_batches: int) -> None: ...
+
+    def on_epoch_end(self, model: "MLP", epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, model: "MLP", history: History) -> None: ...
+
+
+class MLP:
+    """A fully connected network with softmax output, trained with hand-written backprop.
+
+    Parameters
+    ----------
+    sizes:
+        Layer widths ``[n0, n1, ..., nL]``: ``n0`` inputs, hidden widths, ``nL`` classes.
+    activation:
+        Hidden activation: ``relu`` (default), ``leaky_relu``, ``tanh`` or ``sigmoid``.
+    init:
+        ``he`` (default), ``glorot`` or ``tutorial`` (uniform in [−0.5, 0.5], biases too).
+    dtype:
+        ``float32`` (default) or ``float64``.
+    backend:
+        A backend spec (``"auto"``, ``"cpu"``, ``"gpu"``, ...; see :func:`xpnet.get_backend`)
+        or a :class:`~xpnet.backend.Backend`. ``None`` means ``$XPNET_BACKEND`` or ``"auto"``.
+    seed:
+        Seeds the initial weights and the shuffling; the same seed gives the same numbers on
+        every backend.
+
+    Attributes
+    ----------
+    params: dict of arrays ``W1 (n1, n0), b1 (n1,), ..., WL, bL`` on the model's backend.
+    backend: the :class:`~xpnet.backend.Backend` the parameters live on.
+    optimizer: the optimizer of the last :meth:`fit` (its state carries over to the next).
+    epoch: number of finished training epochs; ``batch``: steps done in an unfinished epoch.
+    history: :class:`History` of every epoch trained so far.
+    """
+
+    def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
+                 dtype: str = "float32", backend: str | Backend | None = None, seed: int = 0):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or any(s < 1 for s in sizes):
+            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        if sizes[-1] < 2:
+            raise ValueError(f"the output layer needs at least 2 classes, got {sizes[-1]}")
+        if init not in INITIALIZERS:
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITIALIZERS)}")
+        self.sizes = sizes
+        self.activation = get_activation(activation).name
+        self.init = init
+        self.seed = int(seed)
+        self.backend = get_backend(backend)
+        self.dtype_name = str(dtype)
+        self.dtype = self.backend.float_dtype(self.dtype_name)
+        self.params = self._initial_params()
+        self.optimizer: Optimizer | None = None
+        self.epoch = 0
+        self.batch = 0
+        self.history = History()
+        self.stop_training = False
+        self.train_defaults = {"epochs": 10, "batch_size": 128, "optimizer": {"name": "adam", "lr": 1e-3}}
+
+    @classmethod
+    def tutorial(cls, backend: str | Backend | None = None, seed: int = 0,
+                 dtype: str = "float32") -> "MLP":
+        """The tutorial's network exactly: 784 → 10 ReLU → 10 softmax, weights and biases
+        uniform in [−0.5, 0.5]; :meth:`fit` then defaults to full-batch gradient descent with
+        α = 0.1 for 500 iterations (``epochs=500, batch_size=None, optimizer=SGD(lr=0.1)``).
+        """
+        model = cls([784, 10, 10], activation="relu", init="tutorial", dtype=dtype,
+                    backend=backend, seed=seed)
+        model.train_defaults = {"epochs": 500, "batch_size": None, "optimizer": {"name": "sgd", "lr": 0.1}}
+        return model
+
+    # -- parameters ----------------------------------------------------------------------------
+    def _initial_params(self) -> dict:
+        rng = self.backend.rng(self.seed)
+        xp = self.backend.xp
+        params = {}
+        for l, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]), start=1):
+            W, b = init_layer(rng, fan_in, fan_out, self.init)
+            params[f"W{l}"] = self.backend.asarray(W, self.dtype_name)
+            params[f"b{l}"] = (
+                xp.zeros((fan_out,), dtype=self.dtype, device=self.backend.device)
+                if b is None else self.backend.asarray(b, self.dtype_name)
+            )
+        return params
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers L."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self) -> int:
+        """Total number of trainable numbers."""
+        return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+    def get_config(self) -> dict:
+        """Architecture and settings as a JSON-friendly dict (weights not included)."""
+        return {"sizes": list(self.sizes), "activation": self.activation, "init": self.init,
+                "dtype": self.dtype_name, "seed": self.seed}
+
+    def numpy_params(self) -> dict:
+        """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
+        return {k: self.backend.to_numpy(v) for k, v in self.params.items()}
+
+    def set_params(self, params: dict) -> None:
+        """Replace the parameters with host or device arrays of the same names and shapes."""
+        expected = {k: tuple(v.shape) for k, v in self.params.items()}
+        missing = sorted(set(expected) - set(params))
+        extra = sorted(set(params) - set(expected))
+        if missing or extra:
+            raise ValueError(f"parameter names differ: missing {missing}, unexpected {extra}")
+        new = {}
+        for k, shape in expected.items():
+            if tuple(params[k].shape) != shape:
+                raise ValueError(f"parameter {k} must have shape {shape}, got {tuple(params[k].shape)}")
+            new[k] = self.backend.asarray(params[k], self.dtype_name)
+        self.params = new
+
+    def to(self, backend: str | Backend, dtype: str | None = None) -> "MLP":
+        """Move the parameters (and optimizer state) to another backend, in place; returns self.
+
+        ``model.to("cpu")``, ``model.to("gpu")``, ``model.to("torch:cuda")``, ...
+        """
+        target = get_backend(backend)
+        dtype_name = dtype or self.dtype_name
+        target_dtype = target.float_dtype(dtype_name)
+        host = self.numpy_params()
+        opt_host = None
+        if self.optimizer is not None:
+            opt_host = {k: self.backend.to_numpy(v) for k, v in self.optimizer.state_arrays().items()}
+        self.backend, self.dtype_name, self.dtype = target, dtype_name, target_dtype
+        self.params = {k: target.asarray(v, dtype_name) for k, v in host.items()}
+        if opt_host is not None:
+            self.optimizer.load_state(self.optimizer.t, {k: target.asarray(v, dtype_name)
+                                                         for k, v in opt_host.items()})
+        return self
+
+    def copy(self, backend: str | Backend | None = None, dtype: str | None = None) -> "MLP":
+        """A new model with the same architecture and weights (no optimizer state or history)."""
+        clone = MLP.__new__(MLP)
+        clone.__dict__.update(self.__dict__)
+        clone.optimizer, clone.history = None, History()
+        clone.params = dict(self.params)
+        clone.to(backend or self.backend, dtype or self.dtype_name)
+        xp = clone.backend.xp  # `to` may alias host arrays on NumPy: make the copy real
+        clone.params = {k: xp.asarray(v, copy=True) for k, v in clone.params.items()}
+        return clone
+
+    # -- data ----------------------------------------------------------------------------------
+    def _features(self, X, name="X"):
+        """Validate ``X`` (on the host when it comes from the host) and move it to the device."""
+        X = self.backend.host_or_native(X)
+        check_features(X, self.sizes[0], name)
+        return self.backend.asarray(X, self.dtype_name)
+
+    def _labels(self, y, n_samples: int, name="y"):
+        y = self.backend.host_or_native(y)
+        check_labels(y, n_samples, self.sizes[-1], name)
+        return self.backend.asarray(y, "int64")
+
+    # -- training ------------------------------------------------------------------------------
+    def fit(self, X, y, epochs: int | None = None, batch_size: int | None = _DEFAULT,
+            optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
+            callbacks: Iterable[Callback] = ()) -> History:
+        """Train on ``X`` (m × n0 features) and ``y`` (m integer labels).
+
+        Parameters
+        ----------
+        epochs:
+            How many epochs to train (more, if the model was trained before). An epoch left
+            unfinished by an interruption is finished first and counts as one of them.
+            Default: 10 (500 for :meth:`tutorial`).
+        batch_size:
+            Samples per step; ``None`` means the full batch (the tutorial's gradient descent).
+            Default: 128 (``None`` for :meth:`tutorial`).
+        optimizer:
+            An :class:`~xpnet.optim.Optimizer`. Default: the optimizer of the previous call
+            (continuing its state), else ``Adam(lr=1e-3)`` (``SGD(lr=0.1)`` for :meth:`tutorial`).
+        validation_data:
+            Optional ``(X_val, y_val)`` evaluated after every epoch.
+        shuffle:
+            Draw a new order of the samples every epoch (ignored for full batch).
+        callbacks:
+            :class:`Callback` objects (progress bars, checkpoints, ...).
+
+        Returns
+        -------
+        The model's :class:`History` (every epoch trained so far, not only this call's).
+
+        Raises
+        ------
+        TrainingDiverged: the loss became NaN or infinite (lower the learning rate).
+        """
+        epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
+        if epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        batch_size = self.train_defaults["batch_size"] if batch_size is _DEFAULT else batch_size
+        if batch_size is not None and int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
+        if optimizer is not None:
+            if not isinstance(optimizer, Optimizer):
+                raise TypeError(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
+            self.optimizer = optimizer
+        elif self.optimizer is None:
+            self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
+
+        xp, dtype = self.backend.xp, self.dtype
+        X = self._features(X)
+        y = self._labels(y, X.shape[0])
+        Y = network.one_hot(y, self.sizes[-1], dtype)
+        val = None
+        if validation_data is not None:
+            Xv, yv = validation_data
+            Xv = self._features(Xv, "X_val")
+            val = (Xv, self._labels(yv, Xv.shape[0], "y_val"))
+
+        n = X.shape[0]
+        bs = n if batch_size is None else min(int(batch_size), n)
+        n_batches = math.ceil(n / bs)
+        if self.batch >= n_batches:  # an unfinished epoch from a run with other batches
+            self.batch = 0
+        total_epochs = self.epoch + epochs
+        self.stop_training = False
+        self.history.interrupted = False
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            cb.on_train_begin(self, epochs, n_batches)
+
+        while self.epoch < total_epochs and not self.stop_training:
+            e = self.epoch
+            for cb in callbacks:
+                cb.on_epoch_begin(self, e)
+            start = time.perf_counter()
+            order = None
+            if shuffle and bs < n:
+                order = self.backend.asarray(self.backend.rng((self.seed, e)).permutation(n))
+            loss_sum = xp.zeros((), dtype=dtype, device=self.backend.device)
+            correct = xp.zeros((), dtype=dtype, device=self.backend.device)
+            seen = 0
+            for b in range(self.batch, n_batches):
+                lo, hi = b * bs, min((b + 1) * bs, n)
+                if bs == n:
+                    Xb, Yb, yb = X, Y, y
+                elif order is None:
+                    Xb, Yb, yb = X[lo:hi, ...], Y[lo:hi, ...], y[lo:hi]
+                else:
+                    idx = order[lo:hi]
+                    Xb, Yb, yb = xp.take(X, idx, axis=0), xp.take(Y, idx, axis=0), xp.take(y, idx, axis=0)
+                lr = self.optimizer.lr_at(e + b / n_batches, total_epochs)
+                batch_loss, batch_correct = self._train_step(Xb, Yb, yb, lr)
+                loss_sum += batch_loss
+                correct += batch_correct
+                seen += hi - lo
+                self.batch = b + 1
+                for cb in callbacks:
+                    cb.on_batch_end(self, e, b, n_batches)
+                if self.stop_training:
+                    break
+            if self.batch < n_batches:  # interrupted inside the epoch
+                self.history.interrupted = True
+                break
+            # One read from the device per epoch.
+            loss = float(loss_sum) / seen
+            accuracy = float(correct) / seen
+            if not math.isfinite(loss):
+                raise TrainingDiverged(
+                    f"the training loss became {loss} in epoch {e + 1}; lower the learning rate "
+                    f"(it was {self.optimizer.lr:g}) or check the inputs are scaled (e.g. to [0, 1])"
+                )
+            logs = {"epoch": e + 1, "loss": loss, "accuracy": accuracy, "val_loss": None,
+                    "val_accuracy": None, "lr": lr}
+            if val is not None:
+                logs["val_loss"], logs["val_accuracy"] = self._evaluate_device(*val)
+            self.epoch, self.batch = e + 1, 0
+            logs["epoch_time"] = time.perf_counter() - start
+            self.history.append(logs)
+            log.debug("epoch %d: %s", e + 1, logs)
+            for cb in callbacks:
+                cb.on_epoch_end(self, e, logs)
+        if self.stop_training:
+            self.history.interrupted = True
+        for cb in callbacks:
+            cb.on_train_end(self, self.history)
+        return self.history
+
+    def _train_step(self, X, Y, y, lr: float):
+        """One step on a batch: forward, loss, backward, update. Returns device scalars
+        (summed loss, number correct) without reading them."""
+        xp = self.backend.xp
+        Z, cache = network.forward(self.params, X, self.activation)
+        loss_sum, P = network.softmax_cross_entropy(Z, Y)
+        grads = network.backward(self.params, cache, P, Y, self.activation)
+        self.optimizer.step(self.params, grads, lr)
+        correct = xp.sum(xp.astype(xp.argmax(Z, axis=1) == y, self.dtype))
+        return loss_sum, correct
+
+    # -- inference -----------------------------------------------------------------------------
+    def _logits(self, X, batch_size: int = 8192):
+        xp = self.backend.xp
+        parts = [network.forward(self.params, X[i:min(i + batch_size, X.shape[0]), ...], self.activation)[0]
+                 for i in range(0, X.shape[0], batch_size)]
+        return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+    def decision_function(self, X):
+        """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace."""
+        return self._logits(self._features(X))
+
+    def predict_proba(self, X):
+        """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace."""
+        return network.softmax(self.decision_function(X))
+
+    def predict(self, X):
+        """Predicted class indices, shape ``(m,)``, in the model's namespace."""
+        return self.backend.xp.argmax(self.decision_function(X), axis=1)
+
+    def _evaluate_device(self, X, y) -> tuple[float, float]:
+        xp = self.backend.xp
+        Z = self._logits(X)
+        loss_sum, _ = network.softmax_cross_entropy(Z, network.one_hot(y, self.sizes[-1], self.dtype))
+        correct = xp.sum(xp.astype(xp.argmax(Z, axis=1) == y, self.dtype))
+        n = X.shape[0]
+        return float(loss_sum) / n, float(correct) / n
+
+    def evaluate(self, X, y) -> dict:
+        """Mean cross-entropy loss and accuracy on ``(X, y)``: ``{"loss": ..., "accuracy": ...}``."""
+        X = self._features(X)
+        y = self._labels(y, X.shape[0])
+        loss, accuracy = self._evaluate_device(X, y)
+        return {"loss": loss, "accuracy": accuracy}
+
+    def score(self, X, y) -> float:
+        """Accuracy on ``(X, y)``, a Python float in [0, 1] (as in scikit-learn)."""
+        return self.evaluate(X, y)["accuracy"]
+
+    def gradients(self, X, y) -> dict:
+        """Backprop gradients of the mean cross-entropy on ``(X, y)``: ``{"W1": dW1, ...}``.
+
+        The parameters are not changed. Use :func:`xpnet.gradcheck` to compare them with
+        finite differences.
+        """
+        X = self._features(X)
+        y = self._labels(y, X.shape[0])
+        _, grads = network.loss_and_gradients(
+            self.params, X, network.one_hot(y, self.sizes[-1], self.dtype), self.activation)
+        return grads
+
+    def loss(self, X, y) -> float:
+        """Mean cross-entropy on ``(X, y)`` as a Python float."""
+        return self.evaluate(X, y)["loss"]
+
+    def __repr__(self) -> str:
+        return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
+                f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed})")

@@ -1,0 +1,187 @@
+"""The network's math: forward pass, softmax cross-entropy, backward pass.
+
+This is the tutorial "Neural Networks From Scratch: The Core Mathematics of a Neural Network",
+generalised to L layers. Every function is pure: it takes arrays, returns new arrays, and gets
+its namespace from its arguments (``array_namespace``), so it runs unchanged on NumPy, CuPy,
+PyTorch, JAX and array-api-strict.
+
+Layout
+------
+The tutorial stores samples as *columns* (X is 784 × m). xpnet stores samples as *rows*
+(X is m × 784), the layout of NumPy, scikit-learn and PyTorch datasets: a mini-batch is then a
+block of contiguous rows. Weights keep the tutorial's shape, ``W_l`` is ``(n_l, n_{l-1})`` (so
+W1 is 10 × 784 for the tutorial network) and biases are vectors ``b_l`` of shape ``(n_l,)``.
+Every equation is therefore the tutorial's equation transposed:
+
+==================================  ==========================================  ==============
+tutorial (samples as columns)       xpnet (samples as rows)                     shape in xpnet
+==================================  ==========================================  ==============
+Z1 = W1·X + b1                      Z1 = X·W1ᵀ + b1                              m × n1
+A1 = ReLU(Z1)                       A1 = ReLU(Z1)                                m × n1
+Z2 = W2·A1 + b2                     Z2 = A1·W2ᵀ + b2                             m × n2
+A2 = softmax(Z2)                    A2 = softmax(Z2), row-wise                   m × n2
+dZ2 = A2 − Y                        dZ2 = (A2 − Y) / m                           m × n2
+dW2 = dZ2·A1ᵀ / m                   dW2 = dZ2ᵀ·A1                                n2 × n1
+db2 = Σ dZ2 / m                     db2 = Σ_rows dZ2  (per unit)                 n2
+dZ1 = W2ᵀ·dZ2 ⊙ ReLU′(Z1)           dZ1 = (dZ2·W2) ⊙ ReLU′(Z1)                    m × n1
+dW1 = dZ1·Xᵀ / m                    dW1 = dZ1ᵀ·X                                 n1 × n0
+db1 = Σ dZ1 / m                     db1 = Σ_rows dZ1  (per unit)                 n1
+==================================  ==========================================  ==============
+
+The 1/m is applied once, to dZ_L, so it flows into every gradient without being repeated.
+Bias gradients are sums over the batch for each unit; summing over *all* elements of dZ2 (as
+the notebook behind the tutorial does) gives exactly zero, because every row of A2 − Y sums
+to 0, and the output biases never learn.
+
+Parameters are a dict ``{"W1": ..., "b1": ..., "W2": ..., ...}``; ``n_layers(params)`` is L.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from .activations import get_activation
+
+__all__ = [
+    "n_layers",
+    "forward",
+    "softmax",
+    "log_softmax",
+    "one_hot",
+    "softmax_cross_entropy",
+    "backward",
+    "loss_and_gradients",
+]
+
+
+def n_layers(params: dict) -> int:
+    """Number of weight layers L in ``params`` (W1 … WL)."""
+    L = 0
+    while f"W{L + 1}" in params:
+        L += 1
+    return L
+
+
+def forward(params: dict, X, activation="relu"):
+    """Forward pass: ``Z_l = A_{l−1}·W_lᵀ + b_l``, ``A_l = g(Z_l)`` for l < L; logits ``Z_L``.
+
+    Parameters
+    ----------
+    params: ``{"W1": (n1, n0), "b1": (n1,), ..., "WL": (nL, n_{L−1}), "bL": (nL,)}``
+    X: inputs, shape ``(m, n0)``, samples as rows (A0 = X).
+    activation: hidden activation name or :class:`~xpnet.activations.Activation`.
+
+    Returns
+    -------
+    Z_L: the output layer's logits, shape ``(m, nL)``; ``softmax(Z_L)`` is the tutorial's A2.
+    cache: ``(inputs, preactivations)`` for :func:`backward`: ``inputs[l−1]`` is A_{l−1},
+        the input of layer l (A0 = X), and ``preactivations[l−1]`` is Z_l for the hidden layers.
+    """
+    g = get_activation(activation)
+    L = n_layers(params)
+    inputs = [X]
+    preactivations = []
+    A = X
+    for l in range(1, L):
+        Z = A @ params[f"W{l}"].T + params[f"b{l}"]
+        A = g.forward(Z)
+        preactivations.append(Z)
+        inputs.append(A)
+    Z_L = A @ params[f"W{L}"].T + params[f"b{L}"]
+    return Z_L, (inputs, preactivations)
+
+
+def softmax(Z):
+    """Row-wise softmax, ``P_ik = e^{Z_ik − max_k Z_ik} / Σ_j e^{Z_ij − max_k Z_ik}``, shape kept.
+
+    Subtracting each row's maximum changes nothing mathematically and keeps ``exp`` from
+    overflowing (``e^89`` is already infinite in float32).
+    """
+    xp = array_namespace(Z)
+    e = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+    return e / xp.sum(e, axis=1, keepdims=True)
+
+
+def log_softmax(Z):
+    """Row-wise ``log softmax(Z) = (Z − max) − log Σ e^{Z − max}``, computed stably."""
+    xp = array_namespace(Z)
+    shifted = Z - xp.max(Z, axis=1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+
+
+def one_hot(labels, n_classes: int, dtype):
+    """One-hot matrix Y of shape ``(m, n_classes)``: ``Y[i, labels[i]] = 1``, in ``dtype``."""
+    xp = array_namespace(labels)
+    classes = xp.arange(n_classes, dtype=labels.dtype, device=labels.device)
+    return xp.astype(labels[:, None] == classes, dtype)
+
+
+def softmax_cross_entropy(Z, Y):
+    """Softmax probabilities and the summed cross-entropy of logits ``Z`` against one-hot ``Y``.
+
+    ``loss_sum = −Σ_i Σ_k Y_ik log P_ik`` with ``log P = log_softmax(Z)`` (max-shifted).
+
+    Parameters
+    ----------
+    Z: logits, ``(m, k)``.
+    Y: one-hot targets, ``(m, k)``, same dtype as Z.
+
+    Returns
+    -------
+    loss_sum: 0-d array, the loss summed over the batch (divide by m for the mean).
+    P: softmax(Z), ``(m, k)``, which :func:`backward` needs for ``dZ_L = (P − Y)/m``.
+    """
+    xp = array_namespace(Z, Y)
+    shifted = Z - xp.max(Z, axis=1, keepdims=True)
+    e = xp.exp(shifted)
+    s = xp.sum(e, axis=1, keepdims=True)
+    P = e / s
+    # Σ_k Y_ik log P_ik = Σ_k Y_ik shifted_ik − log s_i, because each row of Y sums to 1.
+    loss_sum = xp.sum(xp.log(s)) - xp.sum(Y * shifted)
+    return loss_sum, P
+
+
+def backward(params: dict, cache, P, Y, activation="relu") -> dict:
+    """Backward pass of the mean cross-entropy: gradients of every parameter.
+
+    ``dZ_L = (P − Y)/m``; then for l = L … 1:
+    ``dW_l = dZ_lᵀ·A_{l−1}``, ``db_l = Σ_rows dZ_l``, and, below the top,
+    ``dZ_{l−1} = (dZ_l·W_l) ⊙ g′(Z_{l−1})``.
+
+    Parameters
+    ----------
+    params: as in :func:`forward`.
+    cache: the second value returned by :func:`forward`.
+    P: softmax of the logits, ``(m, nL)``.
+    Y: one-hot targets, ``(m, nL)``.
+    activation: the hidden activation used in the forward pass.
+
+    Returns
+    -------
+    ``{"W1": dW1 (n1, n0), "b1": db1 (n1,), ...}``: same names and shapes as ``params``.
+    """
+    xp = array_namespace(P, Y)
+    g = get_activation(activation)
+    inputs, preactivations = cache
+    L = n_layers(params)
+    m = Y.shape[0]
+    grads = {}
+    dZ = (P - Y) / float(m)
+    for l in range(L, 0, -1):
+        grads[f"W{l}"] = dZ.T @ inputs[l - 1]
+        grads[f"b{l}"] = xp.sum(dZ, axis=0)
+        if l > 1:
+            dA = dZ @ params[f"W{l}"]
+            dZ = g.backward(dA, preactivations[l - 2], inputs[l - 1])
+    return {name: grads[name] for name in params}
+
+
+def loss_and_gradients(params: dict, X, Y, activation="relu"):
+    """Mean cross-entropy of the network on ``(X, Y)`` and its gradients (forward + backward).
+
+    Returns ``(loss, grads)`` with ``loss`` a 0-d array and ``grads`` as in :func:`backward`.
+    """
+    Z, cache = forward(params, X, activation)
+    loss_sum, P = softmax_cross_entropy(Z, Y)
+    grads = backward(params, cache, P, Y, activation)
+    return loss_sum / float(Y.shape[0]), grads

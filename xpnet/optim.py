@@ -1,0 +1,298 @@
+"""Optimizers (SGD with momentum/Nesterov, Adam, AdamW) and learning-rate schedules.
+
+An optimizer updates a parameter dict from a gradient dict of the same names and shapes. It
+keeps its own state (velocities, moments, step count), created on the first step with the
+parameters' namespace, dtype and device.
+
+Updates are written as augmented assignments on dict items (``params[k] -= lr * step``): on
+NumPy, CuPy, PyTorch and array-api-strict, whose arrays are writeable, Python performs them in
+place and no new parameter array is allocated; on JAX, whose arrays are immutable, Python falls
+back to ``params[k] = params[k] - lr * step``. The same code is therefore in-place where it can
+be and functional where it must be.
+
+Learning rates and all other hyper-parameters are Python floats: a NumPy float64 scalar would
+silently promote float32 arrays to float64 on some backends.
+
+Schedules scale the base learning rate as a function of training progress measured in epochs
+(a float: 2.5 is half-way through the third epoch), so they behave the same for any batch size.
+"""
+
+from __future__ import annotations
+
+import math
+
+from array_api_compat import array_namespace
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Schedule",
+    "Constant",
+    "StepDecay",
+    "Cosine",
+    "get_optimizer",
+    "get_schedule",
+    "optimizer_from_config",
+]
+
+
+# -- schedules -----------------------------------------------------------------------------------
+class Schedule:
+    """Multiplier of the base learning rate as a function of progress (in epochs)."""
+
+    name = "constant"
+
+    def factor(self, epoch: float, total_epochs: float | None) -> float:
+        return 1.0
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    """The base learning rate throughout."""
+
+
+class StepDecay(Schedule):
+    """``lr · gamma^⌊epoch / every⌋``: multiply by ``gamma`` every ``every`` epochs."""
+
+    name = "step"
+
+    def __init__(self, every: float = 10, gamma: float = 0.1):
+        if every <= 0 or not 0 < gamma <= 1:
+            raise ValueError(f"StepDecay needs every > 0 and 0 < gamma <= 1, got {every}, {gamma}")
+        self.every = float(every)
+        self.gamma = float(gamma)
+
+    def factor(self, epoch, total_epochs):
+        return self.gamma ** math.floor(epoch / self.every)
+
+    def get_config(self):
+        return {"name": self.name, "every": self.every, "gamma": self.gamma}
+
+
+class Cosine(Schedule):
+    """Cosine decay from the base rate to ``min_factor`` × base over ``epochs`` (default: the run)."""
+
+    name = "cosine"
+
+    def __init__(self, epochs: float | None = None, min_factor: float = 0.0):
+        self.epochs = None if epochs is None else float(epochs)
+        self.min_factor = float(min_factor)
+
+    def factor(self, epoch, total_epochs):
+        T = self.epochs or total_epochs
+        if not T:
+            return 1.0
+        progress = min(epoch / T, 1.0)
+        return self.min_factor + (1.0 - self.min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def get_config(self):
+        return {"name": self.name, "epochs": self.epochs, "min_factor": self.min_factor}
+
+
+_SCHEDULES = {"constant": Constant, "step": StepDecay, "cosine": Cosine}
+
+
+def get_schedule(spec) -> Schedule:
+    """A schedule from an instance, a name (``constant``, ``step``, ``cosine``) or a config dict."""
+    if spec is None:
+        return Constant()
+    if isinstance(spec, Schedule):
+        return spec
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    config = dict(spec)
+    name = config.pop("name")
+    if name not in _SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(_SCHEDULES)}")
+    return _SCHEDULES[name](**config)
+
+
+# -- optimizers ----------------------------------------------------------------------------------
+class Optimizer:
+    """Base class: learning rate, schedule, weight decay, step count and state bookkeeping."""
+
+    name = "optimizer"
+    _slots: tuple[str, ...] = ()  # names of per-parameter state arrays, e.g. ("m", "v")
+
+    def __init__(self, lr: float, weight_decay: float = 0.0, schedule=None):
+        lr, weight_decay = float(lr), float(weight_decay)
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"learning rate must be a positive finite number, got {lr}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.schedule = get_schedule(schedule)
+        self.t = 0  # number of steps taken
+        self.state: dict[str, dict] = {slot: {} for slot in self._slots}
+
+    def lr_at(self, epoch: float, total_epochs: float | None = None) -> float:
+        """The learning rate (a Python float) at ``epoch`` of a run of ``total_epochs``."""
+        return self.lr * self.schedule.factor(epoch, total_epochs)
+
+    def step(self, params: dict, grads: dict, lr: float | None = None) -> None:
+        """Update ``params`` (in place where the arrays allow) from ``grads``.
+
+        ``lr`` overrides the base learning rate for this step (the training loop passes the
+        scheduled rate).
+        """
+        lr = self.lr if lr is None else float(lr)
+        self.t += 1
+        if self._slots and not self.state[self._slots[0]]:
+            self._init_state(params)
+        self._update(params, grads, lr)
+
+    def _init_state(self, params):
+        for slot in self._slots:
+            self.state[slot] = {
+                k: array_namespace(p).zeros_like(p) for k, p in params.items()
+            }
+
+    def _update(self, params, grads, lr):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- (de)serialisation, used by checkpoints --------------------------------------------------
+    def get_config(self) -> dict:
+        """Hyper-parameters as a JSON-friendly dict; ``optimizer_from_config`` inverts it."""
+        return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay,
+                "schedule": self.schedule.get_config()}
+
+    def state_arrays(self) -> dict:
+        """Per-parameter state as flat ``{"m.W1": array, ...}`` (empty before the first step)."""
+        return {f"{slot}.{k}": a for slot, d in self.state.items() for k, a in d.items()}
+
+    def load_state(self, t: int, arrays: dict) -> None:
+        """Restore the step count and the arrays returned by :meth:`state_arrays`."""
+        self.t = int(t)
+        self.state = {slot: {} for slot in self._slots}
+        for key, a in arrays.items():
+            slot, _, name = key.partition(".")
+            if slot not in self.state:
+                raise ValueError(f"optimizer {self.name} has no state {slot!r} (from {key!r})")
+            self.state[slot][name] = a
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
+
+    With ``g = ∇L + λ·W`` (λ = ``weight_decay``, 0 by default):
+
+    * plain (the tutorial's rule): ``W ← W − α·g``
+    * momentum μ: ``v ← μ·v + g``; ``W ← W − α·v``
+    * Nesterov: ``v ← μ·v + g``; ``W ← W − α·(g + μ·v)``
+    """
+
+    name = "sgd"
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, schedule=None):
+        super().__init__(lr, weight_decay, schedule)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        if nesterov and momentum == 0.0:
+            raise ValueError("Nesterov momentum needs momentum > 0")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self._slots = ("velocity",) if self.momentum else ()
+        self.state = {slot: {} for slot in self._slots}
+
+    def _update(self, params, grads, lr):
+        mu, wd = self.momentum, self.weight_decay
+        velocity = self.state.get("velocity")
+        for k in params:
+            g = grads[k]
+            if wd:
+                g = g + wd * params[k]
+            if mu:
+                velocity[k] *= mu
+                velocity[k] += g
+                g = g + mu * velocity[k] if self.nesterov else velocity[k]
+            params[k] -= lr * g
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015). ``weight_decay`` here is L2 added to the gradient.
+
+    ``m ← β1·m + (1−β1)·g``; ``v ← β2·v + (1−β2)·g²``;
+    ``W ← W − α·m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
+    """
+
+    name = "adam"
+    _slots = ("m", "v")
+    _decoupled = False
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.0, schedule=None):
+        super().__init__(lr, weight_decay, schedule)
+        for label, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{label} must be in [0, 1), got {beta}")
+        if eps <= 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def _update(self, params, grads, lr):
+        b1, b2, eps, wd = self.beta1, self.beta2, self.eps, self.weight_decay
+        m, v = self.state["m"], self.state["v"]
+        bias1 = 1.0 - b1 ** self.t
+        root_bias2 = math.sqrt(1.0 - b2 ** self.t)
+        for k in params:
+            xp = array_namespace(params[k])
+            g = grads[k]
+            if wd and not self._decoupled:
+                g = g + wd * params[k]
+            m[k] *= b1
+            m[k] += (1.0 - b1) * g
+            v[k] *= b2
+            v[k] += (1.0 - b2) * (g * g)
+            if wd and self._decoupled:
+                params[k] *= 1.0 - lr * wd
+            # α·m̂/(√v̂ + ε) = (α/(1−β1ᵗ)) · m / (√v/√(1−β2ᵗ) + ε)
+            params[k] -= (lr / bias1) * (m[k] / (xp.sqrt(v[k]) / root_bias2 + eps))
+
+    def get_config(self):
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): ``W ← W·(1 − α·λ)`` each step."""
+
+    name = "adamw"
+    _decoupled = True
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 1e-2, schedule=None):
+        super().__init__(lr, beta1, beta2, eps, weight_decay, schedule)
+
+
+_OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def get_optimizer(name: str, **kwargs) -> Optimizer:
+    """An optimizer by name (``sgd``, ``adam``, ``adamw``) with keyword hyper-parameters."""
+    try:
+        cls = _OPTIMIZERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(_OPTIMIZERS)}") from None
+    return cls(**kwargs)
+
+
+def optimizer_from_config(config: dict) -> Optimizer:
+    """Rebuild an optimizer from :meth:`Optimizer.get_config` output."""
+    config = dict(config)
+    return get_optimizer(config.pop("name"), **config)

@@ -1,0 +1,79 @@
+"""Input checks with messages that say what is wrong and what was expected.
+
+They run on whatever array they are given, through its own namespace: the model calls them on
+host (NumPy) data *before* it is copied to the device, so bad values are caught where they are
+cheap to report (CuPy, for one, silently wraps out-of-range integer indices on the GPU). Arrays
+that already live on the device are checked there, with one synchronisation per call.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+__all__ = ["check_features", "check_labels"]
+
+
+def _kind(xp, dtype) -> str:
+    for kind in ("bool", "signed integer", "unsigned integer", "real floating"):
+        if xp.isdtype(dtype, kind):
+            return kind
+    return "other"
+
+
+def check_features(X, n_features: int, name: str = "X") -> None:
+    """Check that ``X`` is a finite 2-D numeric array of shape ``(m, n_features)`` with m ≥ 1."""
+    try:
+        xp = array_namespace(X)
+        kind = _kind(xp, X.dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}") from None
+    if X.ndim != 2:
+        hint = ""
+        if X.ndim >= 3:
+            hint = f"; flatten images first, e.g. {name}.reshape({name}.shape[0], -1)"
+        elif X.ndim == 1:
+            hint = f"; for a single sample use {name}.reshape(1, -1)"
+        raise ValueError(
+            f"{name} must be 2-D (samples × features), got shape {tuple(X.shape)}{hint}"
+        )
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features per sample but the network's input layer has "
+            f"{n_features}; expected shape (m, {n_features}), got {tuple(X.shape)}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has no samples")
+    if kind in ("bool", "other"):
+        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    if kind == "real floating" and not bool(xp.all(xp.isfinite(X))):
+        bad = int(xp.sum(xp.astype(~xp.isfinite(X), xp.int64)))
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite value(s); clean or impute them before training"
+        )
+
+
+def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> None:
+    """Check that ``y`` holds ``n_samples`` integer class labels in ``[0, n_classes)``."""
+    try:
+        xp = array_namespace(y)
+        kind = _kind(xp, y.dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be an array of integer labels, got {type(y).__name__}") from None
+    if y.ndim != 1:
+        hint = ""
+        if y.ndim == 2 and y.shape[-1] == n_classes:
+            hint = f"; it looks one-hot encoded: pass the class indices, e.g. {name}.argmax(axis=1)"
+        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {tuple(y.shape)}{hint}")
+    if y.shape[0] != n_samples:
+        raise ValueError(f"{name} has {y.shape[0]} labels but X has {n_samples} samples")
+    if kind not in ("signed integer", "unsigned integer"):
+        raise TypeError(
+            f"{name} must hold integer class labels 0..{n_classes - 1}, got dtype {y.dtype}; "
+            f"convert with {name}.astype(int) if the values are whole numbers"
+        )
+    lo, hi = int(xp.min(y)), int(xp.max(y))
+    if lo < 0 or hi >= n_classes:
+        raise ValueError(
+            f"{name} has labels in [{lo}, {hi}] but the network has {n_classes} output classes; "
+            f"labels must be in [0, {n_classes - 1}]"
+        )
