@@ -1,0 +1,70 @@
+"""Shared fixtures: the backends every core test runs on, and the real-data location.
+
+The same tests run on NumPy and on array-api-strict (which fails loudly on anything outside
+the Array API standard), including array-api-strict's non-default device "device1" (which
+catches accidental conversions to NumPy), on PyTorch's CPU when it is installed, and on CuPy
+when a CUDA GPU is usable (those cases are marked ``gpu`` and skipped cleanly otherwise).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+import xpnet
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cuda_usable() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+HAVE_GPU = _cuda_usable()
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+
+BACKEND_SPECS = [
+    "numpy",
+    "array_api_strict",
+    "array_api_strict:device1",
+    pytest.param("torch", marks=pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch not installed")),
+    pytest.param("cupy", marks=pytest.mark.gpu),
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAVE_GPU:
+        return
+    skip = pytest.mark.skip(reason="needs a usable CUDA GPU with CuPy")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(params=BACKEND_SPECS)
+def backend(request) -> xpnet.Backend:
+    """Each backend in turn (numpy, array_api_strict, its device1, torch, cupy)."""
+    return xpnet.get_backend(request.param)
+
+
+def shared_data_dir() -> Path | None:
+    """Where the real MNIST/Fashion-MNIST files are: $XPNET_TEST_DATA, else ../shared/data."""
+    env = os.environ.get("XPNET_TEST_DATA")
+    path = Path(env) if env else REPO.parent / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("real data not found: set XPNET_TEST_DATA or put it at ../shared/data")
+    return path
