@@ -14,5 +14,6 @@ Messages go to the ``"xpnet.datasets"`` logger; nothing is printed.
 
 from .errors import DataError, DatasetUnavailable
 from .idx import read_idx, write_idx
+from .preprocess import flatten, scale, standardize, train_val_split
 
-__all__ = ["DataError", "DatasetUnavailable", "read_idx", "write_idx"]
+__all__ = ["DataError", "DatasetUnavailable", "read_idx", "write_idx", "scale", "standardize", "flatten", "train_val_split"]
