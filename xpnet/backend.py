@@ -142,20 +142,24 @@ class Backend:
 
         return to_numpy(x) if is_array_api_obj(x) else np.asarray(x)
 
-    def to_numpy(self, x) -> np.ndarray:
-        """Copy an array of this backend to a NumPy array on the host."""
+    def to_numpy(self, x, copy: bool = False) -> np.ndarray:
+        """An array of this backend as a NumPy array on the host.
+
+        Without ``copy`` the result may share memory with ``x`` (NumPy, PyTorch CPU and
+        array-api-strict arrays already live on the host); with ``copy`` it never does.
+        """
         if isinstance(x, np.ndarray):
-            return x
-        if self.name == "cupy":
-            return x.get()
-        if self.name == "torch":
-            return x.detach().cpu().numpy()
-        if self.name == "array_api_strict":
+            host = x
+        elif self.name == "cupy":
+            host = x.get()
+        elif self.name == "torch":
+            host = x.detach().cpu().numpy()
+        elif self.name == "array_api_strict":
             cpu = self.xp.Device("CPU_DEVICE")
-            if x.device != cpu:
-                x = x.to_device(cpu)
-            return np.asarray(x)
-        return np.asarray(x)
+            host = np.asarray(x if x.device == cpu else x.to_device(cpu))
+        else:
+            host = np.asarray(x)
+        return np.array(host, copy=True) if copy else host
 
     def rng(self, seed) -> np.random.Generator:
         """A host random generator: the same seed gives the same numbers on every backend."""

@@ -183,7 +183,7 @@ class MLP:
 
     def numpy_params(self) -> dict:
         """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
-        return {k: self.backend.to_numpy(v) for k, v in self.params.items()}
+        return {k: self.backend.to_numpy(v, copy=True) for k, v in self.params.items()}
 
     def set_params(self, params: dict) -> None:
         """Replace the parameters with host or device arrays of the same names and shapes."""

@@ -46,9 +46,13 @@ def check_features(X, n_features: int, name: str = "X") -> None:
     if kind in ("bool", "other"):
         raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
     if kind == "real floating" and not bool(xp.all(xp.isfinite(X))):
-        bad = int(xp.sum(xp.astype(~xp.isfinite(X), xp.int64)))
+        bad_rows = xp.any(~xp.isfinite(X), axis=1)
+        n_bad = int(xp.sum(xp.astype(~xp.isfinite(X), xp.int64)))
+        first = int(xp.argmax(xp.astype(bad_rows, xp.int8)))
         raise ValueError(
-            f"{name} contains {bad} NaN or infinite value(s); clean or impute them before training"
+            f"{name} contains {n_bad} NaN or infinite value(s), in "
+            f"{int(xp.sum(xp.astype(bad_rows, xp.int64)))} sample(s) (first: row {first}); "
+            "clean or impute them before training"
         )
 
 
