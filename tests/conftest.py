@@ -68,3 +68,12 @@ def shared_data() -> Path:
     if path is None:
         pytest.skip("real data not found: set XPNET_TEST_DATA or put it at ../shared/data")
     return path
+
+
+# Hypothesis explores new examples on every local run; in CI (CI=true) it replays a fixed
+# sequence, so a red CI is always reproducible.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")

@@ -366,7 +366,7 @@ def _auto() -> Backend:
         backend = _cupy_backend(0)
         log.info("backend auto: using CuPy on %s", backend.device_name)
         return backend
-    log.info("backend auto: using NumPy on the CPU because %s", why[0].lower() + why[1:])
+    log.info("backend auto: using NumPy on the CPU because %s", why)
     return _numpy_backend()
 
 

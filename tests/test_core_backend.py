@@ -1,0 +1,131 @@
+"""Backend selection: specs, the environment variable, auto's choice, and clear errors."""
+
+from __future__ import annotations
+
+import ast
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.backend import BackendUnavailable, get_backend
+
+from conftest import HAVE_GPU, HAVE_TORCH
+
+
+@pytest.mark.parametrize("spec", ["cpu", "numpy", "CPU", " numpy "])
+def test_cpu_specs(spec):
+    b = get_backend(spec)
+    assert (b.name, b.spec, b.device_name, b.is_gpu) == ("numpy", "numpy", "cpu", False)
+
+
+def test_strict_specs():
+    assert get_backend("array_api_strict").spec == "array_api_strict"
+    dev1 = get_backend("array_api_strict:device1")
+    assert dev1.spec == "array_api_strict:device1"
+    x = dev1.asarray(np.arange(3.0), "float32")
+    assert x.device == dev1.device
+    assert dev1.to_numpy(x).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_environment_variable_is_the_default(monkeypatch):
+    monkeypatch.setenv("XPNET_BACKEND", "array_api_strict")
+    assert get_backend().name == "array_api_strict"
+    assert xpnet.MLP([3, 2]).backend.name == "array_api_strict"
+    assert get_backend("numpy").name == "numpy"  # an argument wins over the variable
+    monkeypatch.setenv("XPNET_BACKEND", "bogus")
+    with pytest.raises(ValueError, match=r"unknown backend 'bogus' \(from \$XPNET_BACKEND\)"):
+        get_backend()
+
+
+def test_auto_without_gpu_picks_numpy_and_says_why(monkeypatch, caplog):
+    if HAVE_GPU:
+        pytest.skip("a GPU is present: auto picks CuPy")
+    monkeypatch.delenv("XPNET_BACKEND", raising=False)
+    with caplog.at_level(logging.INFO, logger="xpnet"):
+        b = get_backend()
+    assert b.name == "numpy"
+    assert "using NumPy on the CPU because CuPy is" in caplog.text
+
+
+@pytest.mark.parametrize("spec", ["gpu", "cuda", "cuda:0", "cupy", "cupy:1"])
+def test_explicit_gpu_without_one_is_a_clear_error(spec):
+    if HAVE_GPU:
+        pytest.skip("a GPU is present")
+    with pytest.raises(BackendUnavailable) as err:
+        get_backend(spec)
+    message = str(err.value)
+    assert f"backend '{spec}'" in message
+    assert "CuPy is not installed" in message or "CUDA" in message
+    assert "To fix" in message and "--backend cpu" in message
+
+
+def test_torch_cuda_without_gpu_is_a_clear_error():
+    if not HAVE_TORCH:
+        with pytest.raises(BackendUnavailable, match="PyTorch is not installed"):
+            get_backend("torch")
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA available")
+    with pytest.raises(BackendUnavailable, match=r"torch.cuda.is_available\(\) is False"):
+        get_backend("torch:cuda")
+
+
+def test_unknown_spec():
+    with pytest.raises(ValueError, match="expected one of: auto, cpu"):
+        get_backend("tpu")
+    with pytest.raises(ValueError, match="NumPy runs only on the CPU"):
+        get_backend("numpy:cuda")
+
+
+def test_available_backends_lists_every_library():
+    rows = xpnet.available_backends()
+    libraries = {r.library for r in rows}
+    assert {"numpy", "cupy", "torch", "jax", "array_api_strict"} <= libraries
+    numpy_row = next(r for r in rows if r.library == "numpy")
+    assert numpy_row.usable and numpy_row.device == "cpu"
+    for r in rows:
+        assert r.usable or r.detail, r  # an unusable backend says why
+
+
+def test_to_numpy_for_any_array(backend):
+    x = backend.asarray(np.arange(6.0).reshape(2, 3), "float32")
+    host = xpnet.to_numpy(x)
+    assert isinstance(host, np.ndarray) and host.dtype == np.float32
+    assert host.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert xpnet.backend.backend_of(x).name == backend.name
+
+
+def test_importing_xpnet_has_no_side_effects(monkeypatch):
+    """No backend is probed or chosen at import time; a model holds its own backend."""
+    import importlib
+    import sys
+
+    for name in [m for m in sys.modules if m == "xpnet" or m.startswith("xpnet.")]:
+        monkeypatch.delitem(sys.modules, name)
+    mod = importlib.import_module("xpnet")
+    assert "cupy" not in sys.modules or HAVE_GPU
+    a = mod.MLP([3, 2], backend="numpy")
+    b = mod.MLP([3, 2], backend="array_api_strict")
+    assert a.backend.name == "numpy" and b.backend.name == "array_api_strict"
+
+
+MATH_MODULES = ["network.py", "activations.py", "optim.py", "model.py", "gradcheck.py",
+                "validation.py", "init.py"]
+
+
+@pytest.mark.parametrize("filename", MATH_MODULES)
+def test_network_code_never_imports_numpy_or_cupy(filename):
+    """Only xpnet/backend.py (and host-side I/O) may import NumPy or CuPy."""
+    source = (Path(xpnet.__file__).parent / filename).read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"numpy", "cupy", "torch", "jax"}, imported
