@@ -12,8 +12,36 @@ the compute device itself. Images come as uint8 arrays of shape ``(N, 784)``
 Messages go to the ``"xpnet.datasets"`` logger; nothing is printed.
 """
 
+from .dataset import Dataset
+from .download import ensure_downloaded, fetch_files
 from .errors import DataError, DatasetUnavailable
 from .idx import read_idx, write_idx
+from .kaggle import read_kaggle_csv
+from .load import load_dataset
+from .npz import read_npz
+from .directory import read_idx_directory
 from .preprocess import flatten, scale, standardize, train_val_split
+from .sources import FASHION_MNIST, KNOWN_DATASETS, MNIST, FileSpec, KnownDataset
 
-__all__ = ["DataError", "DatasetUnavailable", "read_idx", "write_idx", "scale", "standardize", "flatten", "train_val_split"]
+__all__ = [
+    "load_dataset",
+    "Dataset",
+    "DataError",
+    "DatasetUnavailable",
+    "read_idx",
+    "write_idx",
+    "read_idx_directory",
+    "read_kaggle_csv",
+    "read_npz",
+    "scale",
+    "standardize",
+    "flatten",
+    "train_val_split",
+    "KNOWN_DATASETS",
+    "MNIST",
+    "FASHION_MNIST",
+    "KnownDataset",
+    "FileSpec",
+    "ensure_downloaded",
+    "fetch_files",
+]

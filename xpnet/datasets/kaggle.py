@@ -1,0 +1,283 @@
+"""Reading the Kaggle "Digit Recognizer" CSV files.
+
+``train.csv`` has a header ``label,pixel0,...,pixel783`` and one image per
+line; ``test.csv`` has ``pixel0,...,pixel783`` only (no labels). Columns
+numbered ``pixel1 .. pixel784`` (as in Kaggle's Fashion-MNIST CSVs) are
+accepted too, and so are gzip-compressed files (detected by content).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import warnings
+import zlib
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import N_PIXELS, Dataset, make_dataset
+from .errors import DataError
+from .idx import is_gzip
+
+__all__ = ["read_kaggle_csv", "read_kaggle_file", "read_kaggle_directory", "find_kaggle_files"]
+
+_PIXEL_HEADERS = (
+    [f"pixel{i}" for i in range(N_PIXELS)],
+    [f"pixel{i + 1}" for i in range(N_PIXELS)],
+)
+_EXPECTED_HEADER = (
+    "'label,pixel0,...,pixel783' (labeled training data) or 'pixel0,...,pixel783' (unlabeled test data)"
+)
+
+
+def read_kaggle_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a Kaggle Digit Recognizer CSV file (plain or gzipped).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``train.csv``-style file (header ``label,pixel0,...,pixel783``) or
+        a ``test.csv``-style file (header ``pixel0,...,pixel783``).
+
+    Returns
+    -------
+    images : numpy.ndarray
+        Shape ``(N, 784)``, dtype uint8.
+    labels : numpy.ndarray or None
+        Shape ``(N,)``, dtype int64, values 0..9; ``None`` when the file has
+        no ``label`` column.
+
+    Raises
+    ------
+    DataError
+        On a wrong header, a line with the wrong number of values, a value
+        that is not an integer, a pixel outside 0..255 or a label outside
+        0..9; the message gives the file, line and column.
+    """
+    path = Path(path)
+    numpy_message = "malformed data"
+    with _open_text(path) as text:
+        columns = _check_header(path, text.readline())
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+                values = np.loadtxt(text, delimiter=",", dtype=np.int32, ndmin=2, comments=None)
+        except ValueError as exc:
+            values, numpy_message = None, str(exc)
+    if values is not None and values.shape[0] == 0:
+        raise DataError(f"{path}: no data rows after the header")
+    if values is None or values.shape[1] != len(columns) or not _in_range(values, columns[0] == "label"):
+        # Rare path: read the file again to say exactly where the problem is.
+        raise DataError(_locate_problem(path, columns, values) or f"{path}: {numpy_message}")
+    if columns[0] == "label":
+        return values[:, 1:].astype(np.uint8), values[:, 0].astype(np.int64)
+    return values.astype(np.uint8), None
+
+
+def read_kaggle_file(path: str | os.PathLike) -> Dataset:
+    """Read one Kaggle CSV file into a :class:`Dataset`.
+
+    A labeled file becomes the training split, an unlabeled one the test
+    split (with ``y_test`` ``None``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    Dataset
+        Named after the file (e.g. ``"train"``), with digit class names.
+    """
+    path = Path(path)
+    images, labels = read_kaggle_csv(path)
+    split = "train" if labels is not None else "test"
+    return make_dataset(
+        _stem(path),
+        source=str(path),
+        **{split: (images, labels)},
+        checksums={path.name: _sha256(path)},
+    )
+
+
+def find_kaggle_files(directory: str | os.PathLike) -> dict[str, Path]:
+    """Find ``train.csv`` and ``test.csv`` (or ``.csv.gz``) in a directory.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Keys ``"train"`` and/or ``"test"``.
+    """
+    directory = Path(directory)
+    found = {}
+    for split in ("train", "test"):
+        for name in (f"{split}.csv", f"{split}.csv.gz"):
+            if (directory / name).is_file():
+                found[split] = directory / name
+                break
+    return found
+
+
+def read_kaggle_directory(directory: str | os.PathLike) -> Dataset:
+    """Read Kaggle's ``train.csv`` and/or ``test.csv`` from a directory.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+
+    Returns
+    -------
+    Dataset
+        Training split from ``train.csv`` (labeled), test split from
+        ``test.csv`` (whose labels, if it has none, are ``None``).
+
+    Raises
+    ------
+    DataError
+        If neither file is there or one is malformed.
+    """
+    directory = Path(directory)
+    paths = find_kaggle_files(directory)
+    if not paths:
+        raise DataError(f"{directory}: neither train.csv nor test.csv found")
+    splits = {split: read_kaggle_csv(path) for split, path in paths.items()}
+    if "train" in splits and splits["train"][1] is None:
+        raise DataError(f"{paths['train']}: has no 'label' column, so it cannot be the training split")
+    origins = {f"{axis}_{split}": str(path) for split, path in paths.items() for axis in "xy"}
+    return make_dataset(
+        directory.resolve().name,
+        source=str(directory),
+        train=splits.get("train", (None, None)),
+        test=splits.get("test", (None, None)),
+        checksums={path.name: _sha256(path) for path in paths.values()},
+        origins=origins,
+    )
+
+
+@contextmanager
+def _open_text(path: Path) -> Iterator[io.TextIOBase]:
+    try:
+        with open(path, "rb") as raw:
+            compressed = is_gzip(raw.read(2))
+            raw.seek(0)
+            binary = gzip.GzipFile(fileobj=raw) if compressed else raw
+            with io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
+                yield text
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        if isinstance(exc, (gzip.BadGzipFile, EOFError, zlib.error)):
+            what = "corrupted gzip data (damaged or incomplete file)"
+        elif isinstance(exc, UnicodeDecodeError):
+            what = "not a text CSV file"
+        else:
+            what = "cannot read"
+        raise DataError(f"{path}: {what}: {exc}") from exc
+
+
+def _check_header(path: Path, line: str) -> list[str]:
+    if not line.strip():
+        raise DataError(f"{path}: line 1: empty file or empty header; expected {_EXPECTED_HEADER}")
+    columns = [column.strip().strip('"') for column in line.rstrip("\r\n").split(",")]
+    labeled = columns[0] == "label"
+    pixels = columns[1:] if labeled else columns
+    if any(pixels == expected for expected in _PIXEL_HEADERS):
+        return columns
+    if len(pixels) != N_PIXELS:
+        raise DataError(
+            f"{path}: line 1: the header has {len(columns)} columns"
+            f"{' (label and ' + str(len(pixels)) + ' pixels)' if labeled else ''}, "
+            f"expected {N_PIXELS + labeled}: {_EXPECTED_HEADER}"
+        )
+    expected = _PIXEL_HEADERS[pixels[0] == "pixel1"]
+    index = next(i for i, (got, want) in enumerate(zip(pixels, expected)) if got != want)
+    raise DataError(
+        f"{path}: line 1, column {index + 1 + labeled}: header says {pixels[index]!r}, "
+        f"expected {expected[index]!r}; the header must be {_EXPECTED_HEADER}"
+    )
+
+
+_BLANKS = str.maketrans("", "", " \t\r\n")
+_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _looks_right(line: str, separators: str) -> bool:
+    """Quick check that a line is unsigned integers separated by ``separators``' commas."""
+    squeezed = line.translate(_BLANKS)
+    return (
+        squeezed.translate(_DIGITS) == separators
+        and ",," not in squeezed
+        and not squeezed.startswith(",")
+        and not squeezed.endswith(",")
+    )
+
+
+def _in_range(values: np.ndarray, labeled: bool) -> bool:
+    return _first_out_of_range_row(values, labeled) is None
+
+
+def _first_out_of_range_row(values: np.ndarray, labeled: bool) -> int | None:
+    high = np.full(values.shape[1], 255)
+    if labeled:
+        high[0] = 9
+    bad_rows = np.flatnonzero(((values < 0) | (values > high)).any(axis=1))
+    return int(bad_rows[0]) if bad_rows.size else None
+
+
+def _locate_problem(path: Path, columns: list[str], values: np.ndarray | None) -> str | None:
+    """Describe the first bad data line, or return None if none is found.
+
+    ``values`` is what NumPy parsed (None if it failed): then the bad row is
+    known and only its line number is needed. Otherwise the first line that
+    is not just digits and commas is looked at in detail.
+    """
+    labeled = columns[0] == "label"
+    bad_row = None
+    if values is not None:
+        bad_row = 0 if values.shape[1] != len(columns) else _first_out_of_range_row(values, labeled)
+    with _open_text(path) as text:
+        next(text)
+        row = -1
+        separators = "," * (len(columns) - 1)
+        for line_number, line in enumerate(text, start=2):
+            if not line.strip():
+                continue  # NumPy skips blank lines too
+            row += 1
+            if bad_row is None and _looks_right(line, separators):
+                continue  # a quick look is enough: only the bad line is split
+            if bad_row is not None and row != bad_row:
+                continue
+            problem = _describe_line(f"{path}: line {line_number}", line.rstrip("\r\n").split(","), columns, labeled)
+            if problem:
+                return problem
+    return None
+
+
+def _describe_line(where: str, fields: list[str], columns: list[str], labeled: bool) -> str | None:
+    if len(fields) != len(columns):
+        return f"{where}: {len(fields)} values, expected {len(columns)} (one per header column)"
+    for index, field in enumerate(fields):
+        place = f"{where}, column {index + 1} ({columns[index]})"
+        try:
+            value = int(field)
+        except ValueError:
+            return f"{place}: {field.strip()!r} is not an integer"
+        is_label = labeled and index == 0
+        high = 9 if is_label else 255
+        if not 0 <= value <= high:
+            return f"{place}: {'label' if is_label else 'pixel value'} {value} is outside 0..{high}"
+    return None
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".csv"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
