@@ -276,7 +276,7 @@ def test_offline_error_message_says_what_to_do(tiny, tmp_path, closed_port_url):
     message = str(error.value)
     assert isinstance(error.value, DataError)
     assert message.startswith("Tiny is not available")
-    assert f"{closed_port_url}: cannot connect" in message
+    assert f"{closed_port_url}: cannot connect (connection refused)" in message
     assert f"put them in {tmp_path / 'tiny'}" in message
     for spec in dataset.files:
         assert spec.name in message and spec.sha256 in message

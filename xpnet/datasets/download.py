@@ -279,7 +279,7 @@ def _get(url: str, timeout: float) -> Iterator[requests.Response]:
     try:
         response = requests.get(url, stream=True, timeout=timeout, headers={"User-Agent": _USER_AGENT})
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise _DownloadFailed(f"cannot connect ({_short(exc)})", unreachable=True) from exc
+        raise _DownloadFailed(f"cannot connect ({_connection_problem(exc)})", unreachable=True) from exc
     except requests.RequestException as exc:
         raise _DownloadFailed(_short(exc)) from exc
     with response:
@@ -297,7 +297,7 @@ def _read_raw(response: requests.Response) -> Iterator[bytes]:
 
 @contextmanager
 def _progress_bar(name: str, total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
-    if not (enabled and sys.stderr.isatty()):
+    if not (enabled and sys.stderr is not None and sys.stderr.isatty()):
         yield lambda advance: None
         return
     from rich.console import Console
@@ -320,6 +320,22 @@ def _progress_bar(name: str, total: int, enabled: bool) -> Iterator[Callable[[in
     with Progress(*columns, console=Console(stderr=True)) as bar:
         task = bar.add_task(name, total=total)
         yield lambda advance: bar.advance(task, advance)
+
+
+def _connection_problem(exc: requests.RequestException) -> str:
+    """Say in a few words why a connection failed (requests' own text is long)."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    text = str(exc)
+    for marker, problem in (
+        ("NameResolutionError", "host name not found; offline?"),
+        ("Failed to resolve", "host name not found; offline?"),
+        ("Connection refused", "connection refused"),
+        ("Network is unreachable", "network unreachable; offline?"),
+    ):
+        if marker in text:
+            return problem
+    return _short(exc)
 
 
 def _short(exc: BaseException) -> str:
