@@ -2,7 +2,7 @@
 
 The same tests run on NumPy and on array-api-strict (which fails loudly on anything outside
 the Array API standard), including array-api-strict's non-default device "device1" (which
-catches accidental conversions to NumPy), on PyTorch's CPU when it is installed, and on CuPy
+catches accidental conversions to NumPy), on PyTorch's CPU and JAX when they are installed, and on CuPy
 when a CUDA GPU is usable (those cases are marked ``gpu`` and skipped cleanly otherwise).
 """
 
@@ -30,12 +30,18 @@ def _cuda_usable() -> bool:
 
 HAVE_GPU = _cuda_usable()
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
+HAVE_JAX = importlib.util.find_spec("jax") is not None
+if HAVE_JAX:  # the gradient checks run in float64, which JAX only offers in 64-bit mode
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
 
 BACKEND_SPECS = [
     "numpy",
     "array_api_strict",
     "array_api_strict:device1",
     pytest.param("torch", marks=pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch not installed")),
+    pytest.param("jax", marks=pytest.mark.skipif(not HAVE_JAX, reason="JAX not installed")),
     pytest.param("cupy", marks=pytest.mark.gpu),
 ]
 
