@@ -25,6 +25,7 @@ from .backend import (
 )
 from .gradcheck import GradcheckReport, gradcheck
 from .model import MLP, Callback, History, TrainingDiverged
+from .checkpoint import CheckpointError, load, load_checkpoint, save
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "optim",
     "to_numpy",
     "__version__",
+    "save", "load", "load_checkpoint", "CheckpointError",
 ]
 
 logging.getLogger("xpnet").addHandler(logging.NullHandler())
