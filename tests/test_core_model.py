@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-
 import numpy as np
 import pytest
 
@@ -229,19 +227,16 @@ def test_bad_fit_arguments():
 
 
 # -- the tutorial network on real digits --------------------------------------------------------
-def _read_idx(path, offset):
-    with gzip.open(path) as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
-
-
 def test_tutorial_network_on_real_mnist_digits(shared_data):
     """MLP.tutorial(), full-batch gradient descent, α = 0.1, 500 iterations, first 8,000 of the
     t10k digits for training, last 2,000 for testing: ≥ 85 % (the reference gets 85.5–88 %)."""
+    from xpnet.datasets import load_dataset, scale
+
     folder = shared_data / "mnist-t10k"
     if not folder.is_dir():
         pytest.skip("mnist-t10k not found")
-    X = _read_idx(folder / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
-    y = _read_idx(folder / "t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    data = load_dataset(folder, download=False, progress=False)
+    X, y = scale(data.x_test), data.y_test
     model = xpnet.MLP.tutorial(backend="numpy", seed=0)
     history = model.fit(X[:8000], y[:8000])
     assert len(history) == 500
