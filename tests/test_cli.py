@@ -1,0 +1,353 @@
+"""The `xpnet` command line: end to end on tiny generated IDX data, every bad input, Ctrl-C,
+resume, divergence and the offline error."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import xpnet
+from xpnet import cli as cli_module
+from xpnet.cli import cli
+from xpnet.datasets import write_idx
+
+FAST = ["--hidden", "16", "--batch-size", "32", "--no-plots"]
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _images(n, seed):
+    """Learnable 28x28 images: class k has a bright block at a class-specific place."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    x = rng.integers(0, 60, (n, 28, 28))
+    for i, k in enumerate(y):
+        r, c = divmod(int(k), 5)
+        x[i, 4 + r * 10: 12 + r * 10, 2 + c * 5: 6 + c * 5] += 150
+    return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.uint8)
+
+
+def _write_split(directory: Path, prefix: str, n: int, seed: int):
+    x, y = _images(n, seed)
+    write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", x)
+    write_idx(directory / f"{prefix}-labels-idx1-ubyte.gz", y)
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def idx_data(tmp_path_factory) -> Path:
+    """A directory with train (300 images) and t10k (100 images) IDX files."""
+    d = tmp_path_factory.mktemp("syn")
+    _write_split(d, "train", 300, 0)
+    _write_split(d, "t10k", 100, 1)
+    return d
+
+
+@pytest.fixture(scope="module")
+def t10k_only(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("t10k")
+    _write_split(d, "t10k", 250, 2)
+    return d
+
+
+def run(*args, expect=0):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == expect, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output or "--debug" in args
+    return result
+
+
+def one_line_error(result):
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained_run(idx_data, tmp_path_factory) -> Path:
+    """One complete `xpnet train` with plots, shared by the evaluate/predict tests."""
+    out = tmp_path_factory.mktemp("runs") / "run"
+    result = run("train", "--data", idx_data, "--epochs", "3", "--hidden", "16", "--batch-size", "32",
+                 "--out", out)
+    (out.parent / "train-output.txt").write_text(result.stdout)
+    return out
+
+
+# -- help, version, info -------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "gradcheck", "info"])
+def test_every_command_has_help_with_examples(command):
+    result = run(command, "--help")
+    assert "Examples:" in result.output and f"xpnet {command}" in result.output
+
+
+def test_no_arguments_shows_help_and_version():
+    assert "Commands:" in run().output
+    assert xpnet.__version__ in run("--version").output
+
+
+def test_info_lists_backends_and_auto_choice():
+    out = run("info").stdout
+    assert "numpy" in out and "auto" in out and xpnet.__version__ in out
+    assert "array_api_strict" in out
+
+
+def test_module_entry_point_runs():
+    proc = subprocess.run([sys.executable, "-m", "xpnet.cli", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and xpnet.__version__ in proc.stdout
+
+
+# -- train end to end ----------------------------------------------------------------------------
+def test_train_writes_model_metrics_and_plots(trained_run):
+    out = (trained_run.parent / "train-output.txt").read_text()
+    assert "epoch" in out and "val acc" in out
+    assert "test accuracy" in out and "wall time" in out
+    for name in ("model.npz", "metrics.json", "curves.png", "confusion_matrix.png", "misclassified.png",
+                 "first_layer_weights.png"):
+        assert (trained_run / name).is_file(), name
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["status"] == "completed"
+    assert len(metrics["history"]["loss"]) == 3
+    assert metrics["test"]["accuracy"] > 0.5 and metrics["test"]["n"] == 100
+    assert metrics["backend"]["spec"] == "numpy"
+    assert set(metrics["dataset"]["checksums"]) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                                    "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
+    assert metrics["config"]["hidden"] == [16] and metrics["versions"]["numpy"] == np.__version__
+    ckpt = xpnet.load_checkpoint(trained_run / "model.npz")
+    assert ckpt.model.epoch == 3 and ckpt.metrics["test_accuracy"] == metrics["test"]["accuracy"]
+    assert ckpt.preprocessing.standardized
+
+
+def test_train_on_test_split_only_holds_out_a_test_set(t10k_only, tmp_path):
+    result = run("train", "--data", t10k_only, "--val-split", "0.2", "--epochs", "2", *FAST,
+                 "--out", tmp_path / "r")
+    assert "no training split" in result.stdout and "holding out 20%" in result.stdout
+    split = json.loads((tmp_path / "r" / "metrics.json").read_text())["dataset"]["split"]
+    assert (split["n_test"], split["n_val"], split["n_train"]) == (50, 40, 160)
+    assert split["holdout_from"] == "test"
+    # evaluate finds the same held-out images by itself
+    ev = run("evaluate", tmp_path / "r")
+    assert "held-out" in ev.stdout and "accuracy" in ev.stdout
+    acc = json.loads((tmp_path / "r" / "metrics.json").read_text())["test"]["accuracy"]
+    assert f"accuracy {acc:.4f}" in ev.stdout
+
+
+def test_tutorial_preset_is_the_tutorial(idx_data, tmp_path):
+    result = run("train", "--preset", "tutorial", "--data", idx_data, "--epochs", "5", "--no-plots",
+                 "--out", tmp_path / "t")
+    assert "784-10-10" in result.stdout and "sgd lr=0.1" in result.stdout and "full batch" in result.stdout
+    config = json.loads((tmp_path / "t" / "metrics.json").read_text())["config"]
+    assert config["init"] == "tutorial" and config["batch_size"] is None and config["standardize"] is False
+    from xpnet.training import PRESETS
+
+    assert PRESETS["tutorial"]["epochs"] == 500
+
+
+# -- evaluate and predict ------------------------------------------------------------------------
+def test_evaluate_prints_tables_and_writes_confusion_png(trained_run, tmp_path):
+    result = run("evaluate", trained_run / "model.npz", "--plot", tmp_path / "cm.png")
+    out = result.stdout
+    assert "precision" in out and "recall" in out and "Confusion matrix" in out
+    assert (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_images(trained_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    x, y = _images(3, 1)
+    files = []
+    for i in range(3):  # photo-like: larger, dark ink on a light background
+        big = Image.fromarray(255 - x[i]).resize((84, 84), Image.NEAREST)
+        big.save(f"img{i}.png")
+        files.append(f"img{i}.png")
+    out = run("predict", trained_run, *files, "--top", "2").stdout
+    assert "img0.png" in out and "img2.png" in out and "%" in out
+
+
+def _kaggle_csv(path: Path, x, y=None):
+    header = ([] if y is None else ["label"]) + [f"pixel{i}" for i in range(784)]
+    rows = x.reshape(len(x), 784)
+    if y is not None:
+        rows = np.column_stack([y, rows])
+    np.savetxt(path, rows, fmt="%d", delimiter=",", header=",".join(header), comments="")
+    return path
+
+
+def test_predict_csv_and_kaggle_submission(trained_run, tmp_path):
+    x, y = _images(40, 1)
+    labelled = _kaggle_csv(tmp_path / "train.csv", x, y)
+    out = run("predict", trained_run, labelled, "--limit", "5").stdout
+    assert "accuracy on the 40 labelled rows" in out
+    test_csv = _kaggle_csv(tmp_path / "test.csv", x)
+    submission = tmp_path / "submission.csv"
+    run("predict", trained_run, test_csv, "--kaggle-submission", submission)
+    lines = submission.read_text().splitlines()
+    assert lines[0] == "ImageId,Label" and len(lines) == 41
+    assert lines[1].startswith("1,") and lines[-1].startswith("40,")
+    assert all(0 <= int(line.split(",")[1]) <= 9 for line in lines[1:])
+
+
+# -- gradcheck -----------------------------------------------------------------------------------
+def test_gradcheck_passes_and_fails_with_exit_1():
+    out = run("gradcheck", "--backend", "cpu", "--sizes", "20,8,5", "--samples", "4").stdout
+    assert "PASSED" in out and "W1" in out and "b2" in out
+    failed = run("gradcheck", "--backend", "cpu", "--sizes", "20,8,5", "--tol", "1e-30", "--samples", "4",
+                 expect=1)
+    assert "FAILED" in failed.stdout
+
+
+# -- bad usage and bad input: exit 2, one line, no traceback -------------------------------------
+@pytest.mark.parametrize("args", [
+    ["train", "--batch-size", "abc"],
+    ["train", "--batch-size", "0"],
+    ["train", "--hidden", "3,x"],
+    ["train", "--hidden", "3,-1"],
+    ["train", "--lr", "0"],
+    ["train", "--val-split", "1.5"],
+    ["train", "--epochs", "0"],
+    ["train", "--dataset", "cifar"],
+    ["train", "--activation", "swish"],
+    ["train", "--data", "/nonexistent/path"],
+    ["train", "--dataset", "mnist", "--data", "."],
+    ["train", "--momentum", "0.9"],  # momentum with the default adamw
+    ["train", "--backend", "no-such-backend"],
+    ["gradcheck", "--sizes", "5"],
+    ["evaluate", "/nonexistent/model.npz"],
+    ["no-such-command"],
+])
+def test_bad_usage_exits_2_with_one_line(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run(*args, expect=2))
+
+
+def test_bad_data_file_exits_2(tmp_path):
+    d = tmp_path / "broken"
+    d.mkdir()
+    _write_split(d, "t10k", 20, 0)
+    images = d / "t10k-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:50])  # truncated
+    line = one_line_error(run("train", "--data", d, "--out", tmp_path / "r", expect=2))
+    assert "t10k-images" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_checkpoints_exit_2(tmp_path):
+    for name, content in (("text.npz", b"hello"), ("trunc.npz", b"PK\x03\x04" + b"\x00" * 30)):
+        (tmp_path / name).write_bytes(content)
+        line = one_line_error(run("evaluate", tmp_path / name, "--data", tmp_path, expect=2))
+        assert name in line
+
+
+def test_bad_image_and_submission_misuse_exit_2(trained_run, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    assert "bad.png" in one_line_error(run("predict", trained_run, bad, expect=2))
+    good = tmp_path / "ok.png"
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(good)
+    one_line_error(run("predict", trained_run, good, "--kaggle-submission", tmp_path / "s.csv", expect=2))
+
+
+def test_existing_run_directory_is_not_overwritten(trained_run, idx_data):
+    line = one_line_error(run("train", "--data", idx_data, "--out", trained_run, expect=2))
+    assert "--resume" in line
+
+
+def test_resume_errors(trained_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert "nothing to resume" in one_line_error(run("train", "--resume", expect=2))
+    assert "--lr" in one_line_error(run("train", "--resume", "--out", trained_run, "--lr", "0.1", expect=2))
+
+
+def test_debug_flag_shows_the_traceback(tmp_path):
+    (tmp_path / "x.npz").write_bytes(b"junk")
+    result = run("--debug", "evaluate", tmp_path / "x.npz", "--data", tmp_path, expect=2)
+    assert "Traceback" in result.stderr and "CheckpointError" in result.stderr
+
+
+def test_offline_without_data_prints_the_clear_message(tmp_path, monkeypatch):
+    # No network: every request goes to a closed local port.
+    for var in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    for var in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    empty = tmp_path / "cache"
+    result = run("train", "--data-dir", empty, expect=2)
+    err = result.stderr
+    assert "MNIST is not available" in err and "--data" in err
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
+        assert name in err
+    assert str(empty) in err and "SHA-256" in err
+    assert not (tmp_path / "runs").exists()
+
+
+# -- Ctrl-C, resume, divergence ------------------------------------------------------------------
+def _interrupt_at(monkeypatch, epoch, batch):
+    """Send a real SIGINT to this process after the given step (as Ctrl-C would)."""
+    original = cli_module._ConsoleProgress.on_batch_end
+
+    def on_batch_end(self, model, e, b, n):
+        original(self, model, e, b, n)
+        if (e, b) == (epoch, batch):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", on_batch_end)
+
+
+def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_path, monkeypatch):
+    args = ["train", "--data", idx_data, "--epochs", "3", *FAST]
+    run(*args, "--out", tmp_path / "straight")
+
+    _interrupt_at(monkeypatch, epoch=1, batch=2)
+    result = run(*args, "--out", tmp_path / "cut", expect=130)
+    assert "Interrupted: saved a checkpoint" in result.stderr
+    assert "xpnet train --resume --out" in result.stderr
+    stopped = xpnet.load(tmp_path / "cut" / "model.npz")
+    assert (stopped.epoch, stopped.batch) == (1, 3)
+    assert json.loads((tmp_path / "cut" / "metrics.json").read_text())["status"] == "interrupted"
+    monkeypatch.undo()
+
+    resumed = run("train", "--resume", "--out", tmp_path / "cut", "--no-plots")
+    assert "Resuming" in resumed.stdout
+    a = xpnet.load(tmp_path / "straight" / "model.npz").numpy_params()
+    b = xpnet.load(tmp_path / "cut" / "model.npz").numpy_params()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    m_a = json.loads((tmp_path / "straight" / "metrics.json").read_text())
+    m_b = json.loads((tmp_path / "cut" / "metrics.json").read_text())
+    assert m_b["status"] == "completed" and m_b["test"]["accuracy"] == m_a["test"]["accuracy"]
+
+
+def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, monkeypatch):
+    def poison(self, model, e, b, n):
+        if e == 1:  # the second epoch goes bad
+            model.params["W1"] = model.params["W1"] * np.float32(np.nan)
+
+    monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", poison)
+    result = run("train", "--data", idx_data, "--epochs", "3", *FAST, "--out", tmp_path / "d", expect=1)
+    assert "diverged" in result.stderr and "--lr 0.0001" in result.stderr
+    assert "epoch 1" in result.stderr
+    kept = xpnet.load(tmp_path / "d" / "model.npz")
+    assert kept.epoch == 1
+    assert all(np.isfinite(v).all() for v in kept.numpy_params().values())
+    assert json.loads((tmp_path / "d" / "metrics.json").read_text())["status"] == "diverged"
+
+
+# -- real data (skipped when absent) -------------------------------------------------------------
+def test_train_on_real_mnist_t10k(shared_data, tmp_path):
+    data = shared_data / "mnist-t10k"
+    if not data.is_dir():
+        pytest.skip("mnist-t10k not in the shared data")
+    result = run("train", "--data", data, "--val-split", "0.2", "--epochs", "2", "--hidden", "32",
+                 "--batch-size", "32", "--no-plots", "--out", tmp_path / "real")
+    assert "no training split" in result.stdout
+    metrics = json.loads((tmp_path / "real" / "metrics.json").read_text())
+    assert metrics["test"]["n"] == 2000 and metrics["test"]["accuracy"] > 0.85
