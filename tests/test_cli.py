@@ -332,7 +332,8 @@ def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, m
             model.params["W1"] = model.params["W1"] * np.float32(np.nan)
 
     monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", poison)
-    result = run("train", "--data", idx_data, "--epochs", "3", *FAST, "--out", tmp_path / "d", expect=1)
+    result = run("train", "--data", idx_data, "--epochs", "3", *FAST, "--save-every", "0",
+                 "--out", tmp_path / "d", expect=1)
     assert "diverged" in result.stderr and "--lr 0.0001" in result.stderr
     assert "epoch 1" in result.stderr
     kept = xpnet.load(tmp_path / "d" / "model.npz")

@@ -405,6 +405,9 @@ def _training_record(setup: _Setup, backend) -> dict:
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out (default: the newest run under runs/) from its checkpoint.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the PNG plots.")
+@click.option("--save-every", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="Save a checkpoint at the end of an epoch at most this often (0: every epoch). "
+                   "Ctrl-C and the end of training always save.")
 @click.option("--log-every", type=click.IntRange(min=1),
               help="Print a table row every N epochs (default: every epoch up to 50 epochs).")
 @click.pass_context
@@ -622,7 +625,7 @@ def _fit_and_report(ctx, console, setup: _Setup, backend, opts, timer) -> int:
     X_train = pre.transform(splits.x_train, dtype)
     validation = (pre.transform(splits.x_val, dtype), splits.y_val) if len(splits.x_val) else None
     saver = CheckpointEveryEpoch(ckpt_path, lambda: {"preprocessing": pre, "training": training,
-                                                      "dataset": data_rec})
+                                                      "dataset": data_rec}, opts["save_every"])
     optimizer = None if (setup.resumed and model.optimizer is not None) else config.make_optimizer()
     epochs_left = max(0, config.epochs - model.epoch)
     if setup.resumed and epochs_left == 0:

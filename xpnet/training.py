@@ -251,16 +251,20 @@ def latest_run_dir(root: str | os.PathLike = "runs") -> Path | None:
 
 # -- callbacks -----------------------------------------------------------------------------------
 class CheckpointEveryEpoch(Callback):
-    """Save a checkpoint at the start of training and after every epoch.
+    """Save a checkpoint at the start of training and at the end of an epoch once at least
+    ``min_interval`` seconds have passed since the last save (0: after every epoch).
 
     A diverged epoch raises :class:`~xpnet.TrainingDiverged` before ``on_epoch_end``, so the
-    file on disk always holds the last good weights.
+    file on disk always holds the last good weights. (Interrupts and the end of training are
+    saved by the caller.)
     """
 
-    def __init__(self, path: Path, save_kwargs: Callable[[], dict]):
+    def __init__(self, path: Path, save_kwargs: Callable[[], dict], min_interval: float = 0.0):
         self.path = Path(path)
         self.save_kwargs = save_kwargs
+        self.min_interval = float(min_interval)
         self.saved_at: tuple[int, int] | None = None
+        self._last = time.monotonic()
 
     def save(self, model: MLP) -> Path | None:
         try:
@@ -269,14 +273,17 @@ class CheckpointEveryEpoch(Callback):
             log.warning("%s", exc)
             return None
         self.saved_at = (model.epoch, model.batch)
+        self._last = time.monotonic()
         return self.path
 
     def on_train_begin(self, model, epochs, n_batches):
+        self._last = time.monotonic()
         if not self.path.exists():
             self.save(model)
 
     def on_epoch_end(self, model, epoch, logs):
-        self.save(model)
+        if time.monotonic() - self._last >= self.min_interval:
+            self.save(model)
 
 
 @contextmanager
