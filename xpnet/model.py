@@ -274,6 +274,18 @@ class MLP:
         ------
         TrainingDiverged: the loss became NaN or infinite (lower the learning rate).
         """
+        for _ in self._fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
+                                  callbacks):
+            pass
+        return self.history
+
+    def _fit_epochs(self, X, y, epochs, batch_size, optimizer, validation_data, shuffle, callbacks):
+        """:meth:`fit`'s training loop as a generator that yields each finished epoch's logs.
+
+        ``fit`` runs it to the end. The benchmark (:mod:`xpnet.bench`) advances it one epoch at
+        a time, so that xpnet's epochs interleave with other contenders' in one process and
+        their timings include exactly what ``fit`` does per epoch.
+        """
         epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
@@ -360,11 +372,11 @@ class MLP:
             log.debug("epoch %d: %s", e + 1, logs)
             for cb in callbacks:
                 cb.on_epoch_end(self, e, logs)
+            yield logs
         if self.stop_training:
             self.history.interrupted = True
         for cb in callbacks:
             cb.on_train_end(self, self.history)
-        return self.history
 
     def _train_step(self, X, Y, y, lr: float):
         """One step on a batch: forward, loss, backward, update. Returns device scalars
