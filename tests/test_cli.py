@@ -302,8 +302,9 @@ def _interrupt_at(monkeypatch, epoch, batch):
     monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", on_batch_end)
 
 
-def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_path, monkeypatch):
-    args = ["train", "--data", idx_data, "--epochs", "3", *FAST]
+@pytest.mark.parametrize("shift", ["0", "1"])  # 1: augmented, one fit() per epoch
+def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_path, monkeypatch, shift):
+    args = ["train", "--data", idx_data, "--epochs", "3", "--shift", shift, *FAST]
     run(*args, "--out", tmp_path / "straight")
 
     _interrupt_at(monkeypatch, epoch=1, batch=2)
@@ -352,3 +353,18 @@ def test_train_on_real_mnist_t10k(shared_data, tmp_path):
     assert "no training split" in result.stdout
     metrics = json.loads((tmp_path / "real" / "metrics.json").read_text())
     assert metrics["test"]["n"] == 2000 and metrics["test"]["accuracy"] > 0.85
+
+
+def test_random_shifts_move_images_reproducibly():
+    from xpnet.training import random_shifts
+
+    x = np.zeros((50, 784), np.uint8)
+    x.reshape(50, 28, 28)[:, 10:18, 10:18] = 200
+    a, b = random_shifts(x, 2, (0, 3, 1)), random_shifts(x, 2, (0, 3, 1))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == x.shape and a.dtype == np.uint8
+    assert (a.sum(axis=1) == x.sum(axis=1)).all()          # the block stays inside the frame
+    assert (a != x).any(axis=1).mean() > 0.5                # most images moved
+    rows = np.flatnonzero(a.reshape(50, 28, 28).max(axis=(0, 2)))
+    assert rows.min() >= 8 and rows.max() <= 19             # by at most 2 pixels
+    np.testing.assert_array_equal(random_shifts(x, 0, 1), x)

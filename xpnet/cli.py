@@ -318,7 +318,7 @@ def info() -> None:
 # train
 # ================================================================================================
 _FRESH_ONLY = ("preset", "hidden", "activation", "init", "optimizer", "lr", "weight_decay", "momentum",
-               "schedule", "batch_size", "standardize", "dtype", "seed", "val_split")
+               "schedule", "batch_size", "standardize", "shift", "dtype", "seed", "val_split")
 
 
 @dataclass
@@ -393,6 +393,9 @@ def _training_record(setup: _Setup, backend) -> dict:
 @click.option("--batch-size", type=BatchSize(), help="Samples per step, or 'full' for full-batch gradient descent.")
 @click.option("--standardize/--no-standardize", default=None,
               help="Standardise the scaled pixels with the training set's mean and std.")
+@click.option("--shift", type=click.IntRange(0, 4), metavar="PIXELS",
+              help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch "
+                   "(0: off).")
 @click.option("--backend", metavar="SPEC",
               help="auto, cpu, gpu, cuda:N, torch, torch:cuda, jax, array_api_strict "
                    "(default: $XPNET_BACKEND, else auto).")
@@ -454,8 +457,8 @@ def _setup_fresh(ctx, opts, backend, console) -> _Setup:
     spec = _data_spec(opts["dataset"], opts["data_path"])
     batch = opts["batch_size"]
     overrides = {k: opts[k] for k in ("hidden", "activation", "init", "optimizer", "lr", "weight_decay",
-                                      "momentum", "schedule", "epochs", "standardize", "dtype", "seed",
-                                      "val_split")}
+                                      "momentum", "schedule", "epochs", "standardize", "shift", "dtype",
+                                      "seed", "val_split")}
     config = TrainConfig.from_preset(opts["preset"], **overrides, data=spec)
     if batch is not None:
         config.batch_size = None if batch == "full" else batch
@@ -496,6 +499,10 @@ def _setup_resume(ctx, opts, backend, console) -> _Setup:
     config = TrainConfig.from_dict(ckpt.training["config"])
     if opts["epochs"] is not None:
         config.epochs = opts["epochs"]
+    if config.schedule == "cosine" and ckpt.model.optimizer is not None:
+        from .optim import Cosine
+
+        ckpt.model.optimizer.schedule = Cosine(epochs=config.epochs)  # the (new) length of the run
     if opts["dataset"] or opts["data_path"]:
         spec = _data_spec(opts["dataset"], opts["data_path"])
     else:
@@ -556,8 +563,10 @@ class _ConsoleProgress(_callback_base()):
 
         if self.sigint_state.get("interrupted"):  # Ctrl-C before fit started its loop
             model.stop_training = True
+        if self.progress is not None:  # training proceeds one fit() per epoch (augmentation)
+            return
         self.n_batches = n_batches
-        steps = max(0, epochs * n_batches - model.batch)
+        steps = max(0, (self.target - model.epoch) * n_batches - model.batch)
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("steps"), TimeElapsedColumn(), TextColumn("eta"),
                                  TimeRemainingColumn(), console=self.console, transient=True,
@@ -586,9 +595,6 @@ class _ConsoleProgress(_callback_base()):
         return (f"{logs['epoch']:>7} {num(logs['loss'])} {num(logs['accuracy'])} {num(logs['val_loss'])} "
                 f"{num(logs['val_accuracy'])} {logs.get('epoch_time', 0.0):>7.1f}s")
 
-    def on_train_end(self, model, history):
-        self.close()
-
     def close(self):
         if self.progress is not None:
             self.progress.stop()
@@ -613,7 +619,8 @@ def _fit_and_report(ctx, console, setup: _Setup, backend, opts, timer) -> int:
     from .checkpoint import CheckpointError, read_manifest, save
     from .fileio import write_json
     from .model import TrainingDiverged
-    from .training import CHECKPOINT_NAME, METRICS_NAME, CheckpointEveryEpoch, dataset_record, stop_on_sigint
+    from .training import (CHECKPOINT_NAME, METRICS_NAME, CheckpointEveryEpoch, dataset_record,
+                           stop_on_sigint, train_epochs)
 
     config, model, splits, pre = setup.config, setup.model, setup.splits, setup.preprocessing
     run_dir = setup.run_dir
@@ -622,13 +629,11 @@ def _fit_and_report(ctx, console, setup: _Setup, backend, opts, timer) -> int:
     training = _training_record(setup, backend)
     data_rec = dataset_record(setup.dataset, setup.data_spec, splits)
     dtype = model.dtype_name
-    X_train = pre.transform(splits.x_train, dtype)
     validation = (pre.transform(splits.x_val, dtype), splits.y_val) if len(splits.x_val) else None
     saver = CheckpointEveryEpoch(ckpt_path, lambda: {"preprocessing": pre, "training": training,
                                                       "dataset": data_rec}, opts["save_every"])
     optimizer = None if (setup.resumed and model.optimizer is not None) else config.make_optimizer()
-    epochs_left = max(0, config.epochs - model.epoch)
-    if setup.resumed and epochs_left == 0:
+    if setup.resumed and model.epoch >= config.epochs:
         console.print(f"The run has already trained {model.epoch} epochs (pass --epochs N to train "
                       "longer); evaluating it again.")
 
@@ -643,8 +648,8 @@ def _fit_and_report(ctx, console, setup: _Setup, backend, opts, timer) -> int:
     with stop_on_sigint(model, on_ctrl_c) as sig:
         reporter = _ConsoleProgress(console, config.epochs, opts["log_every"], sig)
         try:
-            model.fit(X_train, splits.y_train, epochs=epochs_left, batch_size=config.batch_size,
-                      optimizer=optimizer, validation_data=validation, callbacks=[reporter, saver])
+            train_epochs(model, splits.x_train, splits.y_train, pre, config, optimizer, validation,
+                         callbacks=[reporter, saver], should_stop=lambda: sig["interrupted"])
         except TrainingDiverged as exc:
             status, diverged = "diverged", exc
         finally:

@@ -35,7 +35,7 @@ import numpy as np
 
 from .checkpoint import CheckpointError, save
 from .model import MLP, Callback
-from .optim import Optimizer, get_optimizer
+from .optim import Cosine, Optimizer, get_optimizer
 from .preprocessing import Preprocessing
 
 __all__ = [
@@ -45,6 +45,8 @@ __all__ = [
     "Splits",
     "prepare_splits",
     "CheckpointEveryEpoch",
+    "random_shifts",
+    "train_epochs",
     "stop_on_sigint",
     "default_run_dir",
     "CHECKPOINT_NAME",
@@ -66,13 +68,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         "hidden": [512, 256], "activation": "relu", "init": "he",
         "optimizer": "adamw", "lr": 1e-3, "weight_decay": 1e-2, "momentum": 0.0,
         "schedule": "cosine", "epochs": 20, "batch_size": 128, "standardize": True,
-        "val_split": 0.1,
+        "shift": 0, "val_split": 0.1,
     },
     "tutorial": {
         "hidden": [10], "activation": "relu", "init": "tutorial",
         "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "momentum": 0.0,
         "schedule": "constant", "epochs": 500, "batch_size": None, "standardize": False,
-        "val_split": 0.1,
+        "shift": 0, "val_split": 0.1,
     },
 }
 
@@ -93,6 +95,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int | None = 128
     standardize: bool = True
+    shift: int = 0  # augmentation: move training images by up to this many pixels (0: off)
     val_split: float = 0.1
     dtype: str = "float32"
     seed: int = 0
@@ -123,8 +126,10 @@ class TrainConfig:
         return model
 
     def make_optimizer(self) -> Optimizer:
-        kwargs: dict[str, Any] = {"lr": self.lr, "schedule": self.schedule,
-                                  "weight_decay": self.weight_decay}
+        # A cosine schedule is tied to this run's length explicitly, so that it stays the same
+        # when training proceeds one epoch per fit() call (augmentation) or is resumed.
+        schedule = Cosine(epochs=self.epochs) if self.schedule == "cosine" else self.schedule
+        kwargs: dict[str, Any] = {"lr": self.lr, "schedule": schedule, "weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
             kwargs["momentum"] = self.momentum
             kwargs["nesterov"] = False
@@ -139,6 +144,8 @@ class TrainConfig:
         if self.momentum:
             parts.append(f"momentum={self.momentum:g}")
         parts.append(f"schedule={self.schedule}")
+        if self.shift:
+            parts.append(f"random shifts of up to {self.shift} px")
         return ", ".join(parts)
 
 
@@ -227,6 +234,55 @@ def dataset_record(dataset, spec: str, splits: Splits | None = None) -> dict:
     return record
 
 
+# -- augmentation and the epoch loop --------------------------------------------------------------
+def random_shifts(images: np.ndarray, max_shift: int, seed) -> np.ndarray:
+    """Move every 28×28 image by a random whole number of pixels, up to ``max_shift`` in each
+    direction (independently for rows and columns; uncovered pixels become 0).
+
+    ``images`` are raw ``(N, 784)`` pixels; the result has the same shape and dtype. The same
+    ``seed`` gives the same shifts, so an augmented epoch can be recomputed exactly on resume.
+    """
+    images = np.asarray(images)
+    if max_shift <= 0:
+        return images
+    n, side = len(images), int(round(np.sqrt(images.shape[1])))
+    s = int(max_shift)
+    rng = np.random.default_rng(seed)
+    dy, dx = rng.integers(-s, s + 1, n), rng.integers(-s, s + 1, n)
+    padded = np.pad(images.reshape(n, side, side), ((0, 0), (s, s), (s, s)))
+    out = np.empty((n, side, side), dtype=images.dtype)
+    for a in range(-s, s + 1):
+        for b in range(-s, s + 1):
+            idx = np.flatnonzero((dy == a) & (dx == b))
+            out[idx] = padded[idx, s - a: s - a + side, s - b: s - b + side]
+    return out.reshape(n, side * side)
+
+
+def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preprocessing: Preprocessing,
+                 config: TrainConfig, optimizer: Optimizer | None, validation=None,
+                 callbacks=(), should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Train ``model`` until it has finished ``config.epochs`` epochs (or is stopped).
+
+    Without augmentation this is one :meth:`MLP.fit` call. With ``config.shift`` every epoch
+    gets freshly shifted images (seeded by ``(seed, epoch)``) and its own ``fit`` call; the
+    model's epoch/batch counters, optimizer state and the explicit cosine length make that
+    identical to one long run, and an interrupted epoch is finished with the same images.
+    Raises :class:`~xpnet.TrainingDiverged` like ``fit``.
+    """
+    dtype = model.dtype_name
+    kwargs = dict(batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks))
+    if not config.shift:
+        model.fit(preprocessing.transform(x_train, dtype), y_train, epochs=max(0, config.epochs - model.epoch),
+                  optimizer=optimizer, **kwargs)
+        return
+    while model.epoch < config.epochs and not should_stop():
+        shifted = random_shifts(x_train, config.shift, (config.seed, model.epoch, 1))
+        model.fit(preprocessing.transform(shifted, dtype), y_train, epochs=1, optimizer=optimizer, **kwargs)
+        optimizer = None  # later epochs continue with the model's optimizer and its state
+        if model.history.interrupted:
+            break
+
+
 # -- run directories -----------------------------------------------------------------------------
 def default_run_dir(data_name: str, root: str | os.PathLike = "runs") -> Path:
     """``runs/<data>-<YYYYmmdd-HHMMSS>`` (with a suffix if that exists already)."""
@@ -277,7 +333,6 @@ class CheckpointEveryEpoch(Callback):
         return self.path
 
     def on_train_begin(self, model, epochs, n_batches):
-        self._last = time.monotonic()
         if not self.path.exists():
             self.save(model)
 
