@@ -11,6 +11,8 @@ time) this extension rewrites each docstring's text:
 * ``name: description`` items in Parameters/Returns/Raises/Attributes sections become NumPy
   items (name on its own line, description indented) so the description is not lost;
 * RST simple tables (``=====  =====`` borders) become Markdown tables;
+* RST definition lists (a term line directly followed by an indented description) outside the
+  NumPy sections become Markdown definition lists (``def_list``);
 * ``::`` at the end of a paragraph becomes ``:`` (the indented block after it stays code).
 
 The source files are not changed.
@@ -50,6 +52,7 @@ class RstCompat(griffe.Extension):
     def convert(self, text: str, obj) -> str:
         lines = text.split("\n")
         lines = _tables(lines)
+        lines = _definition_lists(lines)
         lines = _colon_items(lines)
         text = "\n".join(lines)
         text = re.sub(r"(\S)::\n", r"\1:\n", text)
@@ -189,3 +192,54 @@ def _split_row(line: str, starts: list[int]) -> list[str]:
             b = len(line) if gap < 0 else len(line) - len(line[gap:].lstrip(" "))
         cuts.append(b)
     return [line[a:b].strip() for a, b in zip(cuts, cuts[1:] + [None])]
+
+
+_NUMPY_SECTIONS = {"Parameters", "Other Parameters", "Returns", "Yields", "Receives", "Raises",
+                   "Warns", "Attributes", "Methods", "Examples", "Notes", "See Also", "References",
+                   "Warnings"}
+
+
+def _is_header(lines: list[str], i: int) -> bool:
+    return (i + 1 < len(lines) and bool(lines[i].strip())
+            and re.fullmatch(r"\s*-{3,}\s*", lines[i + 1]) is not None)
+
+
+def _definition_lists(lines: list[str]) -> list[str]:
+    """``term`` + lines indented 4 more (outside NumPy sections) -> ``term`` + ``:   text``."""
+    out: list[str] = []
+    in_numpy_section = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _is_header(lines, i):
+            in_numpy_section = line.strip() in _NUMPY_SECTIONS
+            out += [line, lines[i + 1]]
+            i += 2
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        body = indent + 4
+        is_term = (
+            not in_numpy_section
+            and line.strip()
+            and not line.rstrip().endswith(":")
+            and not line.lstrip().startswith((">>>", "* ", "- "))
+            and (not out or not out[-1].strip() or out[-1].startswith(" " * body) or out[-1].lstrip().startswith(":   "))
+            and i + 1 < len(lines)
+            and lines[i + 1].strip()
+            and len(lines[i + 1]) - len(lines[i + 1].lstrip(" ")) == body
+        )
+        if not is_term:
+            out.append(line)
+            i += 1
+            continue
+        if out and out[-1].strip():
+            out.append("")  # def_list wants a blank line before each term
+        out.append(line)
+        first = True
+        i += 1
+        while i < len(lines) and lines[i].strip() and lines[i].startswith(" " * body):
+            text = lines[i][body:]
+            out.append(" " * indent + (":   " if first else "    ") + text)
+            first = False
+            i += 1
+    return out
