@@ -79,7 +79,8 @@ __all__ = [
 
 #: Environment variables that change which BLAS kernel or how many threads run.
 _ENV_KEYS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-             "MKL_NUM_THREADS", "XLA_FLAGS", "XPNET_BACKEND", "CUDA_VISIBLE_DEVICES")
+             "MKL_NUM_THREADS", "XLA_FLAGS", "XPNET_BACKEND", "CUDA_VISIBLE_DEVICES",
+             "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
 _SLOW_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 DEFAULT_SIZES = (784, 128, 10)
@@ -821,22 +822,35 @@ def _measure_cuda_memory(runner: Runner) -> tuple[float | None, str]:
 # ================================================================================================
 # The run
 # ================================================================================================
-def _set_threads(threads: int | None) -> Any:
-    """Limit BLAS/OpenMP (threadpoolctl), PyTorch and, if not yet imported, XLA to ``threads``."""
-    if threads is None:
-        return None
-    if "jax" not in sys.modules and threads == 1:
-        flags = os.environ.get("XLA_FLAGS", "")
-        if "xla_cpu_multi_thread_eigen" not in flags:
-            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
-                                       "intra_op_parallelism_threads=1").strip()
-    if _have("torch"):
-        import torch
+class _ThreadLimits:
+    """Limit BLAS/OpenMP (threadpoolctl), PyTorch and, if not yet imported, XLA to ``threads``
+    for the whole run; :meth:`restore` undoes what can be undone (XLA's setting cannot)."""
 
-        torch.set_num_threads(threads)
-    from threadpoolctl import threadpool_limits
+    def __init__(self, threads: int | None):
+        self.limiter = self.torch_threads = None
+        if threads is None:
+            return
+        if "jax" not in sys.modules and threads == 1:
+            flags = os.environ.get("XLA_FLAGS", "")
+            if "xla_cpu_multi_thread_eigen" not in flags:
+                os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                           "intra_op_parallelism_threads=1").strip()
+        if _have("torch"):
+            import torch
 
-    return threadpool_limits(limits=threads)
+            self.torch_threads = torch.get_num_threads()
+            torch.set_num_threads(threads)
+        from threadpoolctl import threadpool_limits
+
+        self.limiter = threadpool_limits(limits=threads)
+
+    def restore(self) -> None:
+        if self.limiter is not None:
+            self.limiter.restore_original_limits()
+        if self.torch_threads is not None:
+            import torch
+
+            torch.set_num_threads(self.torch_threads)
 
 
 def _environment(threads) -> dict:
@@ -868,7 +882,7 @@ def _environment(threads) -> dict:
         pass
     env = {k: os.environ[k] for k in _ENV_KEYS if k in os.environ}
     try:
-        load = os.getloadavg()
+        load = [round(x, 2) for x in os.getloadavg()]
     except OSError:  # pragma: no cover
         load = None
     return {
@@ -918,7 +932,7 @@ def run_benchmark(
     ``max(epochs, 10)``).
     """
     say = progress or (lambda msg: None)
-    limiter = _set_threads(threads)
+    limits = _ThreadLimits(threads)
     try:
         selected, skipped = select_contenders(contenders)
         bench_data = load_bench_data(data, n_samples, seed)
@@ -953,8 +967,7 @@ def run_benchmark(
             "results": results,
         }
     finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
+        limits.restore()
 
 
 def _run_problem(p: Problem, selected, skipped, epochs, warmup, memory, is_tutorial, say) -> dict:
@@ -1169,6 +1182,7 @@ def _parse_batch_sizes(text: str):
               help="Use only the first N training samples. Default: all (12,000 with --quick).")
 @click.option("--tutorial/--no-tutorial", default=True, show_default=True,
               help="Also time the tutorial network (784-10-10, full batch, SGD).")
+@click.option("--tutorial-only", is_flag=True, help="Time only the tutorial network.")
 @click.option("--memory/--no-memory", default=True, show_default=True,
               help="Measure each contender's extra memory in one more, untimed epoch.")
 @click.option("--quick", is_flag=True, help="A fast look: 2 epochs on 12,000 samples.")
@@ -1177,7 +1191,7 @@ def _parse_batch_sizes(text: str):
 @click.option("--list", "list_only", is_flag=True, help="List the contenders and whether each is usable.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Initial weights and shuffling.")
 def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, data, samples,
-                  tutorial, memory, quick, json_path, list_only, seed):
+                  tutorial, tutorial_only, memory, quick, json_path, list_only, seed):
     """Time training epochs of xpnet against the GEMM floor, plain NumPy, PyTorch and JAX.
 
     All contenders train the same network (784-128-10 ReLU, softmax cross-entropy, float32)
@@ -1199,8 +1213,9 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
         samples = 12000
     results = run_benchmark(
         epochs=epochs, warmup=warmup, batch_sizes=_parse_batch_sizes(batch_sizes),
-        optimizers=[o.strip().lower() for o in optimizers.split(",") if o.strip()],
-        contenders=contenders, threads=threads, data=data, n_samples=samples, tutorial=tutorial,
+        optimizers=[] if tutorial_only else [o.strip().lower() for o in optimizers.split(",") if o.strip()],
+        contenders=contenders, threads=threads, data=data, n_samples=samples,
+        tutorial=tutorial or tutorial_only,
         memory=memory, seed=seed, progress=lambda msg: console.print(f"[dim]{msg}[/]"),
     )
     print_report(results, console)
