@@ -540,8 +540,8 @@ class JaxRunner(Runner):
         import jax.numpy as jnp
 
         self.jax, self.jnp, self.p, self.mode = jax, jnp, p, mode
-        dev = jax.devices()[0]
-        self.platform = "cuda" if dev.platform == "gpu" else "cpu"
+        dev = jax.devices("cpu")[0]  # the CPU contenders, even where JAX also sees a GPU
+        self.platform = "cpu"
         put = lambda a: jax.device_put(a, dev)  # noqa: E731
         self.X, self.Y = put(p.data.X), put(p.Y)
         self.params = {k: put(v.copy()) for k, v in p.params0.items()}  # donated: a copy
@@ -693,16 +693,23 @@ def select_contenders(spec: str | None) -> tuple[list[str], dict[str, str]]:
 # ================================================================================================
 # Timing and memory
 # ================================================================================================
-class _CudaEvents:
-    """CUDA events on the current stream (CuPy's if present, else PyTorch's)."""
+def _uses_torch(runner: Runner) -> bool:
+    return isinstance(runner, TorchRunner) or getattr(getattr(runner, "backend", None), "name", "") == "torch"
 
-    def __init__(self):
+
+class _CudaEvents:
+    """CUDA events on the current stream of the library that runs the contender (PyTorch's
+    for PyTorch contenders, else CuPy's)."""
+
+    def __init__(self, torch_events: bool = False):
         try:
+            if torch_events:
+                raise ImportError
             import cupy
 
             self.lib = "cupy"
             self.start, self.end = cupy.cuda.Event(), cupy.cuda.Event()
-        except Exception:
+        except ImportError:
             import torch
 
             self.lib = "torch"
@@ -722,7 +729,7 @@ def _time_epoch(runner: Runner) -> tuple[float, float, float | None]:
     """(wall seconds, CPU seconds, loss) of one epoch; CUDA contenders: wall = CUDA event time."""
     if runner.platform == "cuda":
         runner.sync()
-        ev = _CudaEvents()
+        ev = _CudaEvents(torch_events=_uses_torch(runner))
         c0 = time.process_time()
         ev.start.record()
         loss = runner.epoch()
@@ -784,7 +791,7 @@ def _measure_memory(runner: Runner) -> tuple[float | None, str]:
 
 def _measure_cuda_memory(runner: Runner) -> tuple[float | None, str]:
     runner.sync()
-    if isinstance(runner, TorchRunner) or getattr(getattr(runner, "backend", None), "name", "") == "torch":
+    if _uses_torch(runner):
         import torch
 
         torch.cuda.reset_peak_memory_stats()
