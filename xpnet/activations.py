@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from array_api_compat import array_namespace
+from .backend import array_namespace
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation"]
 
@@ -37,7 +37,9 @@ def relu(Z):
 
 def relu_backward(dA, Z, A):
     xp = array_namespace(dA, Z)
-    return xp.where(Z > 0, dA, 0.0)
+    # dA ⊙ ReLU′(Z) as a product with a 0/1 mask: NumPy's where() on a random mask is ~10×
+    # slower than this (benchmarks/RESULTS.md).
+    return dA * xp.astype(Z > 0, dA.dtype)
 
 
 # Leaky ReLU: A = Z where Z > 0, else slope·Z.

@@ -330,7 +330,7 @@ class MLP:
             if shuffle and bs < n:
                 order = self.backend.asarray(self.backend.rng((self.seed, e)).permutation(n))
             loss_sum = xp.zeros((), dtype=dtype, device=self.backend.device)
-            correct = xp.zeros((), dtype=dtype, device=self.backend.device)
+            correct = 0  # becomes a 0-d device array of counts at the first step
             seen = 0
             for b in range(self.batch, n_batches):
                 lo, hi = b * bs, min((b + 1) * bs, n)
@@ -344,7 +344,7 @@ class MLP:
                 lr = self.optimizer.lr_at(e + b / n_batches, total_epochs)
                 batch_loss, batch_correct = self._train_step(Xb, Yb, yb, lr)
                 loss_sum += batch_loss
-                correct += batch_correct
+                correct = correct + batch_correct
                 seen += hi - lo
                 self.batch = b + 1
                 for cb in callbacks:
@@ -386,7 +386,7 @@ class MLP:
         loss_sum, P = network.softmax_cross_entropy(Z, Y)
         grads = network.backward(self.params, cache, P, Y, self.activation)
         self.optimizer.step(self.params, grads, lr)
-        correct = xp.sum(xp.astype(xp.argmax(Z, axis=1) == y, self.dtype))
+        correct = xp.count_nonzero(xp.argmax(Z, axis=1) == y)
         return loss_sum, correct
 
     # -- inference -----------------------------------------------------------------------------

@@ -38,7 +38,7 @@ Parameters are a dict ``{"W1": ..., "b1": ..., "W2": ..., ...}``; ``n_layers(par
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+from .backend import array_namespace
 
 from .activations import get_activation
 
