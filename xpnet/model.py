@@ -384,8 +384,11 @@ class MLP:
         xp = self.backend.xp
         Z, cache = network.forward(self.params, X, self.activation)
         loss_sum, P = network.softmax_cross_entropy(Z, Y)
-        grads = network.backward(self.params, cache, P, Y, self.activation)
-        self.optimizer.step(self.params, grads, lr)
+        # The optimizer's preferred factor (α for plain SGD, 1 − β1 for Adam) is folded into
+        # dZ_L, so that it needs no pass of its own over the weights.
+        scale = self.optimizer.gradient_scale(lr)
+        grads = network.backward(self.params, cache, P, Y, self.activation, scale=scale)
+        self.optimizer.step(self.params, grads, lr, scaled_by=scale)
         correct = xp.count_nonzero(xp.argmax(Z, axis=1) == y)
         return loss_sum, correct
 
