@@ -80,7 +80,7 @@ __all__ = [
 #: Environment variables that change which BLAS kernel or how many threads run.
 _ENV_KEYS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
              "MKL_NUM_THREADS", "XLA_FLAGS", "XPNET_BACKEND", "CUDA_VISIBLE_DEVICES",
-             "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+             "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "XPNET_MALLOC_TUNING")
 _SLOW_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 DEFAULT_SIZES = (784, 128, 10)
@@ -901,6 +901,7 @@ def _environment(threads) -> dict:
         "load_average": load,
         "libraries": libs,
         "threads_requested": threads,
+        "malloc_tuned": _malloc_tuned(),
         "torch_threads": torch_threads,
         "threadpool_info": pools,
         "env": env,
@@ -908,6 +909,12 @@ def _environment(threads) -> dict:
                      f"NumPy much slower; unset it for representative numbers" for k in _SLOW_ENV
                      if k in os.environ],
     }
+
+
+def _malloc_tuned() -> bool:
+    from . import backend
+
+    return bool(backend._ALLOCATOR_TUNED)
 
 
 def _median(xs):
@@ -940,6 +947,12 @@ def run_benchmark(
     """
     say = progress or (lambda msg: None)
     limits = _ThreadLimits(threads)
+    from .backend import get_backend
+
+    # xpnet's own setting for training on NumPy (glibc malloc thresholds, process-wide: see
+    # xpnet.backend.tune_host_allocator), applied before any contender runs so that all of
+    # them run under it; XPNET_MALLOC_TUNING=0 turns it off.
+    get_backend("numpy").prepare_training()
     try:
         selected, skipped = select_contenders(contenders)
         bench_data = load_bench_data(data, n_samples, seed)
@@ -1082,7 +1095,8 @@ def print_report(results: dict, console=None) -> None:
                   f"  ·  Python {env['python']}")
     console.print("libraries: " + ", ".join(f"{k} {v}" for k, v in env["libraries"].items()))
     console.print(f"thread pools: {blas}; threads requested: {env['threads_requested']}"
-                  + (f"; torch threads: {env['torch_threads']}" if env.get("torch_threads") else ""))
+                  + (f"; torch threads: {env['torch_threads']}" if env.get("torch_threads") else "")
+                  + f"; glibc malloc thresholds raised: {'yes' if env.get('malloc_tuned') else 'no'}")
     if env.get("env"):
         console.print("environment: " + ", ".join(f"{k}={v}" for k, v in env["env"].items()))
     if env.get("load_average"):

@@ -300,6 +300,7 @@ class MLP:
             self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
 
         xp, dtype = self.backend.xp, self.dtype
+        self.backend.prepare_training()
         X = self._features(X)
         y = self._labels(y, X.shape[0])
         Y = network.one_hot(y, self.sizes[-1], dtype)
