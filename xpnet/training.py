@@ -61,14 +61,16 @@ HOLDOUT_FRACTION = 0.2
 CHECKPOINT_NAME = "model.npz"
 METRICS_NAME = "metrics.json"
 
-#: Training recipes. ``default`` reaches ≥ 0.90 on Fashion-MNIST and ≥ 98 % on MNIST;
-#: ``tutorial`` is the tutorial's network and training exactly.
+#: Training recipes. ``default``: 784-1024-512-10 ReLU, AdamW (lr 1e-3, decoupled weight decay
+#: 0.1) with a cosine schedule, 20 epochs of batch 128, standardised inputs, training images
+#: shifted by up to 1 pixel each epoch; about 0.90 test accuracy on Fashion-MNIST (see the
+#: measurements in docs). ``tutorial`` is the tutorial's network and training exactly.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {
-        "hidden": [512, 256], "activation": "relu", "init": "he",
-        "optimizer": "adamw", "lr": 1e-3, "weight_decay": 1e-2, "momentum": 0.0,
+        "hidden": [1024, 512], "activation": "relu", "init": "he",
+        "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.1, "momentum": 0.0,
         "schedule": "cosine", "epochs": 20, "batch_size": 128, "standardize": True,
-        "shift": 0, "val_split": 0.1,
+        "shift": 1, "val_split": 0.1,
     },
     "tutorial": {
         "hidden": [10], "activation": "relu", "init": "tutorial",
@@ -84,18 +86,18 @@ class TrainConfig:
     """Everything that defines a training run (stored in the checkpoint and metrics.json)."""
 
     preset: str = "default"
-    hidden: list = field(default_factory=lambda: [512, 256])
+    hidden: list = field(default_factory=lambda: [1024, 512])
     activation: str = "relu"
     init: str = "he"
     optimizer: str = "adamw"
     lr: float = 1e-3
-    weight_decay: float = 1e-2
+    weight_decay: float = 0.1
     momentum: float = 0.0
     schedule: str = "cosine"
     epochs: int = 20
     batch_size: int | None = 128
     standardize: bool = True
-    shift: int = 0  # augmentation: move training images by up to this many pixels (0: off)
+    shift: int = 1  # augmentation: move training images by up to this many pixels (0: off)
     val_split: float = 0.1
     dtype: str = "float32"
     seed: int = 0
