@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -75,6 +76,9 @@ def test_checkpoint_is_one_plain_npz_without_pickles(tmp_path):
         manifest = json.loads(archive["__manifest__"].tobytes().decode("utf-8"))
     assert manifest["format"] == "xpnet.checkpoint"
     assert list(tmp_path.iterdir()) == [path]  # no temporary files left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_load_on_array_api_strict_and_back(tmp_path):

@@ -32,6 +32,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", encoding: str | None
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as stream:
             yield stream
             stream.flush()
@@ -43,6 +44,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", encoding: str | None
         except FileNotFoundError:
             pass
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The existing file's permissions, else what ``open()`` would give a new file (0666 & ~umask)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def to_jsonable(value: Any) -> Any:

@@ -126,19 +126,19 @@ def plot_misclassified(images: np.ndarray, y_true, y_pred, class_names, path: st
     for ax in axes:
         ax.axis("off")
     for ax, i in zip(axes, wrong):
-        ax.imshow(images[i].reshape(side, side), cmap="gray_r" if images[i].mean() < 128 else "gray",
-                  interpolation="nearest")
-        label = f"{_short(names[y_true[i]])} → {_short(names[y_pred[i]])}"
+        # ink dark on white, as printed digits are (the raw images are bright on black)
+        ax.imshow(images[i].reshape(side, side), cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
+        label = f"true {_short(names[y_true[i]])}\npred {_short(names[y_pred[i]])}"
         if confidence is not None:
-            label += f"\n{float(confidence[i]):.0%}"
-        ax.set_title(label, fontsize=7, color="firebrick")
+            label += f" {float(confidence[i]):.0%}"
+        ax.set_title(label, fontsize=7, color="firebrick", linespacing=1.1)
     n_wrong = int(np.sum(y_true != y_pred))
-    fig.suptitle(title or f"misclassified test images (first {len(wrong)} of {n_wrong}): true → predicted",
+    fig.suptitle(title or f"misclassified test images (first {len(wrong)} of {n_wrong}): true and predicted class",
                  fontsize=9)
     return _save(fig, path)
 
 
-def _short(name: str, width: int = 9) -> str:
+def _short(name: str, width: int = 12) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
