@@ -2,7 +2,7 @@
 # xpnet on a CUDA GPU: the GPU tests, the GPU benchmark and the tutorial network's 500
 # full-batch iterations, with a report.
 #
-#   benchmarks/gpu_check.sh [REPORT_DIR]       # default: $OUT if set, else ./gpu-report
+#   benchmarks/gpu_check.sh [REPORT_DIR]       # default: $OUT if set, else /tmp/xpnet-gpu-report
 #   benchmarks/gpu_check.sh --fetch-wheels     # on a machine with internet: fill .whl/
 #
 # Made for a machine that has CuPy (for CUDA 13) and PyTorch but not array-api-compat, and no
@@ -36,7 +36,7 @@ if [ "${1:-}" = "--fetch-wheels" ]; then
     --platform manylinux2014_x86_64 -d "$WHEELS" "${WHEEL_PINS[@]}"
 fi
 
-REPORT="${1:-${OUT:-$REPO/gpu-report}}"
+REPORT="${1:-${OUT:-${TMPDIR:-/tmp}/xpnet-gpu-report}}"
 mkdir -p "$REPORT"
 LOG="$REPORT/gpu_check.log"
 : >"$LOG"
