@@ -809,12 +809,13 @@ def _measure_cuda_memory(runner: Runner) -> tuple[float | None, str]:
             def __init__(self):
                 self.cur = self.peak = 0
 
-            def malloc_postprocess(self, device_id, size, mem_size, mem_ptr, pmem_id):
-                self.cur += mem_size
+            # CuPy calls these with keyword arguments (device_id, size, mem_size, mem_ptr, ...)
+            def malloc_postprocess(self, **kwargs):
+                self.cur += kwargs["mem_size"]
                 self.peak = max(self.peak, self.cur)
 
-            def free_postprocess(self, device_id, mem_size, mem_ptr, pmem_id):
-                self.cur -= mem_size
+            def free_postprocess(self, **kwargs):
+                self.cur -= kwargs["mem_size"]
 
         hook = _Peak()
         with hook:
