@@ -336,10 +336,12 @@ class FloorRunner(Runner):
     gradient). The buffers hold random numbers in [0, 1) (no zeros or denormals).
     """
 
-    def __init__(self, p: Problem, xp=np, platform="cpu"):
+    def __init__(self, p: Problem, xp=np, platform="cpu", gather: bool = False):
         self.platform = platform
         self.xp = xp
         self.p = p
+        self.gather = gather  # take each batch's rows through the epoch's permutation first
+        self.e = 0
         to = (lambda a: xp.asarray(a)) if xp is not np else (lambda a: a)
         self.X = to(p.data.X)
         self.W = [to(p.params0[f"W{l}"]) for l in range(1, p.n_layers + 1)]
@@ -358,9 +360,11 @@ class FloorRunner(Runner):
 
     def epoch(self):
         matmul, X, W, dW, L = self.xp.matmul, self.X, self.W, self.dW, self.p.n_layers
+        order = self.p.permutation(self.e) if self.gather else None
+        self.e += 1
         for lo, hi in self.p.batches():
             A, Z, dZ, dA = self.buffers[hi - lo]
-            Xb = X[lo:hi]
+            Xb = X[lo:hi] if order is None else self.xp.take(X, order[lo:hi], axis=0)
             for l in range(L):
                 matmul(Xb if l == 0 else A[l], W[l].T, out=Z[l])
             for l in range(L - 1, -1, -1):
@@ -628,6 +632,9 @@ CONTENDERS: dict[str, Contender] = {
     for c in [
         Contender("floor", "cpu", "NumPy matrix products only (matmul(out=)), no shuffling",
                   lambda: None, lambda p: FloorRunner(p)),
+        Contender("floor+gather", "cpu", "the floor plus each batch's rows gathered through the "
+                  "epoch's permutation (what shuffling adds)", lambda: None,
+                  lambda p: FloorRunner(p, gather=True)),
         Contender("xpnet-numpy", "cpu", "xpnet MLP.fit on NumPy", lambda: None, _xpnet("numpy")),
         Contender("numpy", "cpu", "plain hand-written NumPy (tutorial style)", lambda: None, NumpyRunner),
         Contender("torch", "cpu", "PyTorch eager CPU, autograd + torch.optim",
