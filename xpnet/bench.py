@@ -12,6 +12,9 @@ when its files are found, else synthetic images of the same shape. The contender
     and dW1, no input gradient) into preallocated outputs (``matmul(out=)``), on contiguous
     batches. Nothing that trains this network can be faster on the same BLAS (or cuBLAS):
     every other contender is reported as a ratio to it.
+``floor+gather``
+    The floor plus each batch's rows gathered through the epoch's permutation: what shuffling
+    alone adds (every contender but the floor shuffles).
 ``xpnet-numpy``, ``xpnet-torch``, ``xpnet-cupy``, ``xpnet-torch-cuda`` (``xpnet-jax``, ``xpnet-strict``)
     :meth:`xpnet.MLP.fit`'s own training loop on that backend, advanced one epoch at a time.
 ``numpy``
