@@ -120,3 +120,12 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     assert not report.passed
     failed = [p.name for p in report.parameters if not p.passed]
     assert failed == ["b2"]
+
+
+def test_directional_check_is_not_fooled_by_a_near_orthogonal_direction():
+    """Found by hypothesis: a random direction almost orthogonal to the gradient made both
+    directional derivatives ~1e-5, and their rounding noise looked like a 6e-6 relative error."""
+    problem = {"sizes": [5, 5, 8, 8, 2], "m": 4, "activation": "relu", "init": "he", "seed": 2303}
+    model, X, y = _model_and_batch(problem, xpnet.get_backend("numpy"))
+    report = xpnet.gradcheck(model, X, y, max_entries=None)
+    assert report.passed, str(report)
