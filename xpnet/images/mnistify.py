@@ -47,7 +47,7 @@ CENTRE = 14.0
 MNIST_STROKE_WIDTH = 2.55
 #: Relative stroke widths (output pixels) left as they are; outside, strokes are brought to
 #: :data:`MNIST_STROKE_WIDTH`.
-STROKE_KEEP = (2.0, 3.2)
+STROKE_KEEP = (1.9, 3.6)
 #: Working resolution bounds (longer side, pixels).
 WORK_MIN, WORK_MAX = 200, 400
 #: Resolution at which the background is estimated (longer side, pixels).
@@ -177,7 +177,7 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
 
     **Pass 2** re-estimates the paper as a morphological closing (dark ink: a maximum filter
     then a minimum filter; light ink: the reverse) with a square window of side
-    ``k = clip(3 w, L/40, L/4)`` (``L`` the longer side), computed at
+    ``k = clip(4 w, L/40, L/2)`` (``L`` the longer side), computed at
     :data:`BACKGROUND_SIDE` pixels and interpolated back. A closing removes every dark
     feature narrower than ``k`` — the strokes — but keeps any lighting change wider than ``k``,
     including the sharp edge of a shadow, exactly where it is. The foreground is
@@ -212,7 +212,7 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
     except ImageError:
         width = 1.0
     long_side = max(h, w)
-    k = float(np.clip(3.0 * width, long_side / 40.0, long_side / 4.0))
+    k = float(np.clip(4.0 * width, long_side / 40.0, long_side / 2.0))
     b2 = _closing(rgb, k, dark_ink=s < 0)
     f = np.max(s * (rgb - b2), axis=2)
     return np.maximum(f, 0.0).astype(np.float32)
@@ -316,9 +316,9 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
     """Keep the digit, drop specks, and refuse pictures of several things.
 
     The mask is max-pooled to at most 100 pixels a side and its 8-connected components are
-    found. Marks closer than ``g = 0.12 ·`` (the largest component's longer side) belong
+    found. Marks closer than ``g = 0.25 ·`` (the largest component's longer side) belong
     together (a "5" whose bar does not touch, a pen that skipped): components are grouped by
-    dilating with a ``(2g+1)``-square. A group is significant when it holds at least 20 % of
+    dilating with a ``(2g+1)``-square. A group is significant when it holds at least 25 % of
     the ink of the largest group; smaller ones (dust, specks, JPEG blotches) are removed.
 
     Parameters
@@ -352,12 +352,12 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
     for i in range(1, n + 1):
         rows, cols = np.nonzero(labels == i)
         sizes.append(max(np.ptp(rows), np.ptp(cols)) + 1)
-    g = max(1, int(np.ceil(0.12 * max(sizes))))
+    g = max(1, int(np.ceil(0.25 * max(sizes))))
     groups, n_groups = _label(_dilate(pooled, g, square=True) if n > 1 else pooled)
     group_ink = np.bincount(groups[pooled], weights=ink[pooled], minlength=n_groups + 1)
     group_ink[0] = 0
     main = int(np.argmax(group_ink))
-    significant = np.flatnonzero(group_ink >= 0.2 * group_ink[main])
+    significant = np.flatnonzero(group_ink >= 0.25 * group_ink[main])
     if significant.size > 1:
         raise MultipleObjectsError(
             f"{name}: {significant.size} separate marks far apart, not one digit; "
