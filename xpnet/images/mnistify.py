@@ -166,18 +166,18 @@ def working_size(img):
 def foreground(rgb: np.ndarray) -> np.ndarray:
     """How strongly each pixel is ink: its colour's distance from the local paper colour.
 
-    Two passes. **Pass 1** estimates the paper colour ``B⁰`` per channel as the median of each
-    of 4×4 blocks, interpolated bilinearly between block centres; the median ignores ink
-    that covers less than half a block. The ink's polarity ``s`` is −1 (dark ink) when the
-    largest 0.5 % of ``max_c (B⁰_c − I_c)`` exceed on average those of ``max_c (I_c − B⁰_c)``,
-    else +1. The paper is then re-estimated as the blocks' 75th percentile (25th for light
-    ink), ``B¹``, which ignores ink covering up to three quarters of a block (a fat marker);
+    Two passes. **Pass 1** takes the picture's median colour ``B⁰`` (the paper covers most of
+    it). The ink's polarity ``s`` is −1 (dark ink) when the largest 0.5 % of
+    ``max_c (B⁰_c − I_c)`` exceed on average those of ``max_c (I_c − B⁰_c)``, else +1: the ink
+    is the far tail. The paper is then estimated per channel as the 75th percentile (25th
+    for light ink) of each of 4×4 blocks, interpolated bilinearly between block centres,
+    ``B¹``, which ignores ink covering up to three quarters of a block (a fat marker);
     the ink mask of ``max_c s·(I_c − B¹_c)`` (see :func:`threshold`) gives the stroke width
     ``w`` (:func:`stroke_width`).
 
     **Pass 2** re-estimates the paper as a morphological closing (dark ink: a maximum filter
     then a minimum filter; light ink: the reverse) with a square window of side
-    ``k = clip(4 w, L/40, L/2)`` (``L`` the longer side), computed at
+    ``k = clip(5 w, L/40, L/2)`` (``L`` the longer side), computed at
     :data:`BACKGROUND_SIDE` pixels and interpolated back. A closing removes every dark
     feature narrower than ``k`` — the strokes — but keeps any lighting change wider than ``k``,
     including the sharp edge of a shadow, exactly where it is. The foreground is
@@ -199,8 +199,7 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
         Shape ``(H, W)``, float32, ≥ 0 (gray levels of ink contrast).
     """
     h, w = rgb.shape[:2]
-    b1 = _block_median(rgb, 4)
-    d = rgb - b1
+    d = rgb - np.median(rgb.reshape(-1, 3), axis=0)
     dark, light = np.max(-d, axis=2), np.max(d, axis=2)
     q = max(1, int(0.005 * dark.size))
     s = -1.0 if np.partition(dark.ravel(), -q)[-q:].mean() >= np.partition(light.ravel(), -q)[-q:].mean() else 1.0
@@ -212,7 +211,7 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
     except ImageError:
         width = 1.0
     long_side = max(h, w)
-    k = float(np.clip(4.0 * width, long_side / 40.0, long_side / 2.0))
+    k = float(np.clip(5.0 * width, long_side / 40.0, long_side / 2.0))
     b2 = _closing(rgb, k, dark_ink=s < 0)
     f = np.max(s * (rgb - b2), axis=2)
     return np.maximum(f, 0.0).astype(np.float32)
@@ -270,8 +269,9 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
 
     The paper dominates the picture, so the median ``m`` and the median absolute deviation
     of ``f`` describe its noise: ``σ = 1.4826 · median|f − m|``. A pixel may be ink when
-    ``f > T_noise = m + 6 σ + 10`` (the 10 gray levels absorb JPEG block edges; 6 σ makes a
-    false alarm from Gaussian noise a one-in-a-billion event). The ink's contrast ``C`` is the
+    ``f > T_noise = m + 4 σ + 8`` (the 8 gray levels absorb JPEG block edges; 4 σ makes a
+    false alarm from Gaussian noise a 3-in-100,000 event, and the majority vote and
+    :func:`select_digit` remove the few isolated pixels that pass). The ink's contrast ``C`` is the
     90th percentile of ``f`` over those pixels, and the final threshold is the half-way point
 
     ``T = max(T_noise, m + (C − m) / 2)``,
@@ -301,7 +301,7 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
     """
     m = float(np.median(f))
     sigma = 1.4826 * float(np.median(np.abs(f - m)))
-    t_noise = m + 6.0 * sigma + 10.0
+    t_noise = m + 4.0 * sigma + 8.0
     candidates = f[f > t_noise]
     if candidates.size < max(6, int(2e-4 * f.size)):
         raise BlankImageError(f"{name}: nothing drawn (no mark stands out from the background); "
