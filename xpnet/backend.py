@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import XpnetError
+
 __all__ = [
     "Backend",
     "BackendInfo",
@@ -54,7 +56,7 @@ ENV_VAR = "XPNET_BACKEND"
 _FLOAT_DTYPES = ("float32", "float64")
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(XpnetError, RuntimeError):
     """An explicitly requested backend is not installed or has no usable device."""
 
 

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from . import network
 from .activations import get_activation
 from .backend import Backend, get_backend
+from .errors import XpnetError
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
 from .validation import check_features, check_labels
@@ -31,7 +32,7 @@ log = logging.getLogger("xpnet.model")
 _DEFAULT: Any = object()  # "argument not given" (None means full batch for batch_size)
 
 
-class TrainingDiverged(FloatingPointError):
+class TrainingDiverged(XpnetError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
