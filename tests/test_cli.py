@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import xpnet
-from xpnet import cli as cli_module
+from xpnet import cli_output
 from xpnet.cli import cli
 from xpnet.datasets import write_idx
 
@@ -146,7 +146,7 @@ def test_tutorial_preset_is_the_tutorial(idx_data, tmp_path):
     assert "784-10-10" in result.stdout and "sgd lr=0.1" in result.stdout and "full batch" in result.stdout
     config = json.loads((tmp_path / "t" / "metrics.json").read_text())["config"]
     assert config["init"] == "tutorial" and config["batch_size"] is None and config["standardize"] is False
-    from xpnet.training import PRESETS
+    from xpnet.config import PRESETS
 
     assert PRESETS["tutorial"]["epochs"] == 500
 
@@ -292,14 +292,14 @@ def test_offline_without_data_prints_the_clear_message(tmp_path, monkeypatch):
 # -- Ctrl-C, resume, divergence ------------------------------------------------------------------
 def _interrupt_at(monkeypatch, epoch, batch):
     """Send a real SIGINT to this process after the given step (as Ctrl-C would)."""
-    original = cli_module._ConsoleProgress.on_batch_end
+    original = cli_output.ConsoleProgress.on_batch_end
 
     def on_batch_end(self, model, e, b, n):
         original(self, model, e, b, n)
         if (e, b) == (epoch, batch):
             os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", on_batch_end)
+    monkeypatch.setattr(cli_output.ConsoleProgress, "on_batch_end", on_batch_end)
 
 
 @pytest.mark.parametrize("shift", ["0", "1"])  # 1: augmented, one fit() per epoch
@@ -332,7 +332,7 @@ def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, m
         if e == 1:  # the second epoch goes bad
             model.params["W1"] = model.params["W1"] * np.float32(np.nan)
 
-    monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", poison)
+    monkeypatch.setattr(cli_output.ConsoleProgress, "on_batch_end", poison)
     result = run("train", "--data", idx_data, "--epochs", "3", *FAST, "--save-every", "0",
                  "--out", tmp_path / "d", expect=1)
     assert "diverged" in result.stderr and "--lr 0.0001" in result.stderr
@@ -356,7 +356,7 @@ def test_train_on_real_mnist_t10k(shared_data, tmp_path):
 
 
 def test_random_shifts_move_images_reproducibly():
-    from xpnet.training import random_shifts
+    from xpnet.augment import random_shifts
 
     x = np.zeros((50, 784), np.uint8)
     x.reshape(50, 28, 28)[:, 10:18, 10:18] = 200
