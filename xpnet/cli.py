@@ -395,7 +395,7 @@ def train(ctx: click.Context, **opts) -> None:
         result = run.train([reporter], plots=opts["plots"], save_every=opts["save_every"], on_sigint=on_ctrl_c)
     finally:
         reporter.close()
-    out.report_run(console, result, time.perf_counter() - started, _state["args"])
+    out.report_run(console, result, time.perf_counter() - started, run.data_dir)
     ctx.exit({"completed": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(result.status, EXIT_FAILURE))
 
 

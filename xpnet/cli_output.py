@@ -7,14 +7,12 @@ nothing here computes anything the library does not return.
 from __future__ import annotations
 
 import logging
-import shlex
 import sys
-from pathlib import Path
 
 from .model import Callback
 
 __all__ = ["console", "esc", "fmt_time", "setup_logging", "data_summary", "print_setup", "ConsoleProgress",
-           "report_run", "report_finished", "retrain_command", "print_evaluation", "print_gradcheck", "err"]
+           "report_run", "report_finished", "print_evaluation", "print_gradcheck", "err"]
 
 
 def err(message: str) -> None:
@@ -111,26 +109,8 @@ def report_finished(console, run) -> None:
                   f"{run.model.epoch + max(1, run.config.epochs // 2)}")
 
 
-def retrain_command(args: list[str], run_dir: Path, lr: float) -> str:
-    """The user's own command line ``args`` with ``--lr`` replaced and ``--overwrite --out`` added."""
-    out, skip = [], False
-    drop_value = {"--lr", "--out"}
-    for arg in args or ["train"]:
-        if skip:
-            skip = False
-            continue
-        if arg in drop_value:
-            skip = True
-            continue
-        if arg in ("--resume", "--overwrite") or any(arg.startswith(f"{d}=") for d in drop_value):
-            continue
-        out.append(arg)
-    args = ["xpnet", *out, "--lr", f"{lr:g}", "--overwrite", "--out", str(run_dir)]
-    return shlex.join(args)
-
-
-def report_run(console, result, wall_seconds: float, args: list[str]) -> None:
-    """Present a :class:`~xpnet.runs.RunResult` (``args``: the command line, to suggest a rerun)."""
+def report_run(console, result, wall_seconds: float, data_dir: str | None = None) -> None:
+    """Present a :class:`~xpnet.runs.RunResult`."""
     if result.status == "diverged":
         err(f"Training diverged: {result.error}")
         if result.warnings:
@@ -139,7 +119,8 @@ def report_run(console, result, wall_seconds: float, args: list[str]) -> None:
                 "epoch 0: the initial, untrained weights, which evaluate refuses")
         err(f"Kept the last good checkpoint ({kept}) in {result.checkpoint}.")
         err(f"Start over with --lr {result.suggested_lr:g} ({result.suggestion}):")
-        err(f"  {retrain_command(args, result.run_dir, result.suggested_lr)}")
+        extra = ("--data-dir", data_dir) if data_dir else ()
+        err(f"  {result.config.command(*extra, '--overwrite', '--out', str(result.run_dir), lr=result.suggested_lr)}")
         return
     if result.status == "interrupted":
         err(f"Interrupted: {result.saved}.")

@@ -6,6 +6,7 @@ A :class:`TrainConfig` is stored in every checkpoint and ``metrics.json`` writte
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -196,3 +197,31 @@ class TrainConfig:
         if self.lr > preset_lr:
             return preset_lr, f"the {self.preset} preset's learning rate, which trains this network stably"
         return self.lr / 10, "a tenth of this run's learning rate"
+
+    def command(self, *extra: str, **changes: Any) -> str:
+        """The ``xpnet train`` command line that makes this run, with ``changes`` applied.
+
+        Only settings that differ from the preset are written (``lr`` when changed). ``extra``
+        arguments go at the end, e.g. ``config.command("--overwrite", "--out", "runs/a",
+        lr=1e-3)`` gives ``"xpnet train --dataset mnist --lr 0.001 --overwrite --out runs/a"``.
+        """
+        values = {**self.to_dict(), **changes}
+        preset = PRESETS.get(values["preset"], PRESETS["default"])
+        data = str(values["data"])
+        args = ["xpnet", "train", *(["--dataset", data] if data in ("mnist", "fashion-mnist") else ["--data", data])]
+        if values["preset"] != "default":
+            args += ["--preset", values["preset"]]
+        defaults = {**preset, "dtype": "float32", "seed": 0}
+        for name, value in values.items():
+            if name in ("preset", "data") or (value == defaults.get(name) and name not in changes):
+                continue
+            flag = "--" + name.replace("_", "-")
+            if name == "standardize":
+                args.append("--standardize" if value else "--no-standardize")
+            elif name == "hidden":
+                args += [flag, ",".join(map(str, value)) or "none"]
+            elif name == "batch_size":
+                args += [flag, "full" if value is None else str(value)]
+            else:
+                args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+        return shlex.join([*args, *extra])

@@ -17,7 +17,7 @@ from .checkpoint import Checkpoint
 from .errors import RunError, UntrainedModel
 
 __all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "PLOT_NAMES", "default_run_dir", "latest_run_dir",
-           "find_checkpoint", "check_trained", "read_metrics"]
+           "find_checkpoint", "check_trained", "retrain_command", "read_metrics"]
 
 #: File names inside a run directory.
 CHECKPOINT_NAME = "model.npz"
@@ -95,8 +95,7 @@ def check_trained(checkpoint: Checkpoint) -> str | None:
     epoch, total = checkpoint.model.epoch, (training.get("config") or {}).get("epochs", "?")
     where = checkpoint.path.parent
     if status == "diverged":
-        lr = (training.get("diverged") or {}).get("suggested_lr")
-        retry = f"xpnet train --overwrite --out {where}" + (f" --lr {lr:g}" if lr else " --lr <lower>")
+        retry = retrain_command(checkpoint)
         if epoch == 0:
             raise UntrainedModel(f"{checkpoint.path} holds untrained weights: the run diverged in its first "
                                  f"epoch, so only the initial weights were kept; train again with '{retry}'")
@@ -106,6 +105,17 @@ def check_trained(checkpoint: Checkpoint) -> str | None:
         return (f"the run was stopped after {epoch} of {total} epochs; finish it with "
                 f"'xpnet train --resume --out {where}'")
     return None
+
+
+def retrain_command(checkpoint: Checkpoint) -> str:
+    """The ``xpnet train`` command that starts a diverged run over in place with a safer rate."""
+    from .config import TrainConfig
+
+    training = checkpoint.training
+    config = TrainConfig.from_dict(training.get("config") or {})
+    lr = (training.get("diverged") or {}).get("suggested_lr") or config.suggested_lr()[0]
+    extra = ("--data-dir", str(training["data_dir"])) if training.get("data_dir") else ()
+    return config.command(*extra, "--overwrite", "--out", str(checkpoint.path.parent), lr=lr)
 
 
 def read_metrics(run_dir: str | os.PathLike) -> dict:

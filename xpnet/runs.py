@@ -52,7 +52,7 @@ from .model import MLP, TrainingDiverged
 from .optim import Cosine, Optimizer
 from .preprocessing import Preprocessing
 from .rundir import (CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, default_run_dir,
-                     find_checkpoint, latest_run_dir, read_metrics)
+                     find_checkpoint, latest_run_dir, read_metrics, retrain_command)
 from .splits import Splits, dataset_record, prepare_splits
 
 __all__ = ["Run", "RunResult", "run_training", "evaluate_model", "train_epochs", "load_data", "check_trained",
@@ -146,6 +146,8 @@ class RunResult:
         ``diverged``: a learning rate to retry with; ``suggestion`` says why that one.
     train_seconds : float
         Training time of this call; ``metrics["train_seconds"]`` sums every part of the run.
+    config : TrainConfig
+        The run's settings (``config.command(...)`` writes them as an ``xpnet train`` command).
     """
 
     status: str
@@ -162,6 +164,7 @@ class RunResult:
     suggested_lr: float | None = None
     suggestion: str = ""
     train_seconds: float = 0.0
+    config: TrainConfig | None = None
 
     @property
     def checkpoint(self) -> Path:
@@ -301,10 +304,8 @@ class Run:
         config = TrainConfig.from_dict(ckpt.training["config"])
         status = ckpt.training.get("status")
         if status == "diverged":
-            lr = (ckpt.training.get("diverged") or {}).get("suggested_lr") or config.lr / 10
             raise RunError(f"{run_dir} diverged, and resuming keeps its learning rate ({config.lr:g}), so it "
-                           f"would diverge again; start over with 'xpnet train --overwrite --out {run_dir} "
-                           f"--lr {lr:g}'")
+                           f"would diverge again; start over with '{retrain_command(ckpt)}'")
         if epochs is not None:
             config.epochs = int(epochs)
         if config.schedule == "cosine" and ckpt.model.optimizer is not None:
@@ -368,7 +369,7 @@ class Run:
         """
         if self.finished:
             return RunResult("completed", self.run_dir, read_metrics(self.run_dir), [], self.model,
-                             already_finished=True)
+                             already_finished=True, config=self.config)
         if self.overwrite:
             for name in (CHECKPOINT_NAME, METRICS_NAME, *PLOT_NAMES):
                 (self.run_dir / name).unlink(missing_ok=True)
@@ -415,7 +416,8 @@ class Run:
             metrics["warnings"] = float_warnings
             if status != "diverged":
                 log.warning("floating-point warnings while training: %s", "; ".join(float_warnings))
-        result = RunResult(status, self.run_dir, metrics, [], model, warnings=float_warnings, train_seconds=seconds)
+        result = RunResult(status, self.run_dir, metrics, [], model, warnings=float_warnings, train_seconds=seconds,
+                           config=config)
         if status == "diverged":
             self._diverged(result, diverged, ckpt_path, data_rec)
         elif status == "interrupted":
