@@ -116,7 +116,7 @@ def resolve_backend(spec: str | None):
     except BackendUnavailable as exc:
         raise BackendUnavailable(str(exc).replace("(from argument)", f"(from {source})")) from None
     except ValueError as exc:  # a spec of a known form that its library rejects
-        raise CLIError(f"{str(exc).replace('(from argument)', f'(from {source})')}; use one of: "
+        raise CLIError(f"backend {text!r} (from {source}): {str(exc).rstrip('.')}; use one of: "
                        f"{BACKEND_FORMS}") from None
 
 
@@ -152,7 +152,7 @@ def _quiet_stdout() -> None:
     """After a broken pipe: send further output (and the final flush) to /dev/null."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, (sys.__stdout__ or sys.stdout).fileno())
     except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
         pass
 
@@ -173,6 +173,11 @@ def _run(group: click.Group, args: list, prog_name: str, complete_var, extra) ->
     except BrokenPipeError:  # the reader went away (`xpnet info | head -1`): stop quietly
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except SystemExit:  # click's own answer to a closed pipe is a silent exit 1
+        if type(sys.stdout).__name__ != "_PacifyFlushWrapper":
+            raise
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except click.UsageError as exc:
         _debug_traceback()
         where = exc.ctx.command_path if exc.ctx is not None else prog_name
@@ -190,7 +195,7 @@ def _run(group: click.Group, args: list, prog_name: str, complete_var, extra) ->
     except Exception as exc:
         if _state["debug"]:
             traceback.print_exc()
-        _err(f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))}. {BUG_HINT[0].upper()}{BUG_HINT[1:]}.")
+        _err(f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))} ({BUG_HINT})")
         return EXIT_FAILURE
 
 

@@ -48,9 +48,14 @@ def setup_logging(verbose: int) -> None:
 
 
 def console():
+    """A rich console on stdout; a closed pipe raises ``BrokenPipeError`` (rich would exit 1)."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(32, "the reader of the output went away")
+
+    return _Console(highlight=False, soft_wrap=True)
 
 
 def fmt_time(seconds: float) -> str:

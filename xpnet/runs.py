@@ -377,9 +377,11 @@ class Run:
         start = time.perf_counter()
         training, data_rec = self._records()
 
-        def record(status: str, **extra) -> dict:
-            return {**training, "status": status, **extra,
-                    "train_seconds": self.previous_seconds + time.perf_counter() - start}
+        finished: list[float] = []  # this part's training time, once training has ended
+
+        def record(status: str) -> dict:
+            seconds = finished[0] if finished else time.perf_counter() - start
+            return {**training, "status": status, "train_seconds": self.previous_seconds + seconds}
 
         ckpt_path = self.run_dir / CHECKPOINT_NAME
         pre, splits, model, config = self.preprocessing, self.splits, self.model, self.config
@@ -397,6 +399,7 @@ class Run:
             except TrainingDiverged as exc:
                 status, diverged = "diverged", exc
         seconds = time.perf_counter() - start
+        finished.append(seconds)
         earlier_parts = read_metrics(self.run_dir).get("train_seconds_parts", []) if self.resumed else []
         if self.resumed and not earlier_parts and self.previous_seconds:
             earlier_parts = [self.previous_seconds]
