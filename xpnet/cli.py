@@ -353,7 +353,6 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --resume --out runs/gpu-run          # continue after Ctrl-C
       xpnet train --overwrite --out runs/gpu-run --lr 3e-4   # start that run over
     """
-    from .backend import tune_host_allocator
     from .config import TrainConfig
     from .runs import Run
 
@@ -387,8 +386,7 @@ def train(ctx: click.Context, **opts) -> None:
         run = Run.create(config, opts["out"], data_dir=data_dir, backend=backend, overwrite=opts["overwrite"],
                          progress=True)
     out.print_setup(console, run)
-    if os.environ.get("XPNET_MALLOC_TUNING", "1") != "0":
-        tune_host_allocator()  # keep NumPy's freed temporaries for reuse (see xpnet.backend)
+    run.model.backend.prepare_training()  # process-wide speed settings: xpnet train asks, MLP.fit does not
 
     def on_ctrl_c():
         sys.stderr.write("\nCtrl-C: finishing this step, then saving a checkpoint "
