@@ -21,7 +21,7 @@ The run's state machine, recorded as ``status`` in ``metrics.json`` and in the c
 >>> from xpnet.config import TrainConfig
 >>> result = run_training(TrainConfig.from_preset("default", epochs=2, data="mnist"),
 ...                       "runs/try")                                   # doctest: +SKIP
->>> result.status, result.metrics["test"]["accuracy"]                   # doctest: +SKIP
+>>> result.status, result.test["accuracy"]                               # doctest: +SKIP
 ('completed', 0.97...)
 
 No printing here: progress reaches the caller through :class:`~xpnet.Callback` objects, and
