@@ -458,10 +458,9 @@ def test_evaluate_on_a_folder_of_runs_names_them(trained_run, tmp_path):
     assert "run folder" in line and trained_run.name in line
 
 
-def test_thousands_separators_in_the_data_line():
-    from xpnet.cli_output import data_summary
+def test_thousands_separators_and_spelling_in_the_data_line():
     from xpnet.datasets.dataset import make_dataset
 
     x, y = _images(1200, 0)
     data = make_dataset("syn", source="here", train=(x.reshape(1200, 784), y), test=(x[:1000].reshape(1000, 784), None))
-    assert data_summary(data) == "syn: 1,200 training and 1,000 unlabelled test images, 10 classes (from here)"
+    assert data.summary() == "syn: 1,200 training and 1,000 unlabelled test images, 10 classes (from here)"

@@ -1,19 +1,11 @@
 """The ``xpnet`` command line: ``info``, ``train``, ``evaluate``, ``predict``, ``gradcheck``, ``bench``.
 
-The commands parse options, call the library (:mod:`xpnet.runs` does the training runs) and
-present what it returns with rich; the library underneath only logs.
-
-Exit codes:
-
-* 0: success (also when the output is cut short by a closed pipe, e.g. ``| head``: 141 then).
-* 1: the work itself failed: training diverged (NaN/inf loss) or a gradient check failed; or
-  a bug in xpnet (any unexpected exception: rerun with ``--debug`` and report it).
-* 2: bad usage or bad input: an unknown option or invalid value, unreadable or malformed data,
-  model or image files, an unavailable backend, a dataset offline and not cached. One line,
-  no traceback (``xpnet --debug ...`` shows it): every :class:`xpnet.errors.XpnetError` and
-  ``OSError``.
-* 130: interrupted with Ctrl-C (``train`` saves a checkpoint first; resume with
-  ``xpnet train --resume --out RUN_DIR``).
+Options, exit codes and calls into the library (:mod:`xpnet.runs` runs training);
+:mod:`xpnet.cli_output` renders the results with rich. Exit codes: 0 success; 1 the work
+failed (training diverged, a gradient check failed) or a bug in xpnet (any unexpected error:
+rerun with ``--debug`` and report it); 2 bad usage or input (every
+:class:`~xpnet.errors.XpnetError` and ``OSError``: one line, no traceback); 130 Ctrl-C (``train``
+saves a checkpoint first); 141 the output pipe closed early (``xpnet info | head -1``).
 """
 
 from __future__ import annotations
@@ -42,7 +34,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2,
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BUG_HINT = "this is a bug in xpnet; rerun with --debug and report it"
 
-_state: dict[str, Any] = {"debug": False, "args": []}
+_state: dict[str, Any] = {"debug": False}
 
 
 class CLIError(XpnetError, click.ClickException):
@@ -133,7 +125,7 @@ class XpnetGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         args = list(sys.argv[1:] if args is None else args)
-        _state.update(debug="--debug" in args, verbose=0, args=args)
+        _state.update(debug="--debug" in args, verbose=0)
         code = _run(self, args, prog_name or "xpnet", complete_var, extra)
         if standalone_mode:
             sys.exit(code)
@@ -238,9 +230,7 @@ def _data_spec(dataset: str | None, data_path: Path | None) -> str | None:
     return dataset
 
 
-# ================================================================================================
-# info
-# ================================================================================================
+# -- info -------------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
 def info() -> None:
     """Show the version, the installed backends and devices, and what 'auto' picks.
@@ -272,9 +262,7 @@ def info() -> None:
     out.print_info(out.console(), versions(), available_backends(), auto, why, env_line, extra)
 
 
-# ================================================================================================
-# train
-# ================================================================================================
+# -- train ------------------------------------------------------------------------------------------
 _FRESH_ONLY = ("preset", "hidden", "activation", "init", "optimizer", "lr", "weight_decay", "momentum",
                "schedule", "batch_size", "standardize", "shift", "dtype", "seed", "val_split")
 
@@ -377,9 +365,7 @@ def train(ctx: click.Context, **opts) -> None:
         console.print(f"Resuming [bold]{out.esc(run.run_dir)}[/] at epoch {run.model.epoch + 1}"
                       + (f", step {run.model.batch + 1}" if run.model.batch else "") + f" of {run.config.epochs}.")
     else:
-        overrides = {k: opts[k] for k in ("hidden", "activation", "init", "optimizer", "lr", "weight_decay",
-                                          "momentum", "schedule", "epochs", "standardize", "shift", "dtype",
-                                          "seed", "val_split")}
+        overrides = {k: opts[k] for k in (*_FRESH_ONLY[1:], "epochs") if k != "batch_size"}
         config = TrainConfig.from_preset(opts["preset"], **overrides, data=spec or "mnist")
         if opts["batch_size"] is not None:
             config.batch_size = None if opts["batch_size"] == "full" else opts["batch_size"]
@@ -402,9 +388,7 @@ def train(ctx: click.Context, **opts) -> None:
     ctx.exit({"completed": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(result.status, EXIT_FAILURE))
 
 
-# ================================================================================================
-# evaluate
-# ================================================================================================
+# -- evaluate ---------------------------------------------------------------------------------------
 def _checkpoint_path(path: Path) -> Path:
     from .runs import find_checkpoint
 
@@ -466,9 +450,7 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
     console.print(f"wrote {out.esc(plot_path)}")
 
 
-# ================================================================================================
-# predict
-# ================================================================================================
+# -- predict ----------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, path_type=Path))
 @click.argument("files", metavar="FILE...", nargs=-1, required=True,
@@ -552,9 +534,7 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
             console.print(f"wrote {_esc(submission)} ({len(pred):,} predictions, ImageId,Label)")
 
 
-# ================================================================================================
-# gradcheck
-# ================================================================================================
+# -- gradcheck --------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
 @click.option("--sizes", type=IntList(min_items=2), default="784,32,10", show_default=True,
@@ -600,9 +580,7 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
     click.get_current_context().exit(EXIT_FAILURE)
 
 
-# ================================================================================================
-# bench (from xpnet.bench, when present)
-# ================================================================================================
+# -- bench (from xpnet.bench, when present) ---------------------------------------------------------
 try:
     from .bench import bench_command
 except ImportError:  # the benchmark module is optional

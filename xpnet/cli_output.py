@@ -11,7 +11,7 @@ import sys
 
 from .model import Callback
 
-__all__ = ["console", "esc", "fmt_time", "setup_logging", "data_summary", "print_setup", "ConsoleProgress",
+__all__ = ["console", "esc", "fmt_time", "setup_logging", "print_setup", "ConsoleProgress",
            "report_run", "report_finished", "print_evaluation", "print_gradcheck", "err"]
 
 
@@ -74,20 +74,12 @@ def esc(text) -> str:
     return escape(str(text))
 
 
-def data_summary(data) -> str:
-    parts = [f"{data.n_train:,} training"] if data.x_train is not None else []
-    if data.x_test is not None:
-        parts.append(f"{data.n_test:,} {'unlabelled ' if data.y_test is None else ''}test")
-    return (f"{data.name}: {' and '.join(parts) or 'no'} images, {data.n_classes} classes "
-            f"(from {data.source})")
-
-
 def print_setup(console, run) -> None:
     c, m, s = run.config, run.model, run.splits
     batch = "full batch" if c.batch_size is None else f"batch {c.batch_size}"
     rows = [
         ("run", f"{run.run_dir}"),
-        ("data", data_summary(run.dataset)),
+        ("data", run.dataset.summary()),
         *[("", note) for note in s.notes],
         ("split", f"{len(s.x_train):,} train / {len(s.x_val):,} validation / {len(s.x_test):,} test"),
         ("model", f"{'-'.join(map(str, m.sizes))} {m.activation}, {m.init} init, {m.dtype_name} "
