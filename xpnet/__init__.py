@@ -28,6 +28,7 @@ from .model import MLP, Callback, History, TrainingDiverged
 from .checkpoint import CheckpointError, load, load_checkpoint, save
 from .environment import xpnet_version
 from .errors import XpnetError
+from .preprocessing import Preprocessing
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
@@ -48,7 +49,7 @@ __all__ = [
     "optim",
     "to_numpy",
     "__version__",
-    "save", "load", "load_checkpoint", "CheckpointError",
+    "save", "load", "load_checkpoint", "CheckpointError", "Preprocessing",
     "XpnetError",
 ]
 

@@ -55,6 +55,7 @@ __all__ = [
     "host_allocator_tuned",
     "unpickle_on",
     "UNPICKLE_ENV_VAR",
+    "resolve_seed",
 ]
 
 log = logging.getLogger("xpnet.backend")
@@ -221,6 +222,35 @@ class Backend:
         # A backend pickles as its spec and is looked up again where it is unpickled (the
         # namespace module and the device object do not pickle); see unpickle_on.
         return (_unpickle_backend, (self.spec,))
+
+
+def resolve_seed(seed) -> int:
+    """An integer seed from what scikit-learn users pass as ``random_state``.
+
+    Parameters
+    ----------
+    seed : int, None, numpy.random.RandomState or numpy.random.Generator
+        An int ≥ 0 is used as it is; ``None`` draws one from the operating system's entropy
+        (a different run each time); a ``RandomState`` or ``Generator`` draws one from itself
+        (so a seeded generator gives a reproducible model).
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**32)``, recorded with the model (``get_config``, checkpoints).
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**32)
+    if isinstance(seed, np.random.RandomState):
+        return int(seed.randint(0, 2**32 - 1, dtype=np.int64))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**32 - 1))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int >= 0, None, or a numpy RandomState/Generator, "
+                        f"got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return int(seed)
 
 
 # -- unpickling onto a chosen backend ----------------------------------------------------------

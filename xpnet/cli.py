@@ -496,7 +496,8 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
     top = min(top, model.sizes[-1])
 
     def probabilities(x_raw):
-        return model.backend.to_numpy(model.predict_proba(pre.transform(x_raw, model.dtype_name)))
+        X = x_raw if model.preprocessing is not None else pre.transform(x_raw, model.dtype_name)
+        return model.backend.to_numpy(model.predict_proba(X))
 
     def top_text(p):
         order = np.argsort(-p)[:top]

@@ -20,10 +20,11 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple
 
 from . import network
 from .activations import get_activation
-from .backend import Backend, get_backend, unpickle_target
+from .backend import Backend, array_namespace, get_backend, resolve_seed, unpickle_target
 from .errors import XpnetError
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
+from .preprocessing import Preprocessing
 from .validation import check_features, check_labels, check_sample_weight
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
@@ -100,6 +101,34 @@ class Callback:
     def on_train_end(self, model: "MLP", history: History) -> None: ...
 
 
+_UNSCALED_LIMIT = 50.0  # |x| beyond this: not scaled to [0, 1] nor standardised
+
+
+def _is_integer_array(X) -> bool:
+    try:
+        xp = array_namespace(X)
+        return bool(xp.isdtype(X.dtype, "integral"))
+    except (TypeError, AttributeError):
+        return False
+
+
+def _warn_if_unscaled(X, integers: bool) -> None:
+    """Log a warning when ``fit``'s X looks like raw data (integers, or |x| > 50)."""
+    if integers:
+        why = "it holds integers, like raw 0-255 pixels"
+    else:
+        xp = array_namespace(X)
+        peak = float(xp.max(xp.abs(X)))
+        if not peak > _UNSCALED_LIMIT:
+            return
+        why = f"its values reach {peak:g} in magnitude"
+    log.warning(
+        "X looks unscaled (%s); the network trains best on inputs in [0, 1] or standardised. "
+        "Scale it first (xpnet.datasets.scale(X) for 0-255 pixels, xpnet.datasets.standardize "
+        "for other features), or let the model do it in fit and predict alike: "
+        "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
+
+
 class MLP:
     """A fully connected network with softmax output, trained with hand-written backprop.
 
@@ -118,7 +147,14 @@ class MLP:
         or a :class:`~xpnet.backend.Backend`. ``None`` means ``$XPNET_BACKEND`` or ``"auto"``.
     seed:
         Seeds the initial weights and the shuffling; the same seed gives the same numbers on
-        every backend.
+        every backend. ``None`` draws a seed; a NumPy ``RandomState`` or ``Generator`` draws
+        one from itself (scikit-learn's ``random_state`` conventions). The int used is
+        :attr:`seed`.
+    preprocessing:
+        The input transform the model applies to X itself, in :meth:`fit` and in every
+        inference and evaluation method (a :class:`~xpnet.preprocessing.Preprocessing`, or
+        its ``get_config()`` dict); saved with the model by :func:`xpnet.save`. ``None``
+        (default): X is used as given.
 
     Attributes
     ----------
@@ -127,10 +163,12 @@ class MLP:
     optimizer: the optimizer of the last :meth:`fit` (its state carries over to the next).
     epoch: number of finished training epochs; ``batch``: steps done in an unfinished epoch.
     history: :class:`History` of every epoch trained so far.
+    preprocessing: the :class:`~xpnet.preprocessing.Preprocessing` applied to inputs, or None.
     """
 
     def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
-                 dtype: str = "float32", backend: str | Backend | None = None, seed: int = 0):
+                 dtype: str = "float32", backend: str | Backend | None = None, seed: int | None = 0,
+                 preprocessing: Preprocessing | dict | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
@@ -141,7 +179,13 @@ class MLP:
         self.sizes = sizes
         self.activation = get_activation(activation).name
         self.init = init
-        self.seed = int(seed)
+        self.seed = resolve_seed(seed)
+        if isinstance(preprocessing, dict):
+            preprocessing = Preprocessing.from_config(preprocessing)
+        if preprocessing is not None and not isinstance(preprocessing, Preprocessing):
+            raise TypeError("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
+                            f"got {type(preprocessing).__name__}")
+        self.preprocessing = preprocessing
         self.backend = get_backend(backend)
         self.dtype_name = str(dtype)
         self.dtype = self.backend.float_dtype(self.dtype_name)
@@ -192,7 +236,8 @@ class MLP:
     def get_config(self) -> dict:
         """Architecture and settings as a JSON-friendly dict (weights not included)."""
         return {"sizes": list(self.sizes), "activation": self.activation, "init": self.init,
-                "dtype": self.dtype_name, "seed": self.seed}
+                "dtype": self.dtype_name, "seed": self.seed,
+                "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config()}
 
     def numpy_params(self) -> dict:
         """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
@@ -274,6 +319,8 @@ class MLP:
             Saying what is wrong with which input and what was expected.
         """
         X = self.backend.host_or_native(X)
+        if self.preprocessing is not None:
+            X = self.preprocessing.transform(X, self.dtype_name)
         check_features(X, self.sizes[0], names[0])
         X = self.backend.asarray(X, self.dtype_name)
         n = X.shape[0]
@@ -379,7 +426,12 @@ class MLP:
             self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
 
         xp, dtype = self.backend.xp, self.dtype
+        if self.preprocessing is None:
+            X = self.backend.host_or_native(X)
+            integers = _is_integer_array(X)
         X, y, w = self.validate_data(X, y, sample_weight)
+        if self.preprocessing is None:
+            _warn_if_unscaled(X, integers)
         Y = network.one_hot(y, self.sizes[-1], dtype)
         val = None
         if validation_data is not None:

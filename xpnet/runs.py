@@ -67,6 +67,9 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
                  callbacks=(), should_stop: Callable[[], bool] = lambda: False) -> None:
     """Train ``model`` on raw pixels until it has finished ``config.epochs`` epochs (or is stopped).
 
+    ``preprocessing`` becomes the model's own (:attr:`MLP.preprocessing`): ``fit`` and every
+    later prediction apply it, and checkpoints store it, so raw pixels go in everywhere.
+
     Without augmentation this is one :meth:`MLP.fit` call. With ``config.shift`` every epoch
     gets freshly shifted images (seeded by ``(seed, epoch)``) and its own ``fit`` call; the
     model's epoch/batch counters, optimizer state and the explicit cosine length make that
@@ -77,22 +80,24 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
     TrainingDiverged
         As :meth:`MLP.fit`.
     """
-    dtype = model.dtype_name
+    model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
     kwargs = dict(batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks))
     if not config.shift:
-        model.fit(preprocessing.transform(x_train, dtype), y_train, epochs=max(0, config.epochs - model.epoch),
-                  optimizer=optimizer, **kwargs)
+        model.fit(x_train, y_train, epochs=max(0, config.epochs - model.epoch), optimizer=optimizer, **kwargs)
         return
     while model.epoch < config.epochs and not should_stop():
         shifted = random_shifts(x_train, config.shift, (config.seed, model.epoch, 1))
-        model.fit(preprocessing.transform(shifted, dtype), y_train, epochs=1, optimizer=optimizer, **kwargs)
+        model.fit(shifted, y_train, epochs=1, optimizer=optimizer, **kwargs)
         optimizer = None  # later epochs continue with the model's optimizer and its state
         if model.history.interrupted:
             break
 
 
-def evaluate_model(model: MLP, preprocessing: Preprocessing, x_raw: np.ndarray, y: np.ndarray) -> dict:
+def evaluate_model(model: MLP, preprocessing: Preprocessing | None, x_raw: np.ndarray, y: np.ndarray) -> dict:
     """Accuracy, loss, predictions, confidence and confusion matrix on raw images.
+
+    ``preprocessing`` is applied only when the model does not carry its own (a checkpoint
+    written before models carried it); inputs are never transformed twice.
 
     Returns
     -------
@@ -103,7 +108,8 @@ def evaluate_model(model: MLP, preprocessing: Preprocessing, x_raw: np.ndarray, 
     """
     from .metrics import confusion_matrix, per_class_metrics
 
-    X = preprocessing.transform(x_raw, model.dtype_name)
+    own = getattr(model, "preprocessing", None) is not None
+    X = x_raw if own or preprocessing is None else preprocessing.transform(x_raw, model.dtype_name)
     result = model.evaluate(X, y)
     proba = model.backend.to_numpy(model.predict_proba(X))
     pred = proba.argmax(axis=1)
@@ -388,7 +394,7 @@ class Run:
         saver = CheckpointEveryEpoch(ckpt_path, lambda: {"preprocessing": pre, "training": record("running"),
                                                          "dataset": data_rec}, save_every)
         optimizer = None if (self.resumed and model.optimizer is not None) else config.make_optimizer()
-        validation = (pre.transform(splits.x_val, model.dtype_name), splits.y_val) if len(splits.x_val) else None
+        validation = (splits.x_val, splits.y_val) if len(splits.x_val) else None  # raw: the model scales
         status, diverged = "completed", None
         with warnings.catch_warnings(record=True) as caught, sigint_stops(model, handle_sigint, on_sigint) as sig:
             warnings.simplefilter("default", RuntimeWarning)
