@@ -44,7 +44,7 @@ def collect_environment(threads: int | None) -> dict:
     import numpy as np
 
     from .. import __version__
-    from .. import backend
+    from ..backend import host_allocator_tuned
 
     libs = {"numpy": np.__version__, "array_api_compat": array_api_compat.__version__}
     for mod in ("torch", "jax", "jaxlib", "cupy", "array_api_strict"):
@@ -79,7 +79,7 @@ def collect_environment(threads: int | None) -> dict:
         "load_average": load,
         "libraries": libs,
         "threads_requested": threads,
-        "malloc_tuned": _allocator_tuned(backend),
+        "malloc_tuned": bool(host_allocator_tuned()),
         "torch_threads": torch_threads,
         "threadpool_info": pools,
         "env": {k: os.environ[k] for k in ENV_KEYS if k in os.environ},
@@ -87,8 +87,3 @@ def collect_environment(threads: int | None) -> dict:
                      f"NumPy much slower; unset it for representative numbers" for k in SLOW_ENV
                      if k in os.environ],
     }
-
-
-def _allocator_tuned(backend) -> bool:
-    public = getattr(backend, "host_allocator_tuned", None)
-    return bool(public() if public is not None else backend._ALLOCATOR_TUNED)

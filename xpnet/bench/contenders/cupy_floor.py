@@ -30,25 +30,16 @@ def cuda_unusable(library: str = "cupy") -> str | None:
     what = {"cupy": "CuPy", "torch": "PyTorch"}[library]
     if not have(library):
         return f"{what} is not installed"
-    from ... import backend
+    if library == "cupy":  # the backend's probe: one for the library, the tests and the benchmark
+        from ...backend import cuda_devices
 
-    probe = getattr(backend, "cuda_devices", None)
-    if probe is not None:  # the backend's own probe: one for tests, benchmark and library
-        try:
-            devices = probe(library)
-        except TypeError:
-            devices = probe()
-        return None if devices else f"{what} sees no CUDA device"
-    try:  # pragma: no cover - xpnet before backend.cuda_devices
-        if library == "cupy":
-            import cupy
-
-            return None if cupy.cuda.runtime.getDeviceCount() >= 1 else "CuPy found no CUDA device"
+        return None if cuda_devices() else "CuPy sees no usable CUDA device"
+    try:  # PyTorch's own view of its CUDA devices (its build may lack CUDA where CuPy has it)
         import torch
 
         return None if torch.cuda.is_available() else "PyTorch sees no CUDA device"
-    except Exception as exc:
-        return f"CUDA is not usable through {what} ({type(exc).__name__})"
+    except Exception as exc:  # pragma: no cover - a broken install
+        return f"CUDA is not usable through PyTorch ({type(exc).__name__})"
 
 
 def cupy_floor(p: Problem, layout: str) -> Runner:

@@ -1,6 +1,6 @@
 """xpnet itself: :meth:`xpnet.MLP.fit`'s own training loop on one backend, one epoch at a time.
 
-The runner drives the model's public epoch generator, so each timed epoch holds exactly what
+The runner drives the model's public epoch generator (:meth:`xpnet.MLP.fit_epochs`), so each timed epoch holds exactly what
 ``fit`` does per epoch (shuffling, the steps, the loss and accuracy, the per-epoch checks);
 the host data are checked and moved to the device once, in the first (warm-up) epoch.
 """
@@ -11,14 +11,6 @@ from ..problem import ADAM, Problem
 from .base import Contender, Runner, probe_module
 
 __all__ = ["XpnetRunner", "CONTENDERS"]
-
-
-def _epoch_generator(model, X, y, batch, opt):
-    """The model's epoch-by-epoch training loop, through its public name when it has one."""
-    fit_epochs = getattr(model, "fit_epochs", None)
-    if fit_epochs is not None:
-        return fit_epochs(X, y, epochs=1 << 40, batch_size=batch, optimizer=opt)
-    return model._fit_epochs(X, y, 1 << 40, batch, opt, None, True, ())  # xpnet before fit_epochs
 
 
 class XpnetRunner(Runner):
@@ -44,7 +36,8 @@ class XpnetRunner(Runner):
         self.model.set_params({k: v.copy() for k, v in p.params0.items()})
         opt = SGD(lr=p.lr) if p.optimizer == "sgd" else Adam(lr=p.lr, **ADAM)
         batch = None if p.full_batch else p.batch_size
-        self._epochs = _epoch_generator(self.model, p.data.X, p.data.y, batch, opt)
+        self._epochs = self.model.fit_epochs(p.data.X, p.data.y, epochs=1 << 40, batch_size=batch,
+                                             optimizer=opt)
 
     def epoch(self):
         return next(self._epochs)["loss"]
