@@ -329,3 +329,28 @@ def test_data_directory_is_read_through_xpnet_datasets(tmp_path):
         bench.load_bench_data(str(empty))
     result = CliRunner().invoke(bench.bench_command, ["--data", str(empty), "--contenders", "floor"])
     assert result.exit_code == 2 and "--data" in result.output
+
+
+def test_report_marks_a_contenders_own_scatter(monkeypatch):
+    from rich.console import Console
+
+    from xpnet.bench import run
+
+    numpy_times = iter([0.5, 0.28, 0.57, 0.80])  # warm-up, then growing: 186 % spread
+
+    def time_epoch(r):
+        r.epoch()
+        t = 0.2 if getattr(r, "layout", None) else next(numpy_times)
+        return t, 0.3, None
+    monkeypatch.setattr(run, "time_epoch", time_epoch)
+    monkeypatch.setattr(run, "_variant_slots", lambda name: ["out_in"] if name == "floor" else [None])
+    results = _tiny(contenders="floor,numpy", batch_sizes=(64,), optimizers=("sgd",),
+                    tutorial=False, memory=False, epochs=3)
+    res = results["results"][0]
+    assert res["reference_scatter"]["floor"]["wall"]["unreliable"] is False
+    assert _by_name(res)["numpy"]["scatter"]["wall"]["unreliable"] is True
+    console = Console(record=True, width=300)
+    bench.print_report(results, console)
+    text = console.export_text()
+    assert "2.85?" in text and "1.00?" not in text  # numpy's ratio 0.57 / 0.2 marked, the floor's not
+    assert "wall-clock epochs scattered (max − min over the median) for numpy 91 %" in text

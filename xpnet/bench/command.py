@@ -67,6 +67,9 @@ def _write_json(path: str, results: dict) -> None:
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is not what a results file wants
         with os.fdopen(fd, "w") as f:
             f.write(json.dumps(results, indent=1, default=_json_default) + "\n")
         os.replace(tmp, target)

@@ -25,15 +25,22 @@ def _unreliable(res: dict, ref: str, clock: str) -> bool:
     return bool((info.get(clock) or {}).get("unreliable"))
 
 
+def _own_unreliable(c: dict, clock: str) -> bool:
+    return bool(((c.get("scatter") or {}).get(clock) or {}).get("unreliable"))
+
+
 def _ratio(res, c, key, ref, clock) -> str:
     text = _fmt(c.get(key), ".2f")
-    if c.get(key) is not None and _unreliable(res, ref, clock):
+    if c.get(key) is not None and (_unreliable(res, ref, clock) or _own_unreliable(c, clock)):
         text += _SCATTER_MARK
     return text
 
 
 def scatter_warnings(res: dict) -> list[str]:
-    """One line per reference of ``res`` whose timed epochs scatter too much for firm ratios.
+    """Lines saying whose timed epochs in ``res`` scatter too much for firm ratios.
+
+    One line per reference (the floor) whose epochs scattered, per clock; then one line naming
+    the other contenders whose own epochs scattered (their ratios are marked too).
 
     Parameters
     ----------
@@ -58,6 +65,13 @@ def scatter_warnings(res: dict) -> list[str]:
                 f"(limits {100 * SCATTER_SPREAD_LIMIT:.0f} % spread, {100 * SCATTER_CV_LIMIT:.0f} % CV): "
                 f"the {label} ratios to it (marked {_SCATTER_MARK}) are unreliable; rerun on a quieter "
                 "machine or with more --epochs")
+    refs = set(res.get("reference_scatter") or {})
+    for clock, label in (("wall", "wall-clock"), ("cpu", "CPU-time")):
+        own = [f"{c['name']} {100 * c['scatter'][clock]['spread']:.0f} %" for c in res.get("contenders", [])
+               if c["name"] not in refs and _own_unreliable(c, clock)]
+        if own:
+            lines.append(f"{label} epochs scattered (max − min over the median) for {', '.join(own)}: "
+                         f"their {label} ratios are marked {_SCATTER_MARK} as well")
     return lines
 
 

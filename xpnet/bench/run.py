@@ -80,8 +80,9 @@ def run_problem(p: Problem, selected, skipped, epochs: int, warmup: int, memory:
     -------
     dict
         JSON-ready: the configuration, one entry per contender (status, per-epoch seconds,
-        medians, ratios, samples/s, GEMM GFLOP/s, memory, final loss; ``layout`` and
-        ``layouts`` for contenders with variants) and ``reference_scatter``.
+        medians, ratios, samples/s, GEMM GFLOP/s, memory, final loss, ``scatter`` of its own
+        epochs; ``layout`` and ``layouts`` for contenders with variants) and
+        ``reference_scatter`` (the scatter of the reference every ratio is taken to).
     """
     reference_of = FLOOR_OF if reference_of is None else reference_of
     entries: dict[str, dict] = {}
@@ -180,6 +181,8 @@ def _summarise(p, entries, epochs, is_tutorial, reference_of, ratio_key) -> dict
                 "samples_per_s": (p.n / med) if med else None,
                 "gemm_gflop_per_s": (flops / med / 1e9) if med else None,
                 "final_loss": losses[-1] if losses else None,
+                "scatter": {"wall": scatter(entry["epoch_seconds"]),
+                            "cpu": scatter(entry["epoch_cpu_seconds"]) if entry["platform"] == "cpu" else None},
             })
             if is_tutorial and med:
                 entry["iterations_500_s"] = 500 * med
