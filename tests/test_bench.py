@@ -290,14 +290,10 @@ def test_tiny_network_table():
     assert json.loads(json.dumps(results)) == results
 
 
-def test_cli_tiny_only_and_help_examples(tmp_path, monkeypatch):
-    from xpnet.bench import run
-
-    monkeypatch.setattr(run.run_benchmark, "__kwdefaults__",
-                        {**run.run_benchmark.__kwdefaults__, "tiny_samples": 128})
+def test_cli_tiny_only_and_help_examples(tmp_path):
     out = tmp_path / "tiny.json"
     result = CliRunner().invoke(bench.bench_command, [
-        "--tiny-only", "--epochs", "1", "--warmup", "0", "--optimizers", "sgd",
+        "--tiny-only", "--tiny-samples", "128", "--epochs", "1", "--warmup", "0", "--optimizers", "sgd",
         "--tiny-contenders", "xpnet-numpy,numpy", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "Per-step overhead: 64-16-10, batch 16" in result.output and "µs/step" in result.output

@@ -107,6 +107,8 @@ def _write_json(path: str, results: dict) -> None:
 @click.option("--tiny-only", is_flag=True, help="Print only the per-step overhead table.")
 @click.option("--tiny-contenders", default=TINY_CONTENDERS, show_default=True,
               help="Contenders of the per-step overhead table (those not installed are skipped).")
+@click.option("--tiny-samples", type=click.IntRange(min=16), default=16384, show_default=True,
+              help="Synthetic samples of the per-step overhead table (1,024 steps of 16 by default).")
 @click.option("--memory/--no-memory", default=True, show_default=True,
               help="Measure each contender's extra memory in one more, untimed epoch.")
 @click.option("--quick", is_flag=True, help="A fast look: 2 epochs on 12,000 samples.")
@@ -115,7 +117,7 @@ def _write_json(path: str, results: dict) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the contenders and whether each is usable.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Initial weights and shuffling.")
 def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, data, samples,
-                  tutorial, tutorial_only, tiny, tiny_only, tiny_contenders, memory, quick,
+                  tutorial, tutorial_only, tiny, tiny_only, tiny_contenders, tiny_samples, memory, quick,
                   json_path, list_only, seed):
     """Time training epochs of xpnet against the GEMM floor, plain NumPy, PyTorch and JAX.
 
@@ -169,6 +171,7 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
             optimizers=opts, contenders=contenders, threads=threads, data=data, n_samples=samples,
             tutorial=tutorial or tutorial_only, memory=memory, seed=seed,
             tiny=(tiny or tiny_only) and not tutorial_only, tiny_contenders=tiny_contenders,
+            tiny_samples=tiny_samples,
             progress=lambda msg: console.print(f"[dim]{msg}[/]", highlight=False),
         )
     except DataError as exc:
