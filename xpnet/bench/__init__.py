@@ -42,7 +42,8 @@ is the median over the timed epochs. On the CPU both the wall-clock time and the
 time are measured; on a CUDA device, CUDA events after a device synchronisation, with the data
 resident on the device. When the floor's timed epochs scatter by more than 20 % (max − min over
 the median) or their coefficient of variation exceeds 10 %, the ratios to it are marked ``?``
-and a warning says by how much; so are a contender's ratios when its own epochs scatter so. Memory is measured in one extra untimed epoch per contender.
+and a warning says by how much; so are a contender's ratios when its own epochs scatter so.
+Memory is measured in one extra untimed epoch per contender.
 Before any contender runs, :func:`xpnet.backend.tune_host_allocator` is applied (as
 ``xpnet train`` does; ``XPNET_MALLOC_TUNING=0`` turns it off).
 
