@@ -117,15 +117,16 @@ def _write_json(path: str, results: dict) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the contenders and whether each is usable.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Initial weights and shuffling.")
 def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, data, samples,
-                  tutorial, tutorial_only, tiny, tiny_only, tiny_contenders, tiny_samples, memory, quick,
-                  json_path, list_only, seed):
+                  tutorial, tutorial_only, tiny, tiny_only, tiny_contenders, tiny_samples, memory,
+                  quick, json_path, list_only, seed):
     """Time training epochs of xpnet against the GEMM floor, plain NumPy, PyTorch and JAX.
 
     All contenders train the same network (784-128-10 ReLU, softmax cross-entropy, float32)
     from the same initial weights in one process, interleaved epoch by epoch; the table gives
     seconds per epoch and the ratio to the floor (only the matrix products an epoch needs, in
     the faster of two weight layouts). A second table gives the per-step overhead on a tiny
-    network. Ratios whose floor scattered too much across its epochs are marked "?".
+    network. A ratio is marked "?" when the floor's epochs, or the contender's own, scattered
+    too much for it to be firm.
 
     Examples:
 
