@@ -27,6 +27,8 @@ and how to fix it; only ``"auto"`` falls back, and it logs which backend it chos
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import logging
 import os
@@ -49,6 +51,8 @@ __all__ = [
     "cuda_devices",
     "tune_host_allocator",
     "host_allocator_tuned",
+    "unpickle_on",
+    "UNPICKLE_ENV_VAR",
 ]
 
 log = logging.getLogger("xpnet.backend")
@@ -210,6 +214,63 @@ class Backend:
 
     def __str__(self) -> str:
         return f"{self.spec} ({self.device_name})"
+
+    def __reduce__(self):
+        # A backend pickles as its spec and is looked up again where it is unpickled (the
+        # namespace module and the device object do not pickle); see unpickle_on.
+        return (_unpickle_backend, (self.spec,))
+
+
+# -- unpickling onto a chosen backend ----------------------------------------------------------
+UNPICKLE_ENV_VAR = "XPNET_UNPICKLE_BACKEND"
+_UNPICKLE_TARGET: contextvars.ContextVar[str | None] = contextvars.ContextVar("xpnet_unpickle_on",
+                                                                              default=None)
+
+
+@contextlib.contextmanager
+def unpickle_on(spec: str | None):
+    """Unpickle xpnet models and backends onto ``spec`` instead of the backend they were on.
+
+    A pickled :class:`~xpnet.MLP` stores its weights as NumPy arrays and its backend as a
+    spec (e.g. ``"cupy:0"``); unpickling looks that spec up again with :func:`get_backend`,
+    so a model pickled on a GPU fails, where there is none, with :class:`BackendUnavailable`.
+    Load it onto the CPU explicitly instead::
+
+        with xpnet.backend.unpickle_on("cpu"):
+            model = pickle.load(f)          # or joblib.load(path)
+
+    The environment variable ``XPNET_UNPICKLE_BACKEND`` (e.g. ``=cpu``) does the same for a
+    whole process (worker processes, for instance); the context manager takes precedence.
+
+    Parameters
+    ----------
+    spec : str or None
+        Any spec :func:`get_backend` understands; ``None`` restores the default (each object's
+        own backend).
+    """
+    token = _UNPICKLE_TARGET.set(spec)
+    try:
+        yield
+    finally:
+        _UNPICKLE_TARGET.reset(token)
+
+
+def unpickle_target(saved_spec: str) -> Backend:
+    """The backend an object pickled on ``saved_spec`` is unpickled onto (see :func:`unpickle_on`)."""
+    target = _UNPICKLE_TARGET.get() or os.environ.get(UNPICKLE_ENV_VAR) or None
+    try:
+        return get_backend(target or saved_spec)
+    except BackendUnavailable as exc:
+        if target:
+            raise
+        raise BackendUnavailable(
+            f"{exc}. The object was pickled on {saved_spec!r}; to load it onto the CPU instead, "
+            "unpickle it inside `with xpnet.backend.unpickle_on('cpu'):` "
+            f"(or set {UNPICKLE_ENV_VAR}=cpu)") from None
+
+
+def _unpickle_backend(spec: str) -> Backend:
+    return unpickle_target(spec)
 
 
 def _dtype_name(dtype) -> str:

@@ -11,6 +11,7 @@ on every backend and a resumed run sees the same batches as an uninterrupted one
 
 from __future__ import annotations
 
+import copy as _copy
 import logging
 import math
 import time
@@ -19,7 +20,7 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple
 
 from . import network
 from .activations import get_activation
-from .backend import Backend, get_backend
+from .backend import Backend, get_backend, unpickle_target
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
 from .validation import check_features, check_labels, check_sample_weight
@@ -543,6 +544,34 @@ class MLP:
     def loss(self, X, y, sample_weight=None) -> float:
         """(Weighted) mean cross-entropy on ``(X, y)`` as a Python float."""
         return self.evaluate(X, y, sample_weight)["loss"]
+
+    # -- pickling ------------------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """The model for :mod:`pickle`, :func:`copy.deepcopy` and joblib: parameters and
+        optimizer state as NumPy arrays, the backend as its spec (see
+        :func:`xpnet.backend.unpickle_on`)."""
+        state = dict(self.__dict__)
+        state.pop("dtype", None)  # a namespace object: rebuilt from dtype_name
+        state["backend"] = self.backend.spec
+        state["params"] = self.numpy_params()
+        if self.optimizer is not None:
+            opt = _copy.copy(self.optimizer)  # shallow: the original keeps its device state
+            opt.state = {slot: {k: self.backend.to_numpy(v, copy=True) for k, v in arrays.items()}
+                         for slot, arrays in self.optimizer.state.items()}
+            opt.schedule = _copy.deepcopy(self.optimizer.schedule)
+            state["optimizer"] = opt
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        backend = unpickle_target(state.pop("backend"))
+        self.__dict__.update(state)
+        self.backend = backend
+        self.dtype = backend.float_dtype(self.dtype_name)
+        self.params = {k: backend.asarray(v, self.dtype_name) for k, v in state["params"].items()}
+        if self.optimizer is not None:
+            self.optimizer.state = {slot: {k: backend.asarray(v, self.dtype_name) for k, v in arrays.items()}
+                                    for slot, arrays in self.optimizer.state.items()}
 
     def __repr__(self) -> str:
         return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
