@@ -92,12 +92,12 @@ class CheckpointError(ValueError):
 
 # -- saving ------------------------------------------------------------------------------------
 def _versions(model: MLP) -> dict:
-    import array_api_compat
+    from importlib.metadata import version
 
     from . import __version__
 
     versions = {"xpnet": __version__, "numpy": np.__version__,
-                "array_api_compat": array_api_compat.__version__,
+                "array_api_compat": version("array-api-compat"),
                 "python": platform.python_version()}
     lib = model.backend.name
     if lib != "numpy":

@@ -272,6 +272,7 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
     Raises :class:`~xpnet.TrainingDiverged` like ``fit``.
     """
     dtype = model.dtype_name
+    model.backend.prepare_training()  # xpnet train's explicit, process-wide speed setting (NumPy: malloc)
     kwargs = dict(batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks))
     if not config.shift:
         model.fit(preprocessing.transform(x_train, dtype), y_train, epochs=max(0, config.epochs - model.epoch),
