@@ -90,11 +90,44 @@ class _L2OnWeights:
 
 
 class _SkAdam(_L2OnWeights, Adam):
-    """:class:`xpnet.optim.Adam` with scikit-learn's ``alpha`` penalty on the weights."""
+    """:class:`xpnet.optim.Adam` with scikit-learn's ``alpha`` penalty and its ε.
+
+    scikit-learn adds ε to ``√v`` (``W ← W − α·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε)``); xpnet's Adam
+    adds it to ``√v̂`` (``ε·√(1−β2ᵗ)`` to ``√v``). Setting xpnet's ε to ``ε/√(1−β2ᵗ)`` before
+    step t gives scikit-learn's update exactly (it matters in the first steps, for gradients
+    near ε).
+    """
+
+    sk_epsilon: float = 1e-8
+
+    def step(self, params, grads, lr=None, *, scaled_by: float = 1.0):
+        self.eps = self.sk_epsilon / math.sqrt(1.0 - self.beta2 ** (self.t + 1))
+        super().step(params, grads, lr, scaled_by=scaled_by)
 
 
 class _SkSGD(_L2OnWeights, SGD):
-    """:class:`xpnet.optim.SGD` with scikit-learn's ``alpha`` penalty on the weights."""
+    """:class:`xpnet.optim.SGD` with scikit-learn's ``alpha`` penalty and its velocity.
+
+    scikit-learn keeps the velocity in units of a step, ``v ← μ·v − α_t·g``, then
+    ``W ← W + v`` (Nesterov: ``W ← W + μ·v − α_t·g``); xpnet's SGD keeps it in units of a
+    gradient (``v ← μ·v + g``, ``W ← W − α_t·v``). The two agree while the learning rate is
+    constant; with ``invscaling``/``adaptive`` rates scikit-learn's velocity keeps the old
+    rates, so this is its rule.
+    """
+
+    def _update(self, params, grads, lr, scale):
+        mu = self.momentum
+        if not mu:
+            return super()._update(params, grads, lr, scale)
+        velocity = self.state["velocity"]
+        for k in params:
+            g = grads[k] if scale == 1.0 else grads[k] * (1.0 / scale)
+            velocity[k] *= mu
+            velocity[k] -= lr * g
+            if self.nesterov:
+                params[k] += mu * velocity[k] - lr * g
+            else:
+                params[k] += velocity[k]
 
 
 class _BatchWeightSums(Callback):
@@ -453,8 +486,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         val = None
         if self.early_stopping:
             idx = np.arange(X.shape[0])
+            # scikit-learn's split for the same random_state: stratified for two classes (its
+            # single logistic output), not for more (its one-hot targets are multi-output).
+            stratify = y_idx if len(self.classes_) == 2 else None
             tr, va = train_test_split(idx, random_state=rs, test_size=self.validation_fraction,
-                                      stratify=y_idx)
+                                      stratify=stratify)
             if va.shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase "
                                  "'validation_fraction' or the size of your dataset.")
@@ -487,14 +523,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             params[f"W{l}"] = rs.uniform(-bound, bound, (fan_in, fan_out)).T  # (n_in, n_out)ᵀ
             params[f"b{l}"] = rs.uniform(-bound, bound, fan_out)
         model.set_params(params)
-        if self.solver == "adam":
-            opt = _SkAdam(lr=self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
-                          eps=self.epsilon)
-        else:
-            opt = _SkSGD(lr=self.learning_rate_init, momentum=self.momentum,
-                         nesterov=bool(self.nesterovs_momentum and self.momentum > 0))
-        opt.alpha = float(self.alpha)
-        model.optimizer = opt
+        model.optimizer = self._new_optimizer(self.learning_rate_init)
         self.model_ = model
         self.n_iter_ = 0
         self.t_ = 0
@@ -511,6 +540,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.best_loss_ = np.inf
             self.validation_scores_ = None
             self.best_validation_score_ = None
+
+    def _new_optimizer(self, lr):
+        if self.solver == "adam":
+            opt = _SkAdam(lr=lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+            opt.sk_epsilon = float(self.epsilon)
+        else:
+            opt = _SkSGD(lr=lr, momentum=self.momentum,
+                         nesterov=bool(self.nesterovs_momentum and self.momentum > 0))
+        opt.alpha = float(self.alpha)
+        return opt
 
     def _run_epochs(self, X, y, sw, val, incremental: bool):
         model, opt = self.model_, self.model_.optimizer
@@ -716,13 +755,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                         backend=saved["backend"], seed=c["seed"])
             model.set_params(saved["params"])
             model.epoch = saved["epoch"]
-            if self.solver == "adam":
-                opt = _SkAdam(lr=saved["opt_lr"], beta1=self.beta_1, beta2=self.beta_2,
-                              eps=self.epsilon)
-            else:
-                opt = _SkSGD(lr=saved["opt_lr"], momentum=self.momentum,
-                             nesterov=bool(self.nesterovs_momentum and self.momentum > 0))
-            opt.alpha = float(self.alpha)
+            opt = self._new_optimizer(saved["opt_lr"])
             opt.load_state(saved["opt_t"], {k: model.backend.asarray(v, c["dtype"])
                                             for k, v in saved["opt_state"].items()})
             model.optimizer = opt
