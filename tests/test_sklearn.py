@@ -157,6 +157,18 @@ def test_weighted_penalised_gradient_matches_central_differences(activation, see
                                       rel=1e-12)
 
 
+@pytest.mark.parametrize("spec", ["numpy", "array_api_strict", "array_api_strict:device1"])
+def test_identity_activation_gradcheck(spec):
+    """activation="identity" maps to xpnet's identity activation (A = Z, dZ = dA): its
+    backprop gradients match central differences on every backend (float64)."""
+    pytest.importorskip("array_api_strict")
+    rng = np.random.default_rng(5)
+    model = xpnet.MLP([4, 6, 5, 3], activation="identity", dtype="float64", backend=spec, seed=2)
+    report = xpnet.gradcheck(model, rng.standard_normal((7, 4)), rng.integers(0, 3, 7),
+                             max_entries=None, sample_weight=rng.uniform(0, 2, 7))
+    assert report.passed, report
+
+
 def test_sample_weight_ones_equals_none_and_zero_weight_removes_sample():
     X, y = _digits(120)
     kw = dict(hidden_layer_sizes=(10,), max_iter=5, random_state=0)  # full batches

@@ -44,7 +44,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import check_same_namespace, get_namespace
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -53,6 +54,12 @@ from . import network
 from .backend import Backend, array_namespace, backend_of, get_backend
 from .model import MLP, Callback
 from .optim import SGD, Adam
+
+try:  # scikit-learn >= 1.9
+    from sklearn.utils._array_api import check_same_namespace
+except ImportError:  # older: methods accept inputs of any namespace (converted to the model's)
+    def check_same_namespace(X, estimator, *, attribute, method):
+        return None
 
 __all__ = ["MLPClassifier"]
 
@@ -396,6 +403,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    def _check_solver(self) -> bool:
+        if self.solver not in ("sgd", "adam"):
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
+                                 f"{self.solver} is not stochastic.")
+        return True
+
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
@@ -410,15 +424,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self : MLPClassifier
             The updated estimator.
         """
-        if self.solver not in ("sgd", "adam"):
-            raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
-                                 f"{self.solver} is not stochastic.")
         return self._partial_fit(X, y, sample_weight, classes)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _partial_fit(self, X, y, sample_weight, classes):
-        if _check_partial_fit_first_call(self, classes):
-            pass  # classes_ was set from `classes`
+        # Sets classes_ from `classes` on the first call; refuses other classes later.
+        _check_partial_fit_first_call(self, classes)
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _validate_xy(self, X, y, sample_weight, reset: bool):
@@ -520,7 +531,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         params = {}
         for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             bound = math.sqrt(factor / (fan_in + fan_out))
-            params[f"W{l}"] = rs.uniform(-bound, bound, (fan_in, fan_out)).T  # (n_in, n_out)ᵀ
+            params[f"W{l}"] = np.ascontiguousarray(rs.uniform(-bound, bound, (fan_in, fan_out)).T)
             params[f"b{l}"] = rs.uniform(-bound, bound, fan_out)
         model.set_params(params)
         model.optimizer = self._new_optimizer(self.learning_rate_init)
