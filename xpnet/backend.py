@@ -27,6 +27,8 @@ and how to fix it; only ``"auto"`` falls back, and it logs which backend it chos
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import logging
 import os
@@ -49,6 +51,9 @@ __all__ = [
     "cuda_devices",
     "tune_host_allocator",
     "host_allocator_tuned",
+    "unpickle_on",
+    "UNPICKLE_ENV_VAR",
+    "resolve_seed",
 ]
 
 log = logging.getLogger("xpnet.backend")
@@ -210,6 +215,92 @@ class Backend:
 
     def __str__(self) -> str:
         return f"{self.spec} ({self.device_name})"
+
+    def __reduce__(self):
+        # A backend pickles as its spec and is looked up again where it is unpickled (the
+        # namespace module and the device object do not pickle); see unpickle_on.
+        return (_unpickle_backend, (self.spec,))
+
+
+def resolve_seed(seed) -> int:
+    """An integer seed from what scikit-learn users pass as ``random_state``.
+
+    Parameters
+    ----------
+    seed : int, None, numpy.random.RandomState or numpy.random.Generator
+        An int ≥ 0 is used as it is; ``None`` draws one from the operating system's entropy
+        (a different run each time); a ``RandomState`` or ``Generator`` draws one from itself
+        (so a seeded generator gives a reproducible model).
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**32)``, recorded with the model (``get_config``, checkpoints).
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**32)
+    if isinstance(seed, np.random.RandomState):
+        return int(seed.randint(0, 2**32 - 1, dtype=np.int64))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**32 - 1))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int >= 0, None, or a numpy RandomState/Generator, "
+                        f"got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return int(seed)
+
+
+# -- unpickling onto a chosen backend ----------------------------------------------------------
+UNPICKLE_ENV_VAR = "XPNET_UNPICKLE_BACKEND"
+_UNPICKLE_TARGET: contextvars.ContextVar[str | None] = contextvars.ContextVar("xpnet_unpickle_on",
+                                                                              default=None)
+
+
+@contextlib.contextmanager
+def unpickle_on(spec: str | None):
+    """Unpickle xpnet models and backends onto ``spec`` instead of the backend they were on.
+
+    A pickled :class:`~xpnet.MLP` stores its weights as NumPy arrays and its backend as a
+    spec (e.g. ``"cupy:0"``); unpickling looks that spec up again with :func:`get_backend`,
+    so a model pickled on a GPU fails, where there is none, with :class:`BackendUnavailable`.
+    Load it onto the CPU explicitly instead::
+
+        with xpnet.backend.unpickle_on("cpu"):
+            model = pickle.load(f)          # or joblib.load(path)
+
+    The environment variable ``XPNET_UNPICKLE_BACKEND`` (e.g. ``=cpu``) does the same for a
+    whole process (worker processes, for instance); the context manager takes precedence.
+
+    Parameters
+    ----------
+    spec : str or None
+        Any spec :func:`get_backend` understands; ``None`` restores the default (each object's
+        own backend).
+    """
+    token = _UNPICKLE_TARGET.set(spec)
+    try:
+        yield
+    finally:
+        _UNPICKLE_TARGET.reset(token)
+
+
+def unpickle_target(saved_spec: str) -> Backend:
+    """The backend an object pickled on ``saved_spec`` is unpickled onto (see :func:`unpickle_on`)."""
+    target = _UNPICKLE_TARGET.get() or os.environ.get(UNPICKLE_ENV_VAR) or None
+    try:
+        return get_backend(target or saved_spec)
+    except BackendUnavailable as exc:
+        if target:
+            raise
+        raise BackendUnavailable(
+            f"{exc}. The object was pickled on {saved_spec!r}; to load it onto the CPU instead, "
+            "unpickle it inside `with xpnet.backend.unpickle_on('cpu'):` "
+            f"(or set {UNPICKLE_ENV_VAR}=cpu)") from None
+
+
+def _unpickle_backend(spec: str) -> Backend:
+    return unpickle_target(spec)
 
 
 def _dtype_name(dtype) -> str:

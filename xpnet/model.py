@@ -11,6 +11,7 @@ on every backend and a resumed run sees the same batches as an uninterrupted one
 
 from __future__ import annotations
 
+import copy as _copy
 import logging
 import math
 import time
@@ -19,9 +20,10 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple
 
 from . import network
 from .activations import get_activation
-from .backend import Backend, get_backend
+from .backend import Backend, array_namespace, get_backend, resolve_seed, unpickle_target
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
+from .preprocessing import Preprocessing
 from .validation import check_features, check_labels, check_sample_weight
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
@@ -98,6 +100,34 @@ class Callback:
     def on_train_end(self, model: "MLP", history: History) -> None: ...
 
 
+_UNSCALED_LIMIT = 50.0  # |x| beyond this: not scaled to [0, 1] nor standardised
+
+
+def _is_integer_array(X) -> bool:
+    try:
+        xp = array_namespace(X)
+        return bool(xp.isdtype(X.dtype, "integral"))
+    except (TypeError, AttributeError):
+        return False
+
+
+def _warn_if_unscaled(X, integers: bool) -> None:
+    """Log a warning when ``fit``'s X looks like raw data (integers, or |x| > 50)."""
+    if integers:
+        why = "it holds integers, like raw 0-255 pixels"
+    else:
+        xp = array_namespace(X)
+        peak = float(xp.max(xp.abs(X)))
+        if not peak > _UNSCALED_LIMIT:
+            return
+        why = f"its values reach {peak:g} in magnitude"
+    log.warning(
+        "X looks unscaled (%s); the network trains best on inputs in [0, 1] or standardised. "
+        "Scale it first (xpnet.datasets.scale(X) for 0-255 pixels, xpnet.datasets.standardize "
+        "for other features), or let the model do it in fit and predict alike: "
+        "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
+
+
 class MLP:
     """A fully connected network with softmax output, trained with hand-written backprop.
 
@@ -116,7 +146,14 @@ class MLP:
         or a :class:`~xpnet.backend.Backend`. ``None`` means ``$XPNET_BACKEND`` or ``"auto"``.
     seed:
         Seeds the initial weights and the shuffling; the same seed gives the same numbers on
-        every backend.
+        every backend. ``None`` draws a seed; a NumPy ``RandomState`` or ``Generator`` draws
+        one from itself (scikit-learn's ``random_state`` conventions). The int used is
+        :attr:`seed`.
+    preprocessing:
+        The input transform the model applies to X itself, in :meth:`fit` and in every
+        inference and evaluation method (a :class:`~xpnet.preprocessing.Preprocessing`, or
+        its ``get_config()`` dict); saved with the model by :func:`xpnet.save`. ``None``
+        (default): X is used as given.
 
     Attributes
     ----------
@@ -125,10 +162,12 @@ class MLP:
     optimizer: the optimizer of the last :meth:`fit` (its state carries over to the next).
     epoch: number of finished training epochs; ``batch``: steps done in an unfinished epoch.
     history: :class:`History` of every epoch trained so far.
+    preprocessing: the :class:`~xpnet.preprocessing.Preprocessing` applied to inputs, or None.
     """
 
     def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
-                 dtype: str = "float32", backend: str | Backend | None = None, seed: int = 0):
+                 dtype: str = "float32", backend: str | Backend | None = None, seed: int | None = 0,
+                 preprocessing: Preprocessing | dict | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
@@ -139,7 +178,13 @@ class MLP:
         self.sizes = sizes
         self.activation = get_activation(activation).name
         self.init = init
-        self.seed = int(seed)
+        self.seed = resolve_seed(seed)
+        if isinstance(preprocessing, dict):
+            preprocessing = Preprocessing.from_config(preprocessing)
+        if preprocessing is not None and not isinstance(preprocessing, Preprocessing):
+            raise TypeError("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
+                            f"got {type(preprocessing).__name__}")
+        self.preprocessing = preprocessing
         self.backend = get_backend(backend)
         self.dtype_name = str(dtype)
         self.dtype = self.backend.float_dtype(self.dtype_name)
@@ -190,7 +235,8 @@ class MLP:
     def get_config(self) -> dict:
         """Architecture and settings as a JSON-friendly dict (weights not included)."""
         return {"sizes": list(self.sizes), "activation": self.activation, "init": self.init,
-                "dtype": self.dtype_name, "seed": self.seed}
+                "dtype": self.dtype_name, "seed": self.seed,
+                "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config()}
 
     def numpy_params(self) -> dict:
         """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
@@ -272,6 +318,8 @@ class MLP:
             Saying what is wrong with which input and what was expected.
         """
         X = self.backend.host_or_native(X)
+        if self.preprocessing is not None:
+            X = self.preprocessing.transform(X, self.dtype_name)
         check_features(X, self.sizes[0], names[0])
         X = self.backend.asarray(X, self.dtype_name)
         n = X.shape[0]
@@ -377,7 +425,12 @@ class MLP:
             self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
 
         xp, dtype = self.backend.xp, self.dtype
+        if self.preprocessing is None:
+            X = self.backend.host_or_native(X)
+            integers = _is_integer_array(X)
         X, y, w = self.validate_data(X, y, sample_weight)
+        if self.preprocessing is None:
+            _warn_if_unscaled(X, integers)
         Y = network.one_hot(y, self.sizes[-1], dtype)
         val = None
         if validation_data is not None:
@@ -543,6 +596,34 @@ class MLP:
     def loss(self, X, y, sample_weight=None) -> float:
         """(Weighted) mean cross-entropy on ``(X, y)`` as a Python float."""
         return self.evaluate(X, y, sample_weight)["loss"]
+
+    # -- pickling ------------------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """The model for :mod:`pickle`, :func:`copy.deepcopy` and joblib: parameters and
+        optimizer state as NumPy arrays, the backend as its spec (see
+        :func:`xpnet.backend.unpickle_on`)."""
+        state = dict(self.__dict__)
+        state.pop("dtype", None)  # a namespace object: rebuilt from dtype_name
+        state["backend"] = self.backend.spec
+        state["params"] = self.numpy_params()
+        if self.optimizer is not None:
+            opt = _copy.copy(self.optimizer)  # shallow: the original keeps its device state
+            opt.state = {slot: {k: self.backend.to_numpy(v, copy=True) for k, v in arrays.items()}
+                         for slot, arrays in self.optimizer.state.items()}
+            opt.schedule = _copy.deepcopy(self.optimizer.schedule)
+            state["optimizer"] = opt
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        backend = unpickle_target(state.pop("backend"))
+        self.__dict__.update(state)
+        self.backend = backend
+        self.dtype = backend.float_dtype(self.dtype_name)
+        self.params = {k: backend.asarray(v, self.dtype_name) for k, v in state["params"].items()}
+        if self.optimizer is not None:
+            self.optimizer.state = {slot: {k: backend.asarray(v, self.dtype_name) for k, v in arrays.items()}
+                                    for slot, arrays in self.optimizer.state.items()}
 
     def __repr__(self) -> str:
         return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
