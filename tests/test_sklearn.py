@@ -333,6 +333,23 @@ def test_array_api_dispatch_trains_on_the_inputs_device(device):
     np.testing.assert_allclose(P, ref.predict_proba(X), rtol=1e-10)
 
 
+@needs_dispatch
+def test_array_api_dispatch_y_and_weights_from_another_namespace_or_device():
+    xps = pytest.importorskip("array_api_strict")
+    d1, cpu = xps.Device("device1"), xps.Device("CPU_DEVICE")
+    X, y = _digits(100)
+    Xd = xps.asarray(X, device=d1)
+    probas = []
+    with sklearn.config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for yy, sw in [(y, np.ones(100)), (xps.asarray(y, device=cpu), xps.asarray(np.ones(100), device=cpu))]:
+            clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(Xd, yy, sample_weight=sw)
+            assert clf.model_.backend.spec == "array_api_strict:device1"
+            assert clf.predict(Xd).device == d1
+            probas.append(xpnet.to_numpy(clf.predict_proba(Xd)))
+    np.testing.assert_array_equal(probas[0], probas[1])
+
+
 def test_explicit_backend_with_numpy_inputs_answers_in_numpy():
     pytest.importorskip("array_api_strict")
     X, y = _digits(100)
