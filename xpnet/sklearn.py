@@ -189,11 +189,6 @@ def _dispatch_enabled() -> bool:
     return bool(get_config()["array_api_dispatch"])
 
 
-def _fit_epochs(model: MLP):
-    """:meth:`xpnet.MLP.fit_epochs` (``_fit_epochs`` before it was made public)."""
-    return getattr(model, "fit_epochs", None) or model._fit_epochs
-
-
 # -- the estimator ---------------------------------------------------------------------------------
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier with scikit-learn's interface, trained by xpnet.
@@ -578,7 +573,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             mean_w = float(sw.mean())
             kwargs["sample_weight"] = sw
         epochs = 1 if incremental else self.max_iter
-        gen = _fit_epochs(model)(X, y, epochs=epochs, batch_size=bs, optimizer=None,
+        gen = model.fit_epochs(X, y, epochs=epochs, batch_size=bs, optimizer=None,
                                  validation_data=None, shuffle=bool(self.shuffle),
                                  callbacks=[_BatchWeightSums(opt, n, bs, mean_w)], **kwargs)
         self.n_iter_ = 0
