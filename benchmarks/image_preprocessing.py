@@ -50,8 +50,10 @@ def train_model(x, y, seed: int, epochs: int, path: Path):
 
 
 def predict(ckpt, x_raw) -> np.ndarray:
+    """Class predictions for raw uint8 pixels, transformed as ``xpnet predict`` does."""
     model, pre = ckpt.model, ckpt.preprocessing
-    return np.asarray(model.backend.to_numpy(model.predict(pre.transform(x_raw, model.dtype_name))))
+    X = x_raw if getattr(model, "preprocessing", None) is not None else pre.transform(x_raw, model.dtype_name)
+    return np.asarray(model.backend.to_numpy(model.predict(X)))
 
 
 def evaluate(data_dir: Path, n: int, seed: int, epochs: int, kinds, pictures: Path | None) -> list[tuple]:

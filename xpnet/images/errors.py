@@ -1,11 +1,13 @@
-"""Exceptions raised by :mod:`xpnet.images`: one root, :class:`ImageError`, a ``ValueError``."""
+"""Exceptions raised by :mod:`xpnet.images`: :class:`ImageError` (an ``XpnetError`` and a ``ValueError``) and its kinds."""
 
 from __future__ import annotations
+
+from ..errors import XpnetError
 
 __all__ = ["ImageError", "BlankImageError", "MultipleObjectsError"]
 
 
-class ImageError(ValueError):
+class ImageError(XpnetError, ValueError):
     """An image cannot be read or holds no usable picture of one digit.
 
     The message names the image and says what is wrong and what to do; it is meant to be shown
