@@ -68,7 +68,7 @@ def evaluate(data_dir: Path, n: int, seed: int, epochs: int, kinds, pictures: Pa
         base = predict(ckpt, x[held]) == y[held]
         rows = []
         for kind in kinds:
-            rng = np.random.default_rng([seed, renderings.KINDS.index(kind)])
+            rng = np.random.default_rng([seed, renderings.KINDS.index(kind) + 1000])
             inputs, refused, seconds = [], 0, 0.0
             for i in held:
                 path = renderings.write(kind, x[i], rng, tmp, f"{kind}-{i}")

@@ -4,6 +4,9 @@ Each rendering starts from a 28×28 MNIST digit: it is enlarged (bicubic), thres
 intensity and thinned to a one-pixel skeleton (Zhang–Suen), which stands for the path of the
 pen. The skeleton is then drawn with a pen of a chosen width on a chosen canvas:
 
+``mnist-enlarged``
+    the reference: the MNIST digit itself, enlarged 10× (bicubic) and inverted to dark on
+    white, 280×280 PNG. No re-drawing, so it measures the preprocessing alone.
 ``thin-pen``
     3-pixel black line, digit ~260 px tall on a 400×400 white canvas (Paint, a tablet), PNG.
 ``fat-marker``
@@ -29,8 +32,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-KINDS = ("thin-pen", "fat-marker", "photo", "canvas-rgba", "small-offcentre", "chalkboard")
-SUFFIX = {"thin-pen": ".png", "fat-marker": ".png", "photo": ".jpg", "canvas-rgba": ".png",
+KINDS = ("mnist-enlarged", "thin-pen", "fat-marker", "photo", "canvas-rgba", "small-offcentre", "chalkboard")
+SUFFIX = {"mnist-enlarged": ".png", "thin-pen": ".png", "fat-marker": ".png", "photo": ".jpg", "canvas-rgba": ".png",
           "small-offcentre": ".png", "chalkboard": ".jpg"}
 
 
@@ -116,6 +119,9 @@ def _to_rgb(values: np.ndarray) -> Image.Image:
 
 def render(kind: str, digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """One picture of ``digit`` (28×28 or 784 uint8, MNIST) of the given ``kind`` (see module doc)."""
+    if kind == "mnist-enlarged":
+        big = Image.fromarray(255 - np.asarray(digit, dtype=np.uint8).reshape(28, 28)).resize((280, 280), Image.BICUBIC)
+        return big.convert("RGB")
     if kind == "thin-pen":
         cov = _place((400, 400), stroke_coverage(digit, int(rng.integers(230, 290)), 3.0), rng)
         ink = rng.uniform(0, 40)

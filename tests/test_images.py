@@ -189,7 +189,8 @@ def t10k_model(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["thin-pen", "fat-marker", "photo", "canvas-rgba", "small-offcentre", "chalkboard"])
+@pytest.mark.parametrize("kind", ["mnist-enlarged", "thin-pen", "fat-marker", "photo", "canvas-rgba",
+                                  "small-offcentre", "chalkboard"])
 def test_redrawn_t10k_digits_are_recognised_about_as_well_as_the_arrays(kind, t10k_model, tmp_path):
     import digit_renderings as renderings
 
