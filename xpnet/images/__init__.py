@@ -5,7 +5,7 @@
 >>> x.shape, x.dtype                        # doctest: +SKIP
 ((784,), dtype('uint8'))
 
-The steps (in :mod:`xpnet.images.mnistify`, each with its equation) estimate and remove the
+The steps (in ``xpnet.images.mnistify``, each with its equation) estimate and remove the
 paper, threshold the ink adaptively, keep the one digit (or say there is none, or several),
 bring the stroke to MNIST's width, and repeat MNIST's own preparation: the bounding box into
 20×20 with its aspect ratio, anti-aliased, the centre of mass at the centre of 28×28. See the
