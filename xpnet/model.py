@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple
 
 from . import network
 from .activations import get_activation
-from .backend import Backend, array_namespace, get_backend, resolve_seed, unpickle_target
+from .backend import Backend, array_library, array_namespace, get_backend, resolve_seed, unpickle_target
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
 from .preprocessing import Preprocessing
@@ -126,6 +126,11 @@ def _warn_if_unscaled(X, integers: bool) -> None:
         "Scale it first (xpnet.datasets.scale(X) for 0-255 pixels, xpnet.datasets.standardize "
         "for other features), or let the model do it in fit and predict alike: "
         "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
+
+
+def _predict_block(block, model, method):
+    """One Dask chunk through ``model.<method>``, back as a host array (Dask's blocks are NumPy)."""
+    return model.backend.to_numpy(getattr(model, method)(block))
 
 
 class MLP:
@@ -407,6 +412,13 @@ class MLP:
         dict
             The logs of each finished epoch.
         """
+        for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+            if array_library(a) == "dask":
+                raise TypeError(
+                    f"training on Dask arrays is not supported ({name} is a dask array): every step "
+                    "would add its tasks to the graph, which then grows without bound. Train on "
+                    f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory); "
+                    "predict, predict_proba and decision_function do accept Dask arrays, lazily")
         epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
@@ -540,16 +552,55 @@ class MLP:
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
     def decision_function(self, X):
-        """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace."""
+        """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace.
+
+        A Dask array gives a lazy Dask array chunked like X along the samples (see
+        :meth:`predict`).
+        """
+        if array_library(X) == "dask":
+            return self._lazy(X, "decision_function")
         return self._logits(self._features(X))
 
     def predict_proba(self, X):
-        """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace."""
+        """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace.
+
+        A Dask array gives a lazy Dask array chunked like X along the samples (see
+        :meth:`predict`).
+        """
+        if array_library(X) == "dask":
+            return self._lazy(X, "predict_proba")
         return network.softmax(self.decision_function(X))
 
     def predict(self, X):
-        """Predicted class indices, shape ``(m,)``, in the model's namespace."""
+        """Predicted class indices, shape ``(m,)``, in the model's namespace.
+
+        For a ``dask.array`` X the result is a lazy Dask array with X's row chunks: nothing is
+        computed until you ask (``.compute()``, ``dask.compute``, a distributed ``Client``);
+        then every chunk is moved to the model's backend, gets one forward pass and comes
+        back as NumPy. Chunks of unknown size work. The model is shipped to the workers with
+        the graph (it pickles).
+        """
+        if array_library(X) == "dask":
+            return self._lazy(X, "predict")
         return self.backend.xp.argmax(self.decision_function(X), axis=1)
+
+    def _lazy(self, X, method: str):
+        """``method`` mapped over the row chunks of the Dask array X, without computing."""
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (samples × features), got shape {tuple(X.shape)}")
+        if self.preprocessing is None and X.shape[1] != self.sizes[0]:
+            raise ValueError(f"X has {X.shape[1]} features per sample but the network's input layer "
+                             f"has {self.sizes[0]}; expected shape (m, {self.sizes[0]})")
+        from dask.array.utils import meta_from_array  # only here: Dask is an optional extra
+
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})  # every block holds whole samples
+        if method == "predict":
+            return X.map_blocks(_predict_block, self, method, drop_axis=1, dtype="int64",
+                                chunks=(X.chunks[0],), meta=meta_from_array(X, ndim=1, dtype="int64"))
+        k = self.sizes[-1]
+        return X.map_blocks(_predict_block, self, method, dtype=self.dtype_name, chunks=(X.chunks[0], (k,)),
+                            meta=meta_from_array(X, ndim=2, dtype=self.dtype_name))
 
     def _evaluate_device(self, X, y, w=None) -> tuple[float, float]:
         xp = self.backend.xp
@@ -628,3 +679,8 @@ class MLP:
     def __repr__(self) -> str:
         return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
                 f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed})")
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -102,3 +102,8 @@ def check_sample_weight(w, n_samples: int, name: str = "sample_weight") -> None:
         raise ValueError(f"{name} must be >= 0, got a minimum of {float(xp.min(w))}")
     if n_samples and not float(xp.max(w)) > 0:
         raise ValueError(f"{name} is all zero: at least one sample needs a positive weight")
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings
