@@ -340,9 +340,6 @@ class MLP:
             sample_weight = self.backend.asarray(sample_weight, self.dtype_name)
         return ModelInputs(X, y, sample_weight)
 
-    def _features(self, X, name="X"):
-        return self.validate_data(X, names=(name, "y", "sample_weight")).X
-
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y, epochs: int | None = None,
             batch_size: int | None | Literal["default"] = DEFAULT,
@@ -541,8 +538,6 @@ class MLP:
         correct = xp.count_nonzero(hits) if w is None else xp.sum(xp.astype(hits, w.dtype) * w)
         return loss_sum, correct
 
-    # kept for callers of the old private name (the benchmark); use fit_epochs
-    _fit_epochs = fit_epochs
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
@@ -559,7 +554,7 @@ class MLP:
         """
         if array_library(X) == "dask":
             return self._lazy(X, "decision_function")
-        return self._logits(self._features(X))
+        return self._logits(self.validate_data(X).X)
 
     def predict_proba(self, X):
         """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace.
