@@ -30,7 +30,7 @@ def _data(n=53, seed=0):
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -99,3 +99,14 @@ def test_one_hot_uses_array_api_compat_device():
     Y = network.one_hot(labels, 3, "float32" if False else np.float32)
     assert isinstance(Y, da.Array)
     np.testing.assert_array_equal(Y.compute(), np.eye(3, dtype=np.float32)[[0, 2, 1, 2]])
+
+
+def test_model_ships_to_a_worker_process():
+    """processes=True: the model is pickled into another process and predicts there."""
+    X, y = _data()
+    model = xpnet.MLP([6, 8, 3], backend="numpy", seed=3)
+    model.fit(X, y, epochs=1, batch_size=16)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
+        got = c.compute(model.predict_proba(da.from_array(X, chunks=20))).result()
+    np.testing.assert_array_equal(got, model.predict_proba(X))
