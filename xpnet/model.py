@@ -21,11 +21,11 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple
 from . import network
 from .activations import get_activation
 from .backend import Backend, array_library, array_namespace, get_backend, resolve_seed, unpickle_target
-from .errors import XpnetError
+from .errors import ConfigError, XpnetError
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
 from .preprocessing import Preprocessing
-from .validation import check_features, check_labels, check_sample_weight
+from .validation import InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
 
@@ -176,11 +176,11 @@ class MLP:
                  preprocessing: Preprocessing | dict | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
-            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+            raise ConfigError(f"sizes must list at least two positive layer widths, got {sizes}")
         if sizes[-1] < 2:
-            raise ValueError(f"the output layer needs at least 2 classes, got {sizes[-1]}")
+            raise ConfigError(f"the output layer needs at least 2 classes, got {sizes[-1]}")
         if init not in INITIALIZERS:
-            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITIALIZERS)}")
+            raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INITIALIZERS)}")
         self.sizes = sizes
         self.activation = get_activation(activation).name
         self.init = init
@@ -188,7 +188,7 @@ class MLP:
         if isinstance(preprocessing, dict):
             preprocessing = Preprocessing.from_config(preprocessing)
         if preprocessing is not None and not isinstance(preprocessing, Preprocessing):
-            raise TypeError("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
+            raise InvalidInputType("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
                             f"got {type(preprocessing).__name__}")
         self.preprocessing = preprocessing
         self.backend = get_backend(backend)
@@ -254,11 +254,11 @@ class MLP:
         missing = sorted(set(expected) - set(params))
         extra = sorted(set(params) - set(expected))
         if missing or extra:
-            raise ValueError(f"parameter names differ: missing {missing}, unexpected {extra}")
+            raise InvalidInput(f"parameter names differ: missing {missing}, unexpected {extra}")
         new = {}
         for k, shape in expected.items():
             if tuple(params[k].shape) != shape:
-                raise ValueError(f"parameter {k} must have shape {shape}, got {tuple(params[k].shape)}")
+                raise InvalidInput(f"parameter {k} must have shape {shape}, got {tuple(params[k].shape)}")
             new[k] = self.backend.asarray(params[k], self.dtype_name)
         self.params = new
 
@@ -412,24 +412,24 @@ class MLP:
         """
         for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
             if array_library(a) == "dask":
-                raise TypeError(
+                raise InvalidInputType(
                     f"training on Dask arrays is not supported ({name} is a dask array): every step "
                     "would add its tasks to the graph, which then grows without bound. Train on "
                     f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory); "
                     "predict, predict_proba and decision_function do accept Dask arrays, lazily")
         epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
         if epochs < 0:
-            raise ValueError(f"epochs must be >= 0, got {epochs}")
+            raise ConfigError(f"epochs must be >= 0, got {epochs}")
         if isinstance(batch_size, str):
             if batch_size != DEFAULT:
-                raise ValueError(f"batch_size must be a positive integer, None (full batch) or "
+                raise ConfigError(f"batch_size must be a positive integer, None (full batch) or "
                                  f"'default', got {batch_size!r}")
             batch_size = self.train_defaults["batch_size"]
         if batch_size is not None and int(batch_size) < 1:
-            raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
+            raise ConfigError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
         if optimizer is not None:
             if not isinstance(optimizer, Optimizer):
-                raise TypeError(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
+                raise InvalidInputType(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
             self.optimizer = optimizer
         elif self.optimizer is None:
             self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
@@ -445,7 +445,7 @@ class MLP:
         val = None
         if validation_data is not None:
             if len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
+                raise InvalidInput("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
             val = self.validate_data(*validation_data,
                                      names=("X_val", "y_val", "sample_weight_val"))
 
@@ -583,9 +583,9 @@ class MLP:
     def _lazy(self, X, method: str):
         """``method`` mapped over the row chunks of the Dask array X, without computing."""
         if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (samples × features), got shape {tuple(X.shape)}")
+            raise InvalidInput(f"X must be 2-D (samples × features), got shape {tuple(X.shape)}")
         if self.preprocessing is None and X.shape[1] != self.sizes[0]:
-            raise ValueError(f"X has {X.shape[1]} features per sample but the network's input layer "
+            raise InvalidInput(f"X has {X.shape[1]} features per sample but the network's input layer "
                              f"has {self.sizes[0]}; expected shape (m, {self.sizes[0]})")
         from dask.array.utils import meta_from_array  # only here: Dask is an optional extra
 
