@@ -47,7 +47,7 @@ def test_run_benchmark_structure_and_json_round_trip():
                        ("784-10-10", "full", "sgd")]
     assert [r["tutorial"] for r in results["results"]] == [False] * 4 + [True]
     env = results["environment"]
-    assert isinstance(env["threadpool_info"], list) and env["libraries"]["numpy"]
+    assert isinstance(env["threadpools"], list) and env["libraries"]["numpy"]
     for res in results["results"]:
         assert res["gemm_gflop_per_epoch"] > 0
         assert res["epochs"] == (2 if res["tutorial"] else 1)
@@ -106,7 +106,7 @@ def test_thread_limit_is_applied_and_restored(monkeypatch):
     results = _tiny(threads=1, contenders="floor", batch_sizes=(128,), optimizers=("sgd",),
                     tutorial=False, memory=False)
     assert results["environment"]["threads_requested"] == 1
-    assert all(p["num_threads"] == 1 for p in results["environment"]["threadpool_info"])
+    assert all(p["num_threads"] == 1 for p in results["environment"]["threadpools"])
     assert [p["num_threads"] for p in threadpool_info()] == before
 
 
