@@ -341,10 +341,6 @@ class MLP:
             sample_weight = self.backend.asarray(sample_weight, self.dtype_name)
         return ModelInputs(X, y, sample_weight)
 
-    def _features(self, X, name="X"):
-        """``validate_data(X).X`` (kept for xpnet.sklearn, which calls it; prefer validate_data)."""
-        return self.validate_data(X, names=(name, "y", "sample_weight")).X
-
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y, epochs: int | None = None,
             batch_size: int | None | Literal["default"] = DEFAULT,

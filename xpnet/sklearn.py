@@ -501,7 +501,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError("The validation set is too small. Increase "
                                  "'validation_fraction' or the size of your dataset.")
             xp = model.backend.xp
-            Xd = model._features(X)
+            Xd = model.validate_data(X).X
             take = lambda A, i: xp.take(A, model.backend.asarray(i), axis=0)  # noqa: E731
             Xt, Xv = take(Xd, tr), take(Xd, va)
             yt, yv = y_idx[tr], y_idx[va]
@@ -681,7 +681,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _proba(self, X, method):
         X = self._check_X(X, method)
         model = self.model_
-        P = network.softmax(model._logits(model._features(X)))
+        P = network.softmax(model._logits(model.validate_data(X).X))
         return P, X
 
     def predict_proba(self, X):
@@ -695,7 +695,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         for confident predictions)."""
         X = self._check_X(X, "predict_log_proba")
         model = self.model_
-        return self._to_output(network.log_softmax(model._logits(model._features(X))), X)
+        return self._to_output(network.log_softmax(model._logits(model.validate_data(X).X)), X)
 
     def predict(self, X):
         """Predicted labels (values of ``classes_``), shape ``(n_samples,)``.
@@ -705,7 +705,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """
         X = self._check_X(X, "predict")
         model = self.model_
-        idx = model.backend.xp.argmax(model._logits(model._features(X)), axis=1)
+        idx = model.backend.xp.argmax(model._logits(model.validate_data(X).X), axis=1)
         out = self._out_backend(X)
         if out.name != "numpy" and self.classes_.dtype.kind in "biuf":
             idx = self._to_output(idx, X)
