@@ -61,7 +61,7 @@ from .errors import XpnetError
 from .fileio import atomic_write, to_jsonable
 from .model import MLP, History
 from .optim import optimizer_from_config
-from .preprocessing import Preprocessing
+from .input_transform import Preprocessing
 
 __all__ = [
     "CheckpointError",
@@ -359,3 +359,8 @@ def load(path: str | os.PathLike, backend: str | Backend | None = None, dtype: s
     the preprocessing, dataset and metrics stored with it as well.
     """
     return load_checkpoint(path, backend=backend, dtype=dtype).model
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings
