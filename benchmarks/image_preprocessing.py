@@ -35,7 +35,7 @@ import xpnet  # noqa: E402
 from xpnet.checkpoint import load_checkpoint  # noqa: E402
 from xpnet.datasets import read_idx_directory  # noqa: E402
 from xpnet.images import ImageError, load_image, preprocessing_steps  # noqa: E402
-from xpnet.preprocessing import Preprocessing  # noqa: E402
+from xpnet.input_transform import Preprocessing  # noqa: E402
 
 N_TRAIN = 8000
 
