@@ -71,7 +71,7 @@ def read_kaggle_csv(path: str | os.PathLike, *, pixels: str = "auto") -> tuple[n
         and column.
     """
     if pixels not in PIXEL_SCALES:
-        raise ValueError(f"pixels must be one of {', '.join(PIXEL_SCALES)}, got {pixels!r}")
+        raise DataError(f"pixels must be one of {', '.join(PIXEL_SCALES)}, got {pixels!r}")
     path = Path(path)
     numpy_message = "malformed data"
     fractional = False
@@ -84,11 +84,11 @@ def read_kaggle_csv(path: str | os.PathLike, *, pixels: str = "auto") -> tuple[n
         except ValueError:
             # not all integers: read again as numbers (a rare path, so the fast one stays fast)
             values = _parse(path, header, np.float64)
-            if not np.isfinite(values).all():
-                raise ValueError("NaN or infinite value") from None
             fractional = True
     except ValueError as exc:
         values, numpy_message = None, str(exc)
+    if values is not None and not np.isfinite(values).all():
+        values, numpy_message = None, "NaN or infinite value"
     if values is not None and values.shape[0] == 0:
         raise DataError(f"{path}: no data rows after the header")
     labeled = columns[0] == "label"

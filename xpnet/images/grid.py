@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InvalidInput
 from ..fileio import atomic_write
 
 __all__ = ["save_input_grid"]
@@ -35,7 +36,7 @@ def save_input_grid(images, titles, path: str | os.PathLike) -> Path:
     x = np.asarray(images, dtype=np.float64).reshape(-1, 28, 28)
     titles = list(titles)
     if len(titles) != len(x) or len(x) == 0:
-        raise ValueError(f"need one title per image and at least one image, got {len(x)} images "
+        raise InvalidInput(f"need one title per image and at least one image, got {len(x)} images "
                          f"and {len(titles)} titles")
     cols = min(len(x), 6)
     rows = math.ceil(len(x) / cols)

@@ -178,7 +178,7 @@ def t10k_model(tmp_path_factory):
         pytest.skip("set XPNET_TEST_DATA to a directory holding mnist-t10k/ for the real-digit tests")
     import sys
 
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import image_preprocessing as bench
     from xpnet.datasets import read_idx_directory
 
@@ -192,7 +192,7 @@ def t10k_model(tmp_path_factory):
 @pytest.mark.parametrize("kind", ["mnist-enlarged", "thin-pen", "fat-marker", "photo", "canvas-rgba",
                                   "small-offcentre", "chalkboard"])
 def test_redrawn_t10k_digits_are_recognised_about_as_well_as_the_arrays(kind, t10k_model, tmp_path):
-    import digit_renderings as renderings
+    from tests import digit_renderings as renderings
 
     ckpt, x, y, bench = t10k_model
     held = np.arange(9000, 9060)
