@@ -1,0 +1,86 @@
+"""Random shifts on the device (xpnet.augment) against the host implementation they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.augment import RandomShifts
+from xpnet.preprocessing import Preprocessing
+from xpnet.training import random_shifts
+
+
+def images(n=40, side=28, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, side * side), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("side,max_shift", [(28, 1), (28, 2), (5, 2), (6, 4)])
+def test_device_shifts_equal_the_host_shifts(backend, side, max_shift):
+    x = images(side=side)
+    aug = RandomShifts(max_shift, seed=7)
+    X = backend.asarray(x, "float32")
+    for epoch in (0, 3):
+        got = xpnet.to_numpy(aug.shift(X, epoch))
+        want = random_shifts(x, max_shift, (7, epoch, 1)).astype(np.float32)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_shifting_transformed_features_equals_transforming_shifted_pixels(backend):
+    x = images(n=64)
+    pre = Preprocessing.fit(x, standardize=True)
+    fill = float(pre.transform(np.zeros((1, 1), np.uint8))[0, 0])
+    aug = RandomShifts(1, seed=3, fill=fill)
+    got = xpnet.to_numpy(aug.shift(backend.asarray(pre.transform(x)), 2))
+    want = pre.transform(random_shifts(x, 1, (3, 2, 1)))
+    np.testing.assert_array_equal(got, want)  # bit for bit, fill pixels included
+
+
+def test_draws_encode_the_offsets_and_depend_only_on_seed_and_epoch():
+    aug = RandomShifts(2, seed=1)
+    dy, dx = aug.offsets(4, 1000)
+    ids = aug.draw(4, 1000)
+    assert ids.dtype == np.int64 and ids.shape == (1000,)
+    np.testing.assert_array_equal(ids // 5 - 2, dy)
+    np.testing.assert_array_equal(ids % 5 - 2, dx)
+    assert set(ids.tolist()) == set(range(25))             # every shift occurs
+    np.testing.assert_array_equal(ids, RandomShifts(2, seed=1).draw(4, 1000))
+    assert (ids != aug.draw(5, 1000)).any() and (ids != RandomShifts(2, seed=2).draw(4, 1000)).any()
+
+
+def test_batches_of_shuffled_rows_get_their_own_shifts(backend):
+    """Per batch, as the training loop uses it: rows gathered in a shuffled order, their ids
+    gathered the same way, give the rows of the whole shifted set in that order."""
+    xp = backend.xp
+    x = images(n=50)
+    aug = RandomShifts(1, seed=0)
+    X = backend.asarray(x, "float32")
+    whole = xpnet.to_numpy(aug.shift(X, 1))
+    order = np.random.default_rng(9).permutation(50)
+    Xp = aug.prepare(X)
+    ids = backend.asarray(aug.draw(1, 50)[order])
+    idx = backend.asarray(order)
+    for lo in range(0, 50, 16):
+        hi = min(lo + 16, 50)
+        rows = xp.take(Xp, idx[lo:hi], axis=0)
+        np.testing.assert_array_equal(xpnet.to_numpy(aug.apply(rows, ids[lo:hi])), whole[order[lo:hi]])
+
+
+def test_zero_shift_is_the_identity(backend):
+    x = images(n=10)
+    X = backend.asarray(x, "float32")
+    np.testing.assert_array_equal(xpnet.to_numpy(RandomShifts(0).shift(X, 0)), x.astype(np.float32))
+
+
+def test_bad_use_is_explained(backend):
+    with pytest.raises(ValueError, match="max_shift"):
+        RandomShifts(-1)
+    with pytest.raises(ValueError, match="max_shift"):
+        RandomShifts(1.5)
+    aug = RandomShifts(1)
+    with pytest.raises(ValueError, match="square images"):
+        aug.prepare(backend.asarray(np.zeros((3, 10)), "float32"))
+    X = backend.asarray(np.zeros((3, 16)), "float32")
+    with pytest.raises(RuntimeError, match="prepare"):
+        aug.apply(backend.xp.concat([X, X[:, :1]], axis=1), backend.asarray(np.zeros(3, np.int64)))
