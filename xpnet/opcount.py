@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OpCounter", "Transfer", "StepOps", "count_step_ops"]
+__all__ = ["OpCounter", "Transfer", "StepOps", "count_step_ops", "VIEWS"]
 
 #: Array methods counted as operations: arithmetic, bitwise, comparison (plain, reflected and
 #: in-place), matrix product, indexing.
@@ -52,6 +52,10 @@ _PROPERTIES = ("T", "mT")
 #: Array methods that copy the array (or a scalar) to the host.
 _SCALAR_READS = ("__float__", "__int__", "__bool__", "__index__", "__complex__")
 _ARRAY_READS = ("__array__", "__dlpack__")
+#: Operations that make a view (no kernel on CuPy, no pass over memory anywhere). Indexing with
+#: integer arrays is a gather, counted as ``getitem_array``.
+VIEWS = frozenset({"T", "mT", "getitem", "reshape", "expand_dims", "squeeze", "permute_dims",
+                   "broadcast_to"})
 #: Namespace functions that compute nothing on arrays.
 _NOT_OPERATIONS = frozenset({
     "isdtype", "result_type", "can_cast", "finfo", "iinfo", "__array_namespace_info__",
@@ -133,6 +137,12 @@ class OpCounter:
         return sum(self.counts.values())
 
     @property
+    def kernels(self) -> int:
+        """The operations that compute (:attr:`total` less the views in :data:`VIEWS`): on a
+        GPU each is at least one kernel launch."""
+        return sum(c for name, c in self.counts.items() if name not in VIEWS)
+
+    @property
     def reads(self) -> int:
         """Device → host reads so far (scalars and arrays): each one waits for the device."""
         return sum(1 for t in self.transfers if t.kind in ("scalar", "to_host"))
@@ -179,6 +189,11 @@ class OpCounter:
         elif kwargs.get("device") is not None and kwargs["device"] != obj.device:
             self.transfers.append(Transfer("move", obj.size, tuple(obj.shape)))
 
+    def _on_getitem(self, x, key, *args, **kwargs):
+        keys = key if isinstance(key, tuple) else (key,)
+        gather = any(isinstance(k, self.array_type) for k in keys)
+        self.counts["getitem_array" if gather else "getitem"] += 1
+
     def _on_to_device(self, x, device, *args, **kwargs):
         self.counts["to_device"] += 1
         if device != x.device:
@@ -196,7 +211,8 @@ class OpCounter:
         try:
             for name in _OPERATORS:
                 if name in dir(cls):
-                    self._patch(cls, name, self._counted(name.strip("_"), getattr(cls, name)))
+                    hook = self._on_getitem if name == "__getitem__" else None
+                    self._patch(cls, name, self._counted(name.strip("_"), getattr(cls, name), hook))
         except TypeError:
             self._restore()
             raise TypeError(
@@ -275,7 +291,18 @@ class StepOps:
 
     @property
     def totals(self) -> list[int]:
+        """All operations of every step (views included)."""
         return [sum(c.values()) for c in self.steps]
+
+    @property
+    def kernels(self) -> list[int]:
+        """The computing operations of every step (without the views in :data:`VIEWS`)."""
+        return [sum(n for name, n in c.items() if name not in VIEWS) for c in self.steps]
+
+    @property
+    def steady_kernels(self) -> int:
+        """The most common number of computing operations per step."""
+        return Counter(self.kernels).most_common(1)[0][0]
 
     @property
     def steady(self) -> int:
