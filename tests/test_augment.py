@@ -50,21 +50,18 @@ def test_draws_encode_the_offsets_and_depend_only_on_seed_and_epoch():
 
 
 def test_batches_of_shuffled_rows_get_their_own_shifts(backend):
-    """Per batch, as the training loop uses it: rows gathered in a shuffled order, their ids
-    gathered the same way, give the rows of the whole shifted set in that order."""
-    xp = backend.xp
+    """Per batch, as the training loop uses it: the batches of a shuffled epoch are the rows
+    of the whole shifted set in that order."""
     x = images(n=50)
     aug = RandomShifts(1, seed=0)
     X = backend.asarray(x, "float32")
     whole = xpnet.to_numpy(aug.shift(X, 1))
     order = np.random.default_rng(9).permutation(50)
-    Xp = aug.prepare(X)
-    ids = backend.asarray(aug.draw(1, 50)[order])
-    idx = backend.asarray(order)
+    aug.prepare(X)
+    aug.start_epoch(1, backend.asarray(order))
     for lo in range(0, 50, 16):
         hi = min(lo + 16, 50)
-        rows = xp.take(Xp, idx[lo:hi], axis=0)
-        np.testing.assert_array_equal(xpnet.to_numpy(aug.apply(rows, ids[lo:hi])), whole[order[lo:hi]])
+        np.testing.assert_array_equal(xpnet.to_numpy(aug.batch(lo, hi)), whole[order[lo:hi]])
 
 
 def test_zero_shift_is_the_identity(backend):
@@ -81,6 +78,8 @@ def test_bad_use_is_explained(backend):
     aug = RandomShifts(1)
     with pytest.raises(ValueError, match="square images"):
         aug.prepare(backend.asarray(np.zeros((3, 10)), "float32"))
-    X = backend.asarray(np.zeros((3, 16)), "float32")
     with pytest.raises(RuntimeError, match="prepare"):
-        aug.apply(backend.xp.concat([X, X[:, :1]], axis=1), backend.asarray(np.zeros(3, np.int64)))
+        aug.start_epoch(0)
+    aug.prepare(backend.asarray(np.zeros((3, 16)), "float32"))
+    with pytest.raises(RuntimeError, match="start_epoch"):
+        aug.batch(0, 3)

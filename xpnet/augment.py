@@ -2,17 +2,19 @@
 
 :class:`RandomShifts` moves every square image by a random whole number of pixels, up to
 ``max_shift`` in each direction, with the uncovered pixels filled with a constant. It splits
-the work into three steps so that the training data crosses to the device once per run:
+the work so that the training data crosses to the device once per run and a batch costs
+three array operations, no more than the plain gather of its rows that it replaces:
 
 * :meth:`RandomShifts.prepare` (device, once per :meth:`~xpnet.MLP.fit`): the training
-  features with one extra column holding the fill value, ``(N, n + 1)``, and the
+  features with one extra column holding the fill value, flattened, and the
   ``(2s + 1)² × n`` table of flat pixel indices, one row per possible shift.
 * :meth:`RandomShifts.draw` (host, once per epoch): each sample's shift, as an integer id
   ``k = (dy + s)(2s + 1) + (dx + s)``, from ``numpy.random.default_rng((seed, epoch, 1))``.
   The draws depend only on the seed and the epoch, so they are the same on every backend and a
-  resumed run repeats them exactly.
-* :meth:`RandomShifts.apply` (device, per batch): two standard operations,
-  ``take(table, ids)`` and ``take_along_axis(rows, ·)``, give the shifted batch.
+  resumed run repeats them exactly. :meth:`RandomShifts.start_epoch` moves them to the device
+  (one integer per sample) in the epoch's sample order.
+* :meth:`RandomShifts.batch` (device, per batch): ``take(table, ids)``, plus each sample's
+  offset in the flat features, then one ``take`` gathers the shifted batch.
 
 The shifted images equal :func:`xpnet.training.random_shifts` of the raw images with seed
 ``(seed, epoch, 1)``, element for element; when the features were transformed pixel by pixel
@@ -97,13 +99,15 @@ class RandomShifts:
         return ((dy + s) * (2 * s + 1) + (dx + s)).astype(np.int64)
 
     # -- device: once per run ------------------------------------------------------------------
-    def prepare(self, X):
-        """``X`` (``(N, n)`` features on the device) with the fill column appended, ``(N, n + 1)``.
+    def prepare(self, X) -> None:
+        """Keep ``X`` (``(N, n)`` features on the device) for :meth:`batch`, with a fill column.
 
-        Also builds, on ``X``'s device, the index table that :meth:`apply` uses: row ``k``
-        (shift ``(dy, dx)``) holds for every output pixel ``p = r·side + c`` the flat index of
-        its source pixel ``(r − dy)·side + (c − dx)``, or ``n`` (the fill column) when that lies
-        outside the image.
+        Stores the flat ``(N·(n + 1),)`` features with the fill value appended to every row,
+        and builds, on ``X``'s device, the index table: row ``k`` (shift ``(dy, dx)``) holds for
+        every output pixel ``p = r·side + c`` the index of its source pixel
+        ``(r − dy)·side + (c − dx)`` in a row, or ``n`` (the fill column) when that lies outside
+        the image. Indices are int64 (NumPy gathers with them faster than with int32, which it
+        converts first).
 
         Raises
         ------
@@ -117,10 +121,12 @@ class RandomShifts:
             raise ValueError(
                 f"random shifts need square images (n_features = side²), got {n} features; "
                 "use --shift 0 for other data")
+        self._xp, self._n, self._device = xp, n, X.device
+        self._index = xp.int64
         fill = xp.full((N, 1), self.fill, dtype=X.dtype, device=X.device)
-        self._table = self._index_table(xp, side, X.device)
-        self._table_key = (xp, n, X.device)
-        return xp.concat([X, fill], axis=1)
+        self._source = xp.reshape(xp.concat([X, fill], axis=1), (-1,))
+        self._table = xp.astype(self._index_table(xp, side, X.device), self._index)
+        self._ids = self._base = None
 
     def _index_table(self, xp, side: int, device):
         s, n = self.max_shift, side * side
@@ -136,33 +142,57 @@ class RandomShifts:
                 rows.append(xp.reshape(xp.where(inside, flat, outside), (n,)))
         return xp.stack(rows, axis=0)
 
-    # -- device: per batch ---------------------------------------------------------------------
-    def apply(self, rows, ids):
-        """The shifted batch: ``out[i, p] = rows[i, table[ids[i], p]]``, shape ``(m, n)``.
+    # -- device: per epoch and per batch ---------------------------------------------------------
+    def start_epoch(self, epoch: int, order=None) -> None:
+        """Move ``epoch``'s draws to the device, in the order the batches will take the samples.
 
         Parameters
         ----------
-        rows : array, ``(m, n + 1)``
-            A batch of rows of :meth:`prepare`'s result.
-        ids : array, ``(m,)`` integer
-            The batch's shift ids (a slice of :meth:`draw`'s result on the device).
+        epoch : int
+            The epoch (0-based) whose draws to use.
+        order : array, ``(N,)`` integer, optional
+            The epoch's sample order on the device (``None``: samples in their order).
 
         Raises
         ------
         RuntimeError
-            :meth:`prepare` was not called for features of this width on this device.
+            :meth:`prepare` was not called first.
         """
-        xp = array_namespace(rows)
-        if self._table_key != (xp, rows.shape[1] - 1, rows.device):
-            raise RuntimeError("RandomShifts.apply needs prepare() of the same features first")
-        return xp.take_along_axis(rows, xp.take(self._table, ids, axis=0), axis=1)
+        if getattr(self, "_source", None) is None:
+            raise RuntimeError("RandomShifts.start_epoch needs prepare(X) first")
+        xp, N = self._xp, self._source.shape[0] // (self._n + 1)
+        ids = xp.asarray(self.draw(epoch, N), device=self._device)
+        rows = xp.arange(N, dtype=self._index, device=self._device) if order is None else \
+            xp.astype(order, self._index)
+        if order is not None:
+            ids = xp.take(ids, order, axis=0)
+        self._ids = ids
+        self._base = rows * (self._n + 1)  # where each sample's row starts in the flat features
+
+    def batch(self, lo: int, hi: int):
+        """The shifted features of the epoch's samples ``lo … hi − 1``, shape ``(hi − lo, n)``.
+
+        ``out[i, p] = source[row_i·(n + 1) + table[k_i, p]]``: the index table's row of each
+        sample's shift plus the start of its row, then one gather.
+
+        Raises
+        ------
+        RuntimeError
+            :meth:`start_epoch` was not called first.
+        """
+        if self._ids is None:
+            raise RuntimeError("RandomShifts.batch needs start_epoch() first")
+        xp, m = self._xp, hi - lo
+        index = xp.take(self._table, self._ids[lo:hi], axis=0)
+        index += xp.reshape(self._base[lo:hi], (m, 1))
+        return xp.reshape(xp.take(self._source, xp.reshape(index, (-1,)), axis=0), (m, self._n))
 
     def shift(self, X, epoch: int):
         """All of ``X`` (``(N, n)`` on the device) shifted with ``epoch``'s draws, in sample order.
 
-        :meth:`prepare`, :meth:`draw` and :meth:`apply` in one call, for inspection and tests
-        (training applies the shifts per batch instead, without this ``(N, n)`` index array).
+        :meth:`prepare`, :meth:`start_epoch` and :meth:`batch` in one call, for inspection and
+        tests (training takes the shifted images batch by batch instead).
         """
-        xp = array_namespace(X)
-        ids = xp.asarray(self.draw(epoch, X.shape[0]), device=X.device)
-        return self.apply(self.prepare(X), ids)
+        self.prepare(X)
+        self.start_epoch(epoch)
+        return self.batch(0, X.shape[0])
