@@ -8,7 +8,7 @@ import pytest
 import xpnet
 from xpnet.augment import RandomShifts
 from xpnet.preprocessing import Preprocessing
-from xpnet.training import random_shifts
+from xpnet.augment import random_shifts
 
 
 def images(n=40, side=28, seed=0):

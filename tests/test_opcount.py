@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.opcount import OpCounter
+from xpnet.bench.opcount import OpCounter
 
 
 @pytest.fixture(params=["array_api_strict", "array_api_strict:device1"])

@@ -46,7 +46,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -57,6 +56,8 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend
+from .environment import versions
+from .errors import XpnetError
 from .fileio import atomic_write, to_jsonable
 from .model import MLP, History
 from .optim import optimizer_from_config
@@ -82,7 +83,7 @@ PARAM_PREFIX = "param."
 OPT_PREFIX = "opt."
 
 
-class CheckpointError(ValueError):
+class CheckpointError(XpnetError, ValueError):
     """A checkpoint file cannot be read: missing, not an xpnet checkpoint, truncated,
     corrupted, from an unknown format version, or with missing or misshapen arrays.
 
@@ -91,23 +92,6 @@ class CheckpointError(ValueError):
 
 
 # -- saving ------------------------------------------------------------------------------------
-def _versions(model: MLP) -> dict:
-    import array_api_compat
-
-    from . import __version__
-
-    versions = {"xpnet": __version__, "numpy": np.__version__,
-                "array_api_compat": array_api_compat.__version__,
-                "python": platform.python_version()}
-    lib = model.backend.name
-    if lib != "numpy":
-        try:
-            versions[lib] = str(getattr(__import__(lib), "__version__", "?"))
-        except Exception:  # pragma: no cover - the library is in use, so it imports
-            pass
-    return versions
-
-
 def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | dict | None = None,
          training: dict | None = None, dataset: dict | None = None, metrics: dict | None = None,
          include_optimizer: bool = True, allow_nonfinite: bool = False) -> Path:
@@ -117,7 +101,9 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
     ----------
     model: the :class:`~xpnet.MLP` to save, on any backend.
     path: the file to write (``.npz`` is conventional; nothing is appended).
-    preprocessing: the input transformation the model expects (:class:`Preprocessing`).
+    preprocessing: the input transformation the model expects (:class:`Preprocessing`);
+        default: the model's own ``model.preprocessing`` (which :func:`load` gives back to the
+        loaded model, so it applies it to raw inputs itself).
     training, dataset, metrics: JSON-friendly dicts stored as they are.
     include_optimizer: store the optimizer state so that training can resume exactly.
     allow_nonfinite: write even if a parameter holds NaN or infinity. By default that raises
@@ -143,6 +129,8 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
         to_np = model.backend.to_numpy
         arrays.update({OPT_PREFIX + k: to_np(v) for k, v in opt.state_arrays().items()})
         opt_manifest = {"config": opt.get_config(), "step": int(opt.t)}
+    if preprocessing is None:
+        preprocessing = model.preprocessing
     if isinstance(preprocessing, Preprocessing):
         preprocessing = preprocessing.get_config()
     manifest = {
@@ -159,7 +147,7 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
         "training": training or {},
         "dataset": dataset or {},
         "metrics": metrics or {},
-        "versions": _versions(model),
+        "versions": versions(model.backend),
         "backend": model.backend.spec,
     }
     text = json.dumps(to_jsonable(manifest), allow_nan=False)
@@ -316,6 +304,11 @@ def load_checkpoint(path: str | os.PathLike, backend: str | Backend | None = Non
                 raise CheckpointError(f"{path}: array {PARAM_PREFIX + name!r} has dtype {a.dtype}, expected float")
             params[name] = a
         model.set_params(params)
+        if manifest.get("preprocessing"):
+            try:
+                model.preprocessing = Preprocessing.from_config(manifest["preprocessing"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"{path}: the manifest's preprocessing is invalid ({exc})") from None
         _restore_training_state(model, manifest, archive, shapes, path)
     return Checkpoint(path, model, manifest)
 
@@ -360,7 +353,9 @@ def _restore_training_state(model: MLP, manifest: dict, archive, shapes: dict, p
 def load(path: str | os.PathLike, backend: str | Backend | None = None, dtype: str | None = None) -> MLP:
     """Load a model saved by :func:`save` (or ``xpnet train``) onto ``backend``.
 
-    ``xpnet.load("runs/mnist/model.npz", backend="gpu")``. Use :func:`load_checkpoint` to get
+    ``xpnet.load("runs/mnist/model.npz", backend="gpu")``. The model gets back the
+    preprocessing stored with it and applies it itself: a model trained by ``xpnet train``
+    takes raw 0..255 pixels, ``model.score(raw_uint8_X, y)``. Use :func:`load_checkpoint` to get
     the preprocessing, dataset and metrics stored with it as well.
     """
     return load_checkpoint(path, backend=backend, dtype=dtype).model

@@ -29,9 +29,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from array_api_compat import array_namespace
-
 from . import network
+from .backend import array_namespace, device_of
 
 __all__ = ["gradcheck", "GradcheckReport", "ParameterCheck", "directional_check"]
 
@@ -63,32 +62,46 @@ class GradcheckReport:
     def passed(self) -> bool:
         return all(p.passed for p in self.parameters) and self.directional_rel_error <= self.tol
 
+    def table(self) -> list[tuple[str, ...]]:
+        """The per-parameter results as rows of text: a header, then one row per parameter.
+
+        Columns: ``param``, ``shape``, ``checked``, ``max |fd − bp|``, ``rel error``,
+        ``result`` (``ok`` or ``FAIL``). ``str(report)`` and ``xpnet gradcheck`` both show it.
+        """
+        rows = [("param", "shape", "checked", "max |fd − bp|", "rel error", "result")]
+        rows += [(p.name, str(p.shape), str(p.n_checked), f"{p.max_abs_error:.2e}", f"{p.rel_error:.2e}",
+                  "ok" if p.passed else "FAIL") for p in self.parameters]
+        return rows
+
+    def summary(self) -> str:
+        """One line: the directional check's error, the settings and the smallest |Z|."""
+        return (f"directional derivative (all parameters): rel error {self.directional_rel_error:.2e}; "
+                f"eps {self.eps:g}, tol {self.tol:g}; smallest |Z| {self.min_abs_preactivation:.1e}")
+
     def __str__(self) -> str:
-        lines = [f"{'param':<6} {'shape':<12} {'checked':>8} {'max |fd-bp|':>12} {'rel error':>10}  result"]
-        for p in self.parameters:
-            lines.append(f"{p.name:<6} {str(p.shape):<12} {p.n_checked:>8} {p.max_abs_error:>12.2e} "
-                         f"{p.rel_error:>10.2e}  {'ok' if p.passed else 'FAIL'}")
-        lines.append(f"directional derivative rel error {self.directional_rel_error:.2e}; "
-                     f"eps {self.eps:g}, tol {self.tol:g}; min |Z| {self.min_abs_preactivation:.2e}")
-        lines.append("PASSED" if self.passed else "FAILED")
-        return "\n".join(lines)
+        rows = self.table()
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) if i < 5 else cell
+                           for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+        return "\n".join([*lines, self.summary(), "PASSED" if self.passed else "FAILED"])
 
 
-def _loss(params, X, Y, activation) -> float:
+def _loss(params, X, Y, activation, weights=None) -> float:
     Z, _ = network.forward(params, X, activation)
-    loss_sum, _ = network.softmax_cross_entropy(Z, Y)
-    return float(loss_sum) / Y.shape[0]
+    loss_sum, _ = network.softmax_cross_entropy(Z, Y, weights)
+    total = Y.shape[0] if weights is None else float(array_namespace(weights).sum(weights))
+    return float(loss_sum) / total
 
 
 def _unit(xp, like, j: int):
     """The array with a 1 at flat index j and 0 elsewhere, shaped like ``like``."""
     n = math.prod(like.shape)
-    flat = xp.astype(xp.arange(n, device=like.device) == j, like.dtype)
+    flat = xp.astype(xp.arange(n, device=device_of(like)) == j, like.dtype)
     return xp.reshape(flat, like.shape)
 
 
 def directional_check(params: dict, X, Y, grads: dict, directions: dict, activation="relu",
-                      eps: float = 1e-6) -> float:
+                      eps: float = 1e-6, weights=None) -> float:
     """Relative error of the directional derivative along ``directions`` (normalised to unit
     length d): ``(L(θ+εd) − L(θ−εd))/(2ε)`` against ``Σ ⟨∇L, d⟩``. Checks all parameters at once.
 
@@ -102,7 +115,7 @@ def directional_check(params: dict, X, Y, grads: dict, directions: dict, activat
     directions = {k: d / norm for k, d in directions.items()}
     plus = {k: params[k] + eps * directions[k] for k in params}
     minus = {k: params[k] - eps * directions[k] for k in params}
-    numeric = (_loss(plus, X, Y, activation) - _loss(minus, X, Y, activation)) / (2 * eps)
+    numeric = (_loss(plus, X, Y, activation, weights) - _loss(minus, X, Y, activation, weights)) / (2 * eps)
     analytic = sum(float(xp.sum(grads[k] * directions[k])) for k in params)
     grad_norm = math.sqrt(sum(float(xp.sum(g * g)) for g in grads.values()))
     denom = max(abs(numeric) + abs(analytic), grad_norm)
@@ -110,7 +123,7 @@ def directional_check(params: dict, X, Y, grads: dict, directions: dict, activat
 
 
 def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1e-9,
-              max_entries: int | None = 256, seed: int = 0) -> GradcheckReport:
+              max_entries: int | None = 256, seed: int = 0, sample_weight=None) -> GradcheckReport:
     """Compare ``model``'s backprop gradients on ``(X, y)`` with central finite differences.
 
     The model is copied to float64 on its own backend; it is not modified.
@@ -124,6 +137,8 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     atol: a parameter also passes when every checked entry differs by at most this much.
     max_entries: check at most this many randomly chosen entries per parameter (``None``: all).
     seed: chooses the entries and the random direction.
+    sample_weight: optional per-sample weights ``(m,)``: checks the weighted mean loss
+        ``Σ w_i ℓ_i / Σ w_i`` instead of the plain mean.
 
     Returns
     -------
@@ -132,11 +147,10 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     m64 = model.copy(dtype="float64")
     backend = m64.backend
     xp = backend.xp
-    Xd = m64._features(X)
-    yd = m64._labels(y, Xd.shape[0])
+    Xd, yd, wd = m64.validate_data(X, y, sample_weight)
     Y = network.one_hot(yd, m64.sizes[-1], m64.dtype)
     params = m64.params
-    _, grads = network.loss_and_gradients(params, Xd, Y, m64.activation)
+    _, grads = network.loss_and_gradients(params, Xd, Y, m64.activation, wd)
     rng = backend.rng(seed)
     report = GradcheckReport(eps=eps, tol=tol, atol=atol)
 
@@ -157,7 +171,7 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
             e = eps * _unit(xp, p, j)
             up = {**params, name: p + e}
             down = {**params, name: p - e}
-            fd = (_loss(up, Xd, Y, m64.activation) - _loss(down, Xd, Y, m64.activation)) / (2 * eps)
+            fd = (_loss(up, Xd, Y, m64.activation, wd) - _loss(down, Xd, Y, m64.activation, wd)) / (2 * eps)
             bp = float(g_flat[j])
             sq_diff += (fd - bp) ** 2
             sq_fd += fd * fd
@@ -169,5 +183,6 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
             name, tuple(p.shape), len(entries), max_abs, rel, rel <= tol or max_abs <= atol))
 
     directions = {k: backend.asarray(rng.standard_normal(p.shape), "float64") for k, p in params.items()}
-    report.directional_rel_error = directional_check(params, Xd, Y, grads, directions, m64.activation, eps)
+    report.directional_rel_error = directional_check(params, Xd, Y, grads, directions, m64.activation,
+                                                     eps, wd)
     return report

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import XpnetError
+
 __all__ = ["load_image", "to_mnist_format", "ImageError", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
-class ImageError(ValueError):
+class ImageError(XpnetError, ValueError):
     """An image file cannot be read or holds no usable picture."""
 
 

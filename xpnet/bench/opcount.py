@@ -20,7 +20,7 @@ nothing on arrays (``isdtype``, ``result_type``, ``finfo``, ...) are not counted
 Example
 -------
 >>> import xpnet
->>> from xpnet.opcount import count_step_ops
+>>> from xpnet.bench.opcount import count_step_ops
 >>> model = xpnet.MLP([784, 128, 10], backend="array_api_strict")   # doctest: +SKIP
 >>> steps = count_step_ops(model, X, y, batch_size=128, optimizer=xpnet.optim.SGD(0.1))  # doctest: +SKIP
 >>> steps.steady                        # operations of one steady-state training step  # doctest: +SKIP
@@ -241,7 +241,7 @@ class OpCounter:
         return self
 
     def _patch_lookups(self) -> None:
-        from . import backend
+        from .. import backend
 
         original = backend.array_namespace
         counter = self
@@ -333,7 +333,7 @@ def count_step_ops(model, X, y, **fit_kwargs) -> StepOps:
     StepOps
         The counts of every step of the run.
     """
-    from .model import Callback
+    from ..model import Callback
 
     counter = OpCounter(model.backend)
     marks: list[tuple[Counter, int, int]] = []
