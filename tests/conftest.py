@@ -37,6 +37,10 @@ BACKEND_SPECS = [
 ]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "dask: needs the optional dask[array] and distributed (skipped otherwise)")
+
+
 def pytest_collection_modifyitems(config, items):
     if HAVE_GPU:
         return

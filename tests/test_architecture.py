@@ -19,7 +19,7 @@ PACKAGE = Path(xpnet.__file__).parent
 
 #: The layers, bottom first. A module may import modules of its own layer and of those below.
 LAYERS = {
-    "base": ["errors", "fileio"],
+    "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
     "math": ["activations", "init", "network", "optim"],
     "model and data": ["model", "gradcheck", "preprocessing", "checkpoint", "datasets", "images", "metrics",

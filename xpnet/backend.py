@@ -704,3 +704,8 @@ def to_numpy(x) -> np.ndarray:
     if isinstance(x, np.ndarray):
         return x
     return backend_of(x).to_numpy(x)
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -359,3 +359,8 @@ def load(path: str | os.PathLike, backend: str | Backend | None = None, dtype: s
     the preprocessing, dataset and metrics stored with it as well.
     """
     return load_checkpoint(path, backend=backend, dtype=dtype).model
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -186,3 +186,8 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     report.directional_rel_error = directional_check(params, Xd, Y, grads, directions, m64.activation,
                                                      eps, wd)
     return report
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -20,12 +20,12 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple
 
 from . import network
 from .activations import get_activation
-from .backend import Backend, array_namespace, get_backend, resolve_seed, unpickle_target
-from .errors import XpnetError
+from .backend import Backend, array_library, array_namespace, get_backend, resolve_seed, unpickle_target
+from .errors import ConfigError, XpnetError
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
 from .preprocessing import Preprocessing
-from .validation import check_features, check_labels, check_sample_weight
+from .validation import InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
 
@@ -129,6 +129,11 @@ def _warn_if_unscaled(X, integers: bool) -> None:
         "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
 
 
+def _predict_block(block, model, method):
+    """One Dask chunk through ``model.<method>``, back as a host array (Dask's blocks are NumPy)."""
+    return model.backend.to_numpy(getattr(model, method)(block))
+
+
 class MLP:
     """A fully connected network with softmax output, trained with hand-written backprop.
 
@@ -171,11 +176,11 @@ class MLP:
                  preprocessing: Preprocessing | dict | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
-            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+            raise ConfigError(f"sizes must list at least two positive layer widths, got {sizes}")
         if sizes[-1] < 2:
-            raise ValueError(f"the output layer needs at least 2 classes, got {sizes[-1]}")
+            raise ConfigError(f"the output layer needs at least 2 classes, got {sizes[-1]}")
         if init not in INITIALIZERS:
-            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITIALIZERS)}")
+            raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INITIALIZERS)}")
         self.sizes = sizes
         self.activation = get_activation(activation).name
         self.init = init
@@ -183,7 +188,7 @@ class MLP:
         if isinstance(preprocessing, dict):
             preprocessing = Preprocessing.from_config(preprocessing)
         if preprocessing is not None and not isinstance(preprocessing, Preprocessing):
-            raise TypeError("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
+            raise InvalidInputType("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
                             f"got {type(preprocessing).__name__}")
         self.preprocessing = preprocessing
         self.backend = get_backend(backend)
@@ -249,11 +254,11 @@ class MLP:
         missing = sorted(set(expected) - set(params))
         extra = sorted(set(params) - set(expected))
         if missing or extra:
-            raise ValueError(f"parameter names differ: missing {missing}, unexpected {extra}")
+            raise InvalidInput(f"parameter names differ: missing {missing}, unexpected {extra}")
         new = {}
         for k, shape in expected.items():
             if tuple(params[k].shape) != shape:
-                raise ValueError(f"parameter {k} must have shape {shape}, got {tuple(params[k].shape)}")
+                raise InvalidInput(f"parameter {k} must have shape {shape}, got {tuple(params[k].shape)}")
             new[k] = self.backend.asarray(params[k], self.dtype_name)
         self.params = new
 
@@ -337,6 +342,7 @@ class MLP:
         return ModelInputs(X, y, sample_weight)
 
     def _features(self, X, name="X"):
+        """``validate_data(X).X`` (kept for xpnet.sklearn, which calls it; prefer validate_data)."""
         return self.validate_data(X, names=(name, "y", "sample_weight")).X
 
     # -- training ------------------------------------------------------------------------------
@@ -408,19 +414,26 @@ class MLP:
         dict
             The logs of each finished epoch.
         """
+        for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+            if array_library(a) == "dask":
+                raise InvalidInputType(
+                    f"training on Dask arrays is not supported ({name} is a dask array): every step "
+                    "would add its tasks to the graph, which then grows without bound. Train on "
+                    f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory); "
+                    "predict, predict_proba and decision_function do accept Dask arrays, lazily")
         epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
         if epochs < 0:
-            raise ValueError(f"epochs must be >= 0, got {epochs}")
+            raise ConfigError(f"epochs must be >= 0, got {epochs}")
         if isinstance(batch_size, str):
             if batch_size != DEFAULT:
-                raise ValueError(f"batch_size must be a positive integer, None (full batch) or "
+                raise ConfigError(f"batch_size must be a positive integer, None (full batch) or "
                                  f"'default', got {batch_size!r}")
             batch_size = self.train_defaults["batch_size"]
         if batch_size is not None and int(batch_size) < 1:
-            raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
+            raise ConfigError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
         if optimizer is not None:
             if not isinstance(optimizer, Optimizer):
-                raise TypeError(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
+                raise InvalidInputType(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
             self.optimizer = optimizer
         elif self.optimizer is None:
             self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
@@ -436,7 +449,7 @@ class MLP:
         val = None
         if validation_data is not None:
             if len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
+                raise InvalidInput("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
             val = self.validate_data(*validation_data,
                                      names=("X_val", "y_val", "sample_weight_val"))
 
@@ -530,8 +543,6 @@ class MLP:
         correct = xp.count_nonzero(hits) if w is None else xp.sum(xp.astype(hits, w.dtype) * w)
         return loss_sum, correct
 
-    # kept for callers of the old private name (the benchmark); use fit_epochs
-    _fit_epochs = fit_epochs
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
@@ -541,16 +552,55 @@ class MLP:
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
     def decision_function(self, X):
-        """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace."""
-        return self._logits(self._features(X))
+        """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace.
+
+        A Dask array gives a lazy Dask array chunked like X along the samples (see
+        :meth:`predict`).
+        """
+        if array_library(X) == "dask":
+            return self._lazy(X, "decision_function")
+        return self._logits(self.validate_data(X).X)
 
     def predict_proba(self, X):
-        """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace."""
+        """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace.
+
+        A Dask array gives a lazy Dask array chunked like X along the samples (see
+        :meth:`predict`).
+        """
+        if array_library(X) == "dask":
+            return self._lazy(X, "predict_proba")
         return network.softmax(self.decision_function(X))
 
     def predict(self, X):
-        """Predicted class indices, shape ``(m,)``, in the model's namespace."""
+        """Predicted class indices, shape ``(m,)``, in the model's namespace.
+
+        For a ``dask.array`` X the result is a lazy Dask array with X's row chunks: nothing is
+        computed until you ask (``.compute()``, ``dask.compute``, a distributed ``Client``);
+        then every chunk is moved to the model's backend, gets one forward pass and comes
+        back as NumPy. Chunks of unknown size work. The model is shipped to the workers with
+        the graph (it pickles).
+        """
+        if array_library(X) == "dask":
+            return self._lazy(X, "predict")
         return self.backend.xp.argmax(self.decision_function(X), axis=1)
+
+    def _lazy(self, X, method: str):
+        """``method`` mapped over the row chunks of the Dask array X, without computing."""
+        if X.ndim != 2:
+            raise InvalidInput(f"X must be 2-D (samples × features), got shape {tuple(X.shape)}")
+        if self.preprocessing is None and X.shape[1] != self.sizes[0]:
+            raise InvalidInput(f"X has {X.shape[1]} features per sample but the network's input layer "
+                             f"has {self.sizes[0]}; expected shape (m, {self.sizes[0]})")
+        from dask.array.utils import meta_from_array  # only here: Dask is an optional extra
+
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})  # every block holds whole samples
+        if method == "predict":
+            return X.map_blocks(_predict_block, self, method, drop_axis=1, dtype="int64",
+                                chunks=(X.chunks[0],), meta=meta_from_array(X, ndim=1, dtype="int64"))
+        k = self.sizes[-1]
+        return X.map_blocks(_predict_block, self, method, dtype=self.dtype_name, chunks=(X.chunks[0], (k,)),
+                            meta=meta_from_array(X, ndim=2, dtype=self.dtype_name))
 
     def _evaluate_device(self, X, y, w=None) -> tuple[float, float]:
         xp = self.backend.xp
@@ -629,3 +679,8 @@ class MLP:
     def __repr__(self) -> str:
         return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
                 f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed})")
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

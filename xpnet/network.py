@@ -259,3 +259,8 @@ def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None):
     xp = array_namespace(weights)
     total = xp.sum(weights)
     return loss_sum / (total + xp.astype(total == 0, weights.dtype)), grads
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

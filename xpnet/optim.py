@@ -353,3 +353,8 @@ def optimizer_from_config(config: dict) -> Optimizer:
     """Rebuild an optimizer from :meth:`Optimizer.get_config` output."""
     config = dict(config)
     return get_optimizer(config.pop("name"), **config)
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -145,3 +145,8 @@ class Preprocessing:
         if self.mean is not None:
             text += f", standardised (mean {self.mean:.4f}, std {self.std:.4f})"
         return text
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

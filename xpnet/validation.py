@@ -9,8 +9,18 @@ that already live on the device are checked there, with one synchronisation per 
 from __future__ import annotations
 
 from .backend import array_namespace
+from .errors import XpnetError
 
-__all__ = ["check_features", "check_labels", "check_sample_weight"]
+__all__ = ["check_features", "check_labels", "check_sample_weight", "InvalidInput", "InvalidInputType"]
+
+
+class InvalidInput(XpnetError, ValueError):
+    """An input array (X, y, sample_weight) has the wrong shape or bad values; the message
+    says which input, what is wrong and what was expected."""
+
+
+class InvalidInputType(XpnetError, TypeError):
+    """An input is not an array of the right kind of numbers (e.g. float labels, strings)."""
 
 
 def _kind(xp, dtype) -> str:
@@ -26,30 +36,30 @@ def check_features(X, n_features: int, name: str = "X") -> None:
         xp = array_namespace(X)
         kind = _kind(xp, X.dtype)
     except TypeError:
-        raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}") from None
+        raise InvalidInputType(f"{name} must be an array of numbers, got {type(X).__name__}") from None
     if X.ndim != 2:
         hint = ""
         if X.ndim >= 3:
             hint = f"; flatten images first, e.g. {name}.reshape({name}.shape[0], -1)"
         elif X.ndim == 1:
             hint = f"; for a single sample use {name}.reshape(1, -1)"
-        raise ValueError(
+        raise InvalidInput(
             f"{name} must be 2-D (samples × features), got shape {tuple(X.shape)}{hint}"
         )
     if X.shape[1] != n_features:
-        raise ValueError(
+        raise InvalidInput(
             f"{name} has {X.shape[1]} features per sample but the network's input layer has "
             f"{n_features}; expected shape (m, {n_features}), got {tuple(X.shape)}"
         )
     if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has no samples")
+        raise InvalidInput(f"{name} is empty: it has no samples")
     if kind in ("bool", "other"):
-        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+        raise InvalidInputType(f"{name} must hold real numbers, got dtype {X.dtype}")
     if kind == "real floating" and not bool(xp.all(xp.isfinite(X))):
         bad_rows = xp.any(~xp.isfinite(X), axis=1)
         n_bad = int(xp.sum(xp.astype(~xp.isfinite(X), xp.int64)))
         first = int(xp.argmax(xp.astype(bad_rows, xp.int8)))
-        raise ValueError(
+        raise InvalidInput(
             f"{name} contains {n_bad} NaN or infinite value(s), in "
             f"{int(xp.sum(xp.astype(bad_rows, xp.int64)))} sample(s) (first: row {first}); "
             "clean or impute them before training"
@@ -62,22 +72,22 @@ def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> None:
         xp = array_namespace(y)
         kind = _kind(xp, y.dtype)
     except TypeError:
-        raise TypeError(f"{name} must be an array of integer labels, got {type(y).__name__}") from None
+        raise InvalidInputType(f"{name} must be an array of integer labels, got {type(y).__name__}") from None
     if y.ndim != 1:
         hint = ""
         if y.ndim == 2 and y.shape[-1] == n_classes:
             hint = f"; it looks one-hot encoded: pass the class indices, e.g. {name}.argmax(axis=1)"
-        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {tuple(y.shape)}{hint}")
+        raise InvalidInput(f"{name} must be 1-D (one label per sample), got shape {tuple(y.shape)}{hint}")
     if y.shape[0] != n_samples:
-        raise ValueError(f"{name} has {y.shape[0]} labels but X has {n_samples} samples")
+        raise InvalidInput(f"{name} has {y.shape[0]} labels but X has {n_samples} samples")
     if kind not in ("signed integer", "unsigned integer"):
-        raise TypeError(
+        raise InvalidInputType(
             f"{name} must hold integer class labels 0..{n_classes - 1}, got dtype {y.dtype}; "
             f"convert with {name}.astype(int) if the values are whole numbers"
         )
     lo, hi = int(xp.min(y)), int(xp.max(y))
     if lo < 0 or hi >= n_classes:
-        raise ValueError(
+        raise InvalidInput(
             f"{name} has labels in [{lo}, {hi}] but the network has {n_classes} output classes; "
             f"labels must be in [0, {n_classes - 1}]"
         )
@@ -89,16 +99,21 @@ def check_sample_weight(w, n_samples: int, name: str = "sample_weight") -> None:
         xp = array_namespace(w)
         kind = _kind(xp, w.dtype)
     except TypeError:
-        raise TypeError(f"{name} must be an array of numbers, got {type(w).__name__}") from None
+        raise InvalidInputType(f"{name} must be an array of numbers, got {type(w).__name__}") from None
     if w.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one weight per sample), got shape {tuple(w.shape)}")
+        raise InvalidInput(f"{name} must be 1-D (one weight per sample), got shape {tuple(w.shape)}")
     if w.shape[0] != n_samples:
-        raise ValueError(f"{name} has {w.shape[0]} weights but X has {n_samples} samples")
+        raise InvalidInput(f"{name} has {w.shape[0]} weights but X has {n_samples} samples")
     if kind in ("bool", "other"):
-        raise TypeError(f"{name} must hold real numbers, got dtype {w.dtype}")
+        raise InvalidInputType(f"{name} must hold real numbers, got dtype {w.dtype}")
     if kind == "real floating" and not bool(xp.all(xp.isfinite(w))):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise InvalidInput(f"{name} contains NaN or infinite values")
     if n_samples and float(xp.min(w)) < 0:
-        raise ValueError(f"{name} must be >= 0, got a minimum of {float(xp.min(w))}")
+        raise InvalidInput(f"{name} must be >= 0, got a minimum of {float(xp.min(w))}")
     if n_samples and not float(xp.max(w)) > 0:
-        raise ValueError(f"{name} is all zero: at least one sample needs a positive weight")
+        raise InvalidInput(f"{name} is all zero: at least one sample needs a positive weight")
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings
