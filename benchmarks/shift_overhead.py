@@ -1,13 +1,13 @@
 """What random-shift augmentation costs a training run, in one process, wall and CPU time.
 
 ``xpnet train --hidden 32 --epochs 3`` on Fashion-MNIST, run the way ``xpnet train`` runs it
-(:func:`xpnet.training.train_epochs`: preset ``default`` with the hidden layer and epochs
+(:func:`xpnet.runs.train_epochs`: preset ``default`` with the hidden layer and epochs
 overridden, its splits, preprocessing and validation), three ways, interleaved:
 
 * ``shift 0``: no augmentation;
 * ``shift 1``: ``train_epochs`` with ``--shift 1`` as this version of xpnet does it;
 * ``host shifts``: the loop xpnet used before (shift the raw images on the host every epoch
-  with :func:`xpnet.training.random_shifts`, transform them, one ``fit`` per epoch).
+  with :func:`xpnet.augment.random_shifts`, one ``fit`` per epoch).
 
 CPU time (``time.process_time``) is printed beside wall time because it is less disturbed by
 other processes on a shared machine. Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for the
@@ -21,17 +21,21 @@ import argparse
 import statistics
 import time
 
+from xpnet.augment import random_shifts
+from xpnet.config import TrainConfig
 from xpnet.datasets import load_dataset
 from xpnet.preprocessing import Preprocessing
-from xpnet.training import TrainConfig, prepare_splits, random_shifts, train_epochs
+from xpnet.runs import train_epochs
+from xpnet.splits import prepare_splits
 
 
 def host_shift_loop(model, splits, pre, config, validation):
     """The augmented loop of xpnet before device-side shifts (one fit per epoch)."""
-    dtype, optimizer = model.dtype_name, config.make_optimizer()
+    model.preprocessing = pre
+    optimizer = config.make_optimizer()
     while model.epoch < config.epochs:
         shifted = random_shifts(splits.x_train, config.shift, (config.seed, model.epoch, 1))
-        model.fit(pre.transform(shifted, dtype), splits.y_train, epochs=1, optimizer=optimizer,
+        model.fit(shifted, splits.y_train, epochs=1, optimizer=optimizer,
                   batch_size=config.batch_size, validation_data=validation)
         optimizer = None
 
@@ -48,7 +52,7 @@ def main(argv=None):
     base = TrainConfig.from_preset("default", hidden=args.hidden, epochs=args.epochs)
     splits = prepare_splits(dataset, base.val_split, base.seed)
     pre = Preprocessing.fit(splits.x_train, base.standardize)
-    validation = (pre.transform(splits.x_val), splits.y_val)
+    validation = (splits.x_val, splits.y_val)  # raw: the model carries its preprocessing
     ways = {"shift 0": 0, "shift 1": 1, "host shifts": 1}
     wall = {k: [] for k in ways}
     cpu = {k: [] for k in ways}

@@ -83,3 +83,78 @@ def test_bad_use_is_explained(backend):
     aug.prepare(backend.asarray(np.zeros((3, 16)), "float32"))
     with pytest.raises(RuntimeError, match="start_epoch"):
         aug.batch(0, 3)
+# -- in the training loop ---------------------------------------------------------------------------
+def _shift_problem(n=300):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (n, 784), dtype=np.uint8)
+    y = rng.integers(0, 10, n)
+    pre = Preprocessing.fit(x, standardize=True)
+    fill = float(pre.transform(np.zeros((1, 1), np.uint8))[0, 0])
+    return x, y, pre, fill
+
+
+def test_fit_with_device_shifts_equals_host_shifting_every_epoch(backend):
+    """``fit(augment=RandomShifts(...))`` trains bit for bit like the loop it replaces: host
+    shifts of the raw pixels with seed (seed, epoch, 1), transformed, one fit call per epoch."""
+    x, y, pre, fill = _shift_problem()
+    host = xpnet.MLP([784, 32, 10], backend=backend, seed=3)
+    for epoch in range(3):
+        host.fit(pre.transform(random_shifts(x, 1, (3, epoch, 1))), y, epochs=1, batch_size=64,
+                 optimizer=xpnet.optim.Adam(lr=1e-3) if epoch == 0 else None)
+    device = xpnet.MLP([784, 32, 10], backend=backend, seed=3)
+    device.fit(pre.transform(x), y, epochs=3, batch_size=64, optimizer=xpnet.optim.Adam(lr=1e-3),
+               augment=RandomShifts(1, seed=3, fill=fill))
+    assert device.history.loss == host.history.loss
+    for name, w in host.numpy_params().items():
+        np.testing.assert_array_equal(device.numpy_params()[name], w, err_msg=name)
+
+
+def test_an_interrupted_augmented_run_resumes_bit_for_bit(backend):
+    x, y, pre, fill = _shift_problem(n=200)
+    X = pre.transform(x)
+
+    def model():
+        return xpnet.MLP([784, 16, 10], backend=backend, seed=1)
+
+    straight = model()
+    straight.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
+                 augment=RandomShifts(2, seed=1, fill=fill))
+
+    class StopAt(xpnet.Callback):
+        def on_batch_end(self, m, epoch, batch, n_batches):
+            if (epoch, batch) == (1, 2):
+                m.stop_training = True
+
+    cut = model()
+    cut.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
+            augment=RandomShifts(2, seed=1, fill=fill), callbacks=[StopAt()])
+    assert (cut.epoch, cut.batch) == (1, 3)
+    cut.fit(X, y, epochs=2, batch_size=32, augment=RandomShifts(2, seed=1, fill=fill))
+    assert cut.epoch == 3
+    for name, w in straight.numpy_params().items():
+        np.testing.assert_array_equal(cut.numpy_params()[name], w, err_msg=name)
+
+
+def test_the_training_set_crosses_to_the_device_once_per_run():
+    """On array-api-strict's second device (a GPU's stand-in), every host → device transfer and
+    device read during fit is recorded: only the first moves the training set; each later
+    epoch moves two index vectors (the order and the shifts) and reads two numbers back."""
+    from xpnet.bench.opcount import OpCounter
+
+    x, y, pre, fill = _shift_problem(n=256)
+    X = pre.transform(x)
+    model = xpnet.MLP([784, 16, 10], backend="array_api_strict:device1", seed=0)
+    epochs = 4
+    with OpCounter(model.backend) as ops:
+        model.fit(X, y, epochs=epochs, batch_size=64, augment=RandomShifts(1, seed=0, fill=fill))
+    big = ops.large_transfers(X.shape[0] + 1)  # anything larger than one number per sample
+    assert [(t.kind, t.shape) for t in big] == [("to_device", X.shape)]
+    per_sample = [t for t in ops.transfers if t.size == X.shape[0] and t.kind == "to_device"]
+    assert len(per_sample) <= 1 + 2 * epochs  # the labels; per epoch the order and the shifts
+
+    # The loop it replaces (a fit per epoch on host-shifted images) moved it every epoch.
+    old = xpnet.MLP([784, 16, 10], backend="array_api_strict:device1", seed=0)
+    with OpCounter(old.backend) as ops:
+        for epoch in range(epochs):
+            old.fit(pre.transform(random_shifts(x, 1, (0, epoch, 1))), y, epochs=1, batch_size=64)
+    assert len(ops.large_transfers(X.shape[0] + 1)) == epochs
