@@ -158,3 +158,29 @@ def test_the_training_set_crosses_to_the_device_once_per_run():
         for epoch in range(epochs):
             old.fit(pre.transform(random_shifts(x, 1, (0, epoch, 1))), y, epochs=1, batch_size=64)
     assert len(ops.large_transfers(X.shape[0] + 1)) == epochs
+
+
+def test_xpnet_train_moves_the_training_set_once_with_shifts():
+    """The run module's epoch loop (what ``xpnet train --shift 1`` runs) on the GPU stand-in:
+    raw pixels in, one transfer of the (transformed) training set, the same weights as the
+    loop of one fit per host-shifted epoch that it replaced."""
+    from xpnet.bench.opcount import OpCounter
+    from xpnet.config import TrainConfig
+    from xpnet.runs import train_epochs
+
+    x, y, pre, _ = _shift_problem(n=256)
+    config = TrainConfig.from_preset("default", hidden=[16], epochs=3, shift=1, batch_size=64)
+    model = config.make_model(backend="array_api_strict:device1")
+    with OpCounter(model.backend) as ops:
+        train_epochs(model, x, y, pre, config, config.make_optimizer())
+    assert model.epoch == 3
+    assert [(t.kind, t.shape) for t in ops.large_transfers(x.shape[0] + 1)] == [("to_device", x.shape)]
+
+    old = config.make_model(backend="array_api_strict:device1")
+    old.preprocessing, optimizer = pre, config.make_optimizer()
+    for epoch in range(3):
+        old.fit(random_shifts(x, 1, (config.seed, epoch, 1)), y, epochs=1, batch_size=64,
+                optimizer=optimizer)
+        optimizer = None
+    for name, w in old.numpy_params().items():
+        np.testing.assert_array_equal(model.numpy_params()[name], w, err_msg=name)

@@ -3,10 +3,13 @@
 The math lives in :mod:`xpnet.network` (forward, loss, backward) and :mod:`xpnet.optim`
 (updates); this module owns the parameters, the backend they live on, and the training loop.
 
-The training loop never synchronises with the device inside a step: the loss and the number of
-correct predictions are accumulated in 0-d device arrays and read once at the end of an epoch.
-Shuffling uses a host generator seeded with ``(seed, epoch)``, so an epoch's order is the same
-on every backend and a resumed run sees the same batches as an uninterrupted one.
+The training loop never synchronises with the device inside an epoch: each sample's loss and
+miss are added in place into device vectors of one batch's length, summed and read once at the
+end of the epoch. A step issues as few array operations as it can (each is a kernel launch on a
+GPU; ``tests/test_lean_step.py`` pins the count). Shuffling uses a host generator seeded with
+``(seed, epoch)``, so an epoch's order is the same on every backend and a resumed run sees the
+same batches as an uninterrupted one; augmentation (``fit(augment=...)``) draws on the host per
+epoch and is applied per batch on the device.
 """
 
 from __future__ import annotations
