@@ -104,7 +104,7 @@ print('auto ->', xpnet.get_backend('auto'))"
 if [ "${GPU_CHECK_SKIP_TESTS:-0}" != "1" ]; then
   step "pytest -m gpu" "$PY" -m pytest -q -m gpu -p no:cacheprovider tests
   step "core tests with XPNET_BACKEND=gpu" env XPNET_BACKEND=gpu "$PY" -m pytest -q -p no:cacheprovider \
-    tests/test_core_model.py tests/test_core_network.py tests/test_core_optim.py -k "not strict"
+    tests/core/test_core_model.py tests/core/test_core_network.py tests/core/test_core_optim.py -k "not strict"
   cp "$LOG" "$REPORT/tests.log" 2>/dev/null
 fi
 

@@ -28,7 +28,7 @@ from .model import MLP, Callback, History, TrainingDiverged
 from .checkpoint import CheckpointError, load, load_checkpoint, save
 from .environment import xpnet_version
 from .errors import XpnetError
-from .preprocessing import Preprocessing
+from .input_transform import Preprocessing
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 

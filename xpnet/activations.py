@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .backend import array_namespace
+from .errors import ConfigError
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation"]
 
@@ -116,6 +117,6 @@ def get_activation(name: str | Activation) -> Activation:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(
+        raise ConfigError(
             f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
         ) from None

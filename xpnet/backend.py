@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import XpnetError
+from .errors import ConfigError, InvalidInput, InvalidInputType, XpnetError
 
 __all__ = [
     "Backend",
@@ -104,7 +104,7 @@ class Backend:
     def float_dtype(self, name: str = "float32"):
         """The namespace's floating dtype called ``name`` (``"float32"`` or ``"float64"``)."""
         if name not in _FLOAT_DTYPES:
-            raise ValueError(f"dtype must be one of {_FLOAT_DTYPES}, got {name!r}")
+            raise ConfigError(f"dtype must be one of {_FLOAT_DTYPES}, got {name!r}")
         if self.name == "jax" and name == "float64":
             import jax
 
@@ -212,7 +212,7 @@ class Backend:
                 return self.float_dtype(name)
             if name in _OTHER_DTYPES:
                 return getattr(self.xp, name)
-            raise ValueError(f"unsupported dtype {name!r}; expected one of {_FLOAT_DTYPES + _OTHER_DTYPES}")
+            raise ConfigError(f"unsupported dtype {name!r}; expected one of {_FLOAT_DTYPES + _OTHER_DTYPES}")
         return dtype
 
     def __str__(self) -> str:
@@ -246,10 +246,10 @@ def resolve_seed(seed) -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**32 - 1))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int >= 0, None, or a numpy RandomState/Generator, "
+        raise InvalidInputType(f"seed must be an int >= 0, None, or a numpy RandomState/Generator, "
                         f"got {type(seed).__name__}")
     if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+        raise InvalidInput(f"seed must be >= 0, got {seed}")
     return int(seed)
 
 
@@ -498,7 +498,7 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
     try:
         if lib == "numpy":
             if rest not in ("", "cpu"):
-                raise ValueError(f"NumPy runs only on the CPU; got {spec!r}")
+                raise ConfigError(f"NumPy runs only on the CPU; got {spec!r}")
             return _numpy_backend()
         if lib == "cupy":
             return _cupy_backend(int(rest) if rest else 0)
@@ -510,7 +510,7 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
             return _strict_backend(rest)
     except BackendUnavailable as exc:
         raise BackendUnavailable(f"backend {spec!r} (from {source}) is unavailable: {exc}") from None
-    raise ValueError(
+    raise ConfigError(
         f"unknown backend {spec!r} (from {source}); expected one of: auto, cpu, numpy, gpu, cuda, "
         "cuda:N, cupy, torch, torch:cuda, jax, array_api_strict"
     )
@@ -571,7 +571,7 @@ def _torch_backend(where: str) -> Backend:
     elif device.type == "cpu":
         name = "cpu"
     else:
-        raise ValueError(f"unsupported PyTorch device {where!r}; use cpu or cuda[:N]")
+        raise ConfigError(f"unsupported PyTorch device {where!r}; use cpu or cuda[:N]")
     return Backend("torch", xp, device, name, f"torch:{device}")
 
 
@@ -682,7 +682,7 @@ def backend_of(x) -> Backend:
         return _numpy_backend()
     lib = array_library(x)
     if lib is None:
-        raise TypeError(f"expected an array, got {type(x).__name__}")
+        raise InvalidInputType(f"expected an array, got {type(x).__name__}")
     dev = device_of(x)
     if lib == "cupy":
         return _cupy_backend(dev.id)

@@ -61,7 +61,7 @@ from .errors import XpnetError
 from .fileio import atomic_write, to_jsonable
 from .model import MLP, History
 from .optim import optimizer_from_config
-from .preprocessing import Preprocessing
+from .input_transform import Preprocessing
 
 __all__ = [
     "CheckpointError",

@@ -14,7 +14,7 @@ from .errors import ConfigError
 from .model import MLP
 from .optim import Cosine, Optimizer, get_optimizer
 
-__all__ = ["PRESETS", "TrainConfig", "parse_batch_size"]
+__all__ = ["PRESETS", "TrainConfig", "parse_batch_size", "parse_batch_sizes"]
 
 #: Training recipes. ``default``: 784-1024-512-10 ReLU, AdamW (lr 1e-3, decoupled weight decay
 #: 0.1) with a cosine schedule, 20 epochs of batch 128, standardised inputs, training images
@@ -72,6 +72,30 @@ def parse_batch_size(text: str | int | None) -> int | None:
         raise ConfigError(f"batch size {value} must be at least 1 (or 'full' for the full batch)")
     return value
 
+
+
+def parse_batch_sizes(text: str) -> list[int | None]:
+    """A comma-separated list of batch sizes, each read by :func:`parse_batch_size`.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"128,512,full"``; empty entries (``"64,,128"``) are skipped.
+
+    Returns
+    -------
+    list of int or None
+        One entry per size, ``None`` for each ``full``.
+
+    Raises
+    ------
+    ConfigError
+        An entry is neither a positive integer nor ``full``, or no entry is given.
+    """
+    sizes = [parse_batch_size(part) for part in str(text).split(",") if part.strip()]
+    if not sizes:
+        raise ConfigError(f"no batch size in {str(text)!r}; give at least one, e.g. '128,full'")
+    return sizes
 
 @dataclass
 class TrainConfig:

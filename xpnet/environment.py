@@ -75,7 +75,8 @@ def environment() -> dict:
         ``xpnet``, ``python``, ``platform``, ``cpu`` (model name), ``cpu_count``,
         ``load_average`` (1, 5, 15 minutes; ``None`` where unknown), ``libraries`` (the
         versions of every array library in :data:`ARRAY_LIBRARIES` that is imported) and
-        ``threadpools`` (BLAS/OpenMP pools from threadpoolctl: library, API, threads).
+        ``threadpools`` (BLAS/OpenMP pools from threadpoolctl: ``internal_api``, ``user_api``,
+        ``num_threads``, ``version``, ``architecture``).
     """
     libraries = {"numpy": _module_version("numpy"), "array_api_compat": _module_version("array_api_compat")}
     libraries.update({name: _module_version(name) for name in ARRAY_LIBRARIES
@@ -87,7 +88,7 @@ def environment() -> dict:
     try:
         from threadpoolctl import threadpool_info
 
-        pools = [{k: p.get(k) for k in ("internal_api", "user_api", "num_threads", "version")}
+        pools = [{k: p.get(k) for k in ("internal_api", "user_api", "num_threads", "version", "architecture")}
                  for p in threadpool_info()]
     except Exception as exc:  # pragma: no cover - informational only
         pools = [{"error": str(exc)}]

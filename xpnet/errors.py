@@ -10,7 +10,10 @@ Every class also derives from the builtin exception it has always been (``ValueE
     │   └── DatasetUnavailable                    a known dataset is neither cached nor downloadable
     ├── ImageError (ValueError)               xpnet.images: an image file cannot be read
     ├── TrainingDiverged (FloatingPointError) xpnet.model: the training loss became NaN or infinite
-    ├── ConfigError (ValueError)              xpnet.config: an invalid training setting
+    ├── ConfigError (ValueError)              an invalid setting (training option, optimizer,
+    │                                             initialiser, activation, dtype, backend spec …)
+    ├── InvalidInput (ValueError)             an input array or argument has a bad shape or values
+    ├── InvalidInputType (TypeError)          an input is not of an accepted type
     ├── RunError (ValueError)                 xpnet.runs: a run directory cannot be used as asked
     └── UntrainedModel (ValueError)           xpnet.runs: a checkpoint holds no trained weights
 
@@ -21,7 +24,7 @@ module may import it.
 
 from __future__ import annotations
 
-__all__ = ["XpnetError", "ConfigError", "RunError", "UntrainedModel"]
+__all__ = ["XpnetError", "ConfigError", "InvalidInput", "InvalidInputType", "RunError", "UntrainedModel"]
 
 
 class XpnetError(Exception):
@@ -32,8 +35,19 @@ class XpnetError(Exception):
 
 
 class ConfigError(XpnetError, ValueError):
-    """A training setting is invalid or two settings do not go together (e.g. ``momentum``
-    with the ``adam`` optimizer, an unknown preset, a batch size of 0)."""
+    """A setting is invalid or two settings do not go together (e.g. ``momentum`` with the
+    ``adam`` optimizer, an unknown preset, optimizer, schedule, initialiser, activation, dtype
+    or backend, a batch size of 0)."""
+
+
+class InvalidInput(XpnetError, ValueError):
+    """An input array (X, y, sample_weight, labels, pixels) or argument has the wrong shape
+    or bad values; the message says which input, what is wrong and what was expected."""
+
+
+class InvalidInputType(XpnetError, TypeError):
+    """An input is not of an accepted type (e.g. float labels, strings, sparse matrices, a
+    seed that is not an integer)."""
 
 
 class RunError(XpnetError, ValueError):

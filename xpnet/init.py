@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+from .errors import ConfigError
+
 __all__ = ["INITIALIZERS", "init_layer"]
 
 INITIALIZERS = ("tutorial", "he", "glorot")
@@ -34,5 +36,5 @@ def init_layer(rng, fan_in: int, fan_out: int, scheme: str):
         W = rng.uniform(-r, r, size=(fan_out, fan_in))
         b = None
     else:
-        raise ValueError(f"unknown init {scheme!r}; choose one of {', '.join(INITIALIZERS)}")
+        raise ConfigError(f"unknown init {scheme!r}; choose one of {', '.join(INITIALIZERS)}")
     return W, b

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InvalidInput
+
 __all__ = ["confusion_matrix", "per_class_metrics"]
 
 
@@ -15,10 +17,10 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     y_true = np.asarray(y_true, dtype=np.int64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}")
+        raise InvalidInput(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= n_classes):
-            raise ValueError(f"{name} has labels outside 0..{n_classes - 1}")
+            raise InvalidInput(f"{name} has labels outside 0..{n_classes - 1}")
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(
         n_classes, n_classes)
 

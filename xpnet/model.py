@@ -27,7 +27,7 @@ from .backend import Backend, array_library, array_namespace, get_backend, resol
 from .errors import ConfigError, XpnetError
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
-from .preprocessing import Preprocessing
+from .input_transform import Preprocessing
 from .validation import InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
@@ -160,7 +160,7 @@ class MLP:
         :attr:`seed`.
     preprocessing:
         The input transform the model applies to X itself, in :meth:`fit` and in every
-        inference and evaluation method (a :class:`~xpnet.preprocessing.Preprocessing`, or
+        inference and evaluation method (a :class:`~xpnet.input_transform.Preprocessing`, or
         its ``get_config()`` dict); saved with the model by :func:`xpnet.save`. ``None``
         (default): X is used as given.
 
@@ -171,7 +171,7 @@ class MLP:
     optimizer: the optimizer of the last :meth:`fit` (its state carries over to the next).
     epoch: number of finished training epochs; ``batch``: steps done in an unfinished epoch.
     history: :class:`History` of every epoch trained so far.
-    preprocessing: the :class:`~xpnet.preprocessing.Preprocessing` applied to inputs, or None.
+    preprocessing: the :class:`~xpnet.input_transform.Preprocessing` applied to inputs, or None.
     """
 
     def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
@@ -343,10 +343,6 @@ class MLP:
             check_sample_weight(sample_weight, n, names[2])
             sample_weight = self.backend.asarray(sample_weight, self.dtype_name)
         return ModelInputs(X, y, sample_weight)
-
-    def _features(self, X, name="X"):
-        """``validate_data(X).X`` (kept for xpnet.sklearn, which calls it; prefer validate_data)."""
-        return self.validate_data(X, names=(name, "y", "sample_weight")).X
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y, epochs: int | None = None,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 from .backend import array_namespace
+from .errors import ConfigError
 
 __all__ = [
     "Optimizer",
@@ -69,7 +70,7 @@ class StepDecay(Schedule):
 
     def __init__(self, every: float = 10, gamma: float = 0.1):
         if every <= 0 or not 0 < gamma <= 1:
-            raise ValueError(f"StepDecay needs every > 0 and 0 < gamma <= 1, got {every}, {gamma}")
+            raise ConfigError(f"StepDecay needs every > 0 and 0 < gamma <= 1, got {every}, {gamma}")
         self.every = float(every)
         self.gamma = float(gamma)
         self.constant_within_epochs = self.every.is_integer()
@@ -116,7 +117,7 @@ def get_schedule(spec) -> Schedule:
     config = dict(spec)
     name = config.pop("name")
     if name not in _SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(_SCHEDULES)}")
+        raise ConfigError(f"unknown schedule {name!r}; choose one of {', '.join(_SCHEDULES)}")
     return _SCHEDULES[name](**config)
 
 
@@ -151,9 +152,9 @@ class Optimizer:
     def __init__(self, lr: float, weight_decay: float = 0.0, schedule=None):
         lr, weight_decay = float(lr), float(weight_decay)
         if not (lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"learning rate must be a positive finite number, got {lr}")
+            raise ConfigError(f"learning rate must be a positive finite number, got {lr}")
         if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+            raise ConfigError(f"weight_decay must be >= 0, got {weight_decay}")
         self.lr = lr
         self.weight_decay = weight_decay
         self.schedule = get_schedule(schedule)
@@ -216,7 +217,7 @@ class Optimizer:
         for key, a in arrays.items():
             slot, _, name = key.partition(".")
             if slot not in self.state:
-                raise ValueError(f"optimizer {self.name} has no state {slot!r} (from {key!r})")
+                raise ConfigError(f"optimizer {self.name} has no state {slot!r} (from {key!r})")
             self.state[slot][name] = a
 
     def __repr__(self) -> str:
@@ -240,9 +241,9 @@ class SGD(Optimizer):
                  weight_decay: float = 0.0, schedule=None):
         super().__init__(lr, weight_decay, schedule)
         if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+            raise ConfigError(f"momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0.0:
-            raise ValueError("Nesterov momentum needs momentum > 0")
+            raise ConfigError("Nesterov momentum needs momentum > 0")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self._slots = ("velocity",) if self.momentum else ()
@@ -288,9 +289,9 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay, schedule)
         for label, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{label} must be in [0, 1), got {beta}")
+                raise ConfigError(f"{label} must be in [0, 1), got {beta}")
         if eps <= 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+            raise ConfigError(f"eps must be > 0, got {eps}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def gradient_scale(self, lr):
@@ -356,7 +357,7 @@ def get_optimizer(name: str, **kwargs) -> Optimizer:
     try:
         cls = _OPTIMIZERS[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(_OPTIMIZERS)}") from None
+        raise ConfigError(f"unknown optimizer {name!r}; choose one of {', '.join(_OPTIMIZERS)}") from None
     return cls(**kwargs)
 
 

@@ -50,7 +50,7 @@ from .errors import RunError
 from .fileio import write_json
 from .model import MLP, TrainingDiverged
 from .optim import Cosine, Optimizer
-from .preprocessing import Preprocessing
+from .input_transform import Preprocessing
 from .rundir import (CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, default_run_dir,
                      find_checkpoint, latest_run_dir, read_metrics, retrain_command)
 from .splits import Splits, dataset_record, prepare_splits

@@ -52,6 +52,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import network
 from .backend import Backend, array_namespace, backend_of, get_backend
+from .errors import ConfigError, InvalidInput, InvalidInputType
 from .model import MLP, Callback
 from .optim import SGD, Adam
 
@@ -429,7 +430,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_xy(self, X, y, sample_weight, reset: bool):
         if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-            raise TypeError(
+            raise InvalidInputType(
                 "xpnet.sklearn.MLPClassifier does not support sparse input: xpnet's network is "
                 "dense. Convert X with X.toarray() if it fits in memory.")
         xp, _ = get_namespace(X)
@@ -441,16 +442,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental: bool):
         if self.solver == "lbfgs":
-            raise ValueError(
+            raise ConfigError(
                 "solver='lbfgs' is not offered by xpnet.sklearn.MLPClassifier: xpnet trains "
                 "with stochastic gradient methods only. Use solver='adam' or solver='sgd' (or "
                 "sklearn.neural_network.MLPClassifier for L-BFGS).")
         if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
+            raise ConfigError("partial_fit does not support early_stopping=True")
         hidden = self.hidden_layer_sizes
         hidden = [int(h) for h in (hidden if hasattr(hidden, "__iter__") else [hidden])]
         if any(h <= 0 for h in hidden):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
+            raise ConfigError(f"hidden_layer_sizes must be > 0, got {hidden}.")
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
 
         X, y, sample_weight = self._validate_xy(X, y, sample_weight, reset=first_pass)
@@ -462,14 +463,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.classes_ = classes
         elif self.warm_start and not incremental:
             if set(classes) != set(self.classes_):
-                raise ValueError(
+                raise InvalidInput(
                     "warm_start can only be used where `y` has the same classes as in the "
                     f"previous call to fit. Previously got {self.classes_}, `y` has {classes}")
         elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+            raise InvalidInput(f"`y` has classes not in `self.classes_`. `self.classes_` has "
                              f"{self.classes_}. 'y' has {classes}.")
         if len(self.classes_) < 2:
-            raise ValueError(
+            raise InvalidInput(
                 "MLPClassifier needs samples of at least 2 classes to train; got 1 class: "
                 f"{self.classes_[0]!r}.")
         y_idx = np.searchsorted(self.classes_, y_host).astype(np.int64)
@@ -478,7 +479,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             sw_host = _host(sample_weight).astype(np.float64)
             if not sw_host.sum() > 0:
-                raise ValueError("Sample weights must contain at least one non-zero number; "
+                raise InvalidInput("Sample weights must contain at least one non-zero number; "
                                  "the total weight is zero.")
 
         self._input_backend = backend_of(X).spec
@@ -498,10 +499,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             tr, va = train_test_split(idx, random_state=rs, test_size=self.validation_fraction,
                                       stratify=stratify)
             if va.shape[0] < 2:
-                raise ValueError("The validation set is too small. Increase "
+                raise ConfigError("The validation set is too small. Increase "
                                  "'validation_fraction' or the size of your dataset.")
             xp = model.backend.xp
-            Xd = model._features(X)
+            Xd = model.validate_data(X).X
             take = lambda A, i: xp.take(A, model.backend.asarray(i), axis=0)  # noqa: E731
             Xt, Xv = take(Xd, tr), take(Xd, va)
             yt, yv = y_idx[tr], y_idx[va]
@@ -654,7 +655,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _check_X(self, X, method: str):
         check_is_fitted(self)
         if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-            raise TypeError("xpnet.sklearn.MLPClassifier does not support sparse input; "
+            raise InvalidInputType("xpnet.sklearn.MLPClassifier does not support sparse input; "
                             "convert X with X.toarray().")
         check_same_namespace(X, self, attribute="_fit_input_anchor", method=method)
         xp, _ = get_namespace(X)
@@ -681,7 +682,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _proba(self, X, method):
         X = self._check_X(X, method)
         model = self.model_
-        P = network.softmax(model._logits(model._features(X)))
+        P = network.softmax(model._logits(model.validate_data(X).X))
         return P, X
 
     def predict_proba(self, X):
@@ -695,7 +696,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         for confident predictions)."""
         X = self._check_X(X, "predict_log_proba")
         model = self.model_
-        return self._to_output(network.log_softmax(model._logits(model._features(X))), X)
+        return self._to_output(network.log_softmax(model._logits(model.validate_data(X).X)), X)
 
     def predict(self, X):
         """Predicted labels (values of ``classes_``), shape ``(n_samples,)``.
@@ -705,7 +706,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """
         X = self._check_X(X, "predict")
         model = self.model_
-        idx = model.backend.xp.argmax(model._logits(model._features(X)), axis=1)
+        idx = model.backend.xp.argmax(model._logits(model.validate_data(X).X), axis=1)
         out = self._out_backend(X)
         if out.name != "numpy" and self.classes_.dtype.kind in "biuf":
             idx = self._to_output(idx, X)

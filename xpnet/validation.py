@@ -9,18 +9,9 @@ that already live on the device are checked there, with one synchronisation per 
 from __future__ import annotations
 
 from .backend import array_namespace
-from .errors import XpnetError
+from .errors import InvalidInput, InvalidInputType  # defined there, re-exported here
 
 __all__ = ["check_features", "check_labels", "check_sample_weight", "InvalidInput", "InvalidInputType"]
-
-
-class InvalidInput(XpnetError, ValueError):
-    """An input array (X, y, sample_weight) has the wrong shape or bad values; the message
-    says which input, what is wrong and what was expected."""
-
-
-class InvalidInputType(XpnetError, TypeError):
-    """An input is not an array of the right kind of numbers (e.g. float labels, strings)."""
 
 
 def _kind(xp, dtype) -> str:

@@ -11,51 +11,14 @@ from pathlib import Path
 import click
 import numpy as np
 
+from ..config import parse_batch_sizes
+from ..errors import ConfigError
 from .contenders import CONTENDERS, available_contenders, select_contenders
 from .problem import DEFAULT_LR
 from .report import print_report
 from .run import TINY_CONTENDERS, run_benchmark
 
 __all__ = ["bench_command", "main", "parse_batch_sizes"]
-
-
-def parse_batch_sizes(text: str) -> list[int | None]:
-    """Parse ``--batch-sizes``: comma-separated positive integers or ``full``.
-
-    Parameters
-    ----------
-    text : str
-        E.g. ``"128,512,full"``.
-
-    Returns
-    -------
-    list
-        ints, and None for each ``full`` (also ``none``, ``all``).
-
-    Raises
-    ------
-    click.BadParameter
-        If an entry is neither, an integer is below 1, or nothing is given.
-    """
-    out = []
-    for part in text.split(","):
-        part = part.strip().lower()
-        if not part:
-            continue
-        if part in ("full", "none", "all"):
-            out.append(None)
-            continue
-        try:
-            value = int(part)
-        except ValueError:
-            raise click.BadParameter(f"batch size {part!r} is not an integer or 'full'",
-                                     param_hint="--batch-sizes") from None
-        if value < 1:
-            raise click.BadParameter(f"batch size must be >= 1, got {value}", param_hint="--batch-sizes")
-        out.append(value)
-    if not out:
-        raise click.BadParameter("give at least one batch size", param_hint="--batch-sizes")
-    return out
 
 
 def _names(text: str) -> list[str]:
@@ -147,7 +110,10 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
             console.print(f"{name:18s} {c.platform:5s} {'' if c.default else '(opt-in) '}"
                           f"{c.description} — {state}", highlight=False)
         return
-    sizes = parse_batch_sizes(batch_sizes)
+    try:
+        sizes = parse_batch_sizes(batch_sizes)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--batch-sizes") from None
     opts = _names(optimizers)
     bad = [o for o in opts if o not in DEFAULT_LR]
     if bad or not opts:

@@ -80,7 +80,7 @@ def _header(results: dict, console) -> None:
     blas = ", ".join(
         f"{p.get('internal_api', '?')} {p.get('version', '')} {p.get('architecture', '') or ''}"
         f" ({p.get('num_threads', '?')} threads)".replace("  ", " ")
-        for p in env["threadpool_info"] if isinstance(p, dict) and "internal_api" in p
+        for p in env["threadpools"] if isinstance(p, dict) and "internal_api" in p
     ) or "none found"
     console.print(f"[bold]xpnet bench[/]  {results['created']}  ·  {env['cpu']} ({env['cpu_count']} CPUs)"
                   f"  ·  Python {env['python']}")

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from ..errors import ConfigError
 from .contenders import CONTENDERS, FLOOR_OF, Runner, available_contenders, select_contenders
 from .environment import collect_environment
 from .measure import ThreadLimits, measure_memory, median, scatter, time_epoch
@@ -276,7 +277,7 @@ def run_benchmark(
     say = progress or (lambda msg: None)
     for opt in optimizers:
         if opt not in DEFAULT_LR:
-            raise ValueError(f"unknown optimizer {opt!r}; choose sgd or adam")
+            raise ConfigError(f"unknown optimizer {opt!r}; choose sgd or adam")
     limits = ThreadLimits(threads)
     prepare_host_allocator()
     try:

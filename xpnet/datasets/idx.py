@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InvalidInput
 from .errors import DataError
 
 __all__ = ["read_idx", "parse_idx", "write_idx", "is_gzip"]
@@ -187,14 +188,14 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, *, gzip: bool = True) 
     array = np.asarray(array)
     code = _CODE_BY_DTYPE.get(array.dtype.newbyteorder("="))
     if code is None:
-        raise ValueError(
+        raise InvalidInput(
             f"IDX cannot store dtype {array.dtype}; convert first, e.g. "
             f"array.astype(numpy.uint8) for images and labels (IDX types: {_TYPE_LIST})"
         )
     if not 1 <= array.ndim <= 255:
-        raise ValueError(f"IDX stores 1 to 255 dimensions, got an array with {array.ndim}")
+        raise InvalidInput(f"IDX stores 1 to 255 dimensions, got an array with {array.ndim}")
     if any(size >= 2**32 for size in array.shape):
-        raise ValueError(f"IDX dimensions must be below 2**32, got shape {array.shape}")
+        raise InvalidInput(f"IDX dimensions must be below 2**32, got shape {array.shape}")
     header = struct.pack(f">HBB{array.ndim}I", 0, code, array.ndim, *array.shape)
     payload = header + np.ascontiguousarray(array, dtype=_DTYPE_BY_CODE[code]).tobytes()
     if gzip:

@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+from ..errors import ConfigError, InvalidInput, InvalidInputType
+
 __all__ = ["scale", "standardize", "flatten", "train_val_split"]
 
 
@@ -38,11 +40,11 @@ def scale(x: np.ndarray, dtype: str | np.dtype = "float32") -> np.ndarray:
     x = np.asarray(x)
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise TypeError(f"scale() needs a floating-point dtype, got {dtype}")
+        raise InvalidInputType(f"scale() needs a floating-point dtype, got {dtype}")
     if x.dtype.kind not in "iu":
-        raise TypeError(f"scale() expects integer pixels 0..255, got dtype {x.dtype} (already scaled?)")
+        raise InvalidInputType(f"scale() expects integer pixels 0..255, got dtype {x.dtype} (already scaled?)")
     if x.dtype != np.uint8 and x.size and (x.min() < 0 or x.max() > 255):
-        raise ValueError(f"scale() expects pixels in 0..255, got values from {x.min()} to {x.max()}")
+        raise InvalidInput(f"scale() expects pixels in 0..255, got values from {x.min()} to {x.max()}")
     out = x.astype(dtype)
     out /= dtype.type(255)
     return out
@@ -93,7 +95,7 @@ def standardize(
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     if (mean is None) != (std is None):
-        raise ValueError("standardize() needs both mean and std, or neither")
+        raise InvalidInput("standardize() needs both mean and std, or neither")
     if mean is None:
         if per_feature:
             mean = x.mean(axis=0, dtype=np.float64)
@@ -103,7 +105,7 @@ def standardize(
             mean = float(x.mean(dtype=np.float64))
             std = float(x.std(dtype=np.float64)) or 1.0
     if np.any(np.asarray(std) <= 0):
-        raise ValueError("standardize() needs std > 0")
+        raise InvalidInput("standardize() needs std > 0")
     z = (x.astype(dtype) - np.asarray(mean, dtype=dtype)) / np.asarray(std, dtype=dtype)
     return z, mean, std
 
@@ -123,7 +125,7 @@ def flatten(x: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(x)
     if x.ndim < 2:
-        raise ValueError(f"flatten() expects a batch of images with shape (N, ...), got {x.shape}")
+        raise InvalidInput(f"flatten() expects a batch of images with shape (N, ...), got {x.shape}")
     return x.reshape(len(x), -1)
 
 
@@ -166,15 +168,15 @@ def train_val_split(
     """
     x, y = np.asarray(x), np.asarray(y)
     if not isinstance(val_fraction, numbers.Real) or not 0 <= val_fraction < 1:
-        raise ValueError(f"val_fraction must be a number with 0 <= val_fraction < 1, got {val_fraction!r}")
+        raise ConfigError(f"val_fraction must be a number with 0 <= val_fraction < 1, got {val_fraction!r}")
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+        raise InvalidInput(f"x has {len(x)} samples but y has {len(y)}")
     if val_fraction == 0:
         return x, y, x[:0], y[:0]
     n = len(x)
     n_val = round(n * val_fraction)
     if n_val == 0 or n_val == n:
-        raise ValueError(
+        raise InvalidInput(
             f"val_fraction={val_fraction} of {n} samples gives {n_val} validation and {n - n_val} "
             "training samples; both parts must be non-empty"
         )

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from ...errors import ConfigError
 from . import cupy_floor, floor, jax_grad, numpy_loop, torch_eager, xpnet_fit
 from .base import Contender, Runner
 
@@ -71,7 +72,7 @@ def select_contenders(spec: str | None, usable: dict | None = None) -> tuple[lis
         wanted = [s.strip() for s in spec.split(",") if s.strip()]
         unknown = [w for w in wanted if w not in CONTENDERS]
         if unknown:
-            raise ValueError(f"unknown contender(s) {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
+            raise ConfigError(f"unknown contender(s) {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
     selected = [n for n in wanted if usable[n] is None]
     skipped = {n: usable[n] for n in wanted if usable[n] is not None}
     return selected, skipped

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ConfigError
 from ..problem import Problem
 from .base import Contender, Runner
 
@@ -51,7 +52,7 @@ class FloorRunner(Runner):
     def __init__(self, p: Problem, layout: str = "out_in", xp=np, platform: str = "cpu",
                  gather: bool = False):
         if layout not in LAYOUTS:
-            raise ValueError(f"unknown floor layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+            raise ConfigError(f"unknown floor layout {layout!r}; choose from {', '.join(LAYOUTS)}")
         self.platform, self.xp, self.p, self.layout, self.gather = platform, xp, p, layout, gather
         self.e = 0
         to = (lambda a: xp.asarray(a)) if xp is not np else (lambda a: a)

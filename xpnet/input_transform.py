@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backend import array_library, array_namespace
+from .errors import ConfigError
 
 __all__ = ["Preprocessing"]
 
@@ -50,9 +51,9 @@ class Preprocessing:
 
     def __post_init__(self):
         if (self.mean is None) != (self.std is None):
-            raise ValueError("Preprocessing needs both mean and std, or neither")
+            raise ConfigError("Preprocessing needs both mean and std, or neither")
         if self.std is not None and not self.std > 0:
-            raise ValueError(f"Preprocessing std must be > 0, got {self.std}")
+            raise ConfigError(f"Preprocessing std must be > 0, got {self.std}")
 
     @classmethod
     def fit(cls, x_train, standardize: bool = True) -> Preprocessing:

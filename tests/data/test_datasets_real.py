@@ -17,7 +17,7 @@ from xpnet.datasets.download import sha256_file
 
 def shared_data_dir():
     configured = os.environ.get("XPNET_TEST_DATA")
-    return Path(configured) if configured else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 DATA = shared_data_dir()

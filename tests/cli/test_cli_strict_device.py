@@ -16,7 +16,7 @@ from PIL import Image
 
 import xpnet
 
-from test_cli import FAST, _images, _write_split, run
+from tests.cli.test_cli import FAST, _images, _write_split, run
 
 DEVICE = ["--backend", "array_api_strict:device1"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 NOTEBOOKS = ["01_tutorial_network.ipynb", "02_backends.ipynb", "03_from_tutorial_to_modern.ipynb"]
 

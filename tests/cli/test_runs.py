@@ -17,7 +17,7 @@ from xpnet.errors import ConfigError, RunError, UntrainedModel, XpnetError
 from xpnet.runs import Run, check_trained, find_checkpoint, run_training
 from xpnet.splits import evaluation_split, prepare_splits
 
-from test_cli import _images
+from tests.cli.test_cli import _images
 
 
 @pytest.fixture(scope="module")

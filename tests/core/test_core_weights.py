@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 import xpnet
 from xpnet import network, optim
 
-from conftest import native
-from test_core_gradients import _away_from_kinks, _model_and_batch, problems
+from tests.conftest import native
+from tests.core.test_core_gradients import _away_from_kinks, _model_and_batch, problems
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -1,5 +1,5 @@
 """The core's performance paths keep its results: gradient scaling, scaled optimizer steps,
-Adam's subnormal flush. (Moved here from tests/test_bench.py: they test the math, not the
+Adam's subnormal flush. (Moved here from the benchmark tests: they test the math, not the
 benchmark.) Run on every backend of conftest's ``backend`` fixture (NumPy, array-api-strict and its
 device1, PyTorch, JAX, CuPy when present).
 """

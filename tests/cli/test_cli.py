@@ -23,7 +23,7 @@ from xpnet import cli_output
 from xpnet.cli import cli
 from xpnet.datasets import write_idx
 
-from conftest import shared_data_dir
+from tests.conftest import shared_data_dir
 
 needs_mnist_t10k = pytest.mark.skipif(shared_data_dir() is None or not (shared_data_dir() / "mnist-t10k").is_dir(),
                                       reason="real MNIST t10k not found (set XPNET_TEST_DATA)")

@@ -22,7 +22,7 @@ LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
     "math": ["activations", "init", "network", "optim"],
-    "model and data": ["model", "gradcheck", "preprocessing", "checkpoint", "datasets", "images", "metrics",
+    "model and data": ["model", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
                        "plots", "augment", "splits"],
     "runs": ["config", "callbacks", "rundir", "runs"],
     "applications": ["cli", "cli_output", "bench", "serve", "sklearn"],
@@ -115,11 +115,31 @@ def test_every_exception_class_is_an_xpnet_error():
     assert not strays, f"not derived from xpnet.errors.XpnetError: {strays}"
 
 
+#: Builtins that a user's bad input must not surface as: xpnet raises its own subclass of them.
+BARE_BUILTINS = {"ValueError", "TypeError", "RuntimeError"}
+
+
+@pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
+def test_no_bare_builtin_errors_are_raised(name, path):
+    """``raise ValueError(...)`` would reach the command line as a bug (exit 1, "report it");
+    bad input must raise an XpnetError subclass (ConfigError, InvalidInput, DataError, ...)."""
+    bare = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id in BARE_BUILTINS:
+                bare.append(f"line {node.lineno}: raise {exc.id}")
+    assert not bare, (f"xpnet.{name} raises builtin errors ({'; '.join(bare)}): raise the matching "
+                      "xpnet.errors class (it keeps the builtin base)")
+
+
 @pytest.mark.parametrize("name, builtin", [
     ("xpnet.backend.BackendUnavailable", RuntimeError), ("xpnet.checkpoint.CheckpointError", ValueError),
     ("xpnet.images.ImageError", ValueError), ("xpnet.model.TrainingDiverged", FloatingPointError),
     ("xpnet.datasets.errors.DataError", ValueError), ("xpnet.datasets.errors.DatasetUnavailable", ValueError),
     ("xpnet.errors.ConfigError", ValueError), ("xpnet.errors.RunError", ValueError),
+    ("xpnet.errors.InvalidInput", ValueError), ("xpnet.errors.InvalidInputType", TypeError),
+    ("xpnet.validation.InvalidInput", ValueError), ("xpnet.validation.InvalidInputType", TypeError),
 ])
 def test_each_error_keeps_its_builtin_base(name, builtin):
     module, _, cls = name.rpartition(".")

@@ -12,7 +12,7 @@ import pytest
 import xpnet
 from xpnet.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, read_manifest, save
 from xpnet.optim import SGD, AdamW
-from xpnet.preprocessing import Preprocessing
+from xpnet.input_transform import Preprocessing
 
 
 def _data(n=96, n_in=12, n_classes=4, seed=0):

@@ -14,7 +14,7 @@ import xpnet
 from xpnet import Preprocessing
 from xpnet.datasets import scale, standardize
 
-from conftest import native
+from tests.conftest import native
 
 
 def _pixels(n=60, seed=0):
@@ -78,7 +78,7 @@ def test_save_and_load_carry_the_preprocessing(tmp_path):
 
 
 def test_cli_trained_model_scores_raw_pixels_like_xpnet_evaluate(tmp_path):
-    from test_cli import FAST, _write_split, run
+    from tests.cli.test_cli import FAST, _write_split, run
 
     data = tmp_path / "idx"
     data.mkdir()

@@ -15,7 +15,7 @@ import pytest
 import xpnet
 from xpnet import optim
 
-from conftest import native
+from tests.conftest import native
 
 
 def _data(n=48, n_features=5, n_classes=3, seed=0):

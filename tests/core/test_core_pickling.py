@@ -14,7 +14,7 @@ import xpnet
 from xpnet import optim
 from xpnet.backend import BackendUnavailable, get_backend, unpickle_on
 
-from conftest import HAVE_GPU, native
+from tests.conftest import HAVE_GPU, native
 
 joblib = pytest.importorskip("joblib")
 

@@ -12,7 +12,7 @@ import pytest
 import xpnet
 from xpnet.backend import BackendUnavailable, get_backend
 
-from conftest import HAVE_GPU, HAVE_TORCH
+from tests.conftest import HAVE_GPU, HAVE_TORCH
 
 
 @pytest.mark.parametrize("spec", ["cpu", "numpy", "CPU", " numpy "])

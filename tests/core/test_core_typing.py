@@ -12,7 +12,7 @@ import pytest
 
 import xpnet
 
-MODULES = ["model", "preprocessing", "checkpoint", "backend", "gradcheck", "network", "optim", "validation"]
+MODULES = ["model", "input_transform", "checkpoint", "backend", "gradcheck", "network", "optim", "validation"]
 
 
 def _public_callables(module):
