@@ -4,7 +4,7 @@ On a GPU every computing operation is at least one kernel launch, so this count 
 small networks can train there. Prints, for 784-128-10 at batch 128 and the tutorial network at
 full batch, SGD and Adam: the operations of one steady-state step (views such as ``.T`` and
 slices included), the computing ones ("kernels"), the namespace lookups, and the device reads
-(0: the loop never waits for the device inside an epoch). tests/test_lean_step.py pins them.
+(0: the loop never waits for the device inside an epoch). tests/core/test_lean_step.py pins them.
 
 ``python benchmarks/step_ops.py``
 """

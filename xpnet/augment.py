@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from .backend import array_namespace
+from .errors import ConfigError, InvalidInput
 
 __all__ = ["random_shifts", "RandomShifts"]
 
@@ -97,13 +98,13 @@ class RandomShifts:
 
     Raises
     ------
-    ValueError
-        ``max_shift`` is negative.
+    ConfigError
+        ``max_shift`` is negative or not whole.
     """
 
     def __init__(self, max_shift: int, seed: int = 0, fill: float = 0.0):
         if int(max_shift) != max_shift or max_shift < 0:
-            raise ValueError(f"max_shift must be a whole number of pixels >= 0, got {max_shift!r}")
+            raise ConfigError(f"max_shift must be a whole number of pixels >= 0, got {max_shift!r}")
         self.max_shift = int(max_shift)
         self.seed = int(seed)
         self.fill = float(fill)
@@ -154,14 +155,14 @@ class RandomShifts:
 
         Raises
         ------
-        ValueError
+        ConfigError
             ``n`` is not a square number.
         """
         xp = array_namespace(X)
         N, n = X.shape
         side = math.isqrt(n)
         if side * side != n:
-            raise ValueError(
+            raise ConfigError(
                 f"random shifts need square images (n_features = side²), got {n} features; "
                 "use --shift 0 for other data")
         self._xp, self._n, self._device = xp, n, X.device
@@ -198,11 +199,11 @@ class RandomShifts:
 
         Raises
         ------
-        RuntimeError
+        InvalidInput
             :meth:`prepare` was not called first.
         """
         if getattr(self, "_source", None) is None:
-            raise RuntimeError("RandomShifts.start_epoch needs prepare(X) first")
+            raise InvalidInput("RandomShifts.start_epoch needs prepare(X) first")
         xp, N = self._xp, self._source.shape[0] // (self._n + 1)
         ids = xp.asarray(self.draw(epoch, N), device=self._device)
         rows = xp.arange(N, dtype=self._index, device=self._device) if order is None else \
@@ -220,11 +221,11 @@ class RandomShifts:
 
         Raises
         ------
-        RuntimeError
+        InvalidInput
             :meth:`start_epoch` was not called first.
         """
         if self._ids is None:
-            raise RuntimeError("RandomShifts.batch needs start_epoch() first")
+            raise InvalidInput("RandomShifts.batch needs start_epoch() first")
         xp, m = self._xp, hi - lo
         index = xp.take(self._table, self._ids[lo:hi], axis=0)
         index += xp.reshape(self._base[lo:hi], (m, 1))

@@ -6,7 +6,7 @@ The math lives in :mod:`xpnet.network` (forward, loss, backward) and :mod:`xpnet
 The training loop never synchronises with the device inside an epoch: each sample's loss and
 miss are added in place into device vectors of one batch's length, summed and read once at the
 end of the epoch. A step issues as few array operations as it can (each is a kernel launch on a
-GPU; ``tests/test_lean_step.py`` pins the count). Shuffling uses a host generator seeded with
+GPU; ``tests/core/test_lean_step.py`` pins the count). Shuffling uses a host generator seeded with
 ``(seed, epoch)``, so an epoch's order is the same on every backend and a resumed run sees the
 same batches as an uninterrupted one; augmentation (``fit(augment=...)``) draws on the host per
 epoch and is applied per batch on the device.

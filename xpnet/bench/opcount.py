@@ -36,6 +36,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InvalidInput, InvalidInputType
+
 __all__ = ["OpCounter", "Transfer", "StepOps", "count_step_ops", "VIEWS"]
 
 #: Array methods counted as operations: arithmetic, bitwise, comparison (plain, reflected and
@@ -112,7 +114,7 @@ class OpCounter:
 
     Raises
     ------
-    TypeError
+    InvalidInputType
         The backend's arrays are of a built-in type (NumPy, CuPy): count on array-api-strict,
         which runs the same code.
     """
@@ -206,7 +208,7 @@ class OpCounter:
 
     def __enter__(self) -> "OpCounter":
         if self._active:
-            raise RuntimeError("this OpCounter is already active")
+            raise InvalidInput("this OpCounter is already active")
         cls, xp = self.array_type, self.xp
         try:
             for name in _OPERATORS:
@@ -215,7 +217,7 @@ class OpCounter:
                     self._patch(cls, name, self._counted(name.strip("_"), getattr(cls, name), hook))
         except TypeError:
             self._restore()
-            raise TypeError(
+            raise InvalidInputType(
                 f"cannot count the operators of {cls.__module__}.{cls.__name__}, a built-in type; "
                 "count on backend 'array_api_strict' instead, which runs the same code") from None
         for name in _PROPERTIES:

@@ -7,7 +7,7 @@ import pytest
 
 import xpnet
 from xpnet.augment import RandomShifts
-from xpnet.preprocessing import Preprocessing
+from xpnet import Preprocessing
 from xpnet.augment import random_shifts
 
 
@@ -71,17 +71,17 @@ def test_zero_shift_is_the_identity(backend):
 
 
 def test_bad_use_is_explained(backend):
-    with pytest.raises(ValueError, match="max_shift"):
+    with pytest.raises(xpnet.errors.ConfigError, match="max_shift"):
         RandomShifts(-1)
-    with pytest.raises(ValueError, match="max_shift"):
+    with pytest.raises(xpnet.errors.ConfigError, match="max_shift"):
         RandomShifts(1.5)
     aug = RandomShifts(1)
-    with pytest.raises(ValueError, match="square images"):
+    with pytest.raises(xpnet.errors.ConfigError, match="square images"):
         aug.prepare(backend.asarray(np.zeros((3, 10)), "float32"))
-    with pytest.raises(RuntimeError, match="prepare"):
+    with pytest.raises(xpnet.errors.InvalidInput, match="prepare"):
         aug.start_epoch(0)
     aug.prepare(backend.asarray(np.zeros((3, 16)), "float32"))
-    with pytest.raises(RuntimeError, match="start_epoch"):
+    with pytest.raises(xpnet.errors.InvalidInput, match="start_epoch"):
         aug.batch(0, 3)
 # -- in the training loop ---------------------------------------------------------------------------
 def _shift_problem(n=300):
