@@ -2,14 +2,45 @@
 
 Shifting each training digit by a pixel or so every epoch shows the network new, plausible
 images and lowers the test error of the default network on MNIST and Fashion-MNIST (see the
-ablation in ``notebooks/03_from_tutorial_to_modern.ipynb``). Host NumPy only.
+ablation in ``notebooks/03_from_tutorial_to_modern.ipynb``). Two implementations of the same
+shifts:
+
+* :func:`random_shifts`: raw images on the host with NumPy, all at once.
+* :class:`RandomShifts`: inside the training loop on the model's device, with standard array
+  operations only, so that the training data crosses to the device once per run
+  (``MLP.fit(..., augment=RandomShifts(...))``; what ``xpnet train --shift`` uses).
+
+:class:`RandomShifts` splits the work so that a batch costs three array operations, no more
+than the plain gather of its rows that it replaces:
+
+* :meth:`RandomShifts.prepare` (device, once per :meth:`~xpnet.MLP.fit`): the training
+  features with one extra column holding the fill value, flattened, and the
+  ``(2s + 1)² × n`` table of flat pixel indices, one row per possible shift.
+* :meth:`RandomShifts.draw` (host, once per epoch): each sample's shift, as an integer id
+  ``k = (dy + s)(2s + 1) + (dx + s)``, from ``numpy.random.default_rng((seed, epoch, 1))``.
+  The draws depend only on the seed and the epoch, so they are the same on every backend and a
+  resumed run repeats them exactly. :meth:`RandomShifts.start_epoch` moves them to the device
+  (one integer per sample) in the epoch's sample order.
+* :meth:`RandomShifts.batch` (device, per batch): ``take(table, ids)``, plus each sample's
+  offset in the flat features, then one ``take`` gathers the shifted batch.
+
+The shifted images equal :func:`random_shifts` of the same images with seed
+``(seed, epoch, 1)``, element for element; when the features were transformed pixel by pixel
+before (scaled, standardised), the fill value must be what a raw 0 pixel becomes, and then the
+result equals the transformed host-shifted images exactly too (a permutation of pixels commutes
+with an element-wise transformation).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["random_shifts"]
+from .backend import array_namespace
+from .errors import ConfigError, InvalidInput
+
+__all__ = ["random_shifts", "RandomShifts"]
 
 
 def random_shifts(images: np.ndarray, max_shift: int, seed) -> np.ndarray:
@@ -45,3 +76,167 @@ def random_shifts(images: np.ndarray, max_shift: int, seed) -> np.ndarray:
             idx = np.flatnonzero((dy == a) & (dx == b))
             out[idx] = padded[idx, s - a: s - a + side, s - b: s - b + side]
     return out.reshape(n, side * side)
+
+
+class RandomShifts:
+    """Random whole-pixel shifts of flat square images (``n = side²`` features per sample).
+
+    Image ``x`` moved by ``(dy, dx)`` is ``x'[r, c] = x[r − dy, c − dx]`` where that pixel
+    exists and ``fill`` elsewhere; ``dy`` and ``dx`` are drawn independently and uniformly from
+    ``−s … s`` for every sample and epoch.
+
+    Parameters
+    ----------
+    max_shift : int
+        ``s``, the largest shift in pixels in each direction (0: no augmentation).
+    seed : int
+        Seeds the draws: epoch ``e`` uses ``numpy.random.default_rng((seed, e, 1))``, as
+        ``xpnet train`` always has.
+    fill : float
+        Value of the uncovered pixels, in the features' units (0 for raw pixels; for
+        transformed features the transform of a raw 0 pixel).
+
+    Raises
+    ------
+    ConfigError
+        ``max_shift`` is negative or not whole.
+    """
+
+    def __init__(self, max_shift: int, seed: int = 0, fill: float = 0.0):
+        if int(max_shift) != max_shift or max_shift < 0:
+            raise ConfigError(f"max_shift must be a whole number of pixels >= 0, got {max_shift!r}")
+        self.max_shift = int(max_shift)
+        self.seed = int(seed)
+        self.fill = float(fill)
+        self._table = None
+        self._table_key = None
+
+    @property
+    def n_shifts(self) -> int:
+        """Number of distinct shifts, ``(2s + 1)²``."""
+        return (2 * self.max_shift + 1) ** 2
+
+    def __repr__(self) -> str:
+        return f"RandomShifts(max_shift={self.max_shift}, seed={self.seed}, fill={self.fill!r})"
+
+    # -- host: the draws -----------------------------------------------------------------------
+    def offsets(self, epoch: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The shifts ``(dy, dx)`` of ``n`` samples in ``epoch``, two ``(n,)`` int arrays.
+
+        The same numbers :func:`random_shifts` draws with seed
+        ``(seed, epoch, 1)``.
+        """
+        s = self.max_shift
+        rng = np.random.default_rng((self.seed, int(epoch), 1))
+        dy = rng.integers(-s, s + 1, n)
+        dx = rng.integers(-s, s + 1, n)
+        return dy, dx
+
+    def draw(self, epoch: int, n: int) -> np.ndarray:
+        """Each sample's shift id ``k = (dy + s)(2s + 1) + (dx + s)`` in ``epoch``, ``(n,)`` int64.
+
+        Index the result with the epoch's sample order and move it to the device once per
+        epoch; :meth:`apply` takes a batch's slice of it.
+        """
+        s = self.max_shift
+        dy, dx = self.offsets(epoch, n)
+        return ((dy + s) * (2 * s + 1) + (dx + s)).astype(np.int64)
+
+    # -- device: once per run ------------------------------------------------------------------
+    def prepare(self, X) -> None:
+        """Keep ``X`` (``(N, n)`` features on the device) for :meth:`batch`, with a fill column.
+
+        Stores the flat ``(N·(n + 1),)`` features with the fill value appended to every row,
+        and builds, on ``X``'s device, the index table: row ``k`` (shift ``(dy, dx)``) holds for
+        every output pixel ``p = r·side + c`` the index of its source pixel
+        ``(r − dy)·side + (c − dx)`` in a row, or ``n`` (the fill column) when that lies outside
+        the image. Indices are int64 (NumPy gathers with them faster than with int32, which it
+        converts first).
+
+        Raises
+        ------
+        ConfigError
+            ``n`` is not a square number.
+        """
+        xp = array_namespace(X)
+        N, n = X.shape
+        side = math.isqrt(n)
+        if side * side != n:
+            raise ConfigError(
+                f"random shifts need square images (n_features = side²), got {n} features; "
+                "use --shift 0 for other data")
+        self._xp, self._n, self._device = xp, n, X.device
+        self._index = xp.int64
+        fill = xp.full((N, 1), self.fill, dtype=X.dtype, device=X.device)
+        self._source = xp.reshape(xp.concat([X, fill], axis=1), (-1,))
+        self._table = xp.astype(self._index_table(xp, side, X.device), self._index)
+        self._ids = self._base = None
+
+    def _index_table(self, xp, side: int, device):
+        s, n = self.max_shift, side * side
+        r = xp.reshape(xp.arange(side, device=device), (side, 1))
+        c = xp.reshape(xp.arange(side, device=device), (1, side))
+        rows = []
+        for dy in range(-s, s + 1):
+            for dx in range(-s, s + 1):
+                src_r, src_c = r - dy, c - dx
+                inside = (src_r >= 0) & (src_r < side) & (src_c >= 0) & (src_c < side)
+                flat = src_r * side + src_c
+                outside = xp.full_like(flat, n)  # the index of the fill column
+                rows.append(xp.reshape(xp.where(inside, flat, outside), (n,)))
+        return xp.stack(rows, axis=0)
+
+    # -- device: per epoch and per batch ---------------------------------------------------------
+    def start_epoch(self, epoch: int, order=None) -> None:
+        """Move ``epoch``'s draws to the device, in the order the batches will take the samples.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch (0-based) whose draws to use.
+        order : array, ``(N,)`` integer, optional
+            The epoch's sample order on the device (``None``: samples in their order).
+
+        Raises
+        ------
+        InvalidInput
+            :meth:`prepare` was not called first.
+        """
+        if getattr(self, "_source", None) is None:
+            raise InvalidInput("RandomShifts.start_epoch needs prepare(X) first")
+        xp, N = self._xp, self._source.shape[0] // (self._n + 1)
+        ids = xp.asarray(self.draw(epoch, N), device=self._device)
+        rows = xp.arange(N, dtype=self._index, device=self._device) if order is None else \
+            xp.astype(order, self._index)
+        if order is not None:
+            ids = xp.take(ids, order, axis=0)
+        self._ids = ids
+        self._base = rows * (self._n + 1)  # where each sample's row starts in the flat features
+
+    def batch(self, lo: int, hi: int):
+        """The shifted features of the epoch's samples ``lo … hi − 1``, shape ``(hi − lo, n)``.
+
+        ``out[i, p] = source[row_i·(n + 1) + table[k_i, p]]``: the index table's row of each
+        sample's shift plus the start of its row, then one gather.
+
+        Raises
+        ------
+        InvalidInput
+            :meth:`start_epoch` was not called first.
+        """
+        if self._ids is None:
+            raise InvalidInput("RandomShifts.batch needs start_epoch() first")
+        xp, m = self._xp, hi - lo
+        index = xp.take(self._table, self._ids[lo:hi], axis=0)
+        index += xp.reshape(self._base[lo:hi], (m, 1))
+        return xp.reshape(xp.take(self._source, xp.reshape(index, (-1,)), axis=0), (m, self._n))
+
+    def shift(self, X, epoch: int):
+        """All of ``X`` (``(N, n)`` on the device) shifted with ``epoch``'s draws, in sample order.
+
+        :meth:`prepare`, :meth:`start_epoch` and :meth:`batch` in one call, for inspection and
+        tests (training takes the shifted images batch by batch instead).
+        """
+        self.prepare(X)
+        self.start_epoch(epoch)
+        return self.batch(0, X.shape[0])

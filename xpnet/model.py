@@ -3,10 +3,13 @@
 The math lives in :mod:`xpnet.network` (forward, loss, backward) and :mod:`xpnet.optim`
 (updates); this module owns the parameters, the backend they live on, and the training loop.
 
-The training loop never synchronises with the device inside a step: the loss and the number of
-correct predictions are accumulated in 0-d device arrays and read once at the end of an epoch.
-Shuffling uses a host generator seeded with ``(seed, epoch)``, so an epoch's order is the same
-on every backend and a resumed run sees the same batches as an uninterrupted one.
+The training loop never synchronises with the device inside an epoch: each sample's loss and
+miss are added in place into device vectors of one batch's length, summed and read once at the
+end of the epoch. A step issues as few array operations as it can (each is a kernel launch on a
+GPU; ``tests/core/test_lean_step.py`` pins the count). Shuffling uses a host generator seeded with
+``(seed, epoch)``, so an epoch's order is the same on every backend and a resumed run sees the
+same batches as an uninterrupted one; augmentation (``fit(augment=...)``) draws on the host per
+epoch and is applied per batch on the device.
 """
 
 from __future__ import annotations
@@ -345,7 +348,7 @@ class MLP:
     def fit(self, X, y, epochs: int | None = None,
             batch_size: int | None | Literal["default"] = DEFAULT,
             optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
-            callbacks: Iterable[Callback] = (), sample_weight=None) -> History:
+            callbacks: Iterable[Callback] = (), sample_weight=None, augment=None) -> History:
         """Train on ``X`` (m × n0 features) and ``y`` (m integer labels).
 
         Parameters
@@ -377,6 +380,13 @@ class MLP:
             ``MLPClassifier`` does), so a full-batch step is exactly the weighted mean over the
             whole set; a batch whose weights are all 0 changes nothing. The logged loss and
             accuracy are weighted means over the epoch.
+        augment:
+            Optional augmentation of every batch on the model's device, such as
+            :class:`xpnet.augment.RandomShifts`: an object with ``prepare(X)`` (called once,
+            with the features on the device), ``start_epoch(epoch, order)`` (the epoch's sample
+            order on the device, ``None`` when not shuffled) and ``batch(lo, hi)`` (the
+            augmented features of the samples ``order[lo:hi]``). The training data crosses to
+            the device once per call, however many epochs are trained.
 
         Returns
         -------
@@ -387,14 +397,15 @@ class MLP:
         TrainingDiverged: the loss became NaN or infinite (lower the learning rate).
         """
         for _ in self.fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
-                                 callbacks, sample_weight=sample_weight):
+                                 callbacks, sample_weight=sample_weight, augment=augment):
             pass
         return self.history
 
     def fit_epochs(self, X, y, epochs: int | None = None,
                    batch_size: int | None | Literal["default"] = DEFAULT,
                    optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
-                   callbacks: Iterable[Callback] = (), sample_weight=None) -> Iterator[dict]:
+                   callbacks: Iterable[Callback] = (), sample_weight=None,
+                   augment=None) -> Iterator[dict]:
         """:meth:`fit` as a generator: trains one epoch per ``next()`` and yields its logs.
 
         The arguments are :meth:`fit`'s. Each yielded dict is the epoch's entry of
@@ -441,7 +452,9 @@ class MLP:
         X, y, w = self.validate_data(X, y, sample_weight)
         if self.preprocessing is None:
             _warn_if_unscaled(X, integers)
-        Y = network.one_hot(y, self.sizes[-1], dtype)
+        Y = network.one_hot(y, self.sizes[-1], dtype)  # built once; batches gather its rows
+        if augment is not None:
+            augment.prepare(X)  # on the device, once: it gives the augmented batches
         val = None
         if validation_data is not None:
             if len(validation_data) not in (2, 3):
@@ -461,6 +474,8 @@ class MLP:
         for cb in callbacks:
             cb.on_train_begin(self, epochs, n_batches)
 
+        optimizer = self.optimizer
+        constant_lr = optimizer.schedule.constant_within_epochs
         while self.epoch < total_epochs and not self.stop_training:
             e = self.epoch
             for cb in callbacks:
@@ -469,28 +484,52 @@ class MLP:
             order = None
             if shuffle and bs < n:
                 order = self.backend.asarray(self.backend.rng((self.seed, e)).permutation(n))
-            loss_sum = xp.zeros((), dtype=dtype, device=self.backend.device)
-            correct = 0  # becomes a 0-d device array of counts at the first step
+            if augment is not None:
+                augment.start_epoch(e, order)
+            if constant_lr:  # the rate, and the factor folded into dZ_L, once per epoch
+                lr = optimizer.lr_at(e, total_epochs)
+                scale = optimizer.gradient_scale(lr)
+            # Each sample's loss ℓ_i and −[sample i missed] (weighted by w_i) are added in place
+            # into vectors of one batch's length; they are summed and read once per epoch.
+            loss_rows = miss_rows = None
+            tail = []  # the sums of a last, shorter batch
             seen = 0  # samples, or a 0-d device array of their summed weights
             for b in range(self.batch, n_batches):
                 lo, hi = b * bs, min((b + 1) * bs, n)
                 wb = None
                 if bs == n:
-                    Xb, Yb, yb, wb = X, Y, y, w
+                    Xb, Yb, wb = X, Y, w
                 elif order is None:
-                    Xb, Yb, yb = X[lo:hi, ...], Y[lo:hi, ...], y[lo:hi]
+                    Xb, Yb = X[lo:hi, ...], Y[lo:hi, ...]
                     if w is not None:
                         wb = w[lo:hi]
                 else:
                     idx = order[lo:hi]
-                    Xb, Yb, yb = xp.take(X, idx, axis=0), xp.take(Y, idx, axis=0), xp.take(y, idx, axis=0)
+                    Yb = xp.take(Y, idx, axis=0)
+                    Xb = xp.take(X, idx, axis=0) if augment is None else None
                     if w is not None:
                         wb = xp.take(w, idx, axis=0)
-                lr = self.optimizer.lr_at(e + b / n_batches, total_epochs)
-                batch_loss, batch_correct = self._train_step(Xb, Yb, yb, lr, wb)
-                loss_sum += batch_loss
-                correct = correct + batch_correct
-                seen = seen + (hi - lo if wb is None else xp.sum(wb))
+                if augment is not None:
+                    Xb = augment.batch(lo, hi)
+                if not constant_lr:
+                    lr = optimizer.lr_at(e + b / n_batches, total_epochs)
+                    scale = optimizer.gradient_scale(lr)
+                log_s, t = self._train_step(Xb, Yb, lr, scale, wb)
+                ell = log_s - t  # ℓ_i
+                miss = xp.sign(t)  # −1 where the label's logit is not the largest, else 0
+                if wb is not None:
+                    ell *= wb
+                    miss *= wb
+                    seen = seen + xp.sum(wb)
+                else:
+                    seen += hi - lo
+                if loss_rows is None:
+                    loss_rows, miss_rows = ell, miss
+                elif hi - lo == loss_rows.shape[0]:
+                    loss_rows += ell
+                    miss_rows += miss
+                else:
+                    tail += [xp.sum(ell), xp.sum(miss)]
                 self.batch = b + 1
                 for cb in callbacks:
                     cb.on_batch_end(self, e, b, n_batches)
@@ -499,10 +538,16 @@ class MLP:
             if self.batch < n_batches:  # interrupted inside the epoch
                 self.history.interrupted = True
                 break
-            # One read from the device per epoch.
-            seen = float(seen)
-            loss = float(loss_sum) / seen
-            accuracy = float(correct) / seen
+            # One read from the device per epoch: Σℓ, −(misses) and the weights' sum.
+            sums = [xp.sum(loss_rows), xp.sum(miss_rows)]
+            if tail:
+                sums = [sums[0] + tail[0], sums[1] + tail[1]]
+            if w is not None:
+                sums.append(xp.astype(seen, sums[0].dtype))
+            host = self.backend.to_numpy(xp.stack(sums)).tolist()
+            seen = host[2] if w is not None else seen
+            loss = host[0] / seen
+            accuracy = (seen + host[1]) / seen
             if not math.isfinite(loss):
                 raise TrainingDiverged(
                     f"the training loss became {loss} in epoch {e + 1}; lower the learning rate "
@@ -524,21 +569,20 @@ class MLP:
         for cb in callbacks:
             cb.on_train_end(self, self.history)
 
-    def _train_step(self, X, Y, y, lr: float, w=None):
-        """One step on a batch: forward, loss, backward, update. Returns device scalars
-        (summed loss, number correct; both weighted by ``w`` if given) without reading them."""
-        xp = self.backend.xp
+    def _train_step(self, X, Y, lr: float, scale: float, w=None):
+        """One step on a batch: forward, loss, backward, update.
+
+        ``scale`` is the optimizer's :meth:`~xpnet.optim.Optimizer.gradient_scale` at ``lr``
+        (α for plain SGD, 1 − β1 for Adam), folded into ``dZ_L`` so that it needs no pass of
+        its own over the weights. Returns the device arrays ``(log_s, t)`` of
+        :func:`xpnet.network.softmax_cross_entropy_rows` (``ℓ_i = log_s_i − t_i``; ``t_i = 0``
+        when sample i is classified correctly) without reading them.
+        """
         Z, cache = network.forward(self.params, X, self.activation)
-        loss_sum, P = network.softmax_cross_entropy(Z, Y, w)
-        # The optimizer's preferred factor (α for plain SGD, 1 − β1 for Adam) is folded into
-        # dZ_L, so that it needs no pass of its own over the weights.
-        scale = self.optimizer.gradient_scale(lr)
+        log_s, t, P = network.softmax_cross_entropy_rows(Z, Y)
         grads = network.backward(self.params, cache, P, Y, self.activation, scale=scale, weights=w)
         self.optimizer.step(self.params, grads, lr, scaled_by=scale)
-        hits = xp.argmax(Z, axis=1) == y
-        correct = xp.count_nonzero(hits) if w is None else xp.sum(xp.astype(hits, w.dtype) * w)
-        return loss_sum, correct
-
+        return log_s, t
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):

@@ -44,6 +44,9 @@ class Schedule:
     """Multiplier of the base learning rate as a function of progress (in epochs)."""
 
     name = "constant"
+    #: True when the factor does not change inside an epoch: the training loop then computes
+    #: the learning rate once per epoch instead of once per step.
+    constant_within_epochs = True
 
     def factor(self, epoch: float, total_epochs: float | None) -> float:
         return 1.0
@@ -70,6 +73,7 @@ class StepDecay(Schedule):
             raise ConfigError(f"StepDecay needs every > 0 and 0 < gamma <= 1, got {every}, {gamma}")
         self.every = float(every)
         self.gamma = float(gamma)
+        self.constant_within_epochs = self.every.is_integer()
 
     def factor(self, epoch, total_epochs):
         return self.gamma ** math.floor(epoch / self.every)
@@ -82,6 +86,7 @@ class Cosine(Schedule):
     """Cosine decay from the base rate to ``min_factor`` × base over ``epochs`` (default: the run)."""
 
     name = "cosine"
+    constant_within_epochs = False
 
     def __init__(self, epochs: float | None = None, min_factor: float = 0.0):
         self.epochs = None if epochs is None else float(epochs)
@@ -301,27 +306,33 @@ class Adam(Optimizer):
         step_size = lr * root_bias2 / (1.0 - b1 ** self.t)
         eps_hat = eps * root_bias2
         flush = self.t % _FLUSH_EVERY == 0
+        c1, c2 = (1.0 - b1) / scale, (1.0 - b2) / (scale * scale)
+        xp = None
+        # Each array is taken out of its dict once and put back (the same array where the
+        # updates are in place; the new one on JAX, whose arrays are immutable).
         for k in params:
-            xp = array_namespace(params[k])
-            g = grads[k]  # scale·∇
+            p, g, mk, vk = params[k], grads[k], m[k], v[k]  # g = scale·∇
+            if xp is None:
+                xp = array_namespace(p)
             if wd and not self._decoupled:
-                g = g + (scale * wd) * params[k]
-            m[k] *= b1  # m ← β1·m + (1−β1)·∇
-            m[k] += g if scale == 1.0 - b1 else ((1.0 - b1) / scale) * g
+                g = g + (scale * wd) * p
+            mk *= b1  # m ← β1·m + (1−β1)·∇
+            mk += g if c1 == 1.0 else c1 * g
             g2 = g * g  # v ← β2·v + (1−β2)·∇²
-            g2 *= (1.0 - b2) / (scale * scale)
-            v[k] *= b2
-            v[k] += g2
+            g2 *= c2
+            vk *= b2
+            vk += g2
             if flush:
-                m[k] = _flush_tiny(m[k])
-                v[k] = _flush_tiny(v[k])
+                mk, vk = _flush_tiny(mk), _flush_tiny(vk)
+            m[k], v[k] = mk, vk
             if wd and self._decoupled:
-                params[k] *= 1.0 - lr * wd
-            d = xp.sqrt(v[k])
+                p *= 1.0 - lr * wd
+            d = xp.sqrt(vk)
             d += eps_hat
-            step = m[k] / d
+            step = mk / d
             step *= step_size
-            params[k] -= step
+            p -= step
+            params[k] = p
 
     def get_config(self):
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .augment import random_shifts
+from .augment import RandomShifts
 from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
 from .checkpoint import CheckpointError, load_checkpoint, save
 from .config import TrainConfig
@@ -70,10 +70,11 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
     ``preprocessing`` becomes the model's own (:attr:`MLP.preprocessing`): ``fit`` and every
     later prediction apply it, and checkpoints store it, so raw pixels go in everywhere.
 
-    Without augmentation this is one :meth:`MLP.fit` call. With ``config.shift`` every epoch
-    gets freshly shifted images (seeded by ``(seed, epoch)``) and its own ``fit`` call; the
-    model's epoch/batch counters, optimizer state and the explicit cosine length make that
-    identical to one long run, and an interrupted epoch is finished with the same images.
+    One :meth:`MLP.fit` call, so the training images cross to the device once. With
+    ``config.shift`` every epoch's images are shifted on the device
+    (:class:`~xpnet.augment.RandomShifts`, seeded by ``(seed, epoch, 1)``: the same images as
+    :func:`~xpnet.augment.random_shifts` of the raw pixels, so an interrupted epoch is finished
+    with the same images and a resumed run equals an uninterrupted one).
 
     Raises
     ------
@@ -81,16 +82,15 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
         As :meth:`MLP.fit`.
     """
     model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
-    kwargs = dict(batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks))
-    if not config.shift:
-        model.fit(x_train, y_train, epochs=max(0, config.epochs - model.epoch), optimizer=optimizer, **kwargs)
+    if should_stop():
         return
-    while model.epoch < config.epochs and not should_stop():
-        shifted = random_shifts(x_train, config.shift, (config.seed, model.epoch, 1))
-        model.fit(shifted, y_train, epochs=1, optimizer=optimizer, **kwargs)
-        optimizer = None  # later epochs continue with the model's optimizer and its state
-        if model.history.interrupted:
-            break
+    augment = None
+    if config.shift:  # an uncovered pixel gets the value a raw 0 pixel is transformed to
+        zero = preprocessing.transform(np.zeros((1, 1), np.uint8), model.dtype_name)
+        augment = RandomShifts(config.shift, seed=config.seed, fill=float(zero[0, 0]))
+    model.fit(x_train, y_train, epochs=max(0, config.epochs - model.epoch), optimizer=optimizer,
+              batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks),
+              augment=augment)
 
 
 def evaluate_model(model: MLP, preprocessing: Preprocessing | None, x_raw: np.ndarray, y: np.ndarray) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import xpnet
@@ -66,6 +66,10 @@ def _away_from_kinks(model, X) -> bool:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                 HealthCheck.filter_too_much])
 @given(problem=problems())
+# Found by hypothesis: identity layers make the loss 22, where rounding alone exceeded tol on
+# b1 and b2 (gradcheck's rounding floor now covers it).
+@example(problem={"sizes": [1, 1, 2, 4], "m": 2, "activation": "identity", "init": "he",
+                  "seed": 90719})
 def test_backprop_matches_central_differences(backend, problem):
     model, X, y = _model_and_batch(problem, backend)
     assume(_away_from_kinks(model, X))
