@@ -58,7 +58,9 @@
   pad.addEventListener("pointerdown", (e) => {
     if (e.button !== undefined && e.button > 0) return;
     e.preventDefault();
-    pad.setPointerCapture(e.pointerId);
+    try {
+      pad.setPointerCapture(e.pointerId);   // keep the stroke when the pointer leaves the pad
+    } catch (err) { /* a pointer the browser does not track (synthetic events): draw anyway */ }
     state.drawing = true;
     state.last = null;
     strokeTo(position(e));
@@ -75,7 +77,9 @@
     if (!state.drawing) return;
     state.drawing = false;
     state.last = null;
-    if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
+    try {
+      if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
+    } catch (err) { /* see pointerdown */ }
     schedule(0);
   };
   pad.addEventListener("pointerup", endStroke);
@@ -278,7 +282,7 @@
     tiles.forEach((tile, k) => {
       const v = first[k];
       tile.classList.remove("active");
-      tile.style.opacity = peak > 0 ? String(0.25 + 0.75 * Math.max(0, Math.min(1, v / peak))) : "1";
+      tile.style.opacity = peak > 0 ? String(0.3 + 0.7 * Math.max(0, Math.min(1, v / peak))) : "1";
     });
     best.forEach(([, k]) => tiles[k] && tiles[k].classList.add("active"));
     const top = $("top-units");
