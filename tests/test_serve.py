@@ -27,7 +27,7 @@ pytest.importorskip("starlette", reason="the serve extra (starlette) is not inst
 pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx (the HTTP client of these tests) is not installed")
 
-from PIL import Image  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
 
 import xpnet  # noqa: E402
 from xpnet.images import load_image  # noqa: E402
@@ -294,6 +294,14 @@ def _blank(mode: str, color) -> bytes:
     return encode(Image.new(mode, (280, 280), color))
 
 
+def _two_marks() -> bytes:
+    img = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(img)
+    draw.line([(20, 20), (20, 100)], fill=0, width=18)
+    draw.line([(250, 180), (250, 260)], fill=0, width=18)
+    return encode(img)
+
+
 BAD_REQUESTS = [
     # (case, content, content type, status, reason)
     ("empty", b"", "image/png", 400, "empty_body"),
@@ -309,6 +317,7 @@ BAD_REQUESTS = [
     ("white page", _blank("L", 255), "image/png", 422, "nothing_drawn"),
     ("black canvas", _blank("RGB", (0, 0, 0)), "image/png", 422, "nothing_drawn"),
     ("transparent canvas", _blank("RGBA", (0, 0, 0, 0)), "image/png", 422, "nothing_drawn"),
+    ("two marks far apart", _two_marks(), "image/png", 422, "several_marks"),
 ]
 
 
@@ -321,7 +330,9 @@ def test_bad_predict_requests(client, case, content, ctype, status, reason):
     body = r.json()
     assert body["reason"] == reason and body["status"] == status and body["error"]
     if reason == "nothing_drawn":
-        assert "nothing drawn" in body["error"]
+        assert body["error"].startswith("nothing drawn")
+    if reason == "several_marks":
+        assert "separate marks" in body["error"]
     assert client.get("/api/model").status_code == 200
 
 

@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -290,7 +289,9 @@ class Inspector:
         Raises
         ------
         RequestError
-            400 not an image, 413 more than ``max_pixels`` pixels, 422 nothing drawn.
+            400 not an image, 413 more than ``max_pixels`` pixels, 422 nothing drawn
+            (:class:`~xpnet.images.BlankImageError`) or several marks far apart
+            (:class:`~xpnet.images.MultipleObjectsError`).
         """
         from PIL import Image, UnidentifiedImageError
 
@@ -306,15 +307,19 @@ class Inspector:
         if width * height > self.max_pixels:
             raise RequestError(413, f"the image is {width}×{height} pixels; the limit is "
                                f"{self.max_pixels:,} pixels: send a smaller picture", "too_large")
-        blank = getattr(_images, "BlankImageError", None)
         try:
-            pixels = _load_image_bytes(data)
+            pixels = _images.load_image(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
             raise RequestError(413, f"the image is too large to decode ({exc})", "too_large") from None
+        except _images.BlankImageError as exc:
+            message = _user_message(exc)
+            if "nothing drawn" not in message.lower():
+                message = f"nothing drawn: {message}"
+            raise RequestError(422, message, "nothing_drawn") from None
+        except _images.MultipleObjectsError as exc:
+            raise RequestError(422, _user_message(exc), "several_marks") from None
         except _images.ImageError as exc:
-            if blank is not None and isinstance(exc, blank):
-                raise RequestError(422, f"nothing drawn: {exc}", "nothing_drawn") from None
-            raise RequestError(400, str(exc), "not_an_image") from None
+            raise RequestError(400, _user_message(exc), "not_an_image") from None
         pixels = np.asarray(pixels, dtype=np.uint8).reshape(-1)
         if not pixels.any():
             raise RequestError(422, "nothing drawn: the picture is blank (draw a digit first)", "nothing_drawn")
@@ -372,25 +377,12 @@ class Inspector:
         return self.inspect(self.pixels(data))
 
 
+def _user_message(exc: Exception) -> str:
+    """xpnet.images' message without the name it gives an unnamed stream ("the image: ...")."""
+    text = str(exc)
+    return text[len("the image: "):] if text.startswith("the image: ") else text
+
+
 def _short(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _load_image_bytes(data: bytes) -> np.ndarray:
-    """:func:`xpnet.images.load_image` on bytes: from memory where it reads file objects, else
-    through a temporary file (the image is decoded and preprocessed by xpnet.images either way)."""
-    try:
-        return _images.load_image(io.BytesIO(data))
-    except TypeError:  # this version of load_image takes paths only
-        pass
-    handle, name = tempfile.mkstemp(prefix="xpnet-serve-", suffix=".img")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        try:
-            return _images.load_image(name)
-        except _images.ImageError as exc:  # say "the image", not the temporary file's name
-            raise type(exc)(str(exc).replace(name, "the image")) from None
-    finally:
-        os.unlink(name)

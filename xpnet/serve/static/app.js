@@ -122,6 +122,7 @@
         if (generation !== state.generation) return;
         if (response.ok) show(body);
         else if (body.reason === "nothing_drawn") showEmpty("Nothing drawn yet: draw a digit.");
+        else if (body.reason === "several_marks") { showEmpty(body.error); $("status").classList.add("error"); }
         else showError(body.error || `the server answered ${response.status}`);
       } catch (err) {
         if (generation === state.generation) showError(`no answer from the server (${err.message})`);
