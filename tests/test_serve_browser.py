@@ -103,11 +103,13 @@ def browser():
 
 # -- drawing ------------------------------------------------------------------------------------------
 def three_stroke(n: int = 60) -> list[tuple[float, float]]:
-    """A handwritten 3 as one stroke, in [0, 1]² pad coordinates (y down): two arcs that meet."""
+    """A handwritten 3 as one stroke, in [0, 1]² pad coordinates (y down): two arcs that meet,
+    slanted a little to the right and with a slight wobble, as a hand draws them."""
     def arc(cx, cy, r, a0, a1, k):
         return [(cx + r * math.cos(math.radians(a)), cy + 1.1 * r * math.sin(math.radians(a)))
                 for a in np.linspace(a0, a1, k)]
-    return arc(0.5, 0.31, 0.17, 200, 450, n) + arc(0.5, 0.66, 0.19, 270, 520, n)
+    points = arc(0.5, 0.31, 0.16, 205, 445, n) + arc(0.49, 0.66, 0.19, 272, 515, n)
+    return [(x + 0.12 * (0.5 - y) + 0.006 * math.sin(9 * i / n), y) for i, (x, y) in enumerate(points)]
 
 
 def draw_with_mouse(page, stroke) -> None:
@@ -140,15 +142,15 @@ def open_page(browser, server):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server.url)
-    page.wait_for_selector("body[data-state=empty]", timeout=20_000)
-    page.wait_for_selector("body[data-weights=ready]", timeout=20_000)
+    page.wait_for_selector("body[data-state=empty]", timeout=60_000)
+    page.wait_for_selector("body[data-weights=ready]", timeout=60_000)
     return page, outside, errors
 
 
 def check_views(page, info) -> None:
     """The prediction, X, every hidden layer's strip, the bars and W1's highlights are shown."""
-    page.wait_for_selector("#prediction[data-index]", timeout=20_000)
-    page.wait_for_selector("#input-view[data-ready=true]", timeout=5_000)
+    page.wait_for_selector("#prediction[data-index]", timeout=60_000)
+    page.wait_for_selector("#input-view[data-ready=true]", timeout=30_000)
     hidden = info["layers"][:-1]
     for i, layer in enumerate(hidden):
         strip = page.locator(f"#strip-{i}")
@@ -177,7 +179,7 @@ def test_draw_a_three_and_watch(browser, served, tmp_path):
         draw_with_mouse(page, three_stroke())
         check_views(page, info)
         if real_digits:  # a model that learnt real handwriting reads the drawn 3 as a 3
-            page.wait_for_function("document.getElementById('prediction').dataset.index === '3'", timeout=10_000)
+            page.wait_for_function("document.getElementById('prediction').dataset.index === '3'", timeout=30_000)
         label = page.locator("#prediction").inner_text()
         assert label in info["class_names"]
         page.wait_for_timeout(300)  # let the bars' 120 ms transition finish before the picture

@@ -229,7 +229,7 @@ class Inspector:
             "n_params": int(model.n_params),
             "dtype": model.dtype_name,
             "epochs": int(model.epoch),
-            "dataset": {"name": dataset.get("name"), "source": dataset.get("source")},
+            "dataset": {"name": dataset.get("name")},  # not its source: a local path is nobody else's business
             "class_names": list(self.class_names),
             "accuracy": None if accuracy is None else float(accuracy),
             "n_test": metrics.get("n_test"),
