@@ -19,16 +19,7 @@ import xpnet
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _cuda_usable() -> bool:
-    try:
-        import cupy
-
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
-HAVE_GPU = _cuda_usable()
+HAVE_GPU = bool(xpnet.backend.cuda_devices())  # the backend's own (and only) CUDA probe
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 HAVE_JAX = importlib.util.find_spec("jax") is not None
 if HAVE_JAX:  # the gradient checks run in float64, which JAX only offers in 64-bit mode
@@ -59,6 +50,28 @@ def pytest_collection_modifyitems(config, items):
 def backend(request) -> xpnet.Backend:
     """Each backend in turn (numpy, array_api_strict, its device1, torch, cupy)."""
     return xpnet.get_backend(request.param)
+
+
+def native(backend: xpnet.Backend, a):
+    """``a`` (NumPy or a list) as an array of ``backend`` on its device, dtype kept."""
+    import numpy as np
+
+    return backend.asarray(np.asarray(a))
+
+
+INPUT_KINDS = ["numpy", "list", "native"]
+
+
+@pytest.fixture(params=INPUT_KINDS)
+def as_input(request, backend):
+    """How a test hands data to a public entry point: a function turning a NumPy array into
+    a NumPy array, a Python list, or an array native to ``backend`` (on its device)."""
+    kind = request.param
+    if kind == "numpy":
+        return lambda a: a
+    if kind == "list":
+        return lambda a: a.tolist()
+    return lambda a: native(backend, a)
 
 
 def shared_data_dir() -> Path | None:

@@ -50,7 +50,8 @@ def test_round_trip_numpy_restores_everything(tmp_path):
     ckpt = load_checkpoint(path, backend="cpu")
     loaded = ckpt.model
     assert loaded.sizes == model.sizes and loaded.activation == model.activation
-    assert loaded.get_config() == model.get_config()
+    assert loaded.get_config() == {**model.get_config(), "preprocessing": pre.get_config()}
+    assert loaded.preprocessing == pre  # the model carries the transform it was saved with
     for k, v in model.numpy_params().items():
         np.testing.assert_array_equal(loaded.numpy_params()[k], v)
     assert loaded.epoch == model.epoch == 2 and loaded.batch == 0

@@ -129,3 +129,66 @@ def test_network_code_never_imports_numpy_or_cupy(filename):
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imported.add(node.module.split(".")[0])
     assert not imported & {"numpy", "cupy", "torch", "jax"}, imported
+
+
+# -- hygiene: no process-wide change from fit; one CUDA probe; arrays recognised by library -----
+def test_fit_does_not_touch_the_host_allocator(monkeypatch):
+    from xpnet import backend as backend_module
+
+    calls = []
+    monkeypatch.setattr(backend_module, "_ALLOCATOR_TUNED", None)
+    monkeypatch.setattr(backend_module, "tune_host_allocator", lambda: calls.append(1) or True)
+    model = xpnet.MLP([3, 2], backend="numpy")
+    model.fit(np.zeros((4, 3)), np.array([0, 1, 0, 1]), epochs=1)
+    assert calls == [] and backend_module.host_allocator_tuned() is None
+
+
+def test_tune_host_allocator_is_explicit_and_can_be_opted_out(monkeypatch):
+    from xpnet import backend as backend_module
+
+    monkeypatch.setattr(backend_module, "_ALLOCATOR_TUNED", None)
+    monkeypatch.setenv("XPNET_MALLOC_TUNING", "0")
+    assert backend_module.tune_host_allocator() is False
+    assert backend_module.host_allocator_tuned() is None  # nothing was tried
+    monkeypatch.delenv("XPNET_MALLOC_TUNING")
+    result = backend_module.tune_host_allocator()
+    assert isinstance(result, bool) and backend_module.host_allocator_tuned() is result
+
+
+def test_cuda_devices_is_a_list_of_names():
+    devices = xpnet.backend.cuda_devices()
+    assert isinstance(devices, list) and all(isinstance(d, str) for d in devices)
+    assert bool(devices) == HAVE_GPU
+
+
+def test_array_library_and_device(backend):
+    from xpnet.backend import array_library, device_of
+
+    a = backend.asarray(np.zeros(3))
+    assert array_library(a) == backend.name
+    assert device_of(a) == backend.device
+    assert backend.is_native(a) and not backend.is_native([0.0, 1.0])
+    assert array_library([1, 2]) is None and array_library(np.zeros(2)) == "numpy"
+
+
+def test_asarray_keeps_integer_dtypes(backend):
+    y = backend.asarray(np.array([0, 1, 2], dtype=np.uint8))
+    for name in ("int64", "int32", "uint8"):
+        out = backend.asarray(y, name)
+        assert out.dtype == getattr(backend.xp, name), name
+        out = backend.asarray(np.array([0, 1, 2]), name)
+        assert out.dtype == getattr(backend.xp, name), name
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        backend.asarray(y, "complex64")
+
+
+@pytest.mark.parametrize("name", ["model", "network", "optim", "validation", "gradcheck", "checkpoint",
+                                  "activations", "init"])
+def test_one_namespace_lookup_for_everyone(name):
+    """Only xpnet.backend asks array_api_compat; everyone else asks xpnet.backend."""
+    for path in [Path(xpnet.__file__).parent / f"{name}.py"]:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "array_api_compat" for n in names), path.name

@@ -59,7 +59,7 @@ def _away_from_kinks(model, X) -> bool:
     if model.activation not in ("relu", "leaky_relu"):
         return True
     xp = model.backend.xp
-    _, (_, preacts) = network.forward(model.params, model._features(X), model.activation)
+    _, (_, preacts) = network.forward(model.params, model.validate_data(X).X, model.activation)
     return all(float(xp.min(xp.abs(Z))) > KINK_MARGIN for Z in preacts)
 
 
@@ -105,8 +105,8 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     """The check can fail: break db2 the way the tutorial's notebook does and it reports FAIL."""
     real_backward = network.backward
 
-    def tutorial_db_bug(params, cache, P, Y, activation="relu"):
-        grads = real_backward(params, cache, P, Y, activation)
+    def tutorial_db_bug(params, cache, P, Y, activation="relu", **kwargs):
+        grads = real_backward(params, cache, P, Y, activation, **kwargs)
         L = network.n_layers(params)
         xp = xpnet.get_backend("numpy").xp
         # The notebook's db2 = 1/m * np.sum(dZ2): a sum over *all* elements, broadcast.

@@ -112,7 +112,7 @@ def test_sigmoid_does_not_overflow(backend):
 def test_deeper_network_shapes(backend):
     model = xpnet.MLP([12, 9, 7, 5, 3], activation="tanh", backend=backend, seed=0)
     X = np.random.default_rng(0).standard_normal((4, 12))
-    Z, (inputs, preacts) = network.forward(model.params, model._features(X), model.activation)
+    Z, (inputs, preacts) = network.forward(model.params, model.validate_data(X).X, model.activation)
     assert tuple(Z.shape) == (4, 3)
     assert [tuple(a.shape) for a in inputs] == [(4, 12), (4, 9), (4, 7), (4, 5)]
     assert [tuple(z.shape) for z in preacts] == [(4, 9), (4, 7), (4, 5)]

@@ -26,6 +26,7 @@ from .backend import (
 from .gradcheck import GradcheckReport, gradcheck
 from .model import MLP, Callback, History, TrainingDiverged
 from .checkpoint import CheckpointError, load, load_checkpoint, save
+from .preprocessing import Preprocessing
 
 __version__ = "0.1.0"
 
@@ -46,7 +47,7 @@ __all__ = [
     "optim",
     "to_numpy",
     "__version__",
-    "save", "load", "load_checkpoint", "CheckpointError",
+    "save", "load", "load_checkpoint", "CheckpointError", "Preprocessing",
 ]
 
 logging.getLogger("xpnet").addHandler(logging.NullHandler())

@@ -27,6 +27,8 @@ and how to fix it; only ``"auto"`` falls back, and it logs which backend it chos
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import logging
 import os
@@ -44,7 +46,14 @@ __all__ = [
     "backend_of",
     "to_numpy",
     "array_namespace",
+    "array_library",
+    "device_of",
+    "cuda_devices",
     "tune_host_allocator",
+    "host_allocator_tuned",
+    "unpickle_on",
+    "UNPICKLE_ENV_VAR",
+    "resolve_seed",
 ]
 
 log = logging.getLogger("xpnet.backend")
@@ -52,6 +61,7 @@ log = logging.getLogger("xpnet.backend")
 ENV_VAR = "XPNET_BACKEND"
 
 _FLOAT_DTYPES = ("float32", "float64")
+_OTHER_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
 class BackendUnavailable(RuntimeError):
@@ -107,12 +117,14 @@ class Backend:
     def asarray(self, x, dtype: Any = None):
         """Move ``x`` (a NumPy array, anything NumPy accepts, or an array of this backend) here.
 
-        ``dtype`` is a dtype name (``"float32"``), a NumPy dtype or a dtype of this namespace.
-        Host data is converted on the host first, then copied to the device once.
+        ``dtype`` is a dtype name (``"float32"``, ``"int64"``, ...), a NumPy dtype or a dtype of
+        this namespace. Host data is converted on the host first, then copied to the device once;
+        an array already on this backend and device is converted there (no host round trip).
         """
+        target = None if dtype is None else self._dtype(dtype)  # validates the name too
         if _is_native(self, x):
-            if dtype is not None:
-                x = self.xp.astype(x, self._dtype(dtype))
+            if target is not None:
+                x = self.xp.astype(x, target)  # a copy, as from the host
             return x
         host = np.asarray(x)
         if dtype is not None:
@@ -137,12 +149,14 @@ class Backend:
 
     def host_or_native(self, x):
         """``x`` unchanged if it is already an array of this backend on its device, else a
-        NumPy array on the host (lists, NumPy arrays, and arrays of other libraries)."""
+        NumPy array on the host (lists, NumPy arrays, and arrays of other libraries or devices)."""
         if _is_native(self, x) or isinstance(x, np.ndarray):
             return x
-        from array_api_compat import is_array_api_obj
+        return to_numpy(x) if array_library(x) is not None else np.asarray(x)
 
-        return to_numpy(x) if is_array_api_obj(x) else np.asarray(x)
+    def is_native(self, x) -> bool:
+        """True when ``x`` is an array of this backend's library on this backend's device."""
+        return isinstance(x, np.ndarray) if self.name == "numpy" else _is_native(self, x)
 
     def to_numpy(self, x, copy: bool = False) -> np.ndarray:
         """An array of this backend as a NumPy array on the host.
@@ -158,7 +172,7 @@ class Backend:
             host = x.detach().cpu().numpy()
         elif self.name == "array_api_strict":
             cpu = self.xp.Device("CPU_DEVICE")
-            host = np.asarray(x if x.device == cpu else x.to_device(cpu))
+            host = np.asarray(x if device_of(x) == cpu else x.to_device(cpu))
         else:
             host = np.asarray(x)
         return np.array(host, copy=True) if copy else host
@@ -168,11 +182,13 @@ class Backend:
         return np.random.default_rng(seed)
 
     def prepare_training(self) -> None:
-        """Settings that make training on this backend faster; :meth:`MLP.fit` calls it.
+        """Process-wide settings that make training on this backend faster, applied on request.
 
         NumPy: :func:`tune_host_allocator` (unless ``XPNET_MALLOC_TUNING=0``). Others: nothing.
+        :meth:`MLP.fit <xpnet.model.MLP.fit>` does **not** call it (a library call should not
+        change the process); ``xpnet train`` and the benchmark do.
         """
-        if self.name == "numpy" and os.environ.get("XPNET_MALLOC_TUNING", "1") != "0":
+        if self.name == "numpy":
             tune_host_allocator()
 
     def synchronize(self) -> None:
@@ -187,12 +203,104 @@ class Backend:
             torch.cuda.synchronize(self.device)
 
     def _dtype(self, dtype):
-        if isinstance(dtype, str) or isinstance(dtype, np.dtype) or dtype in (np.float32, np.float64):
-            return self.float_dtype(_dtype_name(dtype))
+        """This namespace's dtype for a name, a NumPy dtype or scalar type, or a native dtype."""
+        if isinstance(dtype, (str, np.dtype, type)):
+            name = _dtype_name(dtype)
+            if name in _FLOAT_DTYPES:
+                return self.float_dtype(name)
+            if name in _OTHER_DTYPES:
+                return getattr(self.xp, name)
+            raise ValueError(f"unsupported dtype {name!r}; expected one of {_FLOAT_DTYPES + _OTHER_DTYPES}")
         return dtype
 
     def __str__(self) -> str:
         return f"{self.spec} ({self.device_name})"
+
+    def __reduce__(self):
+        # A backend pickles as its spec and is looked up again where it is unpickled (the
+        # namespace module and the device object do not pickle); see unpickle_on.
+        return (_unpickle_backend, (self.spec,))
+
+
+def resolve_seed(seed) -> int:
+    """An integer seed from what scikit-learn users pass as ``random_state``.
+
+    Parameters
+    ----------
+    seed : int, None, numpy.random.RandomState or numpy.random.Generator
+        An int ≥ 0 is used as it is; ``None`` draws one from the operating system's entropy
+        (a different run each time); a ``RandomState`` or ``Generator`` draws one from itself
+        (so a seeded generator gives a reproducible model).
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**32)``, recorded with the model (``get_config``, checkpoints).
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**32)
+    if isinstance(seed, np.random.RandomState):
+        return int(seed.randint(0, 2**32 - 1, dtype=np.int64))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**32 - 1))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int >= 0, None, or a numpy RandomState/Generator, "
+                        f"got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return int(seed)
+
+
+# -- unpickling onto a chosen backend ----------------------------------------------------------
+UNPICKLE_ENV_VAR = "XPNET_UNPICKLE_BACKEND"
+_UNPICKLE_TARGET: contextvars.ContextVar[str | None] = contextvars.ContextVar("xpnet_unpickle_on",
+                                                                              default=None)
+
+
+@contextlib.contextmanager
+def unpickle_on(spec: str | None):
+    """Unpickle xpnet models and backends onto ``spec`` instead of the backend they were on.
+
+    A pickled :class:`~xpnet.MLP` stores its weights as NumPy arrays and its backend as a
+    spec (e.g. ``"cupy:0"``); unpickling looks that spec up again with :func:`get_backend`,
+    so a model pickled on a GPU fails, where there is none, with :class:`BackendUnavailable`.
+    Load it onto the CPU explicitly instead::
+
+        with xpnet.backend.unpickle_on("cpu"):
+            model = pickle.load(f)          # or joblib.load(path)
+
+    The environment variable ``XPNET_UNPICKLE_BACKEND`` (e.g. ``=cpu``) does the same for a
+    whole process (worker processes, for instance); the context manager takes precedence.
+
+    Parameters
+    ----------
+    spec : str or None
+        Any spec :func:`get_backend` understands; ``None`` restores the default (each object's
+        own backend).
+    """
+    token = _UNPICKLE_TARGET.set(spec)
+    try:
+        yield
+    finally:
+        _UNPICKLE_TARGET.reset(token)
+
+
+def unpickle_target(saved_spec: str) -> Backend:
+    """The backend an object pickled on ``saved_spec`` is unpickled onto (see :func:`unpickle_on`)."""
+    target = _UNPICKLE_TARGET.get() or os.environ.get(UNPICKLE_ENV_VAR) or None
+    try:
+        return get_backend(target or saved_spec)
+    except BackendUnavailable as exc:
+        if target:
+            raise
+        raise BackendUnavailable(
+            f"{exc}. The object was pickled on {saved_spec!r}; to load it onto the CPU instead, "
+            "unpickle it inside `with xpnet.backend.unpickle_on('cpu'):` "
+            f"(or set {UNPICKLE_ENV_VAR}=cpu)") from None
+
+
+def _unpickle_backend(spec: str) -> Backend:
+    return unpickle_target(spec)
 
 
 def _dtype_name(dtype) -> str:
@@ -204,14 +312,41 @@ def _dtype_name(dtype) -> str:
         return str(dtype).rsplit(".", 1)[-1]
 
 
+def array_library(x) -> str | None:
+    """Which array library ``x`` belongs to: ``"numpy"``, ``"cupy"``, ``"torch"``, ``"jax"``,
+    ``"dask"``, ``"array_api_strict"``, another namespace's name, or ``None`` (not an array).
+
+    Recognised with ``array_api_compat``'s ``is_*_array`` helpers, which look only at
+    libraries already imported (so asking never imports one).
+    """
+    import array_api_compat as aac
+
+    for name, test in (("numpy", aac.is_numpy_array), ("cupy", aac.is_cupy_array),
+                       ("torch", aac.is_torch_array), ("jax", aac.is_jax_array),
+                       ("dask", aac.is_dask_array)):
+        if test(x):
+            return name
+    if not aac.is_array_api_obj(x):
+        return None
+    try:
+        xp = array_namespace(x)
+    except TypeError:
+        return None
+    return "array_api_strict" if aac.is_array_api_strict_namespace(xp) else xp.__name__
+
+
+def device_of(x):
+    """The device of array ``x`` (:func:`array_api_compat.device`: also for NumPy and arrays
+    without a ``.device`` attribute)."""
+    from array_api_compat import device
+
+    return device(x)
+
+
 def _is_native(backend: Backend, x) -> bool:
     if backend.name == "numpy":
         return False  # np.asarray handles it
-    module = type(x).__module__.split(".")[0]
-    native_module = {"cupy": "cupy", "torch": "torch", "jax": "jax", "array_api_strict": "array_api_strict"}
-    if module == "jaxlib":
-        module = "jax"
-    if module != native_module.get(backend.name):
+    if array_library(x) != backend.name:
         return False
     # an array of the right library; move it if it is on another device
     return _same_device(backend, x)
@@ -219,7 +354,7 @@ def _is_native(backend: Backend, x) -> bool:
 
 def _same_device(backend: Backend, x) -> bool:
     try:
-        return x.device == backend.device
+        return device_of(x) == backend.device
     except Exception:  # jax arrays spread over devices, etc.
         return False
 
@@ -264,6 +399,15 @@ def _cuda_devices_cupy() -> tuple[list[str], str]:
         except Exception as exc:
             names.append(f"cuda:{i} (properties unavailable: {exc})")
     return names, ""
+
+
+def cuda_devices() -> list[str]:
+    """Names of the CUDA devices usable here through CuPy (``[]`` when there are none).
+
+    The one CUDA probe of xpnet: :func:`get_backend`, the tests and the benchmark all use it.
+    Each name reads like ``"NVIDIA H200, 140 GiB (cuda:0)"``. Never raises.
+    """
+    return _cuda_devices_cupy()[0]
 
 
 def available_backends() -> list[BackendInfo]:
@@ -470,10 +614,20 @@ def tune_host_allocator() -> bool:
     full-batch SGD went from 1.22× to 1.10× the GEMM floor, batch 128 from 1.51× to 1.44×
     (benchmarks/RESULTS.md). The cost: up to 512 MiB of freed memory stays with the process.
 
-    Process-wide and done once; returns whether it was applied (glibc only; elsewhere, or with
-    ``XPNET_MALLOC_TUNING=0`` through :meth:`Backend.prepare_training`, nothing changes).
+    It is an explicit call, never made by :meth:`MLP.fit <xpnet.model.MLP.fit>`: ``xpnet train``
+    (on NumPy) and the benchmark make it; call it yourself before training on NumPy in a
+    process whose memory use you control. Process-wide and done once.
+
+    Returns
+    -------
+    bool
+        Whether the thresholds were raised: False without glibc (musl, macOS, Windows) and
+        when the environment variable ``XPNET_MALLOC_TUNING=0`` opts out (nothing changes then).
     """
     global _ALLOCATOR_TUNED
+    if os.environ.get("XPNET_MALLOC_TUNING", "1") == "0":
+        log.debug("XPNET_MALLOC_TUNING=0: glibc malloc thresholds left alone")
+        return bool(_ALLOCATOR_TUNED)
     if _ALLOCATOR_TUNED is None:
         try:
             import ctypes
@@ -484,6 +638,17 @@ def tune_host_allocator() -> bool:
         except (OSError, AttributeError):  # no glibc (musl, macOS, Windows)
             _ALLOCATOR_TUNED = False
         log.debug("glibc malloc thresholds raised: %s", _ALLOCATOR_TUNED)
+    return _ALLOCATOR_TUNED
+
+
+def host_allocator_tuned() -> bool | None:
+    """Whether :func:`tune_host_allocator` raised glibc's thresholds in this process.
+
+    Returns
+    -------
+    bool or None
+        ``None`` if it has not been tried (or was opted out of), else what it returned.
+    """
     return _ALLOCATOR_TUNED
 
 
@@ -511,21 +676,21 @@ def array_namespace(*arrays):
 # -- helpers for arbitrary arrays ----------------------------------------------------------------
 def backend_of(x) -> Backend:
     """The :class:`Backend` an existing array belongs to (library and device)."""
-    from array_api_compat import array_namespace, device as device_of
-
     if isinstance(x, np.ndarray) or np.isscalar(x):
         return _numpy_backend()
-    xp = array_namespace(x)
-    mod = xp.__name__
+    lib = array_library(x)
+    if lib is None:
+        raise TypeError(f"expected an array, got {type(x).__name__}")
     dev = device_of(x)
-    if "cupy" in mod:
+    if lib == "cupy":
         return _cupy_backend(dev.id)
-    if "torch" in mod:
+    if lib == "torch":
         return _torch_backend(str(dev))
-    if "jax" in mod:
+    if lib == "jax":
         b = _jax_backend("")
         return Backend("jax", b.xp, dev, str(dev), b.spec)
-    if "array_api_strict" in mod:
+    if lib == "array_api_strict":
+        xp = array_namespace(x)
         for name in ("CPU_DEVICE", "device1", "device2"):
             if dev == xp.Device(name):
                 return _strict_backend(name)

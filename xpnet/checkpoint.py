@@ -92,12 +92,12 @@ class CheckpointError(ValueError):
 
 # -- saving ------------------------------------------------------------------------------------
 def _versions(model: MLP) -> dict:
-    import array_api_compat
+    from importlib.metadata import version
 
     from . import __version__
 
     versions = {"xpnet": __version__, "numpy": np.__version__,
-                "array_api_compat": array_api_compat.__version__,
+                "array_api_compat": version("array-api-compat"),
                 "python": platform.python_version()}
     lib = model.backend.name
     if lib != "numpy":
@@ -117,7 +117,9 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
     ----------
     model: the :class:`~xpnet.MLP` to save, on any backend.
     path: the file to write (``.npz`` is conventional; nothing is appended).
-    preprocessing: the input transformation the model expects (:class:`Preprocessing`).
+    preprocessing: the input transformation the model expects (:class:`Preprocessing`);
+        default: the model's own ``model.preprocessing`` (which :func:`load` gives back to the
+        loaded model, so it applies it to raw inputs itself).
     training, dataset, metrics: JSON-friendly dicts stored as they are.
     include_optimizer: store the optimizer state so that training can resume exactly.
     allow_nonfinite: write even if a parameter holds NaN or infinity. By default that raises
@@ -143,6 +145,8 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
         to_np = model.backend.to_numpy
         arrays.update({OPT_PREFIX + k: to_np(v) for k, v in opt.state_arrays().items()})
         opt_manifest = {"config": opt.get_config(), "step": int(opt.t)}
+    if preprocessing is None:
+        preprocessing = model.preprocessing
     if isinstance(preprocessing, Preprocessing):
         preprocessing = preprocessing.get_config()
     manifest = {
@@ -316,6 +320,11 @@ def load_checkpoint(path: str | os.PathLike, backend: str | Backend | None = Non
                 raise CheckpointError(f"{path}: array {PARAM_PREFIX + name!r} has dtype {a.dtype}, expected float")
             params[name] = a
         model.set_params(params)
+        if manifest.get("preprocessing"):
+            try:
+                model.preprocessing = Preprocessing.from_config(manifest["preprocessing"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"{path}: the manifest's preprocessing is invalid ({exc})") from None
         _restore_training_state(model, manifest, archive, shapes, path)
     return Checkpoint(path, model, manifest)
 
@@ -360,7 +369,9 @@ def _restore_training_state(model: MLP, manifest: dict, archive, shapes: dict, p
 def load(path: str | os.PathLike, backend: str | Backend | None = None, dtype: str | None = None) -> MLP:
     """Load a model saved by :func:`save` (or ``xpnet train``) onto ``backend``.
 
-    ``xpnet.load("runs/mnist/model.npz", backend="gpu")``. Use :func:`load_checkpoint` to get
+    ``xpnet.load("runs/mnist/model.npz", backend="gpu")``. The model gets back the
+    preprocessing stored with it and applies it itself: a model trained by ``xpnet train``
+    takes raw 0..255 pixels, ``model.score(raw_uint8_X, y)``. Use :func:`load_checkpoint` to get
     the preprocessing, dataset and metrics stored with it as well.
     """
     return load_checkpoint(path, backend=backend, dtype=dtype).model

@@ -606,7 +606,7 @@ def _evaluate_arrays(model, preprocessing, x_raw, y) -> dict:
     """Accuracy, loss, predictions, confidence and confusion matrix on raw test images."""
     from .metrics import confusion_matrix, per_class_metrics
 
-    X = preprocessing.transform(x_raw, model.dtype_name)
+    X = x_raw if model.preprocessing is not None else preprocessing.transform(x_raw, model.dtype_name)
     result = model.evaluate(X, y)
     proba = model.backend.to_numpy(model.predict_proba(X))
     pred = proba.argmax(axis=1)
@@ -630,7 +630,7 @@ def _fit_and_report(ctx, console, setup: _Setup, backend, opts, timer) -> int:
     training = _training_record(setup, backend)
     data_rec = dataset_record(setup.dataset, setup.data_spec, splits)
     dtype = model.dtype_name
-    validation = (pre.transform(splits.x_val, dtype), splits.y_val) if len(splits.x_val) else None
+    validation = (splits.x_val, splits.y_val) if len(splits.x_val) else None  # raw: the model scales
     saver = CheckpointEveryEpoch(ckpt_path, lambda: {"preprocessing": pre, "training": training,
                                                       "dataset": data_rec}, opts["save_every"])
     optimizer = None if (setup.resumed and model.optimizer is not None) else config.make_optimizer()
@@ -887,7 +887,8 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
     top = min(top, model.sizes[-1])
 
     def probabilities(x_raw):
-        return model.backend.to_numpy(model.predict_proba(pre.transform(x_raw, model.dtype_name)))
+        X = x_raw if model.preprocessing is not None else pre.transform(x_raw, model.dtype_name)
+        return model.backend.to_numpy(model.predict_proba(X))
 
     def top_text(p):
         order = np.argsort(-p)[:top]

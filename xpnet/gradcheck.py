@@ -29,9 +29,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from array_api_compat import array_namespace
-
 from . import network
+from .backend import array_namespace, device_of
 
 __all__ = ["gradcheck", "GradcheckReport", "ParameterCheck", "directional_check"]
 
@@ -74,21 +73,22 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _loss(params, X, Y, activation) -> float:
+def _loss(params, X, Y, activation, weights=None) -> float:
     Z, _ = network.forward(params, X, activation)
-    loss_sum, _ = network.softmax_cross_entropy(Z, Y)
-    return float(loss_sum) / Y.shape[0]
+    loss_sum, _ = network.softmax_cross_entropy(Z, Y, weights)
+    total = Y.shape[0] if weights is None else float(array_namespace(weights).sum(weights))
+    return float(loss_sum) / total
 
 
 def _unit(xp, like, j: int):
     """The array with a 1 at flat index j and 0 elsewhere, shaped like ``like``."""
     n = math.prod(like.shape)
-    flat = xp.astype(xp.arange(n, device=like.device) == j, like.dtype)
+    flat = xp.astype(xp.arange(n, device=device_of(like)) == j, like.dtype)
     return xp.reshape(flat, like.shape)
 
 
 def directional_check(params: dict, X, Y, grads: dict, directions: dict, activation="relu",
-                      eps: float = 1e-6) -> float:
+                      eps: float = 1e-6, weights=None) -> float:
     """Relative error of the directional derivative along ``directions`` (normalised to unit
     length d): ``(L(θ+εd) − L(θ−εd))/(2ε)`` against ``Σ ⟨∇L, d⟩``. Checks all parameters at once.
 
@@ -102,7 +102,7 @@ def directional_check(params: dict, X, Y, grads: dict, directions: dict, activat
     directions = {k: d / norm for k, d in directions.items()}
     plus = {k: params[k] + eps * directions[k] for k in params}
     minus = {k: params[k] - eps * directions[k] for k in params}
-    numeric = (_loss(plus, X, Y, activation) - _loss(minus, X, Y, activation)) / (2 * eps)
+    numeric = (_loss(plus, X, Y, activation, weights) - _loss(minus, X, Y, activation, weights)) / (2 * eps)
     analytic = sum(float(xp.sum(grads[k] * directions[k])) for k in params)
     grad_norm = math.sqrt(sum(float(xp.sum(g * g)) for g in grads.values()))
     denom = max(abs(numeric) + abs(analytic), grad_norm)
@@ -110,7 +110,7 @@ def directional_check(params: dict, X, Y, grads: dict, directions: dict, activat
 
 
 def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1e-9,
-              max_entries: int | None = 256, seed: int = 0) -> GradcheckReport:
+              max_entries: int | None = 256, seed: int = 0, sample_weight=None) -> GradcheckReport:
     """Compare ``model``'s backprop gradients on ``(X, y)`` with central finite differences.
 
     The model is copied to float64 on its own backend; it is not modified.
@@ -124,6 +124,8 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     atol: a parameter also passes when every checked entry differs by at most this much.
     max_entries: check at most this many randomly chosen entries per parameter (``None``: all).
     seed: chooses the entries and the random direction.
+    sample_weight: optional per-sample weights ``(m,)``: checks the weighted mean loss
+        ``Σ w_i ℓ_i / Σ w_i`` instead of the plain mean.
 
     Returns
     -------
@@ -132,11 +134,10 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     m64 = model.copy(dtype="float64")
     backend = m64.backend
     xp = backend.xp
-    Xd = m64._features(X)
-    yd = m64._labels(y, Xd.shape[0])
+    Xd, yd, wd = m64.validate_data(X, y, sample_weight)
     Y = network.one_hot(yd, m64.sizes[-1], m64.dtype)
     params = m64.params
-    _, grads = network.loss_and_gradients(params, Xd, Y, m64.activation)
+    _, grads = network.loss_and_gradients(params, Xd, Y, m64.activation, wd)
     rng = backend.rng(seed)
     report = GradcheckReport(eps=eps, tol=tol, atol=atol)
 
@@ -157,7 +158,7 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
             e = eps * _unit(xp, p, j)
             up = {**params, name: p + e}
             down = {**params, name: p - e}
-            fd = (_loss(up, Xd, Y, m64.activation) - _loss(down, Xd, Y, m64.activation)) / (2 * eps)
+            fd = (_loss(up, Xd, Y, m64.activation, wd) - _loss(down, Xd, Y, m64.activation, wd)) / (2 * eps)
             bp = float(g_flat[j])
             sq_diff += (fd - bp) ** 2
             sq_fd += fd * fd
@@ -169,5 +170,6 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
             name, tuple(p.shape), len(entries), max_abs, rel, rel <= tol or max_abs <= atol))
 
     directions = {k: backend.asarray(rng.standard_normal(p.shape), "float64") for k, p in params.items()}
-    report.directional_rel_error = directional_check(params, Xd, Y, grads, directions, m64.activation, eps)
+    report.directional_rel_error = directional_check(params, Xd, Y, grads, directions, m64.activation,
+                                                     eps, wd)
     return report

@@ -11,24 +11,37 @@ on every backend and a resumed run sees the same batches as an uninterrupted one
 
 from __future__ import annotations
 
+import copy as _copy
 import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Literal, NamedTuple
 
 from . import network
 from .activations import get_activation
-from .backend import Backend, get_backend
+from .backend import Backend, array_namespace, get_backend, resolve_seed, unpickle_target
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
-from .validation import check_features, check_labels
+from .preprocessing import Preprocessing
+from .validation import check_features, check_labels, check_sample_weight
 
-__all__ = ["MLP", "History", "Callback", "TrainingDiverged"]
+__all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
 
 log = logging.getLogger("xpnet.model")
 
-_DEFAULT: Any = object()  # "argument not given" (None means full batch for batch_size)
+DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
+
+
+class ModelInputs(NamedTuple):
+    """Inputs checked and moved to the model's backend by :meth:`MLP.validate_data`."""
+
+    X: Any
+    """Features ``(m, n0)`` in the model's dtype, on its device."""
+    y: Any
+    """Integer labels ``(m,)`` (int64) on the model's device, or ``None``."""
+    sample_weight: Any
+    """Weights ``(m,)`` in the model's dtype on its device, or ``None``."""
 
 
 class TrainingDiverged(FloatingPointError):
@@ -87,6 +100,34 @@ class Callback:
     def on_train_end(self, model: "MLP", history: History) -> None: ...
 
 
+_UNSCALED_LIMIT = 50.0  # |x| beyond this: not scaled to [0, 1] nor standardised
+
+
+def _is_integer_array(X) -> bool:
+    try:
+        xp = array_namespace(X)
+        return bool(xp.isdtype(X.dtype, "integral"))
+    except (TypeError, AttributeError):
+        return False
+
+
+def _warn_if_unscaled(X, integers: bool) -> None:
+    """Log a warning when ``fit``'s X looks like raw data (integers, or |x| > 50)."""
+    if integers:
+        why = "it holds integers, like raw 0-255 pixels"
+    else:
+        xp = array_namespace(X)
+        peak = float(xp.max(xp.abs(X)))
+        if not peak > _UNSCALED_LIMIT:
+            return
+        why = f"its values reach {peak:g} in magnitude"
+    log.warning(
+        "X looks unscaled (%s); the network trains best on inputs in [0, 1] or standardised. "
+        "Scale it first (xpnet.datasets.scale(X) for 0-255 pixels, xpnet.datasets.standardize "
+        "for other features), or let the model do it in fit and predict alike: "
+        "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
+
+
 class MLP:
     """A fully connected network with softmax output, trained with hand-written backprop.
 
@@ -105,7 +146,14 @@ class MLP:
         or a :class:`~xpnet.backend.Backend`. ``None`` means ``$XPNET_BACKEND`` or ``"auto"``.
     seed:
         Seeds the initial weights and the shuffling; the same seed gives the same numbers on
-        every backend.
+        every backend. ``None`` draws a seed; a NumPy ``RandomState`` or ``Generator`` draws
+        one from itself (scikit-learn's ``random_state`` conventions). The int used is
+        :attr:`seed`.
+    preprocessing:
+        The input transform the model applies to X itself, in :meth:`fit` and in every
+        inference and evaluation method (a :class:`~xpnet.preprocessing.Preprocessing`, or
+        its ``get_config()`` dict); saved with the model by :func:`xpnet.save`. ``None``
+        (default): X is used as given.
 
     Attributes
     ----------
@@ -114,10 +162,12 @@ class MLP:
     optimizer: the optimizer of the last :meth:`fit` (its state carries over to the next).
     epoch: number of finished training epochs; ``batch``: steps done in an unfinished epoch.
     history: :class:`History` of every epoch trained so far.
+    preprocessing: the :class:`~xpnet.preprocessing.Preprocessing` applied to inputs, or None.
     """
 
     def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
-                 dtype: str = "float32", backend: str | Backend | None = None, seed: int = 0):
+                 dtype: str = "float32", backend: str | Backend | None = None, seed: int | None = 0,
+                 preprocessing: Preprocessing | dict | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
@@ -128,7 +178,13 @@ class MLP:
         self.sizes = sizes
         self.activation = get_activation(activation).name
         self.init = init
-        self.seed = int(seed)
+        self.seed = resolve_seed(seed)
+        if isinstance(preprocessing, dict):
+            preprocessing = Preprocessing.from_config(preprocessing)
+        if preprocessing is not None and not isinstance(preprocessing, Preprocessing):
+            raise TypeError("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
+                            f"got {type(preprocessing).__name__}")
+        self.preprocessing = preprocessing
         self.backend = get_backend(backend)
         self.dtype_name = str(dtype)
         self.dtype = self.backend.float_dtype(self.dtype_name)
@@ -179,7 +235,8 @@ class MLP:
     def get_config(self) -> dict:
         """Architecture and settings as a JSON-friendly dict (weights not included)."""
         return {"sizes": list(self.sizes), "activation": self.activation, "init": self.init,
-                "dtype": self.dtype_name, "seed": self.seed}
+                "dtype": self.dtype_name, "seed": self.seed,
+                "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config()}
 
     def numpy_params(self) -> dict:
         """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
@@ -230,41 +287,93 @@ class MLP:
         return clone
 
     # -- data ----------------------------------------------------------------------------------
-    def _features(self, X, name="X"):
-        """Validate ``X`` (on the host when it comes from the host) and move it to the device."""
-        X = self.backend.host_or_native(X)
-        check_features(X, self.sizes[0], name)
-        return self.backend.asarray(X, self.dtype_name)
+    def validate_data(self, X, y=None, sample_weight=None, *, names=("X", "y", "sample_weight")
+                      ) -> ModelInputs:
+        """Check ``X`` (and ``y``, ``sample_weight``) and move them to the model's backend.
 
-    def _labels(self, y, n_samples: int, name="y"):
-        y = self.backend.host_or_native(y)
-        check_labels(y, n_samples, self.sizes[-1], name)
-        return self.backend.asarray(y, "int64")
+        What every public entry point does with its inputs; public so that tools working on
+        the network's arrays directly (:func:`xpnet.gradcheck`, the benchmark) do the same.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape ``(m, n0)``: a NumPy array, a list, or an array of any supported
+            library (arrays of the model's own backend and device are used where they are).
+        y : array_like, optional
+            Integer class labels ``(m,)`` in ``[0, n_classes)``, of any integer dtype.
+        sample_weight : array_like or float, optional
+            Non-negative per-sample weights ``(m,)`` (a number means equal weights).
+        names : tuple of str
+            The names used in error messages.
+
+        Returns
+        -------
+        ModelInputs
+            ``(X, y, sample_weight)`` on the model's device: X and the weights in the model's
+            dtype, y as int64; ``None`` for what was not given.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Saying what is wrong with which input and what was expected.
+        """
+        X = self.backend.host_or_native(X)
+        if self.preprocessing is not None:
+            X = self.preprocessing.transform(X, self.dtype_name)
+        check_features(X, self.sizes[0], names[0])
+        X = self.backend.asarray(X, self.dtype_name)
+        n = X.shape[0]
+        if y is not None:
+            y = self.backend.host_or_native(y)
+            check_labels(y, n, self.sizes[-1], names[1])
+            y = self.backend.asarray(y, "int64")
+        if sample_weight is not None:
+            if isinstance(sample_weight, (int, float)):
+                sample_weight = [float(sample_weight)] * n
+            sample_weight = self.backend.host_or_native(sample_weight)
+            check_sample_weight(sample_weight, n, names[2])
+            sample_weight = self.backend.asarray(sample_weight, self.dtype_name)
+        return ModelInputs(X, y, sample_weight)
+
+    def _features(self, X, name="X"):
+        return self.validate_data(X, names=(name, "y", "sample_weight")).X
 
     # -- training ------------------------------------------------------------------------------
-    def fit(self, X, y, epochs: int | None = None, batch_size: int | None = _DEFAULT,
+    def fit(self, X, y, epochs: int | None = None,
+            batch_size: int | None | Literal["default"] = DEFAULT,
             optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
-            callbacks: Iterable[Callback] = ()) -> History:
+            callbacks: Iterable[Callback] = (), sample_weight=None) -> History:
         """Train on ``X`` (m × n0 features) and ``y`` (m integer labels).
 
         Parameters
         ----------
+        X : array_like
+            Features ``(m, n0)``: NumPy, a list, or arrays of the model's own backend/device.
+        y : array_like
+            Integer class labels ``(m,)`` in ``[0, n_classes)``, any integer dtype.
         epochs:
             How many epochs to train (more, if the model was trained before). An epoch left
             unfinished by an interruption is finished first and counts as one of them.
             Default: 10 (500 for :meth:`tutorial`).
         batch_size:
             Samples per step; ``None`` means the full batch (the tutorial's gradient descent).
-            Default: 128 (``None`` for :meth:`tutorial`).
+            ``"default"``: 128 (``None`` for :meth:`tutorial`).
         optimizer:
             An :class:`~xpnet.optim.Optimizer`. Default: the optimizer of the previous call
             (continuing its state), else ``Adam(lr=1e-3)`` (``SGD(lr=0.1)`` for :meth:`tutorial`).
         validation_data:
-            Optional ``(X_val, y_val)`` evaluated after every epoch.
+            Optional ``(X_val, y_val)`` or ``(X_val, y_val, w_val)`` evaluated after every epoch.
         shuffle:
             Draw a new order of the samples every epoch (ignored for full batch).
         callbacks:
             :class:`Callback` objects (progress bars, checkpoints, ...).
+        sample_weight:
+            Optional non-negative weights ``(m,)``. The loss is then the weighted mean
+            ``Σ_i w_i ℓ_i / Σ_i w_i`` (scikit-learn's ``np.average`` semantics). Each step uses
+            its batch's weights normalised by the batch's own weight sum (as scikit-learn's
+            ``MLPClassifier`` does), so a full-batch step is exactly the weighted mean over the
+            whole set; a batch whose weights are all 0 changes nothing. The logged loss and
+            accuracy are weighted means over the epoch.
 
         Returns
         -------
@@ -274,22 +383,38 @@ class MLP:
         ------
         TrainingDiverged: the loss became NaN or infinite (lower the learning rate).
         """
-        for _ in self._fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
-                                  callbacks):
+        for _ in self.fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
+                                 callbacks, sample_weight=sample_weight):
             pass
         return self.history
 
-    def _fit_epochs(self, X, y, epochs, batch_size, optimizer, validation_data, shuffle, callbacks):
-        """:meth:`fit`'s training loop as a generator that yields each finished epoch's logs.
+    def fit_epochs(self, X, y, epochs: int | None = None,
+                   batch_size: int | None | Literal["default"] = DEFAULT,
+                   optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
+                   callbacks: Iterable[Callback] = (), sample_weight=None) -> Iterator[dict]:
+        """:meth:`fit` as a generator: trains one epoch per ``next()`` and yields its logs.
 
-        ``fit`` runs it to the end. The benchmark (:mod:`xpnet.bench`) advances it one epoch at
-        a time, so that xpnet's epochs interleave with other contenders' in one process and
+        The arguments are :meth:`fit`'s. Each yielded dict is the epoch's entry of
+        :attr:`history`: ``{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
+        "epoch_time"}``. Nothing is trained before the first ``next()``; stop iterating (or
+        ``close()`` the generator) to stop between epochs, with the model's state as after the
+        last yielded epoch. :meth:`fit` runs it to the end; the benchmark advances it one epoch
+        at a time, so that xpnet's epochs interleave with other contenders' in one process and
         their timings include exactly what ``fit`` does per epoch.
+
+        Yields
+        ------
+        dict
+            The logs of each finished epoch.
         """
         epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
-        batch_size = self.train_defaults["batch_size"] if batch_size is _DEFAULT else batch_size
+        if isinstance(batch_size, str):
+            if batch_size != DEFAULT:
+                raise ValueError(f"batch_size must be a positive integer, None (full batch) or "
+                                 f"'default', got {batch_size!r}")
+            batch_size = self.train_defaults["batch_size"]
         if batch_size is not None and int(batch_size) < 1:
             raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
         if optimizer is not None:
@@ -300,15 +425,19 @@ class MLP:
             self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
 
         xp, dtype = self.backend.xp, self.dtype
-        self.backend.prepare_training()
-        X = self._features(X)
-        y = self._labels(y, X.shape[0])
+        if self.preprocessing is None:
+            X = self.backend.host_or_native(X)
+            integers = _is_integer_array(X)
+        X, y, w = self.validate_data(X, y, sample_weight)
+        if self.preprocessing is None:
+            _warn_if_unscaled(X, integers)
         Y = network.one_hot(y, self.sizes[-1], dtype)
         val = None
         if validation_data is not None:
-            Xv, yv = validation_data
-            Xv = self._features(Xv, "X_val")
-            val = (Xv, self._labels(yv, Xv.shape[0], "y_val"))
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
+            val = self.validate_data(*validation_data,
+                                     names=("X_val", "y_val", "sample_weight_val"))
 
         n = X.shape[0]
         bs = n if batch_size is None else min(int(batch_size), n)
@@ -332,21 +461,26 @@ class MLP:
                 order = self.backend.asarray(self.backend.rng((self.seed, e)).permutation(n))
             loss_sum = xp.zeros((), dtype=dtype, device=self.backend.device)
             correct = 0  # becomes a 0-d device array of counts at the first step
-            seen = 0
+            seen = 0  # samples, or a 0-d device array of their summed weights
             for b in range(self.batch, n_batches):
                 lo, hi = b * bs, min((b + 1) * bs, n)
+                wb = None
                 if bs == n:
-                    Xb, Yb, yb = X, Y, y
+                    Xb, Yb, yb, wb = X, Y, y, w
                 elif order is None:
                     Xb, Yb, yb = X[lo:hi, ...], Y[lo:hi, ...], y[lo:hi]
+                    if w is not None:
+                        wb = w[lo:hi]
                 else:
                     idx = order[lo:hi]
                     Xb, Yb, yb = xp.take(X, idx, axis=0), xp.take(Y, idx, axis=0), xp.take(y, idx, axis=0)
+                    if w is not None:
+                        wb = xp.take(w, idx, axis=0)
                 lr = self.optimizer.lr_at(e + b / n_batches, total_epochs)
-                batch_loss, batch_correct = self._train_step(Xb, Yb, yb, lr)
+                batch_loss, batch_correct = self._train_step(Xb, Yb, yb, lr, wb)
                 loss_sum += batch_loss
                 correct = correct + batch_correct
-                seen += hi - lo
+                seen = seen + (hi - lo if wb is None else xp.sum(wb))
                 self.batch = b + 1
                 for cb in callbacks:
                     cb.on_batch_end(self, e, b, n_batches)
@@ -356,6 +490,7 @@ class MLP:
                 self.history.interrupted = True
                 break
             # One read from the device per epoch.
+            seen = float(seen)
             loss = float(loss_sum) / seen
             accuracy = float(correct) / seen
             if not math.isfinite(loss):
@@ -379,19 +514,23 @@ class MLP:
         for cb in callbacks:
             cb.on_train_end(self, self.history)
 
-    def _train_step(self, X, Y, y, lr: float):
+    def _train_step(self, X, Y, y, lr: float, w=None):
         """One step on a batch: forward, loss, backward, update. Returns device scalars
-        (summed loss, number correct) without reading them."""
+        (summed loss, number correct; both weighted by ``w`` if given) without reading them."""
         xp = self.backend.xp
         Z, cache = network.forward(self.params, X, self.activation)
-        loss_sum, P = network.softmax_cross_entropy(Z, Y)
+        loss_sum, P = network.softmax_cross_entropy(Z, Y, w)
         # The optimizer's preferred factor (α for plain SGD, 1 − β1 for Adam) is folded into
         # dZ_L, so that it needs no pass of its own over the weights.
         scale = self.optimizer.gradient_scale(lr)
-        grads = network.backward(self.params, cache, P, Y, self.activation, scale=scale)
+        grads = network.backward(self.params, cache, P, Y, self.activation, scale=scale, weights=w)
         self.optimizer.step(self.params, grads, lr, scaled_by=scale)
-        correct = xp.count_nonzero(xp.argmax(Z, axis=1) == y)
+        hits = xp.argmax(Z, axis=1) == y
+        correct = xp.count_nonzero(hits) if w is None else xp.sum(xp.astype(hits, w.dtype) * w)
         return loss_sum, correct
+
+    # kept for callers of the old private name (the benchmark); use fit_epochs
+    _fit_epochs = fit_epochs
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
@@ -412,40 +551,79 @@ class MLP:
         """Predicted class indices, shape ``(m,)``, in the model's namespace."""
         return self.backend.xp.argmax(self.decision_function(X), axis=1)
 
-    def _evaluate_device(self, X, y) -> tuple[float, float]:
+    def _evaluate_device(self, X, y, w=None) -> tuple[float, float]:
         xp = self.backend.xp
         Z = self._logits(X)
-        loss_sum, _ = network.softmax_cross_entropy(Z, network.one_hot(y, self.sizes[-1], self.dtype))
-        correct = xp.sum(xp.astype(xp.argmax(Z, axis=1) == y, self.dtype))
-        n = X.shape[0]
+        loss_sum, _ = network.softmax_cross_entropy(Z, network.one_hot(y, self.sizes[-1], self.dtype), w)
+        hits = xp.astype(xp.argmax(Z, axis=1) == y, self.dtype)
+        if w is None:
+            correct, n = xp.sum(hits), X.shape[0]
+        else:
+            correct, n = xp.sum(hits * w), float(xp.sum(w))
         return float(loss_sum) / n, float(correct) / n
 
-    def evaluate(self, X, y) -> dict:
-        """Mean cross-entropy loss and accuracy on ``(X, y)``: ``{"loss": ..., "accuracy": ...}``."""
-        X = self._features(X)
-        y = self._labels(y, X.shape[0])
-        loss, accuracy = self._evaluate_device(X, y)
+    def evaluate(self, X, y, sample_weight=None) -> dict:
+        """Mean cross-entropy loss and accuracy on ``(X, y)``: ``{"loss": ..., "accuracy": ...}``.
+
+        With ``sample_weight`` ``w`` both are weighted means: ``Σ w_i ℓ_i / Σ w_i`` and
+        ``Σ w_i [ŷ_i = y_i] / Σ w_i``. Values are Python floats.
+        """
+        X, y, w = self.validate_data(X, y, sample_weight)
+        loss, accuracy = self._evaluate_device(X, y, w)
         return {"loss": loss, "accuracy": accuracy}
 
-    def score(self, X, y) -> float:
-        """Accuracy on ``(X, y)``, a Python float in [0, 1] (as in scikit-learn)."""
-        return self.evaluate(X, y)["accuracy"]
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on ``(X, y)``, a Python float in [0, 1] (weighted, as in scikit-learn)."""
+        return self.evaluate(X, y, sample_weight)["accuracy"]
 
-    def gradients(self, X, y) -> dict:
-        """Backprop gradients of the mean cross-entropy on ``(X, y)``: ``{"W1": dW1, ...}``.
+    def gradients(self, X, y, sample_weight=None) -> dict:
+        """Backprop gradients of the (weighted) mean cross-entropy on ``(X, y)``.
 
         The parameters are not changed. Use :func:`xpnet.gradcheck` to compare them with
         finite differences.
+
+        Returns
+        -------
+        dict
+            ``{"W1": dW1, "b1": db1, ...}``, arrays in the model's namespace, shaped like
+            :attr:`params`.
         """
-        X = self._features(X)
-        y = self._labels(y, X.shape[0])
+        X, y, w = self.validate_data(X, y, sample_weight)
         _, grads = network.loss_and_gradients(
-            self.params, X, network.one_hot(y, self.sizes[-1], self.dtype), self.activation)
+            self.params, X, network.one_hot(y, self.sizes[-1], self.dtype), self.activation, w)
         return grads
 
-    def loss(self, X, y) -> float:
-        """Mean cross-entropy on ``(X, y)`` as a Python float."""
-        return self.evaluate(X, y)["loss"]
+    def loss(self, X, y, sample_weight=None) -> float:
+        """(Weighted) mean cross-entropy on ``(X, y)`` as a Python float."""
+        return self.evaluate(X, y, sample_weight)["loss"]
+
+    # -- pickling ------------------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """The model for :mod:`pickle`, :func:`copy.deepcopy` and joblib: parameters and
+        optimizer state as NumPy arrays, the backend as its spec (see
+        :func:`xpnet.backend.unpickle_on`)."""
+        state = dict(self.__dict__)
+        state.pop("dtype", None)  # a namespace object: rebuilt from dtype_name
+        state["backend"] = self.backend.spec
+        state["params"] = self.numpy_params()
+        if self.optimizer is not None:
+            opt = _copy.copy(self.optimizer)  # shallow: the original keeps its device state
+            opt.state = {slot: {k: self.backend.to_numpy(v, copy=True) for k, v in arrays.items()}
+                         for slot, arrays in self.optimizer.state.items()}
+            opt.schedule = _copy.deepcopy(self.optimizer.schedule)
+            state["optimizer"] = opt
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        backend = unpickle_target(state.pop("backend"))
+        self.__dict__.update(state)
+        self.backend = backend
+        self.dtype = backend.float_dtype(self.dtype_name)
+        self.params = {k: backend.asarray(v, self.dtype_name) for k, v in state["params"].items()}
+        if self.optimizer is not None:
+            self.optimizer.state = {slot: {k: backend.asarray(v, self.dtype_name) for k, v in arrays.items()}
+                                    for slot, arrays in self.optimizer.state.items()}
 
     def __repr__(self) -> str:
         return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "

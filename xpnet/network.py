@@ -38,9 +38,8 @@ Parameters are a dict ``{"W1": ..., "b1": ..., "W2": ..., ...}``; ``n_layers(par
 
 from __future__ import annotations
 
-from .backend import array_namespace
-
 from .activations import get_activation
+from .backend import array_namespace, device_of
 
 __all__ = [
     "n_layers",
@@ -49,6 +48,7 @@ __all__ = [
     "log_softmax",
     "one_hot",
     "softmax_cross_entropy",
+    "normalized_weights",
     "backward",
     "loss_and_gradients",
 ]
@@ -118,24 +118,31 @@ def log_softmax(Z):
 def one_hot(labels, n_classes: int, dtype):
     """One-hot matrix Y of shape ``(m, n_classes)``: ``Y[i, labels[i]] = 1``, in ``dtype``."""
     xp = array_namespace(labels)
-    classes = xp.arange(n_classes, dtype=labels.dtype, device=labels.device)
+    classes = xp.arange(n_classes, dtype=labels.dtype, device=device_of(labels))
     return xp.astype(labels[:, None] == classes, dtype)
 
 
-def softmax_cross_entropy(Z, Y):
+def softmax_cross_entropy(Z, Y, weights=None):
     """Softmax probabilities and the summed cross-entropy of logits ``Z`` against one-hot ``Y``.
 
-    ``loss_sum = −Σ_i Σ_k Y_ik log P_ik`` with ``log P = log_softmax(Z)`` (max-shifted).
+    ``loss_sum = −Σ_i w_i Σ_k Y_ik log P_ik`` with ``log P = log_softmax(Z)`` (max-shifted) and
+    ``w_i = 1`` unless ``weights`` are given.
 
     Parameters
     ----------
-    Z: logits, ``(m, k)``.
-    Y: one-hot targets, ``(m, k)``, same dtype as Z.
+    Z : array
+        Logits, shape ``(m, k)``.
+    Y : array
+        One-hot targets, shape ``(m, k)``, same dtype as Z.
+    weights : array, optional
+        Per-sample weights w, shape ``(m,)``, same dtype as Z (``None``: every sample weighs 1).
 
     Returns
     -------
-    loss_sum: 0-d array, the loss summed over the batch (divide by m for the mean).
-    P: softmax(Z), ``(m, k)``, which :func:`backward` needs for ``dZ_L = (P − Y)/m``.
+    loss_sum : array
+        0-d, the (weighted) loss summed over the batch: divide by m (or by Σ w) for the mean.
+    P : array
+        softmax(Z), ``(m, k)``, which :func:`backward` needs for ``dZ_L = (P − Y)/m``.
     """
     xp = array_namespace(Z, Y)
     shifted = Z - xp.max(Z, axis=1, keepdims=True)
@@ -143,31 +150,61 @@ def softmax_cross_entropy(Z, Y):
     s = xp.sum(P, axis=1, keepdims=True)
     P /= s  # in place: P = e^shifted / s
     # Σ_k Y_ik log P_ik = Σ_k Y_ik shifted_ik − log s_i, because each row of Y sums to 1.
-    loss_sum = xp.sum(xp.log(s)) - xp.sum(Y * shifted)
+    if weights is None:
+        loss_sum = xp.sum(xp.log(s)) - xp.sum(Y * shifted)
+    else:  # ℓ_i = log s_i − Σ_k Y_ik shifted_ik, weighted: Σ_i w_i ℓ_i
+        per_sample = xp.log(s[:, 0]) - xp.sum(Y * shifted, axis=1)
+        loss_sum = xp.sum(weights * per_sample)
     return loss_sum, P
 
 
-def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0) -> dict:
+def normalized_weights(weights):
+    """``w / Σ w`` for per-sample weights ``w`` of shape ``(m,)``, without reading the sum.
+
+    A batch whose weights are all 0 gets all-zero normalised weights (its step then changes
+    nothing) instead of 0/0; the check is done on the device, with no synchronisation.
+    """
+    xp = array_namespace(weights)
+    total = xp.sum(weights)
+    total = total + xp.astype(total == 0, weights.dtype)  # Σw, or 1 when Σw = 0
+    return weights / total
+
+
+def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0,
+             weights=None) -> dict:
     """Backward pass of the mean cross-entropy: gradients of every parameter.
 
     ``dZ_L = (P − Y)/m``; then for l = L … 1:
     ``dW_l = dZ_lᵀ·A_{l−1}``, ``db_l = Σ_rows dZ_l``, and, below the top,
     ``dZ_{l−1} = (dZ_l·W_l) ⊙ g′(Z_{l−1})``.
 
+    With per-sample weights the loss is the weighted mean ``Σ_i w_i ℓ_i / Σ_i w_i``, and the
+    only change is at the top: row i of ``dZ_L`` is ``(P_i − Y_i)·w_i/Σ_j w_j`` instead of
+    ``(P_i − Y_i)/m`` (equal weights give back the plain mean).
+
     Parameters
     ----------
-    params: as in :func:`forward`.
-    cache: the second value returned by :func:`forward`.
-    P: softmax of the logits, ``(m, nL)``.
-    Y: one-hot targets, ``(m, nL)``.
-    activation: the hidden activation used in the forward pass.
-    scale: multiplies every gradient (default 1). Every gradient is linear in dZ_L, so the
+    params : dict
+        As in :func:`forward`.
+    cache : tuple
+        The second value returned by :func:`forward`.
+    P : array
+        Softmax of the logits, ``(m, nL)``.
+    Y : array
+        One-hot targets, ``(m, nL)``.
+    activation : str or Activation
+        The hidden activation used in the forward pass.
+    scale : float
+        Multiplies every gradient (default 1). Every gradient is linear in dZ_L, so the
         factor costs one multiplication of the small ``m × nL`` array: the training loop passes
         the learning rate α for plain SGD and gets the steps α·dW with no pass over the weights.
+    weights : array, optional
+        Per-sample weights w ≥ 0, shape ``(m,)``, in P's dtype (``None``: all equal).
 
     Returns
     -------
-    ``{"W1": dW1 (n1, n0), "b1": db1 (n1,), ...}``: same names and shapes as ``params``.
+    dict
+        ``{"W1": dW1 (n1, n0), "b1": db1 (n1,), ...}``: same names and shapes as ``params``.
     """
     xp = array_namespace(P, Y)
     g = get_activation(activation)
@@ -176,7 +213,11 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0) -
     m = Y.shape[0]
     grads = {}
     dZ = P - Y
-    dZ *= scale / m  # dZ_L = (P − Y)/m  (times scale, 1 unless folded in), in place
+    if weights is None:
+        dZ *= scale / m  # dZ_L = (P − Y)/m  (times scale, 1 unless folded in), in place
+    else:
+        w = normalized_weights(weights)  # dZ_L,i = (P_i − Y_i)·w_i/Σw  (times scale)
+        dZ *= (w * scale)[:, None]
     g_backward = g.backward_inplace or g.backward  # dA is ours: it may be overwritten
     for l in range(L, 0, -1):
         grads[f"W{l}"] = dZ.T @ inputs[l - 1]
@@ -187,12 +228,34 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0) -
     return {name: grads[name] for name in params}
 
 
-def loss_and_gradients(params: dict, X, Y, activation="relu"):
+def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None):
     """Mean cross-entropy of the network on ``(X, Y)`` and its gradients (forward + backward).
 
-    Returns ``(loss, grads)`` with ``loss`` a 0-d array and ``grads`` as in :func:`backward`.
+    Parameters
+    ----------
+    params : dict
+        As in :func:`forward`.
+    X : array
+        Inputs, ``(m, n0)``.
+    Y : array
+        One-hot targets, ``(m, nL)``.
+    activation : str or Activation
+        Hidden activation.
+    weights : array, optional
+        Per-sample weights w, ``(m,)``: the loss is then ``Σ_i w_i ℓ_i / Σ_i w_i``.
+
+    Returns
+    -------
+    loss : array
+        0-d, the (weighted) mean cross-entropy.
+    grads : dict
+        As in :func:`backward`.
     """
     Z, cache = forward(params, X, activation)
-    loss_sum, P = softmax_cross_entropy(Z, Y)
-    grads = backward(params, cache, P, Y, activation)
-    return loss_sum / float(Y.shape[0]), grads
+    loss_sum, P = softmax_cross_entropy(Z, Y, weights)
+    grads = backward(params, cache, P, Y, activation, weights=weights)
+    if weights is None:
+        return loss_sum / float(Y.shape[0]), grads
+    xp = array_namespace(weights)
+    total = xp.sum(weights)
+    return loss_sum / (total + xp.astype(total == 0, weights.dtype)), grads

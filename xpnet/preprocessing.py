@@ -1,9 +1,15 @@
-"""The input transformation a trained model expects, stored with it in the checkpoint.
+"""The input transformation a model carries: raw pixels in, network inputs out.
 
 A model trained on pixels scaled to [0, 1] and standardised with the training set's mean and
 standard deviation must see new images transformed the same way. :class:`Preprocessing`
-records that transformation as a few numbers (JSON in the checkpoint manifest) and applies it
-to raw uint8 pixels on the host.
+records that transformation as a few numbers; give it to the model
+(``MLP(..., preprocessing=pre)``) and the model applies it itself in :meth:`~xpnet.MLP.fit`
+and in every inference and evaluation method, and :func:`xpnet.save` stores it in the
+checkpoint (JSON in the manifest), so ``xpnet.load(path).predict(raw_uint8_images)`` is right.
+
+On the host the work is done by :func:`xpnet.datasets.scale` and
+:func:`xpnet.datasets.standardize`; arrays that already live on the model's device are
+transformed there, with the same two equations in their own namespace.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .backend import array_library, array_namespace
+
 __all__ = ["Preprocessing"]
 
 
@@ -19,11 +27,21 @@ __all__ = ["Preprocessing"]
 class Preprocessing:
     """``x ↦ ((x / 255) − mean) / std`` for raw pixels ``x`` in 0..255.
 
-    Attributes
+    Parameters
     ----------
-    scale: divide the pixels by 255 first (xpnet always does; kept for clarity).
-    mean, std: scalar standardisation statistics of the (scaled) training images, or ``None``
-        for no standardisation.
+    scale : bool
+        Divide the pixels by 255 first (:func:`xpnet.datasets.scale`).
+    mean, std : float or None
+        Scalar standardisation statistics of the (scaled) training images
+        (:func:`xpnet.datasets.standardize`), or ``None`` for no standardisation.
+
+    Examples
+    --------
+    >>> from xpnet.datasets import load_dataset                    # doctest: +SKIP
+    >>> data = load_dataset("mnist")                               # doctest: +SKIP
+    >>> pre = Preprocessing.fit(data.x_train)                      # doctest: +SKIP
+    >>> model = xpnet.MLP([784, 128, 10], preprocessing=pre)       # doctest: +SKIP
+    >>> model.fit(data.x_train, data.y_train)                      # raw uint8  # doctest: +SKIP
     """
 
     scale: bool = True
@@ -37,26 +55,74 @@ class Preprocessing:
             raise ValueError(f"Preprocessing std must be > 0, got {self.std}")
 
     @classmethod
-    def fit(cls, x_train: np.ndarray, standardize: bool = True) -> "Preprocessing":
-        """Statistics from raw uint8 training pixels (mean/std over all pixels of the set)."""
+    def fit(cls, x_train, standardize: bool = True) -> Preprocessing:
+        """Statistics from raw 0..255 training pixels (mean/std over all pixels of the set).
+
+        Parameters
+        ----------
+        x_train : numpy.ndarray
+            Raw training pixels, integers 0..255, any shape.
+        standardize : bool
+            Also standardise (else only scale to [0, 1]).
+
+        Returns
+        -------
+        Preprocessing
+        """
         if not standardize:
             return cls()
-        scaled = np.asarray(x_train, dtype=np.float64) / 255.0
-        std = float(scaled.std())
-        return cls(True, float(scaled.mean()), std if std > 0 else 1.0)
+        from .datasets import scale as _scale, standardize as _standardize  # on use: import xpnet stays light
+
+        scaled = _scale(np.asarray(x_train), "float64")
+        _, mean, std = _standardize(scaled)
+        return cls(True, float(mean), float(std))
 
     @property
     def standardized(self) -> bool:
+        """Whether a mean and std are subtracted and divided by."""
         return self.mean is not None
 
-    def transform(self, x: np.ndarray, dtype: str = "float32") -> np.ndarray:
-        """Raw pixels (any integer or float array with values 0..255) → model inputs."""
-        out = np.asarray(x).astype(dtype)
-        if self.scale:
-            out /= np.asarray(255, dtype=dtype)
+    def transform(self, x, dtype: str = "float32"):
+        """Raw pixels → model inputs, in ``dtype``.
+
+        Parameters
+        ----------
+        x : array_like
+            Pixels 0..255: integers (any integer dtype), or floats holding such values. NumPy
+            arrays and lists are transformed on the host; arrays of another library (CuPy,
+            PyTorch, array-api-strict, ...) in their own namespace, on their own device.
+        dtype : str
+            ``"float32"`` or ``"float64"``.
+
+        Returns
+        -------
+        array
+            ``((x / 255) − mean) / std`` (or what of it is configured), same shape as ``x``,
+            in ``x``'s namespace (NumPy for lists).
+        """
+        lib = array_library(x)
+        if lib not in (None, "numpy"):
+            return self._transform_native(x, dtype)
+        from .datasets import scale as _scale, standardize as _standardize
+
+        x = np.asarray(x)
+        if self.scale and x.dtype.kind in "iu":
+            out = _scale(x, dtype)
+        else:  # floats holding 0..255 (e.g. resampled images): the same x / 255
+            out = x.astype(dtype)
+            if self.scale:
+                out /= np.asarray(255, dtype=dtype)
         if self.mean is not None:
-            out -= np.asarray(self.mean, dtype=dtype)
-            out /= np.asarray(self.std, dtype=dtype)
+            out, _, _ = _standardize(out, self.mean, self.std)
+        return out
+
+    def _transform_native(self, x, dtype):
+        xp = array_namespace(x)
+        out = xp.astype(x, getattr(xp, dtype))
+        if self.scale:
+            out = out / 255.0
+        if self.mean is not None:
+            out = (out - self.mean) / self.std
         return out
 
     def get_config(self) -> dict:
@@ -65,7 +131,8 @@ class Preprocessing:
                 "standardize": None if self.mean is None else {"mean": self.mean, "std": self.std}}
 
     @classmethod
-    def from_config(cls, config: dict | None) -> "Preprocessing":
+    def from_config(cls, config: dict | None) -> Preprocessing:
+        """Rebuild from :meth:`get_config` output (``None`` or ``{}``: scale only)."""
         if not config:
             return cls()
         std = config.get("standardize")
@@ -73,6 +140,7 @@ class Preprocessing:
                    None if not std else float(std["mean"]), None if not std else float(std["std"]))
 
     def describe(self) -> str:
+        """One line for people, e.g. ``"pixels / 255, standardised (mean 0.1307, std 0.3081)"``."""
         text = "pixels / 255" if self.scale else "raw pixels"
         if self.mean is not None:
             text += f", standardised (mean {self.mean:.4f}, std {self.std:.4f})"

@@ -271,15 +271,16 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
     identical to one long run, and an interrupted epoch is finished with the same images.
     Raises :class:`~xpnet.TrainingDiverged` like ``fit``.
     """
-    dtype = model.dtype_name
+    model.backend.prepare_training()  # xpnet train's explicit, process-wide speed setting (NumPy: malloc)
+    model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
     kwargs = dict(batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks))
     if not config.shift:
-        model.fit(preprocessing.transform(x_train, dtype), y_train, epochs=max(0, config.epochs - model.epoch),
+        model.fit(x_train, y_train, epochs=max(0, config.epochs - model.epoch),
                   optimizer=optimizer, **kwargs)
         return
     while model.epoch < config.epochs and not should_stop():
         shifted = random_shifts(x_train, config.shift, (config.seed, model.epoch, 1))
-        model.fit(preprocessing.transform(shifted, dtype), y_train, epochs=1, optimizer=optimizer, **kwargs)
+        model.fit(shifted, y_train, epochs=1, optimizer=optimizer, **kwargs)
         optimizer = None  # later epochs continue with the model's optimizer and its state
         if model.history.interrupted:
             break

@@ -8,9 +8,9 @@ that already live on the device are checked there, with one synchronisation per 
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+from .backend import array_namespace
 
-__all__ = ["check_features", "check_labels"]
+__all__ = ["check_features", "check_labels", "check_sample_weight"]
 
 
 def _kind(xp, dtype) -> str:
@@ -81,3 +81,24 @@ def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> None:
             f"{name} has labels in [{lo}, {hi}] but the network has {n_classes} output classes; "
             f"labels must be in [0, {n_classes - 1}]"
         )
+
+
+def check_sample_weight(w, n_samples: int, name: str = "sample_weight") -> None:
+    """Check that ``w`` holds ``n_samples`` finite, non-negative weights, not all zero."""
+    try:
+        xp = array_namespace(w)
+        kind = _kind(xp, w.dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be an array of numbers, got {type(w).__name__}") from None
+    if w.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one weight per sample), got shape {tuple(w.shape)}")
+    if w.shape[0] != n_samples:
+        raise ValueError(f"{name} has {w.shape[0]} weights but X has {n_samples} samples")
+    if kind in ("bool", "other"):
+        raise TypeError(f"{name} must hold real numbers, got dtype {w.dtype}")
+    if kind == "real floating" and not bool(xp.all(xp.isfinite(w))):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if n_samples and float(xp.min(w)) < 0:
+        raise ValueError(f"{name} must be >= 0, got a minimum of {float(xp.min(w))}")
+    if n_samples and not float(xp.max(w)) > 0:
+        raise ValueError(f"{name} is all zero: at least one sample needs a positive weight")
