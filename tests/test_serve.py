@@ -259,6 +259,17 @@ def test_backend_is_used_and_results_copied_to_the_host(models):
     assert r.status_code == 200 and r.json()["probabilities"] == pytest.approx(b["probabilities"])
 
 
+def test_preprocessing_is_applied_exactly_once(models, tmp_path):
+    """Standardised checkpoints (above) and one saved with no preprocessing (pixels / 255, as
+    ``xpnet predict`` reads it): the network sees ((x/255) − mean)/std or x/255, never twice."""
+    plain = xpnet.save(xpnet.MLP([784, 6, 10], backend="numpy", seed=2), tmp_path / "plain.npz")
+    data = encode(digit_image(7))
+    answer = Inspector(plain).predict_bytes(data)
+    check_answer(answer, expected_answer(plain, data, tmp_path))
+    std = xpnet.load_checkpoint(models["shallow"]).preprocessing
+    assert std.standardized  # so check_answer on the other models tests the standardisation
+
+
 def test_real_digits_predicted_as_from_arrays(shared_data, tmp_path):
     """Real t10k digits, drawn dark-on-white at 280×280: the server predicts what the model
     predicts from the same images' 28×28 arrays (the server adds no error of its own)."""

@@ -233,7 +233,7 @@ class Inspector:
             "class_names": list(self.class_names),
             "accuracy": None if accuracy is None else float(accuracy),
             "n_test": metrics.get("n_test"),
-            "preprocessing": ckpt.preprocessing.describe(),
+            "preprocessing": (getattr(model, "preprocessing", None) or ckpt.preprocessing).describe(),
             "backend": {"spec": model.backend.spec, "device": model.backend.device_name},
             "input": {"name": "X", "shape": [_SIDE, _SIDE],
                       "description": "the drawing as MNIST-style 28×28 pixels (0 = background, 1 = ink)"},
@@ -326,9 +326,17 @@ class Inspector:
         return pixels
 
     def _model_inputs(self, pixels: np.ndarray):
-        """``(1, 784)`` raw pixels → the model's input X on its backend, preprocessed once."""
-        x = self.checkpoint.preprocessing.transform(pixels.reshape(1, -1), self.model.dtype_name)
-        return self.model.backend.asarray(x, self.model.dtype_name)
+        """``(1, 784)`` raw pixels → the model's input X on its backend, preprocessed exactly once.
+
+        A model that carries its preprocessing (``model.preprocessing``, restored from the
+        checkpoint) applies it itself in ``validate_data``; for one that does not, the
+        checkpoint's (pixels / 255 when none was stored) is applied here first, as ``xpnet
+        predict`` does.
+        """
+        raw = pixels.reshape(1, -1)
+        if getattr(self.model, "preprocessing", None) is None:
+            raw = self.checkpoint.preprocessing.transform(raw, self.model.dtype_name)
+        return self.model.validate_data(raw).X
 
     def inspect(self, pixels: np.ndarray) -> dict:
         """Run the forward pass on one image and return what ``POST /api/predict`` answers.
