@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run xpnet's benchmark: the same command as ``xpnet bench`` (see ``xpnet/bench.py``).
+"""Run xpnet's benchmark: the same command as ``xpnet bench`` (see the ``xpnet/bench/`` package).
 
     python benchmarks/bench.py --help
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench.py --json results.json

@@ -1,4 +1,4 @@
-"""The benchmark machinery (xpnet/bench.py, benchmarks/bench.py) on tiny sizes.
+"""The benchmark machinery (the xpnet.bench package, benchmarks/bench.py) on tiny sizes.
 
 Benchmarks are not tests: nothing here asserts anything about speed. These tests check that
 every contender runs, that they all train the same network (same initial weights, same batches:
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import click
 from click.testing import CliRunner
 
 from xpnet import bench
@@ -121,8 +122,10 @@ def test_gpu_contenders_are_skipped_with_a_reason_without_a_gpu():
 
 
 def test_unknown_contender_is_an_error():
-    with pytest.raises(Exception, match="unknown contender"):
+    with pytest.raises(ValueError, match="unknown contender.*tensorflow"):
         bench.select_contenders("floor,tensorflow")
+    result = CliRunner().invoke(bench.bench_command, ["--contenders", "floor,tensorflow"])
+    assert result.exit_code == 2 and "tensorflow" in result.output
 
 
 def test_problem_accounting():
@@ -149,10 +152,12 @@ def test_cli_prints_table_and_writes_json(tmp_path):
 
 
 def test_cli_rejects_bad_batch_sizes():
-    result = CliRunner().invoke(bench.bench_command, ["--batch-sizes", "12x", "--list"])
-    assert result.exit_code != 0 or "usable" in result.output
-    with pytest.raises(Exception):
-        bench._parse_batch_sizes("0")
+    result = CliRunner().invoke(bench.bench_command, ["--batch-sizes", "12x"])
+    assert result.exit_code == 2 and "'12x' is not an integer" in result.output
+    assert bench.parse_batch_sizes("64, full,128") == [64, None, 128]
+    for bad in ("0", "", " , "):
+        with pytest.raises(click.BadParameter):
+            bench.parse_batch_sizes(bad)
 
 
 def test_script_lists_contenders():
@@ -162,72 +167,186 @@ def test_script_lists_contenders():
     assert "xpnet-numpy" in proc.stdout and "floor" in proc.stdout
 
 
-# -- the core's performance paths keep its results ---------------------------------------------
-@pytest.fixture(params=["numpy", "array_api_strict"])
-def be(request):
-    import xpnet
-
-    return xpnet.get_backend(request.param)
-
-
-def test_backward_scale_multiplies_every_gradient(be):
-    import numpy as np
-
-    from xpnet import network
-
-    rng = np.random.default_rng(0)
-    params = {"W1": be.asarray(rng.normal(size=(5, 4)), "float64"), "b1": be.asarray(rng.normal(size=5), "float64"),
-              "W2": be.asarray(rng.normal(size=(3, 5)), "float64"), "b2": be.asarray(rng.normal(size=3), "float64")}
-    X = be.asarray(rng.normal(size=(7, 4)), "float64")
-    Y = network.one_hot(be.asarray(rng.integers(0, 3, 7), "int64"), 3, be.xp.float64)
-    Z, cache = network.forward(params, X)
-    _, P = network.softmax_cross_entropy(Z, Y)
-    plain = network.backward(params, cache, P, Y)
-    scaled = network.backward(params, cache, P, Y, scale=0.25)
-    for k in params:
-        np.testing.assert_allclose(be.to_numpy(scaled[k]), 0.25 * be.to_numpy(plain[k]), rtol=1e-12)
-
-
-@pytest.mark.parametrize("name", ["sgd", "adam"])
-def test_scaled_gradients_give_the_same_step(be, name):
-    """``step(grads·s, scaled_by=s)`` equals ``step(grads)`` for the optimizer's own s."""
-    import numpy as np
-
-    from xpnet import optim
-
-    w, g = np.array([1.0, -2.0, 0.5]), np.array([0.3, -0.1, 0.0])
-    results = []
-    for scaled in (False, True):
-        opt = optim.get_optimizer(name, lr=0.1)
-        params = {"W": be.asarray(w, "float64")}
-        for _ in range(3):
-            s = opt.gradient_scale(0.1) if scaled else 1.0
-            opt.step(params, {"W": be.asarray(g * s, "float64")}, 0.1, scaled_by=s)
-        results.append(be.to_numpy(params["W"]))
-    np.testing.assert_allclose(results[1], results[0], rtol=1e-12, atol=1e-15)
-
-
-def test_adam_flushes_tiny_moments_to_zero(be):
-    """Moments decaying toward the subnormal range are zeroed every 64 steps (float32)."""
-    import numpy as np
-
-    from xpnet import optim
-
-    opt = optim.Adam(lr=1e-3)
-    params = {"W": be.asarray(np.ones(3), "float32")}
-    opt.step(params, {"W": be.asarray(np.array([1e-28, 0.5, 0.0]), "float32")})
-    zero = be.asarray(np.zeros(3), "float32")
-    for _ in range(63):  # by step 64, m of the first entry has decayed from 1e-29 to 1.2e-32
-        opt.step(params, {"W": zero})
-    m = be.to_numpy(opt.state["m"]["W"])
-    tiny = np.finfo(np.float32).tiny
-    assert not np.any((m != 0) & (np.abs(m) < tiny))  # no subnormals left
-    assert m[0] == 0 and m[1] > 0  # the tiny one is flushed, the normal one is not
-
-
 def test_numpy_training_setting_is_recorded():
     from xpnet.backend import tune_host_allocator
 
     assert isinstance(tune_host_allocator(), bool)
     results = _tiny(contenders="floor", batch_sizes=(128,), optimizers=("sgd",), tutorial=False, memory=False)
     assert isinstance(results["environment"]["malloc_tuned"], bool)
+
+
+@pytest.mark.parametrize("setting, calls", [("1", 1), ("0", 0)])
+def test_allocator_tuning_is_applied_before_the_contenders_unless_turned_off(monkeypatch, setting, calls):
+    from xpnet import backend
+    from xpnet.bench import run
+
+    seen = []
+    monkeypatch.setattr(backend, "tune_host_allocator", lambda: seen.append(1) or True)
+    monkeypatch.setenv("XPNET_MALLOC_TUNING", setting)
+    assert run.prepare_host_allocator() is bool(calls)
+    assert len(seen) == calls
+
+
+# -- the floor: both weight layouts, the faster one kept ------------------------------------------
+def test_floor_layouts_compute_the_same_products():
+    """(n_out, n_in) with X·Wᵀ and (n_in, n_out) with X·W: the same dW, transposed."""
+    import numpy as np
+
+    from xpnet.bench.contenders.floor import FloorRunner
+    from xpnet.bench.problem import initial_params
+
+    data = bench.load_bench_data("synthetic", n_samples=100)
+    p = bench.Problem(data, (784, 32, 10), 40, "sgd", 0.1)
+    p.params0 = initial_params(p.sizes, p.init, p.seed)
+    a, b = FloorRunner(p, "out_in"), FloorRunner(p, "in_out")
+    a.epoch(), b.epoch()
+    assert a.W[0].shape == (32, 784) and b.W[0].shape == (784, 32)
+    for dw_a, dw_b in zip(a.dW, b.dW):
+        np.testing.assert_allclose(dw_a, dw_b.T, rtol=1e-5)
+    m = 20  # the last, partial batch
+    np.testing.assert_allclose(a.buffers[m][1][0], b.buffers[m][1][0], rtol=1e-5)  # Z1
+    with pytest.raises(ValueError, match="layout"):
+        FloorRunner(p, "diagonal")
+
+
+def test_floor_reports_its_faster_layout(monkeypatch):
+    """Fake timings: the in_out layout is slower, so out_in is the floor, and the JSON says so."""
+    from xpnet.bench import run
+
+    fake = {"out_in": 0.30, "in_out": 0.40}
+
+    def time_epoch(r):
+        r.epoch()
+        t = fake.get(getattr(r, "layout", None), 0.45)
+        return t, t, None
+    monkeypatch.setattr(run, "time_epoch", time_epoch)
+    results = _tiny(contenders="floor,numpy", batch_sizes=(64,), optimizers=("sgd",),
+                    tutorial=False, memory=False, epochs=3)
+    floor = _by_name(results["results"][0])["floor"]
+    assert floor["layout"] == "out_in" and floor["median_s"] == 0.30
+    assert {k: v["median_s"] for k, v in floor["layouts"].items()} == fake
+    assert _by_name(results["results"][0])["numpy"]["ratio_to_floor"] == pytest.approx(1.5)
+
+
+# -- the floor's scatter: ratios marked unreliable ------------------------------------------------
+def test_scatter_from_fake_timings():
+    from xpnet.bench.measure import scatter
+
+    steady = scatter([1.00, 1.02, 0.99, 1.01])
+    assert steady["unreliable"] is False and steady["spread"] == pytest.approx(0.03 / 1.005)
+    noisy = scatter([0.30, 0.41, 0.31])
+    assert noisy["unreliable"] is True and noisy["spread"] == pytest.approx(0.11 / 0.31)
+    assert scatter([0.3])["unreliable"] is None  # one epoch: nothing to judge by
+    one_outlier = scatter([1.0] * 9 + [1.5])
+    assert one_outlier["unreliable"] is True  # spread 50 %
+
+
+def test_report_marks_ratios_when_the_floor_scatters(monkeypatch):
+    from rich.console import Console
+
+    from xpnet.bench import run
+
+    floor_times = iter([0.30, 0.30, 0.45, 0.31])  # warm-up, then 3 timed epochs: 48 % spread
+
+    def time_epoch(r):
+        r.epoch()
+        t = next(floor_times) if getattr(r, "layout", None) == "out_in" else 1.0
+        return t, 0.5, None
+    monkeypatch.setattr(run, "time_epoch", time_epoch)
+    monkeypatch.setattr(run, "_variant_slots", lambda name: ["out_in"] if name == "floor" else [None])
+    results = _tiny(contenders="floor,numpy", batch_sizes=(64,), optimizers=("sgd",),
+                    tutorial=False, memory=False, epochs=3)
+    res = results["results"][0]
+    wall = res["reference_scatter"]["floor"]["wall"]
+    assert wall["unreliable"] is True and wall["spread"] == pytest.approx(0.15 / 0.31)
+    assert res["reference_scatter"]["floor"]["cpu"]["unreliable"] is False  # CPU time held steady
+    console = Console(record=True, width=300)
+    bench.print_report(results, console)
+    text = console.export_text()
+    assert "3.23?" in text  # numpy's wall-clock ratio 1.0 / 0.31, marked
+    assert "floor's wall-clock epochs scattered by 48 %" in text and "unreliable" in text
+    assert "CPU-time epochs scattered" not in text
+
+
+# -- the per-step overhead table ------------------------------------------------------------------
+def test_tiny_network_table():
+    results = _tiny(batch_sizes=(), tutorial=False, memory=False, tiny=True,
+                    tiny_contenders="xpnet-numpy,numpy,torch", tiny_samples=256, epochs=2)
+    assert results["results"] == [] and results["data"] is None
+    tiny = results["tiny"]
+    assert (tiny["network"], tiny["batch_size"], tiny["n_samples"]) == ("64-16-10", 16, 256)
+    assert [r["optimizer"] for r in tiny["results"]] == ["sgd", "adam"]
+    for res in tiny["results"]:
+        assert res["n_batches"] == 16
+        cs = _by_name(res)
+        for name in ("xpnet-numpy", "numpy"):
+            c = cs[name]
+            assert c["status"] == "ok"
+            assert c["us_per_step"] == pytest.approx(1e6 * c["median_s"] / 16)
+            assert c["ratio_to_numpy"] > 0 and "ratio_to_floor" not in c
+        assert cs["numpy"]["ratio_to_numpy"] == 1.0
+        assert cs["xpnet-numpy"]["final_loss"] == pytest.approx(cs["numpy"]["final_loss"], rel=1e-4)
+        assert cs["torch"]["status"] == ("ok" if HAVE_TORCH else "skipped")
+    assert json.loads(json.dumps(results)) == results
+
+
+def test_cli_tiny_only_and_help_examples(tmp_path):
+    out = tmp_path / "tiny.json"
+    result = CliRunner().invoke(bench.bench_command, [
+        "--tiny-only", "--tiny-samples", "128", "--epochs", "1", "--warmup", "0", "--optimizers", "sgd",
+        "--tiny-contenders", "xpnet-numpy,numpy", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Per-step overhead: 64-16-10, batch 16" in result.output and "µs/step" in result.output
+    assert "784-128-10" not in result.output
+    assert json.loads(out.read_text())["tiny"]["n_samples"] == 128
+    helptext = CliRunner().invoke(bench.bench_command, ["--help"]).output
+    assert "Examples:" in helptext and "xpnet bench --quick" in helptext and "--tiny-only" in helptext
+
+
+# -- data through xpnet.datasets ------------------------------------------------------------------
+def test_data_directory_is_read_through_xpnet_datasets(tmp_path):
+    import numpy as np
+
+    from xpnet.datasets import DataError, write_idx
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (30, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, 30).astype(np.uint8)
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", x)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", y)
+    data = bench.load_bench_data(str(tmp_path), n_samples=20)
+    assert data.X.shape == (20, 784) and data.X.dtype.name == "float32"
+    np.testing.assert_allclose(data.X, x[:20].reshape(20, -1) / np.float32(255), rtol=1e-6)
+    assert (data.y == y[:20]).all() and data.y.dtype.name == "int64"
+    assert str(tmp_path) in data.source
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="--data"):
+        bench.load_bench_data(str(empty))
+    result = CliRunner().invoke(bench.bench_command, ["--data", str(empty), "--contenders", "floor"])
+    assert result.exit_code == 2 and "--data" in result.output
+
+
+def test_report_marks_a_contenders_own_scatter(monkeypatch):
+    from rich.console import Console
+
+    from xpnet.bench import run
+
+    numpy_times = iter([0.5, 0.28, 0.57, 0.80])  # warm-up, then growing: 186 % spread
+
+    def time_epoch(r):
+        r.epoch()
+        t = 0.2 if getattr(r, "layout", None) else next(numpy_times)
+        return t, 0.3, None
+    monkeypatch.setattr(run, "time_epoch", time_epoch)
+    monkeypatch.setattr(run, "_variant_slots", lambda name: ["out_in"] if name == "floor" else [None])
+    results = _tiny(contenders="floor,numpy", batch_sizes=(64,), optimizers=("sgd",),
+                    tutorial=False, memory=False, epochs=3)
+    res = results["results"][0]
+    assert res["reference_scatter"]["floor"]["wall"]["unreliable"] is False
+    assert _by_name(res)["numpy"]["scatter"]["wall"]["unreliable"] is True
+    console = Console(record=True, width=300)
+    bench.print_report(results, console)
+    text = console.export_text()
+    assert "2.85?" in text and "1.00?" not in text  # numpy's ratio 0.57 / 0.2 marked, the floor's not
+    assert "wall-clock epochs scattered (max − min over the median) for numpy 91 %" in text

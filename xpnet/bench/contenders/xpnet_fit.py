@@ -1,0 +1,76 @@
+"""xpnet itself: :meth:`xpnet.MLP.fit`'s own training loop on one backend, one epoch at a time.
+
+The runner drives the model's public epoch generator (:meth:`xpnet.MLP.fit_epochs`), so each timed epoch holds exactly what
+``fit`` does per epoch (shuffling, the steps, the loss and accuracy, the per-epoch checks);
+the host data are checked and moved to the device once, in the first (warm-up) epoch.
+"""
+
+from __future__ import annotations
+
+from ..problem import ADAM, Problem
+from .base import Contender, Runner, probe_module
+
+__all__ = ["XpnetRunner", "CONTENDERS"]
+
+
+class XpnetRunner(Runner):
+    """:meth:`xpnet.MLP.fit`'s loop on the backend ``spec``, advanced one epoch at a time.
+
+    Parameters
+    ----------
+    p : Problem
+        The configuration; the model starts from ``p.params0`` (its own copy).
+    spec : str
+        An xpnet backend spec (``"numpy"``, ``"cupy"``, ``"torch:cpu"``, ...).
+    """
+
+    def __init__(self, p: Problem, spec: str):
+        from ...backend import get_backend
+        from ...model import MLP
+        from ...optim import SGD, Adam
+
+        self.backend = get_backend(spec)
+        self.platform = "cuda" if self.backend.is_gpu else "cpu"
+        self.uses_torch = self.backend.name == "torch"
+        self.model = MLP(list(p.sizes), init=p.init, backend=self.backend, seed=p.seed)
+        self.model.set_params({k: v.copy() for k, v in p.params0.items()})
+        opt = SGD(lr=p.lr) if p.optimizer == "sgd" else Adam(lr=p.lr, **ADAM)
+        batch = None if p.full_batch else p.batch_size
+        self._epochs = self.model.fit_epochs(p.data.X, p.data.y, epochs=1 << 40, batch_size=batch,
+                                             optimizer=opt)
+
+    def epoch(self):
+        return next(self._epochs)["loss"]
+
+    def sync(self):
+        self.backend.synchronize()
+
+    def close(self):
+        self._epochs.close()
+
+
+def _xpnet(spec: str):
+    return lambda p, variant=None: XpnetRunner(p, spec)
+
+
+def _cuda_probe(library: str):
+    def probe():
+        from .cupy_floor import cuda_unusable
+
+        return cuda_unusable(library)
+    return probe
+
+
+CONTENDERS = [
+    Contender("xpnet-numpy", "cpu", "xpnet MLP.fit on NumPy", lambda: None, _xpnet("numpy")),
+    Contender("xpnet-torch", "cpu", "xpnet MLP.fit on PyTorch CPU",
+              probe_module("torch", "PyTorch"), _xpnet("torch:cpu")),
+    Contender("xpnet-jax", "cpu", "xpnet MLP.fit on JAX (eager, not jitted)",
+              probe_module("jax", "JAX"), _xpnet("jax"), default=False),
+    Contender("xpnet-strict", "cpu", "xpnet MLP.fit on array-api-strict (the slow oracle)",
+              probe_module("array_api_strict", "array-api-strict"), _xpnet("array_api_strict"),
+              default=False),
+    Contender("xpnet-cupy", "cuda", "xpnet MLP.fit on CuPy", _cuda_probe("cupy"), _xpnet("cupy")),
+    Contender("xpnet-torch-cuda", "cuda", "xpnet MLP.fit on PyTorch CUDA", _cuda_probe("torch"),
+              _xpnet("torch:cuda"), default=False),
+]
