@@ -423,6 +423,13 @@ def test_addresses():
         sock.close()
 
 
+def test_create_app_takes_a_loaded_checkpoint(models):
+    ckpt = xpnet.load_checkpoint(models["deep"], backend="numpy")
+    app = create_app(ckpt)
+    assert app.state.inspector.checkpoint is ckpt
+    assert app.state.inspector.model_info()["class_names"] == FASHION
+
+
 def test_create_app_rejects_non_image_models(tmp_path):
     path = xpnet.save(xpnet.MLP([20, 4, 3], backend="numpy"), tmp_path / "small.npz")
     with pytest.raises(ValueError, match="784"):
