@@ -1,5 +1,8 @@
 """The `xpnet` command line: end to end on tiny generated IDX data, every bad input, Ctrl-C,
-resume, divergence and the offline error."""
+resume, divergence, the offline error, exit codes, pipes and messages.
+
+The training runs themselves (what `xpnet train` calls) are tested without the command line in
+test_runs.py."""
 
 from __future__ import annotations
 
@@ -16,9 +19,14 @@ from click.testing import CliRunner
 from PIL import Image
 
 import xpnet
-from xpnet import cli as cli_module
+from xpnet import cli_output
 from xpnet.cli import cli
 from xpnet.datasets import write_idx
+
+from conftest import shared_data_dir
+
+needs_mnist_t10k = pytest.mark.skipif(shared_data_dir() is None or not (shared_data_dir() / "mnist-t10k").is_dir(),
+                                      reason="real MNIST t10k not found (set XPNET_TEST_DATA)")
 
 FAST = ["--hidden", "16", "--batch-size", "32", "--no-plots"]
 
@@ -89,6 +97,10 @@ def test_every_command_has_help_with_examples(command):
     assert "Examples:" in result.output and f"xpnet {command}" in result.output
 
 
+def test_the_group_help_has_examples():
+    assert "Examples:" in run("--help").output
+
+
 def test_no_arguments_shows_help_and_version():
     assert "Commands:" in run().output
     assert xpnet.__version__ in run("--version").output
@@ -146,7 +158,7 @@ def test_tutorial_preset_is_the_tutorial(idx_data, tmp_path):
     assert "784-10-10" in result.stdout and "sgd lr=0.1" in result.stdout and "full batch" in result.stdout
     config = json.loads((tmp_path / "t" / "metrics.json").read_text())["config"]
     assert config["init"] == "tutorial" and config["batch_size"] is None and config["standardize"] is False
-    from xpnet.training import PRESETS
+    from xpnet.config import PRESETS
 
     assert PRESETS["tutorial"]["epochs"] == 500
 
@@ -292,14 +304,14 @@ def test_offline_without_data_prints_the_clear_message(tmp_path, monkeypatch):
 # -- Ctrl-C, resume, divergence ------------------------------------------------------------------
 def _interrupt_at(monkeypatch, epoch, batch):
     """Send a real SIGINT to this process after the given step (as Ctrl-C would)."""
-    original = cli_module._ConsoleProgress.on_batch_end
+    original = cli_output.ConsoleProgress.on_batch_end
 
     def on_batch_end(self, model, e, b, n):
         original(self, model, e, b, n)
         if (e, b) == (epoch, batch):
             os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", on_batch_end)
+    monkeypatch.setattr(cli_output.ConsoleProgress, "on_batch_end", on_batch_end)
 
 
 @pytest.mark.parametrize("shift", ["0", "1"])  # 1: augmented, one fit() per epoch
@@ -325,6 +337,10 @@ def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_p
     m_a = json.loads((tmp_path / "straight" / "metrics.json").read_text())
     m_b = json.loads((tmp_path / "cut" / "metrics.json").read_text())
     assert m_b["status"] == "completed" and m_b["test"]["accuracy"] == m_a["test"]["accuracy"]
+    parts = m_b["train_seconds_parts"]
+    assert len(parts) == 2 and m_b["train_seconds"] == pytest.approx(sum(parts))
+    assert m_b["train_seconds"] > parts[-1]
+    assert "over 2 sessions" in resumed.stdout
 
 
 def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, monkeypatch):
@@ -332,7 +348,7 @@ def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, m
         if e == 1:  # the second epoch goes bad
             model.params["W1"] = model.params["W1"] * np.float32(np.nan)
 
-    monkeypatch.setattr(cli_module._ConsoleProgress, "on_batch_end", poison)
+    monkeypatch.setattr(cli_output.ConsoleProgress, "on_batch_end", poison)
     result = run("train", "--data", idx_data, "--epochs", "3", *FAST, "--save-every", "0",
                  "--out", tmp_path / "d", expect=1)
     assert "diverged" in result.stderr and "--lr 0.0001" in result.stderr
@@ -344,10 +360,9 @@ def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, m
 
 
 # -- real data (skipped when absent) -------------------------------------------------------------
-def test_train_on_real_mnist_t10k(shared_data, tmp_path):
-    data = shared_data / "mnist-t10k"
-    if not data.is_dir():
-        pytest.skip("mnist-t10k not in the shared data")
+@needs_mnist_t10k
+def test_train_on_real_mnist_t10k(tmp_path):
+    data = shared_data_dir() / "mnist-t10k"
     result = run("train", "--data", data, "--val-split", "0.2", "--epochs", "2", "--hidden", "32",
                  "--batch-size", "32", "--no-plots", "--out", tmp_path / "real")
     assert "no training split" in result.stdout
@@ -355,16 +370,97 @@ def test_train_on_real_mnist_t10k(shared_data, tmp_path):
     assert metrics["test"]["n"] == 2000 and metrics["test"]["accuracy"] > 0.85
 
 
-def test_random_shifts_move_images_reproducibly():
-    from xpnet.training import random_shifts
+# -- errors: ours exit 2, anything else is a bug (exit 1) ----------------------------------------
+def test_an_unexpected_exception_exits_1_and_asks_for_a_report(monkeypatch):
+    import xpnet.backend
 
-    x = np.zeros((50, 784), np.uint8)
-    x.reshape(50, 28, 28)[:, 10:18, 10:18] = 200
-    a, b = random_shifts(x, 2, (0, 3, 1)), random_shifts(x, 2, (0, 3, 1))
-    np.testing.assert_array_equal(a, b)
-    assert a.shape == x.shape and a.dtype == np.uint8
-    assert (a.sum(axis=1) == x.sum(axis=1)).all()          # the block stays inside the frame
-    assert (a != x).any(axis=1).mean() > 0.5                # most images moved
-    rows = np.flatnonzero(a.reshape(50, 28, 28).max(axis=(0, 2)))
-    assert rows.min() >= 8 and rows.max() <= 19             # by at most 2 pixels
-    np.testing.assert_array_equal(random_shifts(x, 0, 1), x)
+    def broken():
+        raise ValueError("boom")  # a plain ValueError from a bug, not a user's mistake
+
+    monkeypatch.setattr(xpnet.backend, "available_backends", broken)
+    result = run("info", expect=1)
+    assert "ValueError: boom" in result.stderr
+    assert "this is a bug in xpnet; rerun with --debug and report it" in result.stderr
+    assert "Traceback" in run("--debug", "info", expect=1).stderr
+
+
+@pytest.mark.parametrize("spec", ["cuda:x", "torch:cuda:x", "numpy:gpu", "nonsense", "array_api_strict:nodevice"])
+def test_every_bad_backend_gets_one_clean_line(spec, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = one_line_error(run("gradcheck", "--backend", spec, expect=2))
+    assert spec in line and "invalid literal" not in line
+    assert "cuda:N" in line  # the valid forms
+
+
+def test_a_spec_from_the_environment_says_so(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XPNET_BACKEND", "nonsense")
+    out = run("info").stdout
+    assert "from $XPNET_BACKEND" in out and "from argument" not in out
+    line = one_line_error(run("gradcheck", expect=2))
+    assert "from $XPNET_BACKEND" in line
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "xpnet.cli", "info"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line, as with `| head -0`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) in (0, 141)
+    assert "Traceback" not in err and "Exception ignored" not in err and "Error" not in err
+
+
+# -- runs: over in place, finished, resumed, diverged --------------------------------------------
+def test_overwrite_starts_a_run_over_in_place(idx_data, tmp_path):
+    out = tmp_path / "r"
+    run("train", "--data", idx_data, "--epochs", "1", *FAST, "--out", out)
+    run("train", "--data", idx_data, "--epochs", "2", "--hidden", "8", "--batch-size", "32", "--no-plots",
+        "--overwrite", "--out", out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["hidden"] == [8] and len(metrics["history"]["loss"]) == 2
+    assert metrics["train_seconds_parts"] == [metrics["train_seconds"]]
+    assert xpnet.load(out / "model.npz").sizes == [784, 8, 10]
+    assert "--resume" in one_line_error(run("train", "--resume", "--overwrite", "--out", out, expect=2))
+
+
+def test_resume_of_a_finished_run_changes_nothing(idx_data, tmp_path):
+    out = tmp_path / "done"
+    run("train", "--data", idx_data, "--epochs", "2", *FAST, "--out", out)
+    before = {name: (out / name).read_bytes() for name in ("model.npz", "metrics.json")}
+    result = run("train", "--resume", "--out", out)
+    assert "already complete" in result.stdout and "2 of 2 epochs" in result.stdout
+    assert "Nothing was changed" in result.stdout and "epoch 3" not in result.stdout
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+def test_divergence_suggests_a_rate_that_trains_and_the_untrained_checkpoint_is_refused(idx_data, tmp_path):
+    out = tmp_path / "div"
+    args = ["train", "--data", idx_data, "--epochs", "2", *FAST]
+    result = run(*args, "--lr", "1e6", "--out", out, expect=1)
+    err = result.stderr
+    assert err.startswith("Training diverged")  # nothing leaks out before the message ...
+    assert "RuntimeWarning" not in err and "NumPy warned while training: overflow" in err  # ... it is in it
+    assert "--lr 0.001" in err and "default preset's learning rate" in err and "--lr 100000" not in err
+    assert "epoch 0: the initial, untrained weights" in err
+    assert json.loads((out / "metrics.json").read_text())["status"] == "diverged"
+    line = one_line_error(run("evaluate", out, expect=2))
+    assert "untrained" in line and "--overwrite" in line and "--lr 0.001" in line
+    assert "would diverge again" in one_line_error(run("train", "--resume", "--out", out, expect=2))
+    command = err.strip().splitlines()[-1].split()
+    assert command[:2] == ["xpnet", "train"] and "--overwrite" in command
+    run(*command[1:])  # the suggested command trains
+    assert json.loads((out / "metrics.json").read_text())["status"] == "completed"
+    assert "Note:" not in run("evaluate", out).stdout
+
+
+def test_evaluate_on_a_folder_of_runs_names_them(trained_run, tmp_path):
+    line = one_line_error(run("evaluate", trained_run.parent, expect=2))
+    assert "run folder" in line and trained_run.name in line
+
+
+def test_thousands_separators_and_spelling_in_the_data_line():
+    from xpnet.datasets.dataset import make_dataset
+
+    x, y = _images(1200, 0)
+    data = make_dataset("syn", source="here", train=(x.reshape(1200, 784), y), test=(x[:1000].reshape(1000, 784), None))
+    assert data.summary() == "syn: 1,200 training and 1,000 unlabelled test images, 10 classes (from here)"

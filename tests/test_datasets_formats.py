@@ -159,7 +159,7 @@ def test_kaggle_test_csv_has_no_labels(tmp_path):
     assert labels is None and images.shape == (2, 784)
     data = load_dataset(path)
     assert data.x_train is None and data.y_test is None and data.n_test == 2
-    assert "2 unlabeled test images" in data.summary()
+    assert "2 unlabelled test images" in data.summary()
 
 
 def test_load_kaggle_train_file_and_directory(tmp_path):

@@ -1,4 +1,4 @@
-"""Plots (valid PNGs, headless), classification metrics, and image preprocessing for `predict`."""
+"""Plots (valid PNGs, headless) and image preprocessing for `predict`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from PIL import Image
 
 from xpnet import plots
 from xpnet.images import ImageError, load_image, to_mnist_format
-from xpnet.metrics import confusion_matrix, per_class_metrics
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -53,22 +52,6 @@ def test_first_layer_plot(tmp_path):
     assert _is_png(plots.plot_first_layer(W1, tmp_path / "w.png"))
     assert plots.plot_first_layer(np.zeros((4, 20)), tmp_path / "no.png") is None
     assert not (tmp_path / "no.png").exists()
-
-
-# -- metrics -------------------------------------------------------------------------------------
-def test_confusion_matrix_and_per_class_metrics():
-    y_true = np.array([0, 0, 1, 1, 1, 2])
-    y_pred = np.array([0, 1, 1, 1, 0, 1])
-    cm = confusion_matrix(y_true, y_pred, 3)
-    np.testing.assert_array_equal(cm, [[1, 1, 0], [1, 2, 0], [0, 1, 0]])
-    rows = per_class_metrics(cm)
-    assert rows[0] == pytest.approx({"class": 0, "precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2})
-    assert rows[1]["precision"] == pytest.approx(2 / 4) and rows[1]["recall"] == pytest.approx(2 / 3)
-    assert rows[2] == {"class": 2, "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
-    with pytest.raises(ValueError, match="outside"):
-        confusion_matrix([0, 3], [0, 1], 3)
-    with pytest.raises(ValueError, match="labels"):
-        confusion_matrix([0, 1], [0], 3)
 
 
 # -- images --------------------------------------------------------------------------------------

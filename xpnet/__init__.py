@@ -26,9 +26,11 @@ from .backend import (
 from .gradcheck import GradcheckReport, gradcheck
 from .model import MLP, Callback, History, TrainingDiverged
 from .checkpoint import CheckpointError, load, load_checkpoint, save
+from .environment import xpnet_version
+from .errors import XpnetError
 from .preprocessing import Preprocessing
 
-__version__ = "0.1.0"
+__version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
 __all__ = [
     "MLP",
@@ -48,6 +50,7 @@ __all__ = [
     "to_numpy",
     "__version__",
     "save", "load", "load_checkpoint", "CheckpointError", "Preprocessing",
+    "XpnetError",
 ]
 
 logging.getLogger("xpnet").addHandler(logging.NullHandler())

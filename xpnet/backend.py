@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import XpnetError
+
 __all__ = [
     "Backend",
     "BackendInfo",
@@ -64,7 +66,7 @@ _FLOAT_DTYPES = ("float32", "float64")
 _OTHER_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(XpnetError, RuntimeError):
     """An explicitly requested backend is not installed or has no usable device."""
 
 

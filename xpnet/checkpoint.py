@@ -46,7 +46,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -57,6 +56,8 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend
+from .environment import versions
+from .errors import XpnetError
 from .fileio import atomic_write, to_jsonable
 from .model import MLP, History
 from .optim import optimizer_from_config
@@ -82,7 +83,7 @@ PARAM_PREFIX = "param."
 OPT_PREFIX = "opt."
 
 
-class CheckpointError(ValueError):
+class CheckpointError(XpnetError, ValueError):
     """A checkpoint file cannot be read: missing, not an xpnet checkpoint, truncated,
     corrupted, from an unknown format version, or with missing or misshapen arrays.
 
@@ -91,23 +92,6 @@ class CheckpointError(ValueError):
 
 
 # -- saving ------------------------------------------------------------------------------------
-def _versions(model: MLP) -> dict:
-    from importlib.metadata import version
-
-    from . import __version__
-
-    versions = {"xpnet": __version__, "numpy": np.__version__,
-                "array_api_compat": version("array-api-compat"),
-                "python": platform.python_version()}
-    lib = model.backend.name
-    if lib != "numpy":
-        try:
-            versions[lib] = str(getattr(__import__(lib), "__version__", "?"))
-        except Exception:  # pragma: no cover - the library is in use, so it imports
-            pass
-    return versions
-
-
 def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | dict | None = None,
          training: dict | None = None, dataset: dict | None = None, metrics: dict | None = None,
          include_optimizer: bool = True, allow_nonfinite: bool = False) -> Path:
@@ -163,7 +147,7 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
         "training": training or {},
         "dataset": dataset or {},
         "metrics": metrics or {},
-        "versions": _versions(model),
+        "versions": versions(model.backend),
         "backend": model.backend.spec,
     }
     text = json.dumps(to_jsonable(manifest), allow_nan=False)

@@ -1,29 +1,20 @@
 """The ``xpnet`` command line: ``info``, ``train``, ``evaluate``, ``predict``, ``gradcheck``, ``bench``.
 
-Exit codes
-----------
-=====  ==================================================================================
-0      success
-1      the work itself failed: training diverged (NaN/inf loss), a gradient check failed,
-       or an unexpected internal error (run with ``--debug`` for the traceback)
-2      bad usage or bad input: unknown option, invalid value, unreadable or malformed
-       data, model or image file, unavailable backend, dataset offline and not cached;
-       one message, no traceback (``xpnet --debug ...`` shows it)
-130    interrupted with Ctrl-C (``train`` saves a checkpoint first; resume with
-       ``xpnet train --resume --out RUN_DIR``)
-=====  ==================================================================================
-
-The commands print for people (with rich); the library underneath only logs.
+Options, exit codes and calls into the library (:mod:`xpnet.runs` runs training);
+:mod:`xpnet.cli_output` renders the results with rich. Exit codes: 0 success; 1 the work
+failed (training diverged, a gradient check failed) or a bug in xpnet (any unexpected error:
+rerun with ``--debug`` and report it); 2 bad usage or input (every
+:class:`~xpnet.errors.XpnetError` and ``OSError``: one line, no traceback); 130 Ctrl-C (``train``
+saves a checkpoint first); 141 the output pipe closed early (``xpnet info | head -1``).
 """
 
 from __future__ import annotations
 
-import logging
 import os
+import re
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +23,21 @@ import numpy as np
 from click.core import ParameterSource
 
 from . import __version__
+from . import cli_output as out
 from .activations import ACTIVATIONS
+from .config import parse_batch_size
+from .errors import XpnetError
 from .init import INITIALIZERS
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+BUG_HINT = "this is a bug in xpnet; rerun with --debug and report it"
 
 _state: dict[str, Any] = {"debug": False}
 
 
-class CLIError(click.ClickException):
+class CLIError(XpnetError, click.ClickException):
     """An error to show as one message, with an exit code (2 unless told otherwise)."""
 
     def __init__(self, message: str, exit_code: int = EXIT_USAGE):
@@ -77,23 +72,51 @@ class IntList(click.ParamType):
 
 
 class BatchSize(click.ParamType):
-    """A positive integer, or ``full`` for full-batch gradient descent."""
+    """A positive integer, or ``full`` for full-batch gradient descent (:func:`xpnet.config.parse_batch_size`)."""
 
     name = "N|full"
 
     def convert(self, value, param, ctx):
-        if value is None or isinstance(value, int):
+        if value is None or isinstance(value, int) or value == "full":
             return value
-        text = str(value).strip().lower()
-        if text in ("full", "all", "none"):
-            return "full"
         try:
-            n = int(text)
-        except ValueError:
-            self.fail(f"{value!r} is neither a positive integer nor 'full'", param, ctx)
-        if n < 1:
-            self.fail(f"{value!r}: the batch size must be at least 1 (or 'full')", param, ctx)
-        return n
+            n = parse_batch_size(value)
+        except XpnetError as exc:
+            self.fail(str(exc), param, ctx)
+        return "full" if n is None else n
+
+
+#: The backend specs xpnet knows (see xpnet.backend); checked here so that a typo gets this list.
+BACKEND_FORMS = ("auto, cpu, gpu, cuda:N, cupy:N, torch, torch:cpu, torch:cuda, torch:cuda:N, jax, "
+                 "jax:cpu, jax:gpu, array_api_strict, array_api_strict:device1")
+_SPEC = re.compile(r"(auto|cpu|np|numpy(:cpu)?|gpu|cuda|cupy|(gpu|cuda|cupy):\d+|torch(:cpu|:(cuda|gpu)(:\d+)?)?"
+                   r"|jax(:\w+)?|(array_api_strict|array-api-strict|strict)(:\w+)?)")
+
+
+def resolve_backend(spec: str | None):
+    """The :class:`~xpnet.Backend` for ``--backend`` (``None``: ``$XPNET_BACKEND``, else auto).
+
+    A malformed spec gets the list of valid forms and says where it came from.
+    """
+    from .backend import ENV_VAR, BackendUnavailable, get_backend
+
+    source, text = ("--backend", spec) if spec is not None else (f"${ENV_VAR}", os.environ.get(ENV_VAR) or None)
+    if text is not None and not _SPEC.fullmatch(text.strip().lower()):
+        raise CLIError(f"unknown backend {text!r} (from {source}); use one of: {BACKEND_FORMS}")
+    try:
+        return get_backend(spec)
+    except BackendUnavailable as exc:
+        raise BackendUnavailable(str(exc).replace("(from argument)", f"(from {source})")) from None
+    except ValueError as exc:  # a spec of a known form that its library rejects
+        raise CLIError(f"backend {text!r} (from {source}): {str(exc).rstrip('.')}; use one of: "
+                       f"{BACKEND_FORMS}") from None
+
+
+def _backend_option(ctx, param, value):
+    return resolve_backend(value)
+
+
+BACKEND_HELP = f"Backend: {BACKEND_FORMS} (default: $XPNET_BACKEND, else auto)."
 
 
 # -- the group and error handling ----------------------------------------------------------------
@@ -102,23 +125,31 @@ class XpnetGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         args = list(sys.argv[1:] if args is None else args)
-        _state["debug"] = "--debug" in args
-        _state["verbose"] = 0
+        _state.update(debug="--debug" in args, verbose=0)
         code = _run(self, args, prog_name or "xpnet", complete_var, extra)
         if standalone_mode:
             sys.exit(code)
         return code
 
 
-def _err(message: str) -> None:
-    click.echo(message, err=True)
+_err = out.err
+
+
+def _debug_traceback() -> None:
+    if _state["debug"]:
+        traceback.print_exc()
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send further output (and the final flush) to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, (sys.__stdout__ or sys.stdout).fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        pass
 
 
 def _run(group: click.Group, args: list, prog_name: str, complete_var, extra) -> int:
-    from .backend import BackendUnavailable
-    from .checkpoint import CheckpointError
-    from .images import ImageError
-
     if not args:
         with click.Context(group, info_name=prog_name) as ctx:
             click.echo(group.get_help(ctx))
@@ -131,61 +162,37 @@ def _run(group: click.Group, args: list, prog_name: str, complete_var, extra) ->
     except (click.exceptions.Abort, KeyboardInterrupt):
         _err("Interrupted.")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`xpnet info | head -1`): stop quietly
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except SystemExit:  # click's own answer to a closed pipe is a silent exit 1
+        if type(sys.stdout).__name__ != "_PacifyFlushWrapper":
+            raise
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except click.UsageError as exc:
-        if _state["debug"]:
-            traceback.print_exc()
+        _debug_traceback()
         where = exc.ctx.command_path if exc.ctx is not None else prog_name
         hint = f" (see '{where} --help')" if exc.ctx is not None else ""
         _err(f"Error: {_one_line(exc.format_message())}{hint}")
         return EXIT_USAGE
     except click.ClickException as exc:
-        if _state["debug"]:
-            traceback.print_exc()
+        _debug_traceback()
         _err(f"Error: {exc.format_message()}")
         return exc.exit_code
-    except (CheckpointError, ImageError, BackendUnavailable, ValueError, FileNotFoundError,
-            IsADirectoryError, NotADirectoryError, PermissionError) as exc:
-        if _state["debug"]:
-            traceback.print_exc()
-        _err(f"Error: {exc}")
+    except (XpnetError, OSError) as exc:
+        _debug_traceback()
+        _err(f"Error: {_one_line(str(exc)) or type(exc).__name__}")
         return EXIT_USAGE
     except Exception as exc:
         if _state["debug"]:
             traceback.print_exc()
-        else:
-            _err(f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
-                 "(run 'xpnet --debug ...' for the traceback and please report it)")
+        _err(f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))} ({BUG_HINT})")
         return EXIT_FAILURE
 
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
-
-
-class _DropDownloadRetries(logging.Filter):
-    """Hide per-mirror download failures: the final error message lists them again."""
-
-    def filter(self, record):
-        return not (record.name.startswith("xpnet.datasets") and record.getMessage().startswith("Could not download"))
-
-
-def _setup_logging(verbose: int) -> None:
-    from rich.console import Console
-    from rich.logging import RichHandler
-
-    logger = logging.getLogger("xpnet")
-    for h in list(logger.handlers):
-        if getattr(h, "_xpnet_cli", False):
-            logger.removeHandler(h)
-    handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=False,
-                          markup=False, rich_tracebacks=False)
-    handler._xpnet_cli = True
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler.setLevel(level)
-    if verbose == 0:
-        handler.addFilter(_DropDownloadRetries())
-    logger.addHandler(handler)
-    logger.setLevel(min(logger.level or logging.WARNING, level))
 
 
 @click.group(cls=XpnetGroup, context_settings=CONTEXT_SETTINGS)
@@ -198,45 +205,32 @@ def cli(debug: bool, verbose: int) -> None:
     It trains on NumPy (CPU) and CuPy (CUDA GPU) with the same code.
 
     \b
-    Quick start:
+    Examples:
       xpnet info                                   # backends, devices, what 'auto' picks
       xpnet train --dataset fashion-mnist          # download, train, write runs/<name>-<time>/
       xpnet evaluate runs/fashion-mnist-*/model.npz
       xpnet predict runs/mnist-*/model.npz digit.png
 
-    Exit codes: 0 success, 1 failure (diverged, gradcheck failed), 2 bad usage or input,
-    130 interrupted (Ctrl-C).
+    Exit codes: 0 success, 1 failure (diverged, gradcheck failed, or a bug in xpnet),
+    2 bad usage or input, 130 interrupted (Ctrl-C).
     """
     _state["debug"] = debug
     _state["verbose"] = verbose
-    _setup_logging(verbose)
+    out.setup_logging(verbose)
 
 
-def _console():
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
+_console, _esc = out.console, out.esc  # used by predict
 
 
-def _fmt_time(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+def _data_spec(dataset: str | None, data_path: Path | None) -> str | None:
+    if dataset and data_path:
+        raise click.UsageError("give either --dataset or --data, not both")
+    if data_path is not None:
+        return str(data_path.expanduser().resolve())
+    return dataset
 
 
-def _esc(text) -> str:
-    from rich.markup import escape
-
-    return escape(str(text))
-
-
-# ================================================================================================
-# info
-# ================================================================================================
+# -- info -------------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
 def info() -> None:
     """Show the version, the installed backends and devices, and what 'auto' picks.
@@ -246,125 +240,36 @@ def info() -> None:
       xpnet info
       XPNET_BACKEND=cpu xpnet info
     """
-    import platform
+    from .backend import ENV_VAR, available_backends
+    from .datasets.cache import data_root
+    from .datasets.sources import KNOWN_DATASETS
+    from .environment import auto_backend, blas_threads, versions
 
-    import array_api_compat
-    from rich.table import Table
-
-    from .backend import ENV_VAR, available_backends, get_backend
-
-    console = _console()
-    console.print(f"[bold]xpnet {__version__}[/] · Python {platform.python_version()} · "
-                  f"NumPy {np.__version__} · array-api-compat {array_api_compat.__version__} · "
-                  f"{_esc(platform.platform(terse=True))}")
-    table = Table(title="Backends", title_justify="left")
-    for col in ("spec", "usable", "device", "details"):
-        table.add_column(col)
-    for row in available_backends():
-        table.add_row(_esc(row.spec), "[green]yes[/]" if row.usable else "[red]no[/]",
-                      _esc(row.device), _esc(row.detail))
-    console.print(table)
-
-    # What "auto" picks and why: the backend module logs its reason.
-    reasons: list[str] = []
-
-    class _Collect(logging.Handler):
-        def emit(self, record):
-            reasons.append(record.getMessage())
-
-    logger = logging.getLogger("xpnet.backend")
-    collect, old_level = _Collect(level=logging.INFO), logger.level
-    logger.addHandler(collect)
-    logger.setLevel(logging.INFO)
-    try:
-        auto = get_backend("auto")
-    finally:
-        logger.removeHandler(collect)
-        logger.setLevel(old_level)
-    why = reasons[-1].removeprefix("backend auto: ") if reasons else f"using {auto}"
-    console.print(f"[bold]auto[/] → {_esc(auto)}: {_esc(why)}")
+    auto, why = auto_backend()
     env = os.environ.get(ENV_VAR)
-    if env:
-        try:
-            console.print(f"${ENV_VAR}={_esc(env)} → {_esc(get_backend(env))} (used when --backend is not given)")
-        except Exception as exc:
-            console.print(f"${ENV_VAR}={_esc(env)} → [red]unusable[/]: {_esc(exc)}")
+    if not env:
+        env_line = f"${ENV_VAR} is not set: commands use 'auto' unless given --backend."
     else:
-        console.print(f"${ENV_VAR} is not set: commands use 'auto' unless given --backend.")
-
-    try:
-        from threadpoolctl import threadpool_info
-
-        pools = [f"{p.get('internal_api')} ({p.get('num_threads')} threads)" for p in threadpool_info()
-                 if p.get("user_api") == "blas"]
-        if pools:
-            console.print(f"CPU math: {', '.join(pools)}; {os.cpu_count()} CPUs")
-    except Exception:  # pragma: no cover - informational only
-        pass
-    try:
-        from .datasets.cache import data_root
-        from .datasets.sources import KNOWN_DATASETS
-
-        root = data_root()
-        present = [name for name, ds in KNOWN_DATASETS.items()
-                   if all((root / ds.name / f.name).is_file() for f in ds.files)]
-        console.print(f"Data directory: {_esc(root)} (--data-dir or $XPNET_DATA_DIR); cached: "
-                      f"{', '.join(present) if present else 'none'}")
-    except Exception:  # pragma: no cover - informational only
-        pass
+        try:  # resolved the way every command resolves it, not passed as an argument
+            env_line = f"${ENV_VAR}={env} → {resolve_backend(None)} (used when --backend is not given)"
+        except XpnetError as exc:
+            env_line = f"${ENV_VAR}={env} → unusable: {exc}"
+    root = data_root()
+    cached = [name for name, ds in KNOWN_DATASETS.items() if all((root / ds.name / f.name).is_file() for f in ds.files)]
+    blas = blas_threads()
+    extra = [f"CPU math: {blas}; {os.cpu_count()} CPUs"] if blas else []
+    extra.append(f"Data directory: {root} (--data-dir or $XPNET_DATA_DIR); cached: {', '.join(cached) or 'none'}")
+    out.print_info(out.console(), versions(), available_backends(), auto, why, env_line, extra)
 
 
-# ================================================================================================
-# train
-# ================================================================================================
+# -- train ------------------------------------------------------------------------------------------
 _FRESH_ONLY = ("preset", "hidden", "activation", "init", "optimizer", "lr", "weight_decay", "momentum",
                "schedule", "batch_size", "standardize", "shift", "dtype", "seed", "val_split")
-
-
-@dataclass
-class _Setup:
-    config: Any
-    run_dir: Path
-    dataset: Any
-    data_spec: str
-    data_dir: str | None
-    splits: Any
-    preprocessing: Any
-    model: Any
-    resumed: bool
-
-
-def _data_spec(dataset: str | None, data_path: Path | None) -> str:
-    if dataset and data_path:
-        raise click.UsageError("give either --dataset or --data, not both")
-    if data_path is not None:
-        return str(data_path.expanduser().resolve())
-    return dataset or "mnist"
-
-
-def _spec_label(spec: str) -> str:
-    from .datasets.sources import get_known_dataset
-
-    known = get_known_dataset(spec) if os.sep not in spec else None
-    return known.name if known else Path(spec).name
-
-
-def _load_data(spec: str, data_dir: str | None, console):
-    from .datasets import load_dataset
-    from .datasets.sources import get_known_dataset
-
-    known = get_known_dataset(spec) if os.sep not in spec else None
-    return load_dataset(spec if known else Path(spec), data_dir=data_dir, download=True, progress=True)
 
 
 def _explicit(ctx: click.Context, names) -> list[str]:
     sources = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
     return [n for n in names if ctx.get_parameter_source(n) in sources]
-
-
-def _training_record(setup: _Setup, backend) -> dict:
-    return {"config": setup.config.to_dict(), "data_dir": setup.data_dir, "backend": backend.spec,
-            "device": backend.device_name}
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -378,8 +283,9 @@ def _training_record(setup: _Setup, backend) -> dict:
                    "user cache directory).")
 @click.option("--preset", type=click.Choice(["default", "tutorial"]), default="default", show_default=True,
               help="default: 784-1024-512-10, AdamW (weight decay 0.1) + cosine, 20 epochs of batch "
-                   "128, standardised inputs shifted by up to 1 pixel. tutorial: the tutorial exactly (784-10-10, uniform init, full-batch "
-                   "gradient descent, lr 0.1, 500 iterations). Options below override it.")
+                   "128, standardised inputs shifted by up to 1 pixel. tutorial: the tutorial exactly "
+                   "(784-10-10, uniform init, full-batch gradient descent, lr 0.1, 500 iterations). "
+                   "Options below override it.")
 @click.option("--hidden", type=IntList(), help="Hidden layer widths, e.g. 256,128 ('none': no hidden layer).")
 @click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), help="Hidden activation.")
 @click.option("--init", type=click.Choice(list(INITIALIZERS)), help="Weight initialisation.")
@@ -388,17 +294,13 @@ def _training_record(setup: _Setup, backend) -> dict:
 @click.option("--weight-decay", type=click.FloatRange(min=0), help="Weight decay (L2 for sgd/adam, decoupled for adamw).")
 @click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), help="Momentum (sgd only).")
 @click.option("--schedule", type=click.Choice(["constant", "step", "cosine"]), help="Learning-rate schedule.")
-@click.option("--epochs", type=click.IntRange(min=1),
-              help="Epochs to train (with --resume: the new total).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs to train (with --resume: the new total).")
 @click.option("--batch-size", type=BatchSize(), help="Samples per step, or 'full' for full-batch gradient descent.")
 @click.option("--standardize/--no-standardize", default=None,
               help="Standardise the scaled pixels with the training set's mean and std.")
 @click.option("--shift", type=click.IntRange(0, 4), metavar="PIXELS",
-              help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch "
-                   "(0: off).")
-@click.option("--backend", metavar="SPEC",
-              help="auto, cpu, gpu, cuda:N, torch, torch:cuda, jax, array_api_strict "
-                   "(default: $XPNET_BACKEND, else auto).")
+              help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch (0: off).")
+@click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type (default float32).")
 @click.option("--seed", type=int, help="Seeds the weights, the shuffling and the data splits (default 0).")
 @click.option("--val-split", type=click.FloatRange(0, 1, max_open=True),
@@ -407,6 +309,7 @@ def _training_record(setup: _Setup, backend) -> dict:
               help="Run directory (default: runs/<data>-<YYYYmmdd-HHMMSS>).")
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out (default: the newest run under runs/) from its checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Start the run in --out over when it holds one already.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the PNG plots.")
 @click.option("--save-every", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="Save a checkpoint at the end of an epoch at most this often (0: every epoch). "
@@ -420,10 +323,12 @@ def train(ctx: click.Context, **opts) -> None:
     Shows a progress bar over the batches, one table row per epoch and the final test
     accuracy. When the data has no training split (e.g. a directory with only the t10k
     files), 20% of it (chosen with --seed) becomes the test set and the rest is trained on;
-    --val-split is then taken from that rest.
+    --val-split is then taken from that rest. The default run (20 epochs) took 5m37s on
+    Fashion-MNIST on a 2-core CPU.
 
     Ctrl-C finishes the current step, saves a checkpoint and exits with 130; continue with
-    --resume. A NaN/infinite loss stops training (exit 1) and keeps the last good checkpoint.
+    --resume. A NaN/infinite loss stops training (exit 1), keeps the last good checkpoint and
+    suggests a learning rate to start over with (--overwrite).
 
     \b
     Examples:
@@ -434,325 +339,66 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --hidden 256,128 --optimizer sgd --momentum 0.9 --lr 0.05 --batch-size 64
       xpnet train --backend gpu --out runs/gpu-run
       xpnet train --resume --out runs/gpu-run          # continue after Ctrl-C
+      xpnet train --overwrite --out runs/gpu-run --lr 3e-4   # start that run over
     """
-    from .backend import get_backend
-    from .training import Timer
+    from .config import TrainConfig
+    from .runs import Run
 
-    timer = Timer()
-    console = _console()
-    backend = get_backend(opts["backend"])
-    if opts["resume"]:
-        setup = _setup_resume(ctx, opts, backend, console)
-    else:
-        setup = _setup_fresh(ctx, opts, backend, console)
-    _print_setup(console, setup, backend)
-    code = _fit_and_report(ctx, console, setup, backend, opts, timer)
-    ctx.exit(code)
-
-
-def _setup_fresh(ctx, opts, backend, console) -> _Setup:
-    from .preprocessing import Preprocessing
-    from .training import CHECKPOINT_NAME, TrainConfig, default_run_dir, prepare_splits
-
+    started = time.perf_counter()
+    console, backend = out.console(), opts["backend"]
     spec = _data_spec(opts["dataset"], opts["data_path"])
-    batch = opts["batch_size"]
-    overrides = {k: opts[k] for k in ("hidden", "activation", "init", "optimizer", "lr", "weight_decay",
-                                      "momentum", "schedule", "epochs", "standardize", "shift", "dtype",
-                                      "seed", "val_split")}
-    config = TrainConfig.from_preset(opts["preset"], **overrides, data=spec)
-    if batch is not None:
-        config.batch_size = None if batch == "full" else batch
-    config.make_optimizer()  # validate the combination (e.g. --momentum with adam) before loading data
-    run_dir = opts["out"] or default_run_dir(_spec_label(spec))
-    if (run_dir / CHECKPOINT_NAME).exists():
-        raise CLIError(f"{run_dir} already holds a run ({CHECKPOINT_NAME}); continue it with "
-                       f"'xpnet train --resume --out {run_dir}' or choose another --out")
     data_dir = str(opts["data_dir"]) if opts["data_dir"] else None
-    dataset = _load_data(spec, data_dir, console)
-    splits = prepare_splits(dataset, config.val_split, config.seed)
-    preprocessing = Preprocessing.fit(splits.x_train, config.standardize)
-    model = config.make_model(backend, n_inputs=dataset.x_test.shape[1] if dataset.x_test is not None
-                              else dataset.x_train.shape[1], n_classes=dataset.n_classes)
-    return _Setup(config, run_dir, dataset, spec, data_dir, splits, preprocessing, model, False)
-
-
-def _setup_resume(ctx, opts, backend, console) -> _Setup:
-    from .checkpoint import load_checkpoint
-    from .training import CHECKPOINT_NAME, TrainConfig, latest_run_dir, prepare_splits
-
-    fixed = _explicit(ctx, _FRESH_ONLY)
-    if fixed:
-        names = ", ".join("--" + n.replace("_", "-") for n in fixed)
-        raise click.UsageError(f"{names}: cannot be changed when resuming, the run's checkpoint "
-                               "fixes the model, optimizer and data split; start a new run instead")
-    run_dir = opts["out"] or latest_run_dir()
-    if run_dir is None:
-        raise CLIError("nothing to resume: no run directory with a checkpoint under runs/; "
-                       "pass the run with --out DIR")
-    path = run_dir / CHECKPOINT_NAME
-    if not path.is_file():
-        raise CLIError(f"cannot resume: {path} does not exist (is --out the run directory?)")
-    ckpt = load_checkpoint(path, backend=backend)
-    if "config" not in ckpt.training:
-        raise CLIError(f"{path}: this checkpoint has no training configuration (it was not written by "
-                       "'xpnet train'), so it cannot be resumed from the command line")
-    config = TrainConfig.from_dict(ckpt.training["config"])
-    if opts["epochs"] is not None:
-        config.epochs = opts["epochs"]
-    if config.schedule == "cosine" and ckpt.model.optimizer is not None:
-        from .optim import Cosine
-
-        ckpt.model.optimizer.schedule = Cosine(epochs=config.epochs)  # the (new) length of the run
-    if opts["dataset"] or opts["data_path"]:
-        spec = _data_spec(opts["dataset"], opts["data_path"])
-    else:
-        spec = config.data
-    data_dir = str(opts["data_dir"]) if opts["data_dir"] else ckpt.training.get("data_dir")
-    dataset = _load_data(spec, data_dir, console)
-    saved = ckpt.dataset.get("checksums") or {}
-    if saved and dataset.checksums and saved != dict(dataset.checksums):
-        raise CLIError(f"the data at {spec} differs from the data this run was trained on (SHA-256 "
-                       "checksums do not match); resume with the same data or start a new run")
-    config.data = spec
-    splits = prepare_splits(dataset, config.val_split, config.seed)
-    console.print(f"Resuming [bold]{_esc(run_dir)}[/] at epoch {ckpt.model.epoch + 1}"
-                  + (f", step {ckpt.model.batch + 1}" if ckpt.model.batch else "")
-                  + f" of {config.epochs}.")
-    return _Setup(config, run_dir, dataset, spec, data_dir, splits, ckpt.preprocessing, ckpt.model, True)
-
-
-def _print_setup(console, setup: _Setup, backend) -> None:
-    c, m, s = setup.config, setup.model, setup.splits
-    batch = "full batch" if c.batch_size is None else f"batch {c.batch_size}"
-    rows = [
-        ("run", f"{setup.run_dir}"),
-        ("data", setup.dataset.summary()),
-        *[("", note) for note in s.notes],
-        ("split", f"{len(s.x_train):,} train / {len(s.x_val):,} validation / {len(s.x_test):,} test"),
-        ("model", f"{'-'.join(map(str, m.sizes))} {m.activation}, {m.init} init, {m.dtype_name} "
-                  f"({m.n_params:,} parameters)"),
-        ("training", f"{c.describe_optimizer()}; {c.epochs} epochs, {batch}; "
-                     f"inputs: {setup.preprocessing.describe()}  [preset {c.preset}]"),
-        ("backend", f"{backend.spec} ({backend.device_name})"),
-    ]
-    for key, value in rows:
-        console.print(f"[bold]{key:<9}[/]{_esc(value)}")
-
-
-def _callback_base():
-    from .model import Callback
-
-    return Callback
-
-
-class _ConsoleProgress(_callback_base()):
-    """A Callback: a progress bar over the steps (advanced without touching the device) and a
-    table row after every ``log_every`` epochs."""
-
-    def __init__(self, console, target_epochs: int, log_every: int | None, sigint_state: dict):
-        self.console = console
-        self.target = target_epochs
-        self.log_every = log_every or (1 if target_epochs <= 50 else max(1, target_epochs // 25))
-        self.sigint_state = sigint_state
-        self.progress = None
-        self.task = None
-        self.n_batches = 0
-
-    def on_train_begin(self, model, epochs, n_batches):
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
-
-        if self.sigint_state.get("interrupted"):  # Ctrl-C before fit started its loop
-            model.stop_training = True
-        if self.progress is not None:  # training proceeds one fit() per epoch (augmentation)
+    if opts["resume"] and opts["overwrite"]:
+        raise click.UsageError("--resume continues the run and --overwrite starts it over: give one of them")
+    if opts["resume"]:
+        fixed = _explicit(ctx, _FRESH_ONLY)
+        if fixed:
+            names = ", ".join("--" + n.replace("_", "-") for n in fixed)
+            raise click.UsageError(f"{names}: cannot be changed when resuming, the run's checkpoint fixes the "
+                                   "model, optimizer and data split; start it over with --overwrite (and the "
+                                   "new settings) or start a new run")
+        run = Run.resume(opts["out"], epochs=opts["epochs"], data=spec, data_dir=data_dir, backend=backend,
+                         progress=True)
+        if run.finished:
+            out.report_finished(console, run)
             return
-        self.n_batches = n_batches
-        steps = max(0, (self.target - model.epoch) * n_batches - model.batch)
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("steps"), TimeElapsedColumn(), TextColumn("eta"),
-                                 TimeRemainingColumn(), console=self.console, transient=True,
-                                 disable=not self.console.is_terminal)
-        self.progress.start()
-        self.task = self.progress.add_task(f"epoch {model.epoch + 1}/{self.target}", total=steps)
-        self.console.print(f"[bold]{'epoch':>7} {'loss':>9} {'accuracy':>9} {'val loss':>9} "
-                           f"{'val acc':>9} {'time':>8}[/]")
-
-    def on_epoch_begin(self, model, epoch):
-        self.progress.update(self.task, description=f"epoch {epoch + 1}/{self.target}")
-
-    def on_batch_end(self, model, epoch, batch, n_batches):
-        self.progress.advance(self.task)
-
-    def on_epoch_end(self, model, epoch, logs):
-        e = epoch + 1
-        if e % self.log_every == 0 or e == self.target or e == 1:
-            self.console.print(self.row(logs))
-
-    @staticmethod
-    def row(logs) -> str:
-        def num(v):
-            return f"{v:>9.4f}" if v is not None else f"{'-':>9}"
-
-        return (f"{logs['epoch']:>7} {num(logs['loss'])} {num(logs['accuracy'])} {num(logs['val_loss'])} "
-                f"{num(logs['val_accuracy'])} {logs.get('epoch_time', 0.0):>7.1f}s")
-
-    def close(self):
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None
-
-
-def _evaluate_arrays(model, preprocessing, x_raw, y) -> dict:
-    """Accuracy, loss, predictions, confidence and confusion matrix on raw test images."""
-    from .metrics import confusion_matrix, per_class_metrics
-
-    X = x_raw if model.preprocessing is not None else preprocessing.transform(x_raw, model.dtype_name)
-    result = model.evaluate(X, y)
-    proba = model.backend.to_numpy(model.predict_proba(X))
-    pred = proba.argmax(axis=1)
-    cm = confusion_matrix(y, pred, model.sizes[-1])
-    return {"accuracy": float(np.mean(pred == y)), "loss": float(result["loss"]), "n": int(len(y)),
-            "pred": pred, "confidence": proba.max(axis=1), "confusion_matrix": cm,
-            "per_class": per_class_metrics(cm)}
-
-
-def _fit_and_report(ctx, console, setup: _Setup, backend, opts, timer) -> int:
-    from .checkpoint import CheckpointError, read_manifest, save
-    from .fileio import write_json
-    from .model import TrainingDiverged
-    from .training import (CHECKPOINT_NAME, METRICS_NAME, CheckpointEveryEpoch, dataset_record,
-                           stop_on_sigint, train_epochs)
-
-    config, model, splits, pre = setup.config, setup.model, setup.splits, setup.preprocessing
-    run_dir = setup.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir / CHECKPOINT_NAME
-    training = _training_record(setup, backend)
-    data_rec = dataset_record(setup.dataset, setup.data_spec, splits)
-    dtype = model.dtype_name
-    validation = (splits.x_val, splits.y_val) if len(splits.x_val) else None  # raw: the model scales
-    saver = CheckpointEveryEpoch(ckpt_path, lambda: {"preprocessing": pre, "training": training,
-                                                      "dataset": data_rec}, opts["save_every"])
-    optimizer = None if (setup.resumed and model.optimizer is not None) else config.make_optimizer()
-    if setup.resumed and model.epoch >= config.epochs:
-        console.print(f"The run has already trained {model.epoch} epochs (pass --epochs N to train "
-                      "longer); evaluating it again.")
+        console.print(f"Resuming [bold]{out.esc(run.run_dir)}[/] at epoch {run.model.epoch + 1}"
+                      + (f", step {run.model.batch + 1}" if run.model.batch else "") + f" of {run.config.epochs}.")
+    else:
+        overrides = {k: opts[k] for k in (*_FRESH_ONLY[1:], "epochs") if k != "batch_size"}
+        config = TrainConfig.from_preset(opts["preset"], **overrides, data=spec or "mnist")
+        if opts["batch_size"] is not None:
+            config.batch_size = None if opts["batch_size"] == "full" else opts["batch_size"]
+        run = Run.create(config, opts["out"], data_dir=data_dir, backend=backend, overwrite=opts["overwrite"],
+                         progress=True)
+    out.print_setup(console, run)
+    run.model.backend.prepare_training()  # process-wide speed settings: xpnet train asks, MLP.fit does not
 
     def on_ctrl_c():
         sys.stderr.write("\nCtrl-C: finishing this step, then saving a checkpoint "
                          "(press Ctrl-C again to abort without saving)\n")
         sys.stderr.flush()
 
-    train_start = time.perf_counter()
-    status = "completed"
-    diverged = None
-    with stop_on_sigint(model, on_ctrl_c) as sig:
-        reporter = _ConsoleProgress(console, config.epochs, opts["log_every"], sig)
-        try:
-            train_epochs(model, splits.x_train, splits.y_train, pre, config, optimizer, validation,
-                         callbacks=[reporter, saver], should_stop=lambda: sig["interrupted"])
-        except TrainingDiverged as exc:
-            status, diverged = "diverged", exc
-        finally:
-            reporter.close()
-        if status == "completed" and (model.history.interrupted or model.epoch < config.epochs):
-            status = "interrupted"
-    train_seconds = time.perf_counter() - train_start
-
-    metrics: dict[str, Any] = {
-        "status": status, "xpnet_version": __version__, "config": config.to_dict(),
-        "model": model.get_config(), "n_params": model.n_params,
-        "preprocessing": pre.get_config(), "backend": {"spec": backend.spec, "device": backend.device_name},
-        "versions": _versions(backend), "dataset": data_rec,
-        "progress": {"epoch": model.epoch, "batch": model.batch},
-        "history": model.history.to_dict(), "train_seconds": train_seconds,
-    }
-    if status == "diverged":
-        metrics["wall_seconds"] = timer()
-        write_json(run_dir / METRICS_NAME, metrics)
-        try:
-            last = f"epoch {read_manifest(ckpt_path)['progress']['epoch']}"
-        except (CheckpointError, KeyError, TypeError):
-            last = "none"
-        lr = config.lr
-        _err(f"Training diverged: {diverged}")
-        _err(f"Kept the last good checkpoint ({last}) in {ckpt_path}. Try a lower learning rate, "
-             f"e.g. --lr {lr / 10:g}.")
-        return EXIT_FAILURE
-    if status == "interrupted":
-        try:
-            save(model, ckpt_path, preprocessing=pre, training=training, dataset=data_rec)
-            where = f"epoch {model.epoch + 1}, step {model.batch}/{reporter.n_batches}" if model.batch \
-                else f"the end of epoch {model.epoch}"
-            saved = f"saved a checkpoint at {where} in {ckpt_path}"
-        except CheckpointError as exc:
-            saved = f"did not save ({exc}); the last good checkpoint is kept"
-        metrics["wall_seconds"] = timer()
-        write_json(run_dir / METRICS_NAME, metrics)
-        _err(f"Interrupted: {saved}.")
-        _err(f"Continue with: xpnet train --resume --out {run_dir}")
-        return EXIT_INTERRUPTED
-
-    # -- completed: test, final checkpoint, metrics, plots --------------------------------------
-    result = _evaluate_arrays(model, pre, splits.x_test, splits.y_test)
-    metrics["test"] = {"accuracy": result["accuracy"], "loss": result["loss"], "n": result["n"],
-                       "per_class": result["per_class"],
-                       "confusion_matrix": result["confusion_matrix"].tolist()}
-    ckpt_metrics = {"test_accuracy": result["accuracy"], "test_loss": result["loss"], "n_test": result["n"]}
-    save(model, ckpt_path, preprocessing=pre, training=training, dataset=data_rec, metrics=ckpt_metrics)
-    written = [CHECKPOINT_NAME, METRICS_NAME]
-    if opts["plots"]:
-        written += _training_plots(run_dir, model, setup, splits, result)
-    metrics["plots"] = written[2:]
-    metrics["wall_seconds"] = timer()
-    write_json(run_dir / METRICS_NAME, metrics)
-    console.print(f"[bold]test accuracy {result['accuracy']:.4f}[/] on {result['n']:,} images "
-                  f"(loss {result['loss']:.4f}) · trained in {_fmt_time(train_seconds)} · "
-                  f"wall time {_fmt_time(timer())}")
-    console.print(f"wrote {_esc(run_dir)}/: {', '.join(written)}")
-    return EXIT_OK
+    reporter = out.ConsoleProgress(console, run.config.epochs, opts["log_every"])
+    try:
+        result = run.train([reporter], plots=opts["plots"], save_every=opts["save_every"], on_sigint=on_ctrl_c)
+    finally:
+        reporter.close()
+    out.report_run(console, result, time.perf_counter() - started, run.data_dir)
+    ctx.exit({"completed": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(result.status, EXIT_FAILURE))
 
 
-def _versions(backend) -> dict:
-    import platform
-
-    import array_api_compat
-
-    versions = {"xpnet": __version__, "python": platform.python_version(), "numpy": np.__version__,
-                "array_api_compat": array_api_compat.__version__}
-    if backend.name != "numpy":
-        try:
-            versions[backend.name] = str(__import__(backend.name).__version__)
-        except Exception:  # pragma: no cover
-            pass
-    return versions
-
-
-def _training_plots(run_dir: Path, model, setup: _Setup, splits, result) -> list[str]:
-    from . import plots
-
-    names = list(setup.dataset.class_names)
-    title = f"{setup.dataset.name}: {'-'.join(map(str, model.sizes))}"
-    written = []
-    plots.plot_history(model.history, run_dir / "curves.png", title=title)
-    written.append("curves.png")
-    plots.plot_confusion_matrix(result["confusion_matrix"], names, run_dir / "confusion_matrix.png")
-    written.append("confusion_matrix.png")
-    plots.plot_misclassified(splits.x_test, splits.y_test, result["pred"], names,
-                             run_dir / "misclassified.png", confidence=result["confidence"])
-    written.append("misclassified.png")
-    if plots.plot_first_layer(model.numpy_params()["W1"], run_dir / "first_layer_weights.png") is not None:
-        written.append("first_layer_weights.png")
-    return written
-
-
-# ================================================================================================
-# evaluate
-# ================================================================================================
+# -- evaluate ---------------------------------------------------------------------------------------
 def _checkpoint_path(path: Path) -> Path:
-    from .training import CHECKPOINT_NAME
+    from .runs import find_checkpoint
 
-    return path / CHECKPOINT_NAME if path.is_dir() and (path / CHECKPOINT_NAME).is_file() else path
+    return find_checkpoint(path)
+
+
+def _load_data(spec: str, data_dir: str | None):
+    from .runs import load_data
+
+    return load_data(spec, data_dir, progress=True)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -761,14 +407,14 @@ def _checkpoint_path(path: Path) -> Path:
 @click.option("--data", "data_path", type=click.Path(exists=True, path_type=Path),
               help="Evaluate on local data (IDX directory, Kaggle CSV, .npz).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Dataset cache directory.")
-@click.option("--backend", metavar="SPEC", help="Backend to run on (default: $XPNET_BACKEND, else auto).")
+@click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the confusion-matrix PNG (default: confusion_matrix-<data>.png next to MODEL).")
 def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path) -> None:
     """Measure a trained model: accuracy, per-class precision/recall, confusion matrix.
 
     MODEL is a checkpoint (model.npz) or a run directory. Without --dataset/--data the model
-    is evaluated on the test part of the data it was trained on (for data with one labeled
+    is evaluated on the test part of the data it was trained on (for data with one labelled
     split, the same held-out images as in training).
 
     \b
@@ -777,71 +423,34 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
       xpnet evaluate model.npz --data ~/data/mnist-t10k
       xpnet evaluate model.npz --dataset mnist --plot cm.png
     """
-    from rich.table import Table
-
     from . import plots
     from .checkpoint import load_checkpoint
-    from .training import test_split
+    from .runs import check_trained, evaluate_model
+    from .splits import evaluation_split
 
-    console = _console()
+    console = out.console()
     ckpt = load_checkpoint(_checkpoint_path(model_path), backend=backend)
+    warning = check_trained(ckpt)  # refuses untrained weights (a run that diverged at once)
     model = ckpt.model
-    if dataset or data_path:
-        spec = _data_spec(dataset, data_path)
-    else:
-        spec = (ckpt.training.get("config") or {}).get("data") or ckpt.dataset.get("spec")
-        if not spec:
-            raise click.UsageError("the checkpoint does not say which data it was trained on; "
-                                   "give --dataset or --data")
-    ddir = str(data_dir) if data_dir else ckpt.training.get("data_dir")
-    data = _load_data(spec, ddir, console)
+    spec = _data_spec(dataset, data_path) or (ckpt.training.get("config") or {}).get("data") or ckpt.dataset.get("spec")
+    if not spec:
+        raise click.UsageError("the checkpoint does not say which data it was trained on; give --dataset or --data")
+    data = _load_data(spec, str(data_dir) if data_dir else ckpt.training.get("data_dir"))
     if data.n_classes != model.sizes[-1]:
         raise CLIError(f"the data has {data.n_classes} classes but the model predicts {model.sizes[-1]}")
-    same = bool(data.checksums) and dict(data.checksums) == (ckpt.dataset.get("checksums") or {})
-    if same:
-        x, y, which = test_split(data, ckpt.dataset.get("split"))
-    elif data.x_test is not None and data.y_test is not None:
-        x, y, which = data.x_test, data.y_test, f"the test split ({data.n_test:,} images)"
-    elif data.x_train is not None:
-        x, y, which = data.x_train, data.y_train, f"all {data.n_train:,} labeled images"
-    else:
-        raise CLIError(f"{spec}: the data has no labels to evaluate against")
-    result = _evaluate_arrays(model, ckpt.preprocessing, x, y)
+    x, y, which = evaluation_split(data, ckpt.dataset)
+    result = evaluate_model(model, ckpt.preprocessing, x, y)
     names = ckpt.class_names if len(ckpt.class_names) == data.n_classes else list(data.class_names)
-    console.print(f"[bold]{_esc(ckpt.path)}[/]: {'-'.join(map(str, model.sizes))} {model.activation}, "
-                  f"trained {model.epoch} epochs on {_esc(ckpt.dataset.get('name', '?'))}")
-    console.print(f"Evaluating on {_esc(data.name)}: {which}.")
-    console.print(f"[bold]accuracy {result['accuracy']:.4f}[/] ({int(np.trace(result['confusion_matrix'])):,}"
-                  f" of {result['n']:,} correct) · loss {result['loss']:.4f}")
-
-    table = Table(title="Per class", title_justify="left")
-    for col in ("class", "precision", "recall", "F1", "support"):
-        table.add_column(col, justify="left" if col == "class" else "right")
-    for row in result["per_class"]:
-        table.add_row(f"{row['class']} {_esc(names[row['class']])}" if names[row['class']] != str(row['class'])
-                      else str(row['class']),
-                      f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", f"{row['support']:,}")
-    console.print(table)
-
+    out.print_evaluation(console, ckpt, data, which, result, names, warning)
     cm = result["confusion_matrix"]
-    cmt = Table(title="Confusion matrix (rows: true class, columns: predicted)", title_justify="left")
-    cmt.add_column("true", justify="right")
-    for j in range(cm.shape[1]):
-        cmt.add_column(str(j), justify="right")
-    for i in range(cm.shape[0]):
-        cmt.add_row(str(i), *[f"[bold]{v}[/]" if i == j else (str(v) if v else "[dim]·[/]")
-                              for j, v in enumerate(cm[i])])
-    console.print(cmt)
     if plot_path is None:
         label = "".join(c if c.isalnum() or c in "-_" else "-" for c in data.name)
         plot_path = ckpt.path.parent / f"confusion_matrix-{label}.png"
     plots.plot_confusion_matrix(cm, names, plot_path)
-    console.print(f"wrote {_esc(plot_path)}")
+    console.print(f"wrote {out.esc(plot_path)}")
 
 
-# ================================================================================================
-# predict
-# ================================================================================================
+# -- predict ----------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, path_type=Path))
 @click.argument("files", metavar="FILE...", nargs=-1, required=True,
@@ -852,7 +461,7 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
               help="Rows of a CSV to show (0: all).")
 @click.option("--kaggle-submission", "submission", type=click.Path(dir_okay=False, path_type=Path),
               help="With a Kaggle test.csv: write the competition's ImageId,Label file here.")
-@click.option("--backend", metavar="SPEC", help="Backend to run on (default: $XPNET_BACKEND, else auto).")
+@click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
 def predict(model_path: Path, files, top, limit, submission, backend) -> None:
     """Predict the class of images (PNG, JPEG, ...) or of the rows of a CSV file.
 
@@ -926,11 +535,9 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
             console.print(f"wrote {_esc(submission)} ({len(pred):,} predictions, ImageId,Label)")
 
 
-# ================================================================================================
-# gradcheck
-# ================================================================================================
+# -- gradcheck --------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--backend", metavar="SPEC", help="Backend to check (default: $XPNET_BACKEND, else auto).")
+@click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
 @click.option("--sizes", type=IntList(min_items=2), default="784,32,10", show_default=True,
               help="Layer widths of the network to check.")
 @click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True)
@@ -953,12 +560,10 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
       xpnet gradcheck
       xpnet gradcheck --backend gpu --sizes 784,64,32,10 --activation tanh
     """
-    from rich.table import Table
-
     from .gradcheck import gradcheck as run_gradcheck
     from .model import MLP
 
-    console = _console()
+    console = out.console()
     model = MLP(sizes, activation=activation, backend=backend, seed=seed, dtype="float64")
     rng = np.random.default_rng(seed)
     X = rng.random((samples, sizes[0]))
@@ -966,31 +571,17 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
     start = time.perf_counter()
     report = run_gradcheck(model, X, y, eps=eps, tol=tol, max_entries=max_entries, seed=seed)
     seconds = time.perf_counter() - start
-    console.print(f"gradcheck: {'-'.join(map(str, sizes))} {activation} on {_esc(model.backend)}, "
-                  f"{samples} samples, float64, eps {eps:g}, tol {tol:g}")
-    table = Table()
-    for col, just in (("param", "left"), ("shape", "left"), ("checked", "right"),
-                      ("max |fd − bp|", "right"), ("rel error", "right"), ("result", "left")):
-        table.add_column(col, justify=just)
-    for p in report.parameters:
-        table.add_row(p.name, str(p.shape), str(p.n_checked), f"{p.max_abs_error:.2e}", f"{p.rel_error:.2e}",
-                      "[green]ok[/]" if p.passed else "[red]FAIL[/]")
-    console.print(table)
-    console.print(f"directional derivative (all parameters): rel error {report.directional_rel_error:.2e}"
-                  f" · smallest |Z| {report.min_abs_preactivation:.1e} · {seconds:.1f}s")
+    out.print_gradcheck(console, report, f"gradcheck: {'-'.join(map(str, sizes))} {activation} on "
+                        f"{out.esc(model.backend)}, {samples} samples, float64, eps {eps:g}, tol {tol:g}", seconds)
     if report.passed:
-        console.print("[bold green]PASSED[/]")
         return
-    console.print("[bold red]FAILED[/]")
     if activation in ("relu", "leaky_relu") and report.min_abs_preactivation < 10 * eps:
         console.print("Note: a pre-activation lies within 10·eps of the ReLU kink; a finite difference "
                       "across it measures the wrong slope. Try another --seed.")
     click.get_current_context().exit(EXIT_FAILURE)
 
 
-# ================================================================================================
-# bench (from xpnet.bench, when present)
-# ================================================================================================
+# -- bench (from xpnet.bench, when present) ---------------------------------------------------------
 try:
     from .bench import bench_command
 except ImportError:  # the benchmark module is optional

@@ -62,15 +62,28 @@ class GradcheckReport:
     def passed(self) -> bool:
         return all(p.passed for p in self.parameters) and self.directional_rel_error <= self.tol
 
+    def table(self) -> list[tuple[str, ...]]:
+        """The per-parameter results as rows of text: a header, then one row per parameter.
+
+        Columns: ``param``, ``shape``, ``checked``, ``max |fd − bp|``, ``rel error``,
+        ``result`` (``ok`` or ``FAIL``). ``str(report)`` and ``xpnet gradcheck`` both show it.
+        """
+        rows = [("param", "shape", "checked", "max |fd − bp|", "rel error", "result")]
+        rows += [(p.name, str(p.shape), str(p.n_checked), f"{p.max_abs_error:.2e}", f"{p.rel_error:.2e}",
+                  "ok" if p.passed else "FAIL") for p in self.parameters]
+        return rows
+
+    def summary(self) -> str:
+        """One line: the directional check's error, the settings and the smallest |Z|."""
+        return (f"directional derivative (all parameters): rel error {self.directional_rel_error:.2e}; "
+                f"eps {self.eps:g}, tol {self.tol:g}; smallest |Z| {self.min_abs_preactivation:.1e}")
+
     def __str__(self) -> str:
-        lines = [f"{'param':<6} {'shape':<12} {'checked':>8} {'max |fd-bp|':>12} {'rel error':>10}  result"]
-        for p in self.parameters:
-            lines.append(f"{p.name:<6} {str(p.shape):<12} {p.n_checked:>8} {p.max_abs_error:>12.2e} "
-                         f"{p.rel_error:>10.2e}  {'ok' if p.passed else 'FAIL'}")
-        lines.append(f"directional derivative rel error {self.directional_rel_error:.2e}; "
-                     f"eps {self.eps:g}, tol {self.tol:g}; min |Z| {self.min_abs_preactivation:.2e}")
-        lines.append("PASSED" if self.passed else "FAILED")
-        return "\n".join(lines)
+        rows = self.table()
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) if i < 5 else cell
+                           for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+        return "\n".join([*lines, self.summary(), "PASSED" if self.passed else "FAILED"])
 
 
 def _loss(params, X, Y, activation, weights=None) -> float:

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple
 from . import network
 from .activations import get_activation
 from .backend import Backend, array_namespace, get_backend, resolve_seed, unpickle_target
+from .errors import XpnetError
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
 from .preprocessing import Preprocessing
@@ -44,7 +45,7 @@ class ModelInputs(NamedTuple):
     """Weights ``(m,)`` in the model's dtype on its device, or ``None``."""
 
 
-class TrainingDiverged(FloatingPointError):
+class TrainingDiverged(XpnetError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 

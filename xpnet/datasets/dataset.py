@@ -24,7 +24,7 @@ class Dataset:
 
     Either split may be missing (``None``) when the source lacks it: a
     directory with only the ``t10k`` files has no training split, an
-    unlabeled CSV has test images but ``y_test`` is ``None``.
+    unlabelled CSV has test images but ``y_test`` is ``None``.
 
     Attributes
     ----------
@@ -40,7 +40,7 @@ class Dataset:
     x_test : numpy.ndarray or None
         Test images, shape ``(M, 784)``, uint8.
     y_test : numpy.ndarray or None
-        Test labels, shape ``(M,)``, int64; ``None`` for unlabeled data.
+        Test labels, shape ``(M,)``, int64; ``None`` for unlabelled data.
     class_names : tuple of str
         Class names indexed by label: ``"0"`` .. ``"9"`` for digits, the
         garment names for Fashion-MNIST.
@@ -80,14 +80,14 @@ class Dataset:
         Returns
         -------
         str
-            For example ``"mnist: 60000 training and 10000 test images,
+            For example ``"mnist: 60,000 training and 10,000 test images,
             10 classes (from /home/me/.cache/xpnet/datasets/mnist)"``.
         """
         parts = []
         if self.x_train is not None:
-            parts.append(f"{self.n_train} training")
+            parts.append(f"{self.n_train:,} training")
         if self.x_test is not None:
-            parts.append(f"{self.n_test} {'unlabeled ' if self.y_test is None else ''}test")
+            parts.append(f"{self.n_test:,} {'unlabelled ' if self.y_test is None else ''}test")
         images = " and ".join(parts) + " images" if parts else "no images"
         return f"{self.name}: {images}, {self.n_classes} classes (from {self.source})"
 
@@ -121,7 +121,7 @@ def make_dataset(
         Images of shape ``(N, 28, 28)`` or ``(N, 784)`` with integer values
         0..255, and labels of shape ``(N,)`` with integer values below
         ``len(class_names)``. Training images need labels; test labels may
-        be ``None`` (unlabeled). Both may be ``(None, None)``.
+        be ``None`` (unlabelled). Both may be ``(None, None)``.
     origins : dict of str to str, optional
         Where each array came from (keys ``"x_train"``, ``"y_train"``,
         ``"x_test"``, ``"y_test"``), for error messages; default ``source``.

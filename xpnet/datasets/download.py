@@ -22,6 +22,7 @@ import requests
 import urllib3
 
 from .cache import DATA_DIR_ENV, dataset_dir
+from ..errors import XpnetError
 from .errors import DataError, DatasetUnavailable
 from .sources import KNOWN_DATASETS, FileSpec, KnownDataset, get_known_dataset
 
@@ -221,7 +222,7 @@ def _download_from_mirrors(
     return False
 
 
-class _DownloadFailed(Exception):
+class _DownloadFailed(XpnetError):
     def __init__(self, reason: str, *, unreachable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason

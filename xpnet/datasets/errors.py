@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import XpnetError
+
 __all__ = ["DataError", "DatasetUnavailable"]
 
 
-class DataError(ValueError):
+class DataError(XpnetError, ValueError):
     """A data file is missing, malformed, or fails verification.
 
     The message always names the file (or dataset), says what is wrong and,

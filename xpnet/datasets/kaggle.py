@@ -31,7 +31,7 @@ _PIXEL_HEADERS = (
     [f"pixel{i + 1}" for i in range(N_PIXELS)],
 )
 _EXPECTED_HEADER = (
-    "'label,pixel0,...,pixel783' (labeled training data) or 'pixel0,...,pixel783' (unlabeled test data)"
+    "'label,pixel0,...,pixel783' (labelled training data) or 'pixel0,...,pixel783' (unlabelled test data)"
 )
 
 
@@ -82,7 +82,7 @@ def read_kaggle_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | N
 def read_kaggle_file(path: str | os.PathLike) -> Dataset:
     """Read one Kaggle CSV file into a :class:`Dataset`.
 
-    A labeled file becomes the training split, an unlabeled one the test
+    A labelled file becomes the training split, an unlabelled one the test
     split (with ``y_test`` ``None``).
 
     Parameters
@@ -133,7 +133,7 @@ def read_kaggle_directory(directory: str | os.PathLike) -> Dataset:
     Returns
     -------
     Dataset
-        Training split from ``train.csv`` (labeled), test split from
+        Training split from ``train.csv`` (labelled), test split from
         ``test.csv`` (whose labels, if it has none, are ``None``).
 
     Raises

@@ -35,8 +35,8 @@ def load_dataset(
         - a directory of MNIST-style IDX files, gzipped or not (see
           :func:`xpnet.datasets.directory.read_idx_directory`), or of Kaggle
           ``train.csv`` / ``test.csv``;
-        - a Kaggle Digit Recognizer ``.csv`` or ``.csv.gz`` file (a labeled
-          file becomes the training split, an unlabeled one the test split);
+        - a Kaggle Digit Recognizer ``.csv`` or ``.csv.gz`` file (a labelled
+          file becomes the training split, an unlabelled one the test split);
         - an ``.npz`` archive with ``x_train``, ``y_train``, ``x_test``,
           ``y_test``.
 

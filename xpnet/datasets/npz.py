@@ -28,7 +28,7 @@ def read_npz(path: str | os.PathLike) -> Dataset:
         ``y_test`` (as written by ``numpy.savez``): images of shape
         ``(N, 28, 28)`` or ``(N, 784)`` with integer values 0..255, labels of
         shape ``(N,)`` with integer values 0..9. Either split may be left
-        out; ``y_test`` may be left out for unlabeled test images.
+        out; ``y_test`` may be left out for unlabelled test images.
 
     Returns
     -------

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import XpnetError
+
 __all__ = ["ImageError", "BlankImageError", "MultipleObjectsError"]
 
 
-class ImageError(ValueError):
+class ImageError(XpnetError, ValueError):
     """An image cannot be read or holds no usable picture of one digit.
 
     The message names the image and says what is wrong and what to do; it is meant to be shown

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import click
 
+from ..errors import XpnetError
 from . import SERVE_EXTRA_HINT
 
 __all__ = ["serve_command"]
 
 
-class ServeError(click.ClickException):
-    """One message for the person at the terminal; exit code 2 (bad usage or input)."""
-
-    exit_code = 2
+class ServeError(XpnetError):
+    """``xpnet serve`` cannot start (the web packages are missing); the command line shows the
+    message as one line and exits with status 2."""
 
 
 def _have_web_packages() -> bool:
@@ -51,14 +51,11 @@ def serve_command(model_path: Path, host: str, port: int, backend: str | None, a
     if not _have_web_packages():
         raise ServeError(SERVE_EXTRA_HINT)
     from .app import create_app
-    from .server import ServerError, bind_socket, is_loopback, serve, url_for
+    from .server import bind_socket, is_loopback, serve, url_for
 
     app = create_app(model_path, backend=backend)
     info = app.state.inspector.model_info()
-    try:
-        sock = bind_socket(host, port)
-    except ServerError as exc:
-        raise ServeError(str(exc)) from None
+    sock = bind_socket(host, port)  # ServerError (an XpnetError): one line, exit status 2
     bound = sock.getsockname()[1]
     arch = "-".join(map(str, info["sizes"]))
     facts = [f"{arch} {info['activation']}"]
@@ -68,6 +65,8 @@ def serve_command(model_path: Path, host: str, port: int, backend: str | None, a
         facts.append(f"test accuracy {info['accuracy']:.2%}")
     click.echo(f"xpnet serve: {app.state.inspector.checkpoint.path} ({', '.join(facts)}) "
                f"on {info['backend']['spec']} ({info['backend']['device']})")
+    if info.get("warning"):
+        click.echo(f"Warning: {info['warning']}", err=True)
     if not is_loopback(host):
         click.echo(f"Warning: listening on {host}: the page and its API are reachable from the network "
                    "by anyone who can reach this machine (the default --host 127.0.0.1 is not).", err=True)

@@ -27,6 +27,8 @@ import numpy as np
 from .. import images as _images
 from .. import network
 from ..checkpoint import Checkpoint, load_checkpoint
+from ..errors import XpnetError
+from ..rundir import check_trained, find_checkpoint
 
 __all__ = ["Inspector", "RequestError", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
            "image_bytes_from_body", "resolve_checkpoint_path"]
@@ -43,7 +45,7 @@ _ACTIVATION_SYMBOL = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "tanh": "tanh",
 _SIDE = 28
 
 
-class RequestError(ValueError):
+class RequestError(XpnetError, ValueError):
     """A request the server cannot answer, with the HTTP status and a short machine reason.
 
     Parameters
@@ -68,13 +70,8 @@ class RequestError(ValueError):
 
 
 def resolve_checkpoint_path(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or the ``model.npz`` inside a run folder."""
-    from ..training import CHECKPOINT_NAME
-
-    path = Path(path)
-    if path.is_dir() and (path / CHECKPOINT_NAME).is_file():
-        return path / CHECKPOINT_NAME
-    return path
+    """A checkpoint file, or the ``model.npz`` inside a run folder (:func:`xpnet.rundir.find_checkpoint`)."""
+    return find_checkpoint(path)
 
 
 # -- request bodies -------------------------------------------------------------------------------
@@ -171,10 +168,20 @@ class Inspector:
     max_pixels : int
         The largest image accepted (width × height).
 
+    Attributes
+    ----------
+    warning : str or None
+        Why the weights may not be the final ones (an interrupted run, or one that diverged
+        after some epochs and kept its last good weights), from :func:`xpnet.rundir.check_trained`.
+
     Raises
     ------
     CheckpointError
         The file is not a readable checkpoint.
+    RunError
+        A folder without a checkpoint.
+    UntrainedModel
+        The run diverged before its first epoch ended: the weights are untrained.
     ValueError
         The model does not take 28×28 = 784 pixel images.
     """
@@ -186,6 +193,7 @@ class Inspector:
         else:
             checkpoint = load_checkpoint(resolve_checkpoint_path(checkpoint), backend=backend)
         self.checkpoint = checkpoint
+        self.warning = check_trained(checkpoint)
         self.model = checkpoint.model
         if self.model.sizes[0] != _SIDE * _SIDE:
             raise ValueError(f"{checkpoint.path}: the model takes {self.model.sizes[0]} inputs, "
@@ -242,6 +250,7 @@ class Inspector:
                         "columns": self._sprite_columns, "count": int(model.sizes[1]),
                         "colors": "per unit, scaled to its largest |weight|: orange > 0, blue < 0"},
             "limits": {"max_pixels": self.max_pixels},
+            "warning": self.warning,
         }
 
     def weights_png(self) -> bytes:

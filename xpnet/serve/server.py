@@ -18,10 +18,12 @@ import time
 
 import uvicorn
 
+from ..errors import XpnetError
+
 __all__ = ["bind_socket", "is_loopback", "url_for", "serve", "BackgroundServer", "ServerError"]
 
 
-class ServerError(OSError):
+class ServerError(XpnetError, OSError):
     """The server cannot listen on the address asked for (in use, not allowed, unknown host)."""
 
 

@@ -155,6 +155,7 @@
     if (model.accuracy !== null && model.accuracy !== undefined) {
       bits.push(`test accuracy ${percent(model.accuracy, 2)}` + (model.n_test ? ` on ${model.n_test.toLocaleString("en")} images` : ""));
     }
+    if (model.warning) bits.push(`note: ${model.warning}`);
     $("model-summary").textContent = bits.join(" · ");
     $("footer-info").textContent = `${model.checkpoint} · ${model.preprocessing} · running on ${model.backend.spec} (${model.backend.device})`;
 

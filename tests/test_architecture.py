@@ -1,0 +1,126 @@
+"""How the code is organised (docs/architecture.md), enforced: imports point down the layers,
+the math imports no array library, only the command line uses click and rich, and every
+exception xpnet raises on purpose belongs to one family."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import xpnet
+from xpnet.errors import XpnetError
+
+PACKAGE = Path(xpnet.__file__).parent
+
+#: The layers, bottom first. A module may import modules of its own layer and of those below.
+LAYERS = {
+    "base": ["errors", "fileio"],
+    "backend": ["backend", "environment", "validation"],
+    "math": ["activations", "init", "network", "optim"],
+    "model and data": ["model", "gradcheck", "preprocessing", "checkpoint", "datasets", "images", "metrics",
+                       "plots", "augment", "splits"],
+    "runs": ["config", "callbacks", "rundir", "runs"],
+    "applications": ["cli", "cli_output", "bench", "serve", "sklearn"],
+}
+RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in names}
+MATH = LAYERS["math"]
+ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "array_api_strict", "array_api_compat"}
+#: Where click and rich may be imported: the command line, and the optional download progress bar.
+TERMINAL_OK = {"cli", "cli_output", "bench", "serve", "datasets.download"}
+
+
+def _modules() -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if name:  # the package root re-exports everything and is not a layer
+            found.append((name, path))
+    return found
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Every module ``path`` imports (at any depth of the file), as absolute dotted names."""
+    is_package = path.name == "__init__.py"
+    package = ["xpnet", *name.split(".")][: None if is_package else -1]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            if node.module is None:  # from . import network
+                out |= {f"{module}.{alias.name}" for alias in node.names}
+            else:
+                out.add(module)
+    return out
+
+
+def _layer_of(module: str) -> str:
+    """``datasets.idx`` -> ``datasets``; ``bench.report`` -> ``bench``."""
+    return module.split(".")[0]
+
+
+MODULES = _modules()
+
+
+@pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
+def test_every_module_has_a_layer(name, path):
+    assert _layer_of(name) in RANK, (f"xpnet.{name} has no layer: add it to LAYERS here and to "
+                                     "docs/architecture.md")
+
+
+@pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
+def test_imports_point_down_the_layers(name, path):
+    own = RANK[_layer_of(name)]
+    for target in _imports(name, path):
+        if not target.startswith("xpnet.") or target in ("xpnet.__version__",):
+            continue
+        layer = _layer_of(target.removeprefix("xpnet."))
+        assert RANK.get(layer, 0) <= own, f"xpnet.{name} (layer {own}) imports {target} (layer {RANK.get(layer)})"
+
+
+@pytest.mark.parametrize("name", MATH)
+def test_the_math_imports_no_array_library(name):
+    imported = {t.split(".")[0] for t in _imports(name, PACKAGE / f"{name}.py")}
+    assert not imported & ARRAY_LIBRARIES, f"xpnet.{name} imports {sorted(imported & ARRAY_LIBRARIES)}"
+
+
+@pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
+def test_only_the_command_line_uses_click_and_rich(name, path):
+    if name in TERMINAL_OK or _layer_of(name) in TERMINAL_OK:
+        return
+    terminal = {t.split(".")[0] for t in _imports(name, path)} & {"click", "rich"}
+    assert not terminal, f"xpnet.{name} imports {sorted(terminal)}: presentation belongs in xpnet.cli"
+
+
+def _exception_classes():
+    for info in pkgutil.walk_packages(xpnet.__path__, "xpnet."):
+        module = importlib.import_module(info.name)
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, BaseException) and obj.__module__ == module.__name__:
+                yield obj
+
+
+def test_every_exception_class_is_an_xpnet_error():
+    classes = sorted(set(_exception_classes()), key=lambda c: f"{c.__module__}.{c.__qualname__}")
+    assert len(classes) >= 10
+    strays = [f"{c.__module__}.{c.__qualname__}" for c in classes if not issubclass(c, XpnetError)]
+    assert not strays, f"not derived from xpnet.errors.XpnetError: {strays}"
+
+
+@pytest.mark.parametrize("name, builtin", [
+    ("xpnet.backend.BackendUnavailable", RuntimeError), ("xpnet.checkpoint.CheckpointError", ValueError),
+    ("xpnet.images.ImageError", ValueError), ("xpnet.model.TrainingDiverged", FloatingPointError),
+    ("xpnet.datasets.errors.DataError", ValueError), ("xpnet.datasets.errors.DatasetUnavailable", ValueError),
+    ("xpnet.errors.ConfigError", ValueError), ("xpnet.errors.RunError", ValueError),
+])
+def test_each_error_keeps_its_builtin_base(name, builtin):
+    module, _, cls = name.rpartition(".")
+    assert issubclass(getattr(importlib.import_module(module), cls), builtin)

@@ -1,0 +1,46 @@
+"""One family of exceptions: everything xpnet raises on purpose derives from :class:`XpnetError`.
+
+Every class also derives from the builtin exception it has always been (``ValueError``,
+``RuntimeError``, ``FloatingPointError``), so ``except ValueError`` keeps working::
+
+    XpnetError
+    ├── BackendUnavailable (RuntimeError)     xpnet.backend: a requested backend cannot be used
+    ├── CheckpointError (ValueError)          xpnet.checkpoint: a checkpoint cannot be read
+    ├── DataError (ValueError)                xpnet.datasets: a data file is missing or malformed
+    │   └── DatasetUnavailable                    a known dataset is neither cached nor downloadable
+    ├── ImageError (ValueError)               xpnet.images: an image file cannot be read
+    ├── TrainingDiverged (FloatingPointError) xpnet.model: the training loss became NaN or infinite
+    ├── ConfigError (ValueError)              xpnet.config: an invalid training setting
+    ├── RunError (ValueError)                 xpnet.runs: a run directory cannot be used as asked
+    └── UntrainedModel (ValueError)           xpnet.runs: a checkpoint holds no trained weights
+
+The command line shows an :class:`XpnetError` as one line and exits with status 2; any other
+exception is a bug in xpnet (exit status 1). This module imports nothing from xpnet, so every
+module may import it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["XpnetError", "ConfigError", "RunError", "UntrainedModel"]
+
+
+class XpnetError(Exception):
+    """The root of every exception xpnet raises on purpose.
+
+    The message is meant for the user as it is: it names the problem and what to do about it.
+    """
+
+
+class ConfigError(XpnetError, ValueError):
+    """A training setting is invalid or two settings do not go together (e.g. ``momentum``
+    with the ``adam`` optimizer, an unknown preset, a batch size of 0)."""
+
+
+class RunError(XpnetError, ValueError):
+    """A run directory cannot be used as asked: it already holds a run, holds nothing to
+    resume, or was trained on other data."""
+
+
+class UntrainedModel(XpnetError, ValueError):
+    """A checkpoint holds no trained weights, e.g. the initial weights a run kept when it
+    diverged in its first epoch."""

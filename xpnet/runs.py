@@ -1,0 +1,546 @@
+"""Training runs: what ``xpnet train`` does, as a library call that returns a value.
+
+A *run* lives in a directory (``runs/<data>-<YYYYmmdd-HHMMSS>`` by default) holding
+
+``model.npz``
+    The checkpoint (:mod:`xpnet.checkpoint`): saved when training starts, at the end of an
+    epoch at most every ``save_every`` seconds, on Ctrl-C and at the end. A diverged epoch
+    never overwrites it, so it always holds the last good weights.
+``metrics.json``
+    The run's status, configuration, history, test results, versions and timings.
+``curves.png``, ``confusion_matrix.png``, ``misclassified.png``, ``first_layer_weights.png``
+    The plots (:mod:`xpnet.plots`), when asked for.
+
+The run's state machine, recorded as ``status`` in ``metrics.json`` and in the checkpoint's
+``training`` record::
+
+    running ──▶ completed      every epoch trained, test split evaluated, plots written
+       │──────▶ interrupted    stopped early (Ctrl-C); resume continues exactly
+       └──────▶ diverged       the loss became NaN/inf; the last good weights are kept
+
+>>> from xpnet.config import TrainConfig
+>>> result = run_training(TrainConfig.from_preset("default", epochs=2, data="mnist"),
+...                       "runs/try")                                   # doctest: +SKIP
+>>> result.status, result.test["accuracy"]                               # doctest: +SKIP
+('completed', 0.97...)
+
+No printing here: progress reaches the caller through :class:`~xpnet.Callback` objects, and
+the command line (:mod:`xpnet.cli`) presents the :class:`RunResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .augment import random_shifts
+from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
+from .checkpoint import CheckpointError, load_checkpoint, save
+from .config import TrainConfig
+from .environment import versions, xpnet_version
+from .errors import RunError
+from .fileio import write_json
+from .model import MLP, TrainingDiverged
+from .optim import Cosine, Optimizer
+from .preprocessing import Preprocessing
+from .rundir import (CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, default_run_dir,
+                     find_checkpoint, latest_run_dir, read_metrics, retrain_command)
+from .splits import Splits, dataset_record, prepare_splits
+
+__all__ = ["Run", "RunResult", "run_training", "evaluate_model", "train_epochs", "load_data", "check_trained",
+           "find_checkpoint", "CHECKPOINT_NAME", "METRICS_NAME", "PLOT_NAMES"]
+
+log = logging.getLogger("xpnet.runs")
+
+
+# -- the epoch loop ------------------------------------------------------------------------------
+def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preprocessing: Preprocessing,
+                 config: TrainConfig, optimizer: Optimizer | None, validation=None,
+                 callbacks=(), should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Train ``model`` on raw pixels until it has finished ``config.epochs`` epochs (or is stopped).
+
+    ``preprocessing`` becomes the model's own (:attr:`MLP.preprocessing`): ``fit`` and every
+    later prediction apply it, and checkpoints store it, so raw pixels go in everywhere.
+
+    Without augmentation this is one :meth:`MLP.fit` call. With ``config.shift`` every epoch
+    gets freshly shifted images (seeded by ``(seed, epoch)``) and its own ``fit`` call; the
+    model's epoch/batch counters, optimizer state and the explicit cosine length make that
+    identical to one long run, and an interrupted epoch is finished with the same images.
+
+    Raises
+    ------
+    TrainingDiverged
+        As :meth:`MLP.fit`.
+    """
+    model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
+    kwargs = dict(batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks))
+    if not config.shift:
+        model.fit(x_train, y_train, epochs=max(0, config.epochs - model.epoch), optimizer=optimizer, **kwargs)
+        return
+    while model.epoch < config.epochs and not should_stop():
+        shifted = random_shifts(x_train, config.shift, (config.seed, model.epoch, 1))
+        model.fit(shifted, y_train, epochs=1, optimizer=optimizer, **kwargs)
+        optimizer = None  # later epochs continue with the model's optimizer and its state
+        if model.history.interrupted:
+            break
+
+
+def evaluate_model(model: MLP, preprocessing: Preprocessing | None, x_raw: np.ndarray, y: np.ndarray) -> dict:
+    """Accuracy, loss, predictions, confidence and confusion matrix on raw images.
+
+    ``preprocessing`` is applied only when the model does not carry its own (a checkpoint
+    written before models carried it); inputs are never transformed twice.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``loss``, ``n``, ``pred`` (``(n,)`` classes), ``confidence`` (``(n,)``
+        largest probabilities), ``confusion_matrix`` (``(k, k)``) and ``per_class`` (see
+        :func:`xpnet.metrics.per_class_metrics`); host NumPy values.
+    """
+    from .metrics import confusion_matrix, per_class_metrics
+
+    own = getattr(model, "preprocessing", None) is not None
+    X = x_raw if own or preprocessing is None else preprocessing.transform(x_raw, model.dtype_name)
+    result = model.evaluate(X, y)
+    proba = model.backend.to_numpy(model.predict_proba(X))
+    pred = proba.argmax(axis=1)
+    cm = confusion_matrix(y, pred, model.sizes[-1])
+    return {"accuracy": float(np.mean(pred == y)), "loss": float(result["loss"]), "n": int(len(y)),
+            "pred": pred, "confidence": proba.max(axis=1), "confusion_matrix": cm,
+            "per_class": per_class_metrics(cm)}
+
+
+# -- a run ---------------------------------------------------------------------------------------
+@dataclass
+class RunResult:
+    """What a training run did.
+
+    Attributes
+    ----------
+    status : str
+        ``completed``, ``interrupted`` or ``diverged``.
+    run_dir : pathlib.Path
+        The run directory.
+    metrics : dict
+        The content of ``metrics.json``.
+    files : list of str
+        Names of the files written into ``run_dir`` (empty when nothing changed).
+    model : xpnet.MLP
+        The model as training left it (for ``diverged``: with its non-finite weights).
+    test : dict or None
+        :func:`evaluate_model` on the test split (``completed`` only).
+    already_finished : bool
+        The run was complete before: nothing was trained or written.
+    error : xpnet.TrainingDiverged or None
+        Why training diverged.
+    warnings : list of str
+        Floating-point warnings (NumPy ``RuntimeWarning``) raised while training, once each.
+    saved : str or None
+        ``interrupted``: where the checkpoint was saved, or why it was not.
+    kept_epoch : int or None
+        ``diverged``: the epoch of the last good weights kept in the checkpoint.
+    suggested_lr : float or None
+        ``diverged``: a learning rate to retry with; ``suggestion`` says why that one.
+    train_seconds : float
+        Training time of this call; ``metrics["train_seconds"]`` sums every part of the run.
+    config : TrainConfig
+        The run's settings (``config.command(...)`` writes them as an ``xpnet train`` command).
+    """
+
+    status: str
+    run_dir: Path
+    metrics: dict
+    files: list
+    model: MLP
+    test: dict | None = None
+    already_finished: bool = False
+    error: TrainingDiverged | None = None
+    warnings: list = field(default_factory=list)
+    saved: str | None = None
+    kept_epoch: int | None = None
+    suggested_lr: float | None = None
+    suggestion: str = ""
+    train_seconds: float = 0.0
+    config: TrainConfig | None = None
+
+    @property
+    def checkpoint(self) -> Path:
+        """The run's checkpoint file."""
+        return self.run_dir / CHECKPOINT_NAME
+
+
+def load_data(spec: str, data_dir: str | None = None, progress: bool = False):
+    """Load a known dataset (``mnist``, ``fashion-mnist``; downloaded and cached) or local data at a path."""
+    from .datasets import load_dataset
+    from .datasets.sources import get_known_dataset
+
+    known = get_known_dataset(spec) if os.sep not in spec else None
+    return load_dataset(spec if known else Path(spec), data_dir=data_dir, download=True, progress=progress)
+
+
+def _data_label(spec: str) -> str:
+    from .datasets.sources import get_known_dataset
+
+    known = get_known_dataset(spec) if os.sep not in spec else None
+    return known.name if known else Path(spec).name
+
+
+@dataclass
+class Run:
+    """A run set up in its directory, ready to :meth:`train`: made by :meth:`create` or :meth:`resume`.
+
+    Attributes
+    ----------
+    config : TrainConfig
+        The settings (for a resumed run: the checkpoint's, with the new ``epochs``).
+    run_dir : pathlib.Path
+        Where the run's files go.
+    dataset : xpnet.datasets.Dataset
+        The data; ``splits`` its train / validation / test parts (:mod:`xpnet.splits`).
+    model : xpnet.MLP
+        The model to train; ``preprocessing`` maps raw pixels to its inputs.
+    resumed : bool
+        Continues an earlier run; ``previous_seconds`` is the training time of its earlier parts.
+    """
+
+    config: TrainConfig
+    run_dir: Path
+    dataset: Any
+    data_dir: str | None
+    splits: Splits
+    model: MLP
+    preprocessing: Preprocessing
+    resumed: bool = False
+    previous_seconds: float = 0.0
+    previous_status: str | None = None
+    overwrite: bool = False
+
+    @classmethod
+    def create(cls, config: TrainConfig, run_dir: str | os.PathLike | None = None, *, dataset=None,
+               data_dir: str | os.PathLike | None = None, backend=None, overwrite: bool = False,
+               progress: bool = False) -> Run:
+        """Set up a new run: check the settings and the directory, load the data, build the model.
+
+        Parameters
+        ----------
+        config : TrainConfig
+            The settings; ``config.data`` names the data unless ``dataset`` is given.
+        run_dir : path or None
+            The run directory (default: :func:`default_run_dir`).
+        dataset : xpnet.datasets.Dataset or None
+            Data already loaded (default: load ``config.data``, downloading a known dataset).
+        data_dir : path or None
+            The dataset cache directory (see :func:`xpnet.datasets.load_dataset`).
+        backend : str or xpnet.Backend or None
+            Where to train (default: ``$XPNET_BACKEND``, else auto).
+        overwrite : bool
+            Start over when ``run_dir`` holds a run: its files are replaced when training
+            starts (not before the data has loaded).
+        progress : bool
+            Show download progress on stderr.
+
+        Raises
+        ------
+        ConfigError
+            The settings do not go together.
+        RunError
+            ``run_dir`` already holds a run and ``overwrite`` is false.
+        """
+        config.make_optimizer()  # validate the combination before touching files or data
+        run_dir = Path(run_dir) if run_dir is not None else default_run_dir(
+            dataset.name if dataset is not None else _data_label(config.data))
+        if (run_dir / CHECKPOINT_NAME).exists() and not overwrite:
+            raise RunError(f"{run_dir} already holds a run ({CHECKPOINT_NAME}); continue it with "
+                           f"'xpnet train --resume --out {run_dir}', start it over with --overwrite, "
+                           "or choose another --out")
+        data_dir = str(data_dir) if data_dir else None
+        if dataset is None:
+            dataset = load_data(config.data, data_dir, progress)
+        else:
+            config.data = str(dataset.source or dataset.name)
+        splits = prepare_splits(dataset, config.val_split, config.seed)
+        preprocessing = Preprocessing.fit(splits.x_train, config.standardize)
+        n_inputs = (dataset.x_test if dataset.x_test is not None else dataset.x_train).shape[1]
+        model = config.make_model(backend, n_inputs=n_inputs, n_classes=dataset.n_classes)
+        return cls(config, run_dir, dataset, data_dir, splits, model, preprocessing, overwrite=overwrite)
+
+    @classmethod
+    def resume(cls, run_dir: str | os.PathLike | None = None, *, epochs: int | None = None, dataset=None,
+               data: str | None = None, data_dir: str | os.PathLike | None = None, backend=None,
+               progress: bool = False) -> Run:
+        """Set up the continuation of the run in ``run_dir`` from its checkpoint.
+
+        Parameters
+        ----------
+        run_dir : path or None
+            The run directory (default: the newest one under ``runs/``).
+        epochs : int or None
+            The new total length of the run (default: the run's own).
+        dataset, data, data_dir
+            The data, if not where the run found it: a loaded dataset, a spec, a cache directory.
+        backend : str or xpnet.Backend or None
+            Where to continue (any backend: the checkpoint is portable).
+
+        Raises
+        ------
+        RunError
+            Nothing to resume, a checkpoint not written by a run, a run that diverged
+            (resuming would diverge again), or data that differs from the run's.
+        """
+        run_dir = Path(run_dir) if run_dir is not None else latest_run_dir()
+        if run_dir is None:
+            raise RunError("nothing to resume: no run directory with a checkpoint under runs/; "
+                           "pass the run with --out DIR")
+        path = run_dir / CHECKPOINT_NAME
+        if not path.is_file():
+            raise RunError(f"cannot resume: {path} does not exist (is --out the run directory?)")
+        ckpt = load_checkpoint(path, backend=backend)
+        if "config" not in ckpt.training:
+            raise RunError(f"{path}: this checkpoint has no training configuration (it was not written by "
+                           "'xpnet train'), so it cannot be resumed from the command line")
+        config = TrainConfig.from_dict(ckpt.training["config"])
+        status = ckpt.training.get("status")
+        if status == "diverged":
+            raise RunError(f"{run_dir} diverged, and resuming keeps its learning rate ({config.lr:g}), so it "
+                           f"would diverge again; start over with '{retrain_command(ckpt)}'")
+        if epochs is not None:
+            config.epochs = int(epochs)
+        if config.schedule == "cosine" and ckpt.model.optimizer is not None:
+            ckpt.model.optimizer.schedule = Cosine(epochs=config.epochs)  # the (new) length of the run
+        data_dir = str(data_dir) if data_dir else ckpt.training.get("data_dir")
+        if dataset is None:
+            dataset = load_data(data or config.data, data_dir, progress)
+        saved = ckpt.dataset.get("checksums") or {}
+        if saved and dataset.checksums and saved != dict(dataset.checksums):
+            raise RunError(f"the data at {data or config.data} differs from the data this run was trained on "
+                           "(SHA-256 checksums do not match); resume with the same data or start a new run")
+        config.data = data or config.data
+        splits = prepare_splits(dataset, config.val_split, config.seed)
+        previous = ckpt.training.get("train_seconds")
+        if previous is None:  # a run saved before the total was recorded in the checkpoint
+            previous = read_metrics(run_dir).get("train_seconds", 0.0)
+        if status is None and ckpt.metrics.get("test_accuracy") is not None:
+            status = "completed"
+        return cls(config, run_dir, dataset, data_dir, splits, ckpt.model, ckpt.preprocessing, resumed=True,
+                   previous_seconds=float(previous or 0.0), previous_status=status)
+
+    @property
+    def finished(self) -> bool:
+        """The run is complete and has trained ``config.epochs`` epochs: :meth:`train` has nothing to do."""
+        return self.previous_status == "completed" and self.model.epoch >= self.config.epochs
+
+    @property
+    def n_batches(self) -> int:
+        """Steps per epoch."""
+        n = len(self.splits.x_train)
+        return 1 if self.config.batch_size is None else math.ceil(n / min(self.config.batch_size, n))
+
+    def _records(self) -> tuple[dict, dict]:
+        backend = self.model.backend
+        training = {"config": self.config.to_dict(), "data_dir": self.data_dir, "backend": backend.spec,
+                    "device": backend.device_name}
+        return training, dataset_record(self.dataset, self.config.data, self.splits)
+
+    def train(self, callbacks=(), *, plots: bool = True, save_every: float = 30.0, handle_sigint: bool = True,
+              on_sigint: Callable[[], None] | None = None) -> RunResult:
+        """Train to the end of the run, then evaluate, save and plot; or stop cleanly.
+
+        Parameters
+        ----------
+        callbacks : sequence of xpnet.Callback
+            Progress hooks (a progress bar, ...), called by :meth:`MLP.fit`.
+        plots : bool
+            Write the PNG plots when the run completes.
+        save_every : float
+            Save a checkpoint at the end of an epoch at most this often, in seconds (0: every
+            epoch); the start, an interrupt and the end always save.
+        handle_sigint : bool
+            Turn the first Ctrl-C into a clean stop (``interrupted``), in the main thread.
+        on_sigint : callable or None
+            Called at the first Ctrl-C (e.g. to tell the user that a checkpoint is coming).
+
+        Returns
+        -------
+        RunResult
+            Never raises :class:`~xpnet.TrainingDiverged`: a divergence is a ``diverged`` result.
+        """
+        if self.finished:
+            return RunResult("completed", self.run_dir, read_metrics(self.run_dir), [], self.model,
+                             already_finished=True, config=self.config)
+        if self.overwrite:
+            for name in (CHECKPOINT_NAME, METRICS_NAME, *PLOT_NAMES):
+                (self.run_dir / name).unlink(missing_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        training, data_rec = self._records()
+
+        finished: list[float] = []  # this part's training time, once training has ended
+
+        def record(status: str) -> dict:
+            seconds = finished[0] if finished else time.perf_counter() - start
+            return {**training, "status": status, "train_seconds": self.previous_seconds + seconds}
+
+        ckpt_path = self.run_dir / CHECKPOINT_NAME
+        pre, splits, model, config = self.preprocessing, self.splits, self.model, self.config
+        saver = CheckpointEveryEpoch(ckpt_path, lambda: {"preprocessing": pre, "training": record("running"),
+                                                         "dataset": data_rec}, save_every)
+        optimizer = None if (self.resumed and model.optimizer is not None) else config.make_optimizer()
+        validation = (splits.x_val, splits.y_val) if len(splits.x_val) else None  # raw: the model scales
+        status, diverged = "completed", None
+        with warnings.catch_warnings(record=True) as caught, sigint_stops(model, handle_sigint, on_sigint) as sig:
+            warnings.simplefilter("default", RuntimeWarning)
+            try:
+                train_epochs(model, splits.x_train, splits.y_train, pre, config, optimizer, validation,
+                             callbacks=[StopWhen(lambda: sig["interrupted"]), *callbacks, saver],
+                             should_stop=lambda: sig["interrupted"])
+            except TrainingDiverged as exc:
+                status, diverged = "diverged", exc
+        seconds = time.perf_counter() - start
+        finished.append(seconds)
+        earlier_parts = read_metrics(self.run_dir).get("train_seconds_parts", []) if self.resumed else []
+        if self.resumed and not earlier_parts and self.previous_seconds:
+            earlier_parts = [self.previous_seconds]
+        float_warnings = _float_warnings(caught)
+        if status == "completed" and (model.history.interrupted or model.epoch < config.epochs):
+            status = "interrupted"
+        metrics: dict[str, Any] = {
+            "status": status, "xpnet_version": xpnet_version(), "config": config.to_dict(),
+            "model": model.get_config(), "n_params": model.n_params, "preprocessing": pre.get_config(),
+            "backend": {"spec": model.backend.spec, "device": model.backend.device_name},
+            "versions": versions(model.backend), "dataset": data_rec,
+            "progress": {"epoch": model.epoch, "batch": model.batch}, "history": model.history.to_dict(),
+            "train_seconds": self.previous_seconds + seconds,
+            "train_seconds_parts": [*earlier_parts, seconds],
+        }
+        if float_warnings:
+            metrics["warnings"] = float_warnings
+            if status != "diverged":
+                log.warning("floating-point warnings while training: %s", "; ".join(float_warnings))
+        result = RunResult(status, self.run_dir, metrics, [], model, warnings=float_warnings, train_seconds=seconds,
+                           config=config)
+        if status == "diverged":
+            self._diverged(result, diverged, ckpt_path, data_rec)
+        elif status == "interrupted":
+            self._interrupted(result, ckpt_path, record("interrupted"), data_rec)
+        else:
+            self._completed(result, ckpt_path, record("completed"), data_rec, plots)
+        write_json(self.run_dir / METRICS_NAME, metrics)
+        result.files.insert(1 if result.files else 0, METRICS_NAME)
+        return result
+
+    def _diverged(self, result: RunResult, error: TrainingDiverged, ckpt_path: Path, data_rec: dict) -> None:
+        result.error = error
+        result.suggested_lr, result.suggestion = self.config.suggested_lr()
+        kept = load_checkpoint(ckpt_path, backend="cpu")  # the last good weights, saved before the bad epoch
+        result.kept_epoch = kept.model.epoch
+        note = {"epoch": self.model.epoch + 1, "message": str(error), "suggested_lr": result.suggested_lr}
+        save(kept.model, ckpt_path, preprocessing=kept.manifest.get("preprocessing"),
+             training={**kept.training, "status": "diverged", "diverged": note}, dataset=kept.dataset,
+             metrics=kept.metrics)
+        result.metrics["diverged"] = {**note, "kept_epoch": result.kept_epoch}
+        result.files.append(CHECKPOINT_NAME)
+
+    def _interrupted(self, result: RunResult, ckpt_path: Path, training: dict, data_rec: dict) -> None:
+        model = self.model
+        try:
+            save(model, ckpt_path, preprocessing=self.preprocessing, training=training, dataset=data_rec)
+            where = (f"epoch {model.epoch + 1}, step {model.batch}/{self.n_batches}" if model.batch
+                     else f"the end of epoch {model.epoch}")
+            result.saved = f"saved a checkpoint at {where} in {ckpt_path}"
+            result.files.append(CHECKPOINT_NAME)
+        except CheckpointError as exc:
+            result.saved = f"did not save ({exc}); the last good checkpoint is kept"
+
+    def _completed(self, result: RunResult, ckpt_path: Path, training: dict, data_rec: dict, plots: bool) -> None:
+        model, splits = self.model, self.splits
+        test = evaluate_model(model, self.preprocessing, splits.x_test, splits.y_test)
+        result.test = test
+        result.metrics["test"] = {"accuracy": test["accuracy"], "loss": test["loss"], "n": test["n"],
+                                  "per_class": test["per_class"],
+                                  "confusion_matrix": test["confusion_matrix"].tolist()}
+        save(model, ckpt_path, preprocessing=self.preprocessing, training=training, dataset=data_rec,
+             metrics={"test_accuracy": test["accuracy"], "test_loss": test["loss"], "n_test": test["n"]})
+        result.files.append(CHECKPOINT_NAME)
+        if plots:
+            result.files += self._plots(test)
+        result.metrics["plots"] = [f for f in result.files if f.endswith(".png")]
+
+    def _plots(self, test: dict) -> list[str]:
+        from . import plots
+
+        model, run_dir, names = self.model, self.run_dir, list(self.dataset.class_names)
+        plots.plot_history(model.history, run_dir / "curves.png",
+                           title=f"{self.dataset.name}: {'-'.join(map(str, model.sizes))}")
+        plots.plot_confusion_matrix(test["confusion_matrix"], names, run_dir / "confusion_matrix.png")
+        plots.plot_misclassified(self.splits.x_test, self.splits.y_test, test["pred"], names,
+                                 run_dir / "misclassified.png", confidence=test["confidence"])
+        written = ["curves.png", "confusion_matrix.png", "misclassified.png"]
+        if plots.plot_first_layer(model.numpy_params()["W1"], run_dir / "first_layer_weights.png") is not None:
+            written.append("first_layer_weights.png")
+        return written
+
+
+def _float_warnings(caught) -> list[str]:
+    """The RuntimeWarnings among ``caught``, once each; any other warning is shown again as usual."""
+    seen: list[str] = []
+    for w in caught:
+        if issubclass(w.category, RuntimeWarning):
+            text = str(w.message)
+            if text not in seen:
+                seen.append(text)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return seen
+
+
+def run_training(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
+                 resume: bool = False, overwrite: bool = False, dataset=None, data_dir=None, backend=None,
+                 epochs: int | None = None, plots: bool = True, save_every: float = 30.0,
+                 callbacks=(), handle_sigint: bool = True) -> RunResult:
+    """Do what ``xpnet train`` does, in one call: set up (or resume) a run and train it.
+
+    Parameters
+    ----------
+    config : TrainConfig or None
+        The settings of a new run (default: the ``default`` preset on MNIST); ignored with
+        ``resume``, where the checkpoint's settings apply.
+    out_dir : path or None
+        The run directory (default: a new one under ``runs/``; with ``resume`` the newest).
+    resume : bool
+        Continue the run in ``out_dir`` from its checkpoint (``epochs``: its new length).
+    overwrite : bool
+        Start over when ``out_dir`` already holds a run.
+    dataset, data_dir, backend
+        See :meth:`Run.create`.
+    plots, save_every, callbacks, handle_sigint
+        See :meth:`Run.train`.
+
+    Returns
+    -------
+    RunResult
+        ``status`` is ``completed``, ``interrupted`` or ``diverged``; ``metrics`` is what
+        ``metrics.json`` holds and ``files`` the names written.
+
+    Raises
+    ------
+    ConfigError, RunError, xpnet.datasets.DataError, xpnet.CheckpointError, xpnet.BackendUnavailable
+        The run cannot start: the message says why.
+    """
+    if resume:
+        run = Run.resume(out_dir, epochs=epochs, dataset=dataset, data_dir=data_dir, backend=backend)
+    else:
+        config = config if config is not None else TrainConfig.from_preset("default")
+        if epochs is not None:
+            config.epochs = int(epochs)
+        run = Run.create(config, out_dir, dataset=dataset, data_dir=data_dir, backend=backend, overwrite=overwrite)
+    return run.train(callbacks, plots=plots, save_every=save_every, handle_sigint=handle_sigint)
+
