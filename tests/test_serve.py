@@ -430,6 +430,20 @@ def test_create_app_takes_a_loaded_checkpoint(models):
     assert app.state.inspector.model_info()["class_names"] == FASHION
 
 
+def test_unfinished_runs_are_flagged_and_untrained_weights_refused(tmp_path):
+    from xpnet.errors import UntrainedModel
+
+    model = xpnet.MLP([784, 4, 10], backend="numpy")
+    model.epoch = 2
+    stopped = xpnet.save(model, tmp_path / "stopped.npz", training={"status": "interrupted", "config": {"epochs": 5}})
+    info = create_app(stopped).state.inspector.model_info()
+    assert "stopped after 2 of 5 epochs" in info["warning"]
+    diverged = xpnet.save(xpnet.MLP([784, 4, 10], backend="numpy"), tmp_path / "diverged.npz",
+                          training={"status": "diverged", "config": {"epochs": 5}})
+    with pytest.raises(UntrainedModel, match="untrained weights"):
+        create_app(diverged)
+
+
 def test_create_app_rejects_non_image_models(tmp_path):
     path = xpnet.save(xpnet.MLP([20, 4, 3], backend="numpy"), tmp_path / "small.npz")
     with pytest.raises(ValueError, match="784"):
