@@ -98,6 +98,7 @@ def test_activation_values(backend, name):
         "leaky_relu": np.where(Z_host > 0, Z_host, 0.01 * Z_host),
         "tanh": np.tanh(Z_host),
         "sigmoid": 1 / (1 + np.exp(-Z_host)),
+        "identity": Z_host,
     }[name]
     out = ACTIVATIONS[name].forward(backend.asarray(Z_host, "float64"))
     np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-12)

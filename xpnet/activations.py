@@ -87,6 +87,16 @@ def sigmoid_backward(dA, Z, A):
     return dA * (A * (1.0 - A))
 
 
+# Identity (scikit-learn's ``activation="identity"``): A = Z; g′(Z) = 1, so dZ = dA. The
+# network is then linear up to the softmax, i.e. multinomial logistic regression.
+def identity(Z):
+    return Z
+
+
+def identity_backward(dA, Z, A):
+    return dA
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
@@ -94,12 +104,13 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("leaky_relu", leaky_relu, leaky_relu_backward),
         Activation("tanh", tanh, tanh_backward),
         Activation("sigmoid", sigmoid, sigmoid_backward),
+        Activation("identity", identity, identity_backward, identity_backward),
     )
 }
 
 
 def get_activation(name: str | Activation) -> Activation:
-    """Look an activation up by name (``relu``, ``leaky_relu``, ``tanh``, ``sigmoid``)."""
+    """Look an activation up by name (``relu``, ``leaky_relu``, ``tanh``, ``sigmoid``, ``identity``)."""
     if isinstance(name, Activation):
         return name
     try:

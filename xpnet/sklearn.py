@@ -1,0 +1,782 @@
+"""``xpnet.sklearn.MLPClassifier``: scikit-learn's ``MLPClassifier``, trained by xpnet.
+
+A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the same constructor
+parameters (names, defaults, meanings), the same fitted attributes, ``fit``/``partial_fit``/
+``predict``/``predict_proba``/``predict_log_proba``/``score``, and it passes scikit-learn's own
+``check_estimator``. The network, its gradients and its updates are xpnet's
+(:class:`xpnet.MLP`, :mod:`xpnet.network`, :mod:`xpnet.optim`), so it trains on any xpnet
+backend: ``backend="gpu"`` trains on CuPy, and with
+``sklearn.set_config(array_api_dispatch=True)`` it trains on the backend and device of the
+input arrays themselves (CuPy, PyTorch, array-api-strict, ...) and answers in their namespace.
+
+Importing this module imports scikit-learn (``pip install "xpnet[sklearn]"``); ``import xpnet``
+does not.
+
+What scikit-learn's semantics add to :meth:`xpnet.MLP.fit`, implemented here as small pieces:
+
+* ``alpha``: the L2 penalty ``α/(2·s_b)·Σ_l ‖W_l‖²`` of each mini-batch b (weights only, not
+  the biases; ``s_b`` is the batch's sum of sample weights, its size without weights), whose
+  gradient ``α·W_l/s_b`` :class:`_L2OnWeights` adds inside the optimizer step;
+* ``learning_rate="invscaling"``/``"adaptive"`` (``solver="sgd"``), ``tol``,
+  ``n_iter_no_change``, ``early_stopping``: decided between epochs, while
+  :meth:`xpnet.MLP.fit_epochs` hands over each finished epoch;
+* the initial weights: scikit-learn's Glorot-uniform draw (weights *and* biases uniform in
+  ``±√(f/(fan_in + fan_out))``, f = 2 for ``logistic``, else 6), from the same
+  ``random_state`` stream in the same order, so both libraries start from the same numbers.
+
+Binary problems: xpnet's output layer is a softmax, so two classes get two output units
+(``n_outputs_ == 2``, ``out_activation_ == "softmax"``, ``coefs_[-1]`` has two columns), where
+scikit-learn uses one logistic unit. The models are equivalent:
+``softmax([z₀, z₁])₁ = σ(z₁ − z₀)``, the loss is the same binary cross-entropy, and
+``predict_proba`` returns ``(n, 2)`` in both.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils._array_api import get_namespace
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import network
+from .backend import Backend, array_namespace, backend_of, get_backend
+from .model import MLP, Callback
+from .optim import SGD, Adam
+
+try:  # scikit-learn >= 1.9
+    from sklearn.utils._array_api import check_same_namespace
+except ImportError:  # older: methods accept inputs of any namespace (converted to the model's)
+    def check_same_namespace(X, estimator, *, attribute, method):
+        return None
+
+__all__ = ["MLPClassifier"]
+
+log = logging.getLogger("xpnet.sklearn")
+
+#: scikit-learn's activation names → xpnet's.
+ACTIVATION_NAMES = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+
+
+# -- the pieces scikit-learn's semantics need ------------------------------------------------------
+class _L2OnWeights:
+    """Optimizer mixin: scikit-learn's ``alpha`` penalty, on the weights only.
+
+    Each step adds the gradient of ``α/(2·s)·Σ_l ‖W_l‖²`` to the gradient of every weight
+    matrix ``W_l`` (not to the biases): ``∇W_l ← ∇W_l + (α/s)·W_l``, with ``s`` the batch's sum
+    of sample weights (its size when unweighted), set before each step by
+    :class:`_BatchWeightSums`. It also accumulates ``Σ_steps Σ_l ‖W_l‖²`` (a 0-d device array,
+    read once per epoch) so that the reported loss includes the penalty, as scikit-learn's does.
+    """
+
+    alpha: float = 0.0
+    batch_weight: float = 1.0
+    sq_norms = None  # Σ over this epoch's steps of Σ_l ‖W_l‖² (before each update)
+
+    def step(self, params, grads, lr=None, *, scaled_by: float = 1.0):
+        if self.alpha:
+            c = float(scaled_by) * self.alpha / self.batch_weight
+            grads = dict(grads)
+            for k, W in params.items():
+                if k.startswith("W"):
+                    sq = array_namespace(W).sum(W * W)
+                    self.sq_norms = sq if self.sq_norms is None else self.sq_norms + sq
+                    grads[k] = grads[k] + c * W
+        super().step(params, grads, lr, scaled_by=scaled_by)
+
+
+class _SkAdam(_L2OnWeights, Adam):
+    """:class:`xpnet.optim.Adam` with scikit-learn's ``alpha`` penalty and its ε.
+
+    scikit-learn adds ε to ``√v`` (``W ← W − α·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε)``); xpnet's Adam
+    adds it to ``√v̂`` (``ε·√(1−β2ᵗ)`` to ``√v``). Setting xpnet's ε to ``ε/√(1−β2ᵗ)`` before
+    step t gives scikit-learn's update exactly (it matters in the first steps, for gradients
+    near ε).
+    """
+
+    sk_epsilon: float = 1e-8
+
+    def step(self, params, grads, lr=None, *, scaled_by: float = 1.0):
+        self.eps = self.sk_epsilon / math.sqrt(1.0 - self.beta2 ** (self.t + 1))
+        super().step(params, grads, lr, scaled_by=scaled_by)
+
+
+class _SkSGD(_L2OnWeights, SGD):
+    """:class:`xpnet.optim.SGD` with scikit-learn's ``alpha`` penalty and its velocity.
+
+    scikit-learn keeps the velocity in units of a step, ``v ← μ·v − α_t·g``, then
+    ``W ← W + v`` (Nesterov: ``W ← W + μ·v − α_t·g``); xpnet's SGD keeps it in units of a
+    gradient (``v ← μ·v + g``, ``W ← W − α_t·v``). The two agree while the learning rate is
+    constant; with ``invscaling``/``adaptive`` rates scikit-learn's velocity keeps the old
+    rates, so this is its rule.
+    """
+
+    def _update(self, params, grads, lr, scale):
+        mu = self.momentum
+        if not mu:
+            return super()._update(params, grads, lr, scale)
+        velocity = self.state["velocity"]
+        for k in params:
+            g = grads[k] if scale == 1.0 else grads[k] * (1.0 / scale)
+            velocity[k] *= mu
+            velocity[k] -= lr * g
+            if self.nesterov:
+                params[k] += mu * velocity[k] - lr * g
+            else:
+                params[k] += velocity[k]
+
+
+class _BatchWeightSums(Callback):
+    """Tells the optimizer the sum of sample weights ``s_b`` of the batch about to be stepped.
+
+    :meth:`xpnet.MLP.fit` cuts an epoch of n samples into consecutive batches of ``bs``
+    (the last one shorter) of its shuffled order; with weights normalised to mean ``w̄``
+    over the training set, ``s_b`` is taken as ``w̄ × (batch size)`` (exact without weights,
+    and for a full batch).
+    """
+
+    def __init__(self, optimizer, n: int, batch_size: int, mean_weight: float):
+        self.opt, self.n, self.bs, self.w = optimizer, n, batch_size, mean_weight
+
+    def _set(self, b: int) -> None:
+        lo = b * self.bs
+        self.opt.batch_weight = max(min(lo + self.bs, self.n) - lo, 1) * self.w
+
+    def on_epoch_begin(self, model, epoch):
+        self._set(model.batch)
+
+    def on_batch_end(self, model, epoch, batch, n_batches):
+        if batch + 1 < n_batches:
+            self._set(batch + 1)
+
+
+class _VerboseLog:
+    """While ``verbose`` is set, show this module's INFO records on stdout (as scikit-learn
+    prints them) unless the application configured logging itself."""
+
+    def __init__(self, verbose):
+        self.handler = None
+        if verbose and not logging.getLogger().handlers and log.getEffectiveLevel() > logging.INFO:
+            self.handler = logging.StreamHandler(sys.stdout)
+            self.level = log.level
+
+    def __enter__(self):
+        if self.handler is not None:
+            log.addHandler(self.handler)
+            log.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc):
+        if self.handler is not None:
+            log.removeHandler(self.handler)
+            log.setLevel(self.level)
+
+
+def _dispatch_enabled() -> bool:
+    from sklearn import get_config
+
+    return bool(get_config()["array_api_dispatch"])
+
+
+# -- the estimator ---------------------------------------------------------------------------------
+class MLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier with scikit-learn's interface, trained by xpnet.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Width of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Hidden activation: identity ``g(z) = z``, logistic ``σ(z) = 1/(1+e^{−z})`` (xpnet's
+        ``sigmoid``), ``tanh``, or ``relu`` ``max(z, 0)``.
+    solver : {"adam", "sgd"}, default="adam"
+        ``"adam"`` (:class:`xpnet.optim.Adam`) or ``"sgd"`` (:class:`xpnet.optim.SGD`, with
+        ``momentum``/``nesterovs_momentum``). ``"lbfgs"`` is **not offered**: xpnet trains with
+        stochastic gradient methods only; fitting with it raises ``ValueError``.
+    alpha : float, default=1e-4
+        L2 penalty ``α/(2·s_b)·Σ‖W_l‖²`` added to each batch's loss (weights, not biases).
+    batch_size : int or "auto", default="auto"
+        Samples per step; ``"auto"`` is ``min(200, n_samples)``. Larger than n: clipped to n
+        with a warning.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule for ``solver="sgd"`` (ignored by Adam). ``invscaling``:
+        ``lr = learning_rate_init / (t + 1)^power_t`` after each epoch, t the samples seen;
+        ``adaptive``: divide by 5 when ``n_iter_no_change`` epochs did not improve by ``tol``.
+    learning_rate_init : float, default=1e-3
+        Initial learning rate.
+    power_t : float, default=0.5
+        Exponent of ``invscaling``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split and the shuffling.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as "no change".
+    verbose : bool, default=False
+        Log the loss of every epoch (shown on stdout when logging is not configured).
+    warm_start : bool, default=False
+        Start from the previous fit's weights and optimizer state.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for ``solver="sgd"`` (when ``momentum > 0``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and stop when its
+        accuracy does not improve by ``tol`` for ``n_iter_no_change`` epochs; the best
+        weights are kept.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+    epsilon : float, default=1e-8
+        Adam's ε.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping (or, for ``adaptive``, lowering the rate).
+    max_fun : int, default=15000
+        Accepted for compatibility; only scikit-learn's ``lbfgs`` uses it.
+    backend : str, Backend or None, default=None
+        Where to train (an :func:`xpnet.get_backend` spec: ``"cpu"``, ``"gpu"``,
+        ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
+        device of ``X`` itself; otherwise NumPy. Results are returned in the namespace of the
+        inputs either way.
+    dtype : {"float32", "float64"} or None, default=None
+        Floating type of the weights and the computation. ``None``: like scikit-learn,
+        float32 when ``X`` is float32, float64 otherwise.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (any sortable labels: strings, integers, ...).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names (a DataFrame).
+    coefs_ : list of arrays of shape (n_in, n_out)
+        Weight matrices in scikit-learn's layout (the transposes of xpnet's ``W_l``).
+    intercepts_ : list of arrays of shape (n_out,)
+        Bias vectors.
+    loss_ : float
+        Loss of the last epoch (mean cross-entropy plus the penalty).
+    loss_curve_ : list of float
+        ``loss_`` of every epoch.
+    best_loss_ : float or None
+        Lowest ``loss_`` (None with early stopping).
+    validation_scores_ : list of float or None
+        Validation accuracy of every epoch (None without early stopping).
+    best_validation_score_ : float or None
+        Best validation accuracy (None without early stopping).
+    n_iter_ : int
+        Epochs run by the last ``fit`` (1 per ``partial_fit``).
+    t_ : int
+        Training samples seen by the optimizer, over all calls.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Output units: the number of classes (2 for a binary problem, see the module notes).
+    out_activation_ : str
+        ``"softmax"``.
+    model_ : xpnet.MLP
+        The xpnet network trained (its ``backend``, ``params``, ``history``, ...).
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "backend": [None, str, Backend],
+        "dtype": [None, StrOptions({"float32", "float64"})],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 backend=None, dtype=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.backend = backend
+        self.dtype = dtype
+
+    # -- tags ------------------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Trains on the namespace/device of X under array_api_dispatch.
+        tags.array_api_support = True
+        # Dense input only: xpnet's network math is dense Array API code.
+        tags.input_tags.sparse = False
+        # One softmax over the classes: multiclass yes, multilabel (2-D indicator y) no.
+        tags.classifier_tags.multi_label = False
+        tags.target_tags.multi_output = False
+        tags.non_deterministic = False
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    # -- fitting ---------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``X`` (n_samples × n_features) and labels ``y`` (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Dense numeric input (NumPy, lists, DataFrames; with ``array_api_dispatch``, any
+            Array API array).
+        y : array-like of shape (n_samples,)
+            Class labels of any sortable type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights: each batch's loss is ``Σ_i w_i·CE_i / Σ_i w_i``.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            Bad input (scikit-learn's messages), a single class, ``solver="lbfgs"``.
+        TypeError
+            Sparse input (not supported).
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _check_solver(self) -> bool:
+        if self.solver not in ("sgd", "adam"):
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
+                                 f"{self.solver} is not stochastic.")
+        return True
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X, y, sample_weight : as in :meth:`fit`.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of every call; required in the first call.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The updated estimator.
+        """
+        return self._partial_fit(X, y, sample_weight, classes)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _partial_fit(self, X, y, sample_weight, classes):
+        # Sets classes_ from `classes` on the first call; refuses other classes later.
+        _check_partial_fit_first_call(self, classes)
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _validate_xy(self, X, y, sample_weight, reset: bool):
+        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError(
+                "xpnet.sklearn.MLPClassifier does not support sparse input: xpnet's network is "
+                "dense. Convert X with X.toarray() if it fits in memory.")
+        xp, _ = get_namespace(X)
+        X, y = validate_data(self, X, y, dtype=(xp.float64, xp.float32), reset=reset)
+        check_classification_targets(_host(y))
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        return X, y, sample_weight
+
+    def _fit(self, X, y, sample_weight, incremental: bool):
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "solver='lbfgs' is not offered by xpnet.sklearn.MLPClassifier: xpnet trains "
+                "with stochastic gradient methods only. Use solver='adam' or solver='sgd' (or "
+                "sklearn.neural_network.MLPClassifier for L-BFGS).")
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        hidden = self.hidden_layer_sizes
+        hidden = [int(h) for h in (hidden if hasattr(hidden, "__iter__") else [hidden])]
+        if any(h <= 0 for h in hidden):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
+        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
+
+        X, y, sample_weight = self._validate_xy(X, y, sample_weight, reset=first_pass)
+        y_host = _host(y)
+        if y_host.dtype == object:
+            y_host = y_host.astype(str) if all(isinstance(v, str) for v in y_host) else y_host
+        classes = np.unique(y_host)
+        if first_pass and not incremental:
+            self.classes_ = classes
+        elif self.warm_start and not incremental:
+            if set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {classes}")
+        elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{self.classes_}. 'y' has {classes}.")
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "MLPClassifier needs samples of at least 2 classes to train; got 1 class: "
+                f"{self.classes_[0]!r}.")
+        y_idx = np.searchsorted(self.classes_, y_host).astype(np.int64)
+
+        sw_host = None
+        if sample_weight is not None:
+            sw_host = _host(sample_weight).astype(np.float64)
+            if not sw_host.sum() > 0:
+                raise ValueError("Sample weights must contain at least one non-zero number; "
+                                 "the total weight is zero.")
+
+        self._input_backend = backend_of(X).spec
+        rs = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(X, hidden, rs)
+        model = self.model_
+
+        # The validation split (scikit-learn draws it after the initial weights).
+        Xt, yt, swt = X, y_idx, sw_host
+        val = None
+        if self.early_stopping:
+            idx = np.arange(X.shape[0])
+            # scikit-learn's split for the same random_state: stratified for two classes (its
+            # single logistic output), not for more (its one-hot targets are multi-output).
+            stratify = y_idx if len(self.classes_) == 2 else None
+            tr, va = train_test_split(idx, random_state=rs, test_size=self.validation_fraction,
+                                      stratify=stratify)
+            if va.shape[0] < 2:
+                raise ValueError("The validation set is too small. Increase "
+                                 "'validation_fraction' or the size of your dataset.")
+            xp = model.backend.xp
+            Xd = model._features(X)
+            take = lambda A, i: xp.take(A, model.backend.asarray(i), axis=0)  # noqa: E731
+            Xt, Xv = take(Xd, tr), take(Xd, va)
+            yt, yv = y_idx[tr], y_idx[va]
+            swv = None
+            if sw_host is not None:
+                swt, swv = sw_host[tr], sw_host[va]
+            val = (Xv, model.backend.asarray(yv), swv)
+        model.seed = int(rs.randint(np.iinfo(np.int32).max))
+        self._run_epochs(Xt, yt, swt, val, incremental)
+        return self
+
+    def _initialize(self, X, hidden, rs):
+        """A new network with scikit-learn's initial weights, and the fitted-state attributes."""
+        backend = get_backend(self.backend) if self.backend is not None else (
+            backend_of(X) if _dispatch_enabled() else get_backend("cpu"))
+        dtype = self.dtype or ("float32" if _dtype_name(X) == "float32" else "float64")
+        k = len(self.classes_)
+        sizes = [X.shape[1], *hidden, k]
+        model = MLP(sizes, activation=ACTIVATION_NAMES[self.activation], init="glorot",
+                    dtype=dtype, backend=backend, seed=0)
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        params = {}
+        for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            bound = math.sqrt(factor / (fan_in + fan_out))
+            params[f"W{l}"] = np.ascontiguousarray(rs.uniform(-bound, bound, (fan_in, fan_out)).T)
+            params[f"b{l}"] = rs.uniform(-bound, bound, fan_out)
+        model.set_params(params)
+        model.optimizer = self._new_optimizer(self.learning_rate_init)
+        self.model_ = model
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = k
+        self.n_layers_ = len(sizes)
+        self.out_activation_ = "softmax"
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _new_optimizer(self, lr):
+        if self.solver == "adam":
+            opt = _SkAdam(lr=lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+            opt.sk_epsilon = float(self.epsilon)
+        else:
+            opt = _SkSGD(lr=lr, momentum=self.momentum,
+                         nesterov=bool(self.nesterovs_momentum and self.momentum > 0))
+        opt.alpha = float(self.alpha)
+        return opt
+
+    def _run_epochs(self, X, y, sw, val, incremental: bool):
+        model, opt = self.model_, self.model_.optimizer
+        n = X.shape[0]
+        if self.batch_size == "auto":
+            bs = min(200, n)
+        else:
+            if self.batch_size > n:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
+                              "It is going to be clipped")
+            bs = int(np.clip(self.batch_size, 1, n))
+        mean_w = 1.0
+        kwargs = {}
+        if sw is not None:
+            mean_w = float(sw.mean())
+            kwargs["sample_weight"] = sw
+        epochs = 1 if incremental else self.max_iter
+        gen = model.fit_epochs(X, y, epochs=epochs, batch_size=bs, optimizer=None,
+                                 validation_data=None, shuffle=bool(self.shuffle),
+                                 callbacks=[_BatchWeightSums(opt, n, bs, mean_w)], **kwargs)
+        self.n_iter_ = 0
+        best = None
+        with _VerboseLog(self.verbose):
+            try:
+                for logs in gen:
+                    opt_sq, opt.sq_norms = opt.sq_norms, None
+                    penalty = 0.0
+                    if opt.alpha and opt_sq is not None:
+                        # Σ_b (α/2)·‖W‖²_b/s_b · (b's share of n) = (α/2)·Σ_b ‖W‖²_b / (n·w̄)
+                        penalty = 0.5 * opt.alpha * float(opt_sq) / (n * mean_w)
+                    self.loss_ = float(logs["loss"]) + penalty
+                    self.n_iter_ += 1
+                    self.t_ += n
+                    self.loss_curve_.append(self.loss_)
+                    log.info("Iteration %d, loss = %.8f", self.n_iter_, self.loss_)
+                    if self.early_stopping:
+                        score = self._device_accuracy(*val)
+                        self.validation_scores_.append(score)
+                        log.info("Validation score: %f", score)
+                        if score < self.best_validation_score_ + self.tol:
+                            self._no_improvement_count += 1
+                        else:
+                            self._no_improvement_count = 0
+                        if score > self.best_validation_score_:
+                            self.best_validation_score_ = score
+                            xp = model.backend.xp
+                            best = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+                    else:
+                        if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                            self._no_improvement_count += 1
+                        else:
+                            self._no_improvement_count = 0
+                        self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+                    if self.solver == "sgd" and self.learning_rate == "invscaling":
+                        opt.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                    if self._no_improvement_count > self.n_iter_no_change:
+                        what = "Validation score" if self.early_stopping else "Training loss"
+                        msg = (f"{what} did not improve more than tol={self.tol:f} for "
+                               f"{self.n_iter_no_change} consecutive epochs.")
+                        if self._trigger_stopping(opt, msg):
+                            break
+                        self._no_improvement_count = 0
+                    if incremental:
+                        break
+                    if self.n_iter_ == self.max_iter:
+                        warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                                      "reached and the optimization hasn't converged yet.",
+                                      ConvergenceWarning)
+            finally:
+                gen.close()
+        if best is not None:
+            model.set_params(best)
+
+    def _trigger_stopping(self, opt, msg) -> bool:
+        if not (self.solver == "sgd" and self.learning_rate == "adaptive"):
+            log.info("%s Stopping.", msg)
+            return True
+        if opt.lr <= 1e-6:
+            log.info("%s Learning rate too small. Stopping.", msg)
+            return True
+        opt.lr /= 5.0
+        log.info("%s Setting learning rate to %f", msg, opt.lr)
+        return False
+
+    def _device_accuracy(self, X, y, sw) -> float:
+        """(Weighted) accuracy of the model on device data ``X``, labels ``y`` (indices)."""
+        model = self.model_
+        xp = model.backend.xp
+        hit = xp.astype(xp.argmax(model._logits(X), axis=1) == y, model.dtype)
+        if sw is None:
+            return float(xp.mean(hit))
+        w = model.backend.asarray(sw, model.dtype_name)
+        return float(xp.sum(hit * w) / xp.sum(w))
+
+    # -- prediction ------------------------------------------------------------------------------
+    def _check_X(self, X, method: str):
+        check_is_fitted(self)
+        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError("xpnet.sklearn.MLPClassifier does not support sparse input; "
+                            "convert X with X.toarray().")
+        check_same_namespace(X, self, attribute="_fit_input_anchor", method=method)
+        xp, _ = get_namespace(X)
+        return validate_data(self, X, dtype=(xp.float64, xp.float32), reset=False)
+
+    @property
+    def _fit_input_anchor(self):
+        """An empty array in the namespace/device of the ``X`` seen by ``fit`` (with
+        ``array_api_dispatch``, methods refuse inputs of another namespace, as scikit-learn's
+        array-API estimators do)."""
+        b = get_backend(self._input_backend)
+        return b.xp.zeros((0,), dtype=b.float_dtype("float32"), device=b.device)
+
+    def _out_backend(self, X) -> Backend:
+        return backend_of(X) if _dispatch_enabled() else get_backend("cpu")
+
+    def _to_output(self, a, X):
+        """``a`` (on the model's backend) in the namespace and device of the input ``X``."""
+        out, here = self._out_backend(X), self.model_.backend
+        if out.spec == here.spec:
+            return a
+        return out.asarray(here.to_numpy(a))
+
+    def _proba(self, X, method):
+        X = self._check_X(X, method)
+        model = self.model_
+        P = network.softmax(model._logits(model._features(X)))
+        return P, X
+
+    def predict_proba(self, X):
+        """Class probabilities ``softmax(Z_L)``, shape ``(n_samples, n_classes)``, columns in
+        the order of ``classes_``, in the namespace of ``X``."""
+        P, X = self._proba(X, "predict_proba")
+        return self._to_output(P, X)
+
+    def predict_log_proba(self, X):
+        """``log(predict_proba(X))``, computed as ``log_softmax(Z_L)`` (no underflow to −inf
+        for confident predictions)."""
+        X = self._check_X(X, "predict_log_proba")
+        model = self.model_
+        return self._to_output(network.log_softmax(model._logits(model._features(X))), X)
+
+    def predict(self, X):
+        """Predicted labels (values of ``classes_``), shape ``(n_samples,)``.
+
+        In the namespace of ``X`` when the labels are numbers; string labels come back as a
+        NumPy array.
+        """
+        X = self._check_X(X, "predict")
+        model = self.model_
+        idx = model.backend.xp.argmax(model._logits(model._features(X)), axis=1)
+        out = self._out_backend(X)
+        if out.name != "numpy" and self.classes_.dtype.kind in "biuf":
+            idx = self._to_output(idx, X)
+            classes = out.asarray(self.classes_)
+            return out.xp.take(classes, idx, axis=0)
+        return self.classes_[model.backend.to_numpy(idx)]
+
+    # -- the fitted network in scikit-learn's layout ---------------------------------------------
+    @property
+    def coefs_(self):
+        """Weight matrices ``W_lᵀ``, shape ``(n_in, n_out)`` each (scikit-learn's layout)."""
+        check_is_fitted(self)
+        m = self.model_
+        return [self._attr(m.params[f"W{l}"].T) for l in range(1, m.n_layers + 1)]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors ``b_l``, shape ``(n_out,)`` each."""
+        check_is_fitted(self)
+        m = self.model_
+        return [self._attr(m.params[f"b{l}"]) for l in range(1, m.n_layers + 1)]
+
+    def _attr(self, a):
+        out, here = get_backend(self._input_backend), self.model_.backend
+        return a if out.spec == here.spec else out.asarray(here.to_numpy(a))
+
+    # -- pickling (the network is stored as host arrays and rebuilt on its backend) -------------
+    def __getstate__(self):
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        model = state.pop("model_", None)
+        if model is not None:
+            opt = model.optimizer
+            state["_xpnet_model"] = {
+                "config": model.get_config(),
+                "backend": model.backend.spec,
+                "params": model.numpy_params(),
+                "epoch": model.epoch,
+                "opt_t": opt.t,
+                "opt_lr": opt.lr,
+                "opt_state": {k: model.backend.to_numpy(v, copy=True)
+                              for k, v in opt.state_arrays().items()},
+            }
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_xpnet_model", None)
+        super().__setstate__(state) if hasattr(super(), "__setstate__") else self.__dict__.update(state)
+        if saved is not None:
+            c = saved["config"]
+            model = MLP(c["sizes"], activation=c["activation"], init=c["init"], dtype=c["dtype"],
+                        backend=saved["backend"], seed=c["seed"])
+            model.set_params(saved["params"])
+            model.epoch = saved["epoch"]
+            opt = self._new_optimizer(saved["opt_lr"])
+            opt.load_state(saved["opt_t"], {k: model.backend.asarray(v, c["dtype"])
+                                            for k, v in saved["opt_state"].items()})
+            model.optimizer = opt
+            self.model_ = model
+
+
+def _host(a) -> np.ndarray:
+    """Any array (NumPy, another Array API library, any device) as a NumPy array."""
+    if isinstance(a, np.ndarray):
+        return a
+    try:
+        return backend_of(a).to_numpy(a)
+    except TypeError:
+        return np.asarray(a)
+
+
+def _dtype_name(X) -> str:
+    return str(X.dtype).rsplit(".", 1)[-1]
