@@ -181,7 +181,8 @@ def test_draw_a_three_and_watch(browser, served, tmp_path):
         draw_with_mouse(page, three_stroke())
         check_views(page, info)
         if real_digits:  # a model that learnt real handwriting reads the drawn 3 as a 3
-            page.wait_for_function("document.getElementById('prediction').dataset.index === '3'", timeout=30_000)
+            # (a selector, not wait_for_function: the page's CSP forbids the eval Playwright polls with)
+            page.wait_for_selector("#prediction[data-index='3']", timeout=30_000)
         label = page.locator("#prediction").inner_text()
         assert label in info["class_names"]
         page.wait_for_timeout(300)  # let the bars' 120 ms transition finish before the picture
