@@ -624,6 +624,11 @@ except ImportError:  # the benchmark module is optional
 else:
     cli.add_command(bench_command, "bench")
 
+# serve: the drawing page (its web packages are the optional `serve` extra; the command says so)
+from .serve.command import serve_command  # noqa: E402
+
+cli.add_command(serve_command, "serve")
+
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI and return its exit code."""
