@@ -24,7 +24,7 @@ import time
 from xpnet.augment import random_shifts
 from xpnet.config import TrainConfig
 from xpnet.datasets import load_dataset
-from xpnet.preprocessing import Preprocessing
+from xpnet.input_transform import Preprocessing
 from xpnet.runs import train_epochs
 from xpnet.splits import prepare_splits
 
