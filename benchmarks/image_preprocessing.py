@@ -40,11 +40,23 @@ from xpnet.input_transform import Preprocessing  # noqa: E402
 N_TRAIN = 8000
 
 
-def train_model(x, y, seed: int, epochs: int, path: Path):
-    """Train ``784-256-10`` (ReLU, Adam) on raw uint8 digits and save it; returns the checkpoint."""
+def train_model(x, y, seed: int, epochs: int, path: Path, shift: int = 0):
+    """Train ``784-256-10`` (ReLU, Adam) on raw uint8 digits and save it; returns the checkpoint.
+
+    ``shift > 0`` trains as ``xpnet train``'s default preset does: every epoch each training
+    digit is moved by a random whole-pixel ``(dy, dx)``, ``|dy|, |dx| <= shift``
+    ([RandomShifts][xpnet.augment.RandomShifts]), the uncovered pixels given the value a raw 0
+    pixel is transformed to.
+    """
+    from xpnet.augment import RandomShifts
+
     pre = Preprocessing.fit(x)
     model = xpnet.MLP([784, 256, 10], backend="cpu", seed=seed)
-    model.fit(pre.transform(x), y, epochs=epochs, batch_size=128)
+    augment = None
+    if shift:
+        zero = pre.transform(np.zeros((1, 1), np.uint8), model.dtype_name)
+        augment = RandomShifts(shift, seed=seed, fill=float(zero[0, 0]))
+    model.fit(pre.transform(x), y, epochs=epochs, batch_size=128, augment=augment)
     xpnet.save(model, path, preprocessing=pre)
     return load_checkpoint(path, backend="cpu")
 

@@ -15,7 +15,7 @@ a clean binary digit, at a working resolution, and then repeat MNIST's preparati
    drop specks;
 5. :func:`normalise_stroke` — thicken or thin the strokes to MNIST's relative width;
 6. :func:`render` — crop to the bounding box, anti-alias it into 20×20 (aspect kept) and
-   place its centre of mass at the centre of 28×28.
+   place its centre of mass at the centre of 28×28 (a sub-pixel, bilinear shift).
 
 All of this runs on the host with NumPy and Pillow (no SciPy): the arrays are small.
 """
@@ -502,8 +502,12 @@ def render(mask: np.ndarray) -> np.ndarray:
 
     The box ``h × w`` is scaled by ``20 / max(h, w)`` with area averaging (each output pixel
     is the fraction of its area covered by ink, times 255: the anti-aliased edge). The
-    result's centre of mass ``(ȳ, x̄) = Σ p·(y, x) / Σ p`` is moved to :data:`CENTRE` by a
-    whole-pixel shift, kept inside the 28×28 frame.
+    result's centre of mass ``(ȳ, x̄) = Σ p·(y, x) / Σ p`` is moved to `CENTRE` by the
+    sub-pixel shift ``(dy, dx) = (14 − ȳ, 14 − x̄)`` (kept so that the box stays inside the
+    28×28 frame), resampled bilinearly: ``out(r, c) = p(r − dy, c − dx)`` interpolated between
+    the four nearest pixels. A whole-pixel shift leaves the centre up to half a pixel off;
+    measured on 200 tuning digits (t10k[8000:8200], see `benchmarks/image_preprocessing.py`)
+    the sub-pixel shift gained 0–1 point per picture kind and lost on none.
 
     Parameters
     ----------
@@ -526,11 +530,15 @@ def render(mask: np.ndarray) -> np.ndarray:
     ys, xs = np.indices(small.shape)
     total = small.sum()
     cy, cx = (ys * small).sum() / total, (xs * small).sum() / total
-    top = int(np.clip(round(CENTRE - cy), 0, FRAME - nh))
-    left = int(np.clip(round(CENTRE - cx), 0, FRAME - nw))
-    frame = np.zeros((FRAME, FRAME))
-    frame[top:top + nh, left:left + nw] = small
-    return np.clip(np.rint(frame), 0, 255).astype(np.uint8).reshape(FRAME * FRAME)
+    margin = (FRAME - BOX) // 2  # place the box at (margin, margin), then shift it
+    frame = np.zeros((FRAME, FRAME), dtype=np.float32)
+    frame[margin:margin + nh, margin:margin + nw] = small
+    dy = float(np.clip(CENTRE - (cy + margin), -margin, FRAME - margin - nh))
+    dx = float(np.clip(CENTRE - (cx + margin), -margin, FRAME - margin - nw))
+    # Pillow's affine maps each output pixel (c, r) to the input point (c − dx, r − dy)
+    moved = Image.fromarray(frame, mode="F").transform((FRAME, FRAME), Image.AFFINE, (1, 0, -dx, 0, 1, -dy),
+                                                       Image.BILINEAR)
+    return np.clip(np.rint(np.asarray(moved)), 0, 255).astype(np.uint8).reshape(FRAME * FRAME)
 
 
 # -- helpers -------------------------------------------------------------------------------------
