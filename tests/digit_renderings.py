@@ -172,6 +172,29 @@ def render(kind: str, digit: np.ndarray, rng: np.random.Generator) -> Image.Imag
     raise ValueError(f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
 
 
+def redrawn_directly(digit: np.ndarray, pen: float = 2.55) -> np.ndarray:
+    """The re-drawing alone: ``digit``'s skeleton stroked with a ``pen``-pixel round pen at
+    MNIST's scale, rasterised straight into MNIST's frame (no picture, no background, no
+    threshold).
+
+    The pen path is drawn 200 pixels tall with a pen ``10 · pen`` pixels wide (so ``pen``
+    pixels once the box is 20 pixels; 2.55 is MNIST's median stroke width, see
+    `xpnet.images.mnistify.MNIST_STROKE_WIDTH`), and its coverage goes through the
+    pipeline's last step, [render][xpnet.images.mnistify.render] (box to 20×20 with area
+    averaging, centre of mass to the centre). Comparing a model on these with the same model
+    on MNIST's arrays measures what the re-drawing changes; comparing with ``load_image`` on a
+    picture measures what the preprocessing loses.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(784,)``, uint8.
+    """
+    from xpnet.images.mnistify import render as mnist_render
+
+    return mnist_render(stroke_coverage(digit, 200, 10.0 * pen))
+
+
 def write(kind: str, digit: np.ndarray, rng: np.random.Generator, directory, stem: str) -> Path:
     """Render and save one picture (PNG, or JPEG quality 70 for photos); return its path."""
     path = Path(directory) / f"{stem}{SUFFIX[kind]}"
