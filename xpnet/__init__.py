@@ -8,8 +8,8 @@ other standard-conforming array library (array-api-strict, PyTorch, JAX).
 >>> model.params["W1"].shape
 (128, 784)
 
-Where the math is: :mod:`xpnet.network` (forward, softmax cross-entropy, backward),
-:mod:`xpnet.activations`, :mod:`xpnet.optim` (updates), :mod:`xpnet.init`.
+Where the math is: [`xpnet.network`][xpnet.network] (forward, softmax cross-entropy, backward),
+[`xpnet.activations`][xpnet.activations], [`xpnet.optim`][xpnet.optim] (updates), [`xpnet.init`][xpnet.init].
 """
 
 import logging

@@ -2,7 +2,7 @@
 
 The modules use ``from __future__ import annotations`` (so a method of ``MLP`` can say it
 returns an ``MLP``), which leaves every annotation a string: ``help(MLP.to)`` would show
-``-> 'MLP'``. :func:`resolve_annotations`, called at the end of a module, replaces the strings
+``-> 'MLP'``. `resolve_annotations`, called at the end of a module, replaces the strings
 of its public functions and methods by the objects they name.
 """
 

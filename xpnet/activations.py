@@ -1,6 +1,6 @@
 """Hidden-layer activations as pairs of pure functions: ``g(Z)`` and the backward rule.
 
-Each activation is an :class:`Activation` holding
+Each activation is an [`Activation`][xpnet.activations.Activation] holding
 
 * ``forward(Z) -> A``: the element-wise non-linearity, ``A = g(Z)``;
 * ``backward(dA, Z, A) -> dZ``: the chain rule through it, ``dZ = dA ⊙ g′(Z)``.

@@ -5,26 +5,26 @@ images and lowers the test error of the default network on MNIST and Fashion-MNI
 ablation in ``notebooks/03_from_tutorial_to_modern.ipynb``). Two implementations of the same
 shifts:
 
-* :func:`random_shifts`: raw images on the host with NumPy, all at once.
-* :class:`RandomShifts`: inside the training loop on the model's device, with standard array
+* [`random_shifts`][xpnet.augment.random_shifts]: raw images on the host with NumPy, all at once.
+* [`RandomShifts`][xpnet.augment.RandomShifts]: inside the training loop on the model's device, with standard array
   operations only, so that the training data crosses to the device once per run
   (``MLP.fit(..., augment=RandomShifts(...))``; what ``xpnet train --shift`` uses).
 
-:class:`RandomShifts` splits the work so that a batch costs three array operations, no more
+[`RandomShifts`][xpnet.augment.RandomShifts] splits the work so that a batch costs three array operations, no more
 than the plain gather of its rows that it replaces:
 
-* :meth:`RandomShifts.prepare` (device, once per :meth:`~xpnet.MLP.fit`): the training
+* [`RandomShifts.prepare`][xpnet.augment.RandomShifts.prepare] (device, once per [`fit`][xpnet.model.MLP.fit]): the training
   features with one extra column holding the fill value, flattened, and the
   ``(2s + 1)² × n`` table of flat pixel indices, one row per possible shift.
-* :meth:`RandomShifts.draw` (host, once per epoch): each sample's shift, as an integer id
+* [`RandomShifts.draw`][xpnet.augment.RandomShifts.draw] (host, once per epoch): each sample's shift, as an integer id
   ``k = (dy + s)(2s + 1) + (dx + s)``, from ``numpy.random.default_rng((seed, epoch, 1))``.
   The draws depend only on the seed and the epoch, so they are the same on every backend and a
-  resumed run repeats them exactly. :meth:`RandomShifts.start_epoch` moves them to the device
+  resumed run repeats them exactly. [`RandomShifts.start_epoch`][xpnet.augment.RandomShifts.start_epoch] moves them to the device
   (one integer per sample) in the epoch's sample order.
-* :meth:`RandomShifts.batch` (device, per batch): ``take(table, ids)``, plus each sample's
+* [`RandomShifts.batch`][xpnet.augment.RandomShifts.batch] (device, per batch): ``take(table, ids)``, plus each sample's
   offset in the flat features, then one ``take`` gathers the shifted batch.
 
-The shifted images equal :func:`random_shifts` of the same images with seed
+The shifted images equal [`random_shifts`][xpnet.augment.random_shifts] of the same images with seed
 ``(seed, epoch, 1)``, element for element; when the features were transformed pixel by pixel
 before (scaled, standardised), the fill value must be what a raw 0 pixel becomes, and then the
 result equals the transformed host-shifted images exactly too (a permutation of pixels commutes
@@ -123,7 +123,7 @@ class RandomShifts:
     def offsets(self, epoch: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The shifts ``(dy, dx)`` of ``n`` samples in ``epoch``, two ``(n,)`` int arrays.
 
-        The same numbers :func:`random_shifts` draws with seed
+        The same numbers [`random_shifts`][xpnet.augment.random_shifts] draws with seed
         ``(seed, epoch, 1)``.
         """
         s = self.max_shift
@@ -136,7 +136,7 @@ class RandomShifts:
         """Each sample's shift id ``k = (dy + s)(2s + 1) + (dx + s)`` in ``epoch``, ``(n,)`` int64.
 
         Index the result with the epoch's sample order and move it to the device once per
-        epoch; :meth:`apply` takes a batch's slice of it.
+        epoch; `apply` takes a batch's slice of it.
         """
         s = self.max_shift
         dy, dx = self.offsets(epoch, n)
@@ -144,7 +144,7 @@ class RandomShifts:
 
     # -- device: once per run ------------------------------------------------------------------
     def prepare(self, X) -> None:
-        """Keep ``X`` (``(N, n)`` features on the device) for :meth:`batch`, with a fill column.
+        """Keep ``X`` (``(N, n)`` features on the device) for [`batch`][xpnet.augment.RandomShifts.batch], with a fill column.
 
         Stores the flat ``(N·(n + 1),)`` features with the fill value appended to every row,
         and builds, on ``X``'s device, the index table: row ``k`` (shift ``(dy, dx)``) holds for
@@ -200,7 +200,7 @@ class RandomShifts:
         Raises
         ------
         InvalidInput
-            :meth:`prepare` was not called first.
+            [`prepare`][xpnet.augment.RandomShifts.prepare] was not called first.
         """
         if getattr(self, "_source", None) is None:
             raise InvalidInput("RandomShifts.start_epoch needs prepare(X) first")
@@ -222,7 +222,7 @@ class RandomShifts:
         Raises
         ------
         InvalidInput
-            :meth:`start_epoch` was not called first.
+            [`start_epoch`][xpnet.augment.RandomShifts.start_epoch] was not called first.
         """
         if self._ids is None:
             raise InvalidInput("RandomShifts.batch needs start_epoch() first")
@@ -234,7 +234,7 @@ class RandomShifts:
     def shift(self, X, epoch: int):
         """All of ``X`` (``(N, n)`` on the device) shifted with ``epoch``'s draws, in sample order.
 
-        :meth:`prepare`, :meth:`start_epoch` and :meth:`batch` in one call, for inspection and
+        [`prepare`][xpnet.augment.RandomShifts.prepare], [`start_epoch`][xpnet.augment.RandomShifts.start_epoch] and [`batch`][xpnet.augment.RandomShifts.batch] in one call, for inspection and
         tests (training takes the shifted images batch by batch instead).
         """
         self.prepare(X)

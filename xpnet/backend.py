@@ -2,26 +2,25 @@
 
 Everything backend-specific lives here: finding out which libraries are installed and usable,
 choosing one, moving arrays between the host (NumPy) and the device, and random numbers. The
-network math (:mod:`xpnet.network`, :mod:`xpnet.optim`, ...) never imports NumPy or CuPy; it
-asks its arrays for their namespace with :func:`array_api_compat.array_namespace` and uses only
+network math ([`xpnet.network`][xpnet.network], [`xpnet.optim`][xpnet.optim], ...) never imports NumPy or CuPy; it
+asks its arrays for their namespace with `array_api_compat.array_namespace` and uses only
 what the Array API standard defines.
 
-Backend specs understood by :func:`get_backend`:
+Backend specs understood by [`get_backend`][xpnet.backend.get_backend]:
 
-==============================  =============================================================
-``"auto"``                      CuPy if it is installed *and* a CUDA device is usable, else NumPy
-``"cpu"``, ``"numpy"``          NumPy on the CPU
-``"gpu"``, ``"cuda"``, ``"cupy"``  CuPy on CUDA device 0
-``"cuda:N"``, ``"cupy:N"``      CuPy on CUDA device N
-``"torch"``, ``"torch:cpu"``    PyTorch on the CPU
-``"torch:cuda"``, ``"torch:cuda:N"``  PyTorch on a CUDA device
-``"jax"``                       JAX on its default device
-``"array_api_strict"``          array-api-strict (the conformance oracle used in the tests);
-                                ``"array_api_strict:device1"`` puts arrays on its second device
-==============================  =============================================================
+| ------------------------------------ | ---------------------------------------------------------------------------------------------------------------------------- |
+| ------------------------------------ | ---------------------------------------------------------------------------------------------------------------------------- |
+| ``"auto"``                           | CuPy if it is installed *and* a CUDA device is usable, else NumPy                                                            |
+| ``"cpu"``, ``"numpy"``               | NumPy on the CPU                                                                                                             |
+| ``"gpu"``, ``"cuda"``, ``"cupy"``    | CuPy on CUDA device 0                                                                                                        |
+| ``"cuda:N"``, ``"cupy:N"``           | CuPy on CUDA device N                                                                                                        |
+| ``"torch"``, ``"torch:cpu"``         | PyTorch on the CPU                                                                                                           |
+| ``"torch:cuda"``, ``"torch:cuda:N"`` | PyTorch on a CUDA device                                                                                                     |
+| ``"jax"``                            | JAX on its default device                                                                                                    |
+| ``"array_api_strict"``               | array-api-strict (the conformance oracle used in the tests); ``"array_api_strict:device1"`` puts arrays on its second device |
 
 When no spec is given, the environment variable ``XPNET_BACKEND`` is used, else ``"auto"``.
-An explicit request that cannot be met raises :class:`BackendUnavailable` with what was found
+An explicit request that cannot be met raises [`BackendUnavailable`][xpnet.backend.BackendUnavailable] with what was found
 and how to fix it; only ``"auto"`` falls back, and it logs which backend it chose and why.
 """
 
@@ -76,16 +75,16 @@ class Backend:
 
     Attributes
     ----------
-    name:
+    name
         Library: ``"numpy"``, ``"cupy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"``.
-    xp:
+    xp
         The Array API namespace (wrapped by ``array_api_compat`` where needed).
-    device:
+    device
         The library's device object, passed as ``device=`` when creating arrays.
-    device_name:
+    device_name
         Human-readable device description, e.g. ``"cpu"`` or ``"NVIDIA H200 (cuda:0)"``.
-    spec:
-        Canonical spec string that :func:`get_backend` maps back to this backend.
+    spec
+        Canonical spec string that [`get_backend`][xpnet.backend.get_backend] maps back to this backend.
     """
 
     name: str
@@ -186,7 +185,7 @@ class Backend:
     def prepare_training(self) -> None:
         """Process-wide settings that make training on this backend faster, applied on request.
 
-        NumPy: :func:`tune_host_allocator` (unless ``XPNET_MALLOC_TUNING=0``). Others: nothing.
+        NumPy: [`tune_host_allocator`][xpnet.backend.tune_host_allocator] (unless ``XPNET_MALLOC_TUNING=0``). Others: nothing.
         :meth:`MLP.fit <xpnet.model.MLP.fit>` does **not** call it (a library call should not
         change the process); ``xpnet train`` and the benchmark do.
         """
@@ -263,10 +262,10 @@ _UNPICKLE_TARGET: contextvars.ContextVar[str | None] = contextvars.ContextVar("x
 def unpickle_on(spec: str | None):
     """Unpickle xpnet models and backends onto ``spec`` instead of the backend they were on.
 
-    A pickled :class:`~xpnet.MLP` stores its weights as NumPy arrays and its backend as a
-    spec (e.g. ``"cupy:0"``); unpickling looks that spec up again with :func:`get_backend`,
-    so a model pickled on a GPU fails, where there is none, with :class:`BackendUnavailable`.
-    Load it onto the CPU explicitly instead::
+    A pickled [`MLP`][xpnet.model.MLP] stores its weights as NumPy arrays and its backend as a
+    spec (e.g. ``"cupy:0"``); unpickling looks that spec up again with [`get_backend`][xpnet.backend.get_backend],
+    so a model pickled on a GPU fails, where there is none, with [`BackendUnavailable`][xpnet.backend.BackendUnavailable].
+    Load it onto the CPU explicitly instead:
 
         with xpnet.backend.unpickle_on("cpu"):
             model = pickle.load(f)          # or joblib.load(path)
@@ -277,7 +276,7 @@ def unpickle_on(spec: str | None):
     Parameters
     ----------
     spec : str or None
-        Any spec :func:`get_backend` understands; ``None`` restores the default (each object's
+        Any spec [`get_backend`][xpnet.backend.get_backend] understands; ``None`` restores the default (each object's
         own backend).
     """
     token = _UNPICKLE_TARGET.set(spec)
@@ -288,7 +287,7 @@ def unpickle_on(spec: str | None):
 
 
 def unpickle_target(saved_spec: str) -> Backend:
-    """The backend an object pickled on ``saved_spec`` is unpickled onto (see :func:`unpickle_on`)."""
+    """The backend an object pickled on ``saved_spec`` is unpickled onto (see [`unpickle_on`][xpnet.backend.unpickle_on])."""
     target = _UNPICKLE_TARGET.get() or os.environ.get(UNPICKLE_ENV_VAR) or None
     try:
         return get_backend(target or saved_spec)
@@ -338,8 +337,9 @@ def array_library(x) -> str | None:
 
 
 def device_of(x):
-    """The device of array ``x`` (:func:`array_api_compat.device`: also for NumPy and arrays
-    without a ``.device`` attribute)."""
+    """The device of array ``x`` (`array_api_compat.device`: also for NumPy and arrays
+    without a ``.device`` attribute).
+    """
     from array_api_compat import device
 
     return device(x)
@@ -364,7 +364,7 @@ def _same_device(backend: Backend, x) -> bool:
 # -- discovery ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BackendInfo:
-    """One row of :func:`available_backends`: a spec and whether it can be used here."""
+    """One row of [`available_backends`][xpnet.backend.available_backends]: a spec and whether it can be used here."""
 
     spec: str
     library: str
@@ -406,7 +406,7 @@ def _cuda_devices_cupy() -> tuple[list[str], str]:
 def cuda_devices() -> list[str]:
     """Names of the CUDA devices usable here through CuPy (``[]`` when there are none).
 
-    The one CUDA probe of xpnet: :func:`get_backend`, the tests and the benchmark all use it.
+    The one CUDA probe of xpnet: [`get_backend`][xpnet.backend.get_backend], the tests and the benchmark all use it.
     Each name reads like ``"NVIDIA H200, 140 GiB (cuda:0)"``. Never raises.
     """
     return _cuda_devices_cupy()[0]
@@ -475,9 +475,9 @@ _ALIASES = {
 
 
 def get_backend(spec: str | Backend | None = None) -> Backend:
-    """Resolve a backend spec (see the module docstring) to a :class:`Backend`.
+    """Resolve a backend spec (see the module docstring) to a [`Backend`][xpnet.backend.Backend].
 
-    ``None`` means ``$XPNET_BACKEND`` if set, else ``"auto"``. Raises :class:`BackendUnavailable`
+    ``None`` means ``$XPNET_BACKEND`` if set, else ``"auto"``. Raises [`BackendUnavailable`][xpnet.backend.BackendUnavailable]
     when an explicitly requested library or device is missing, and ``ValueError`` for a spec
     xpnet does not know.
     """
@@ -644,7 +644,7 @@ def tune_host_allocator() -> bool:
 
 
 def host_allocator_tuned() -> bool | None:
-    """Whether :func:`tune_host_allocator` raised glibc's thresholds in this process.
+    """Whether [`tune_host_allocator`][xpnet.backend.tune_host_allocator] raised glibc's thresholds in this process.
 
     Returns
     -------
@@ -659,7 +659,7 @@ _NAMESPACES: dict[tuple, Any] = {}
 
 
 def array_namespace(*arrays):
-    """:func:`array_api_compat.array_namespace`, memoised on the types of ``arrays``.
+    """`array_api_compat.array_namespace`, memoised on the types of ``arrays``.
 
     An array's namespace depends only on its type, and the math modules ask for it in every
     function, about ten times per training step. ``array_api_compat`` works it out anew each
@@ -677,7 +677,7 @@ def array_namespace(*arrays):
 
 # -- helpers for arbitrary arrays ----------------------------------------------------------------
 def backend_of(x) -> Backend:
-    """The :class:`Backend` an existing array belongs to (library and device)."""
+    """The [`Backend`][xpnet.backend.Backend] an existing array belongs to (library and device)."""
     if isinstance(x, np.ndarray) or np.isscalar(x):
         return _numpy_backend()
     lib = array_library(x)

@@ -22,7 +22,7 @@ class CheckpointEveryEpoch(Callback):
     """Save a checkpoint at the start of training and at the end of an epoch once at least
     ``min_interval`` seconds have passed since the last save (0: after every epoch).
 
-    A diverged epoch raises :class:`~xpnet.TrainingDiverged` before ``on_epoch_end``, so the
+    A diverged epoch raises [`TrainingDiverged`][xpnet.model.TrainingDiverged] before ``on_epoch_end``, so the
     file on disk always holds the last good weights. (Interrupts and the end of training are
     saved by the caller.)
     """
@@ -95,7 +95,7 @@ def stop_on_sigint(model: MLP, on_first: Callable[[], None] | None = None) -> It
 
 @contextmanager
 def sigint_stops(model: MLP, active: bool, on_first=None) -> Iterator[dict]:
-    """:func:`stop_on_sigint` when ``active``, else a state that never reports an interrupt."""
+    """[`stop_on_sigint`][xpnet.callbacks.stop_on_sigint] when ``active``, else a state that never reports an interrupt."""
     if not active:
         yield {"interrupted": False}
         return

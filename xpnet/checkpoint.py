@@ -2,20 +2,22 @@
 
 Format (version 1)
 ------------------
-A checkpoint is a single file written by :func:`numpy.savez` (an uncompressed zip archive of
+A checkpoint is a single file written by `numpy.savez` (an uncompressed zip archive of
 ``.npy`` arrays) and read back with ``numpy.load(..., allow_pickle=False)``, so loading one can
 never run code. It holds
 
 ``__manifest__``
-    UTF-8 JSON stored as a 1-d ``uint8`` array (see :func:`read_manifest`).
+:   UTF-8 JSON stored as a 1-d ``uint8`` array (see [`read_manifest`][xpnet.checkpoint.read_manifest]).
+
 ``param.W1``, ``param.b1``, ... ``param.WL``, ``param.bL``
-    The parameters, in the model's dtype, with the shapes of :class:`xpnet.MLP`
+:   The parameters, in the model's dtype, with the shapes of [`xpnet.MLP`][xpnet.model.MLP]
     (``W_l`` is ``(n_l, n_{l-1})``, ``b_l`` is ``(n_l,)``).
+
 ``opt.<slot>.<param>``
-    Optimizer state for resuming, e.g. ``opt.m.W1`` and ``opt.v.W1`` for Adam (absent for
+:   Optimizer state for resuming, e.g. ``opt.m.W1`` and ``opt.v.W1`` for Adam (absent for
     plain SGD or before the first step).
 
-The manifest is a JSON object::
+The manifest is a JSON object:
 
     {"format": "xpnet.checkpoint", "format_version": 1, "created": "2025-...Z",
      "model": {"sizes": [784, 512, 256, 10], "activation": "relu", "init": "he",
@@ -33,7 +35,7 @@ The manifest is a JSON object::
      "backend": "numpy"}  # where the arrays were when saved (informational)
 
 Readers must reject a ``format_version`` they do not know. Writes are atomic (temporary file
-in the same directory, then :func:`os.replace`), so a crash never leaves half a checkpoint.
+in the same directory, then `os.replace`), so a crash never leaves half a checkpoint.
 
 >>> import xpnet
 >>> model = xpnet.MLP([784, 32, 10], backend="cpu")
@@ -99,15 +101,21 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
 
     Parameters
     ----------
-    model: the :class:`~xpnet.MLP` to save, on any backend.
-    path: the file to write (``.npz`` is conventional; nothing is appended).
-    preprocessing: the input transformation the model expects (:class:`Preprocessing`);
-        default: the model's own ``model.preprocessing`` (which :func:`load` gives back to the
+    model
+        the [`MLP`][xpnet.model.MLP] to save, on any backend.
+    path
+        the file to write (``.npz`` is conventional; nothing is appended).
+    preprocessing
+        the input transformation the model expects ([`Preprocessing`][xpnet.input_transform.Preprocessing]);
+        default: the model's own ``model.preprocessing`` (which [`load`][xpnet.checkpoint.load] gives back to the
         loaded model, so it applies it to raw inputs itself).
-    training, dataset, metrics: JSON-friendly dicts stored as they are.
-    include_optimizer: store the optimizer state so that training can resume exactly.
-    allow_nonfinite: write even if a parameter holds NaN or infinity. By default that raises
-        :class:`CheckpointError` and leaves an existing file untouched, so a diverged run never
+    training, dataset, metrics
+        JSON-friendly dicts stored as they are.
+    include_optimizer
+        store the optimizer state so that training can resume exactly.
+    allow_nonfinite
+        write even if a parameter holds NaN or infinity. By default that raises
+        [`CheckpointError`][xpnet.checkpoint.CheckpointError] and leaves an existing file untouched, so a diverged run never
         overwrites its last good checkpoint.
 
     Returns
@@ -280,7 +288,8 @@ def load_checkpoint(path: str | os.PathLike, backend: str | Backend | None = Non
 
     Raises
     ------
-    CheckpointError: the file is missing, not a checkpoint, truncated, corrupted, of an unknown
+    CheckpointError
+        the file is missing, not a checkpoint, truncated, corrupted, of an unknown
         format version, or has missing or misshapen arrays.
     """
     path = Path(path)
@@ -351,11 +360,11 @@ def _restore_training_state(model: MLP, manifest: dict, archive, shapes: dict, p
 
 
 def load(path: str | os.PathLike, backend: str | Backend | None = None, dtype: str | None = None) -> MLP:
-    """Load a model saved by :func:`save` (or ``xpnet train``) onto ``backend``.
+    """Load a model saved by [`save`][xpnet.checkpoint.save] (or ``xpnet train``) onto ``backend``.
 
     ``xpnet.load("runs/mnist/model.npz", backend="gpu")``. The model gets back the
     preprocessing stored with it and applies it itself: a model trained by ``xpnet train``
-    takes raw 0..255 pixels, ``model.score(raw_uint8_X, y)``. Use :func:`load_checkpoint` to get
+    takes raw 0..255 pixels, ``model.score(raw_uint8_X, y)``. Use [`load_checkpoint`][xpnet.checkpoint.load_checkpoint] to get
     the preprocessing, dataset and metrics stored with it as well.
     """
     return load_checkpoint(path, backend=backend, dtype=dtype).model

@@ -1,10 +1,10 @@
 """The ``xpnet`` command line: ``info``, ``train``, ``evaluate``, ``predict``, ``gradcheck``, ``bench``.
 
-Options, exit codes and calls into the library (:mod:`xpnet.runs` runs training);
-:mod:`xpnet.cli_output` renders the results with rich. Exit codes: 0 success; 1 the work
+Options, exit codes and calls into the library ([`xpnet.runs`][xpnet.runs] runs training);
+[`xpnet.cli_output`][xpnet.cli_output] renders the results with rich. Exit codes: 0 success; 1 the work
 failed (training diverged, a gradient check failed) or a bug in xpnet (any unexpected error:
 rerun with ``--debug`` and report it); 2 bad usage or input (every
-:class:`~xpnet.errors.XpnetError` and ``OSError``: one line, no traceback); 130 Ctrl-C (``train``
+[`XpnetError`][xpnet.errors.XpnetError] and ``OSError``: one line, no traceback); 130 Ctrl-C (``train``
 saves a checkpoint first); 141 the output pipe closed early (``xpnet info | head -1``).
 """
 
@@ -72,7 +72,7 @@ class IntList(click.ParamType):
 
 
 class BatchSize(click.ParamType):
-    """A positive integer, or ``full`` for full-batch gradient descent (:func:`xpnet.config.parse_batch_size`)."""
+    """A positive integer, or ``full`` for full-batch gradient descent ([`xpnet.config.parse_batch_size`][xpnet.config.parse_batch_size])."""
 
     name = "N|full"
 
@@ -94,7 +94,7 @@ _SPEC = re.compile(r"(auto|cpu|np|numpy(:cpu)?|gpu|cuda|cupy|(gpu|cuda|cupy):\d+
 
 
 def resolve_backend(spec: str | None):
-    """The :class:`~xpnet.Backend` for ``--backend`` (``None``: ``$XPNET_BACKEND``, else auto).
+    """The [`Backend`][xpnet.backend.Backend] for ``--backend`` (``None``: ``$XPNET_BACKEND``, else auto).
 
     A malformed spec gets the list of valid forms and says where it came from.
     """

@@ -1,6 +1,6 @@
 """What the command line shows: rich rendering of the values the library returns.
 
-:mod:`xpnet.cli` parses options, calls the library and hands the results to these functions;
+[`xpnet.cli`][xpnet.cli] parses options, calls the library and hands the results to these functions;
 nothing here computes anything the library does not return.
 """
 
@@ -107,7 +107,7 @@ def report_finished(console, run) -> None:
 
 
 def report_run(console, result, wall_seconds: float, data_dir: str | None = None) -> None:
-    """Present a :class:`~xpnet.runs.RunResult`."""
+    """Present a [`RunResult`][xpnet.runs.RunResult]."""
     if result.status == "diverged":
         err(f"Training diverged: {result.error}")
         if result.warnings:
@@ -218,7 +218,7 @@ def print_evaluation(console, ckpt, data, which: str, result: dict, names: list,
 
 
 def print_gradcheck(console, report, title: str, seconds: float) -> None:
-    """The ``gradcheck`` report: the table of :meth:`xpnet.GradcheckReport.table`, the summary, the verdict."""
+    """The ``gradcheck`` report: the table of [`xpnet.GradcheckReport.table`][xpnet.gradcheck.GradcheckReport.table], the summary, the verdict."""
     from rich.table import Table
 
     console.print(title)

@@ -1,7 +1,7 @@
-"""What defines a training run: the presets, :class:`TrainConfig`, and the batch-size parser.
+"""What defines a training run: the presets, [`TrainConfig`][xpnet.config.TrainConfig], and the batch-size parser.
 
-A :class:`TrainConfig` is stored in every checkpoint and ``metrics.json`` written by
-:mod:`xpnet.runs`, so a run can be resumed (or repeated) with exactly the same settings.
+A [`TrainConfig`][xpnet.config.TrainConfig] is stored in every checkpoint and ``metrics.json`` written by
+[`xpnet.runs`][xpnet.runs], so a run can be resumed (or repeated) with exactly the same settings.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def parse_batch_size(text: str | int | None) -> int | None:
 
 
 def parse_batch_sizes(text: str) -> list[int | None]:
-    """A comma-separated list of batch sizes, each read by :func:`parse_batch_size`.
+    """A comma-separated list of batch sizes, each read by [`parse_batch_size`][xpnet.config.parse_batch_size].
 
     Parameters
     ----------
@@ -108,7 +108,7 @@ class TrainConfig:
     hidden : list of int
         Hidden layer widths.
     activation, init, optimizer, schedule : str
-        See :class:`xpnet.MLP` and :mod:`xpnet.optim`.
+        See [`xpnet.MLP`][xpnet.model.MLP] and [`xpnet.optim`][xpnet.optim].
     lr, weight_decay, momentum : float
         Optimizer settings (``momentum``: SGD only).
     epochs : int
@@ -160,7 +160,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        """The inverse of :meth:`to_dict` (unknown keys are ignored)."""
+        """The inverse of [`to_dict`][xpnet.config.TrainConfig.to_dict] (unknown keys are ignored)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -169,7 +169,7 @@ class TrainConfig:
         return asdict(self)
 
     def make_model(self, backend=None, n_inputs: int = 784, n_classes: int = 10) -> MLP:
-        """A new :class:`~xpnet.MLP` with these settings, ``n_inputs`` inputs and ``n_classes`` outputs."""
+        """A new [`MLP`][xpnet.model.MLP] with these settings, ``n_inputs`` inputs and ``n_classes`` outputs."""
         model = MLP([n_inputs, *self.hidden, n_classes], activation=self.activation, init=self.init,
                     dtype=self.dtype, backend=backend, seed=self.seed)
         model.train_defaults = {"epochs": self.epochs, "batch_size": self.batch_size,

@@ -1,7 +1,7 @@
 """What xpnet runs on: its version and the versions of the libraries and machine around it.
 
 One collector for everyone that records provenance: checkpoints and ``metrics.json``
-(:func:`versions`), ``xpnet info``, and the benchmark report (:func:`environment`).
+([`versions`][xpnet.environment.versions]), ``xpnet info``, and the benchmark report ([`environment`][xpnet.environment.environment]).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def environment() -> dict:
     dict
         ``xpnet``, ``python``, ``platform``, ``cpu`` (model name), ``cpu_count``,
         ``load_average`` (1, 5, 15 minutes; ``None`` where unknown), ``libraries`` (the
-        versions of every array library in :data:`ARRAY_LIBRARIES` that is imported) and
+        versions of every array library in `ARRAY_LIBRARIES` that is imported) and
         ``threadpools`` (BLAS/OpenMP pools from threadpoolctl: ``internal_api``, ``user_api``,
         ``num_threads``, ``version``, ``architecture``).
     """
@@ -114,7 +114,7 @@ def auto_backend():
     Returns
     -------
     tuple
-        ``(backend, reason)``: the :class:`~xpnet.Backend` and a sentence such as
+        ``(backend, reason)``: the [`Backend`][xpnet.backend.Backend] and a sentence such as
         ``"using NumPy on the CPU because CuPy is not installed"``.
     """
     import logging

@@ -1,7 +1,7 @@
-"""One family of exceptions: everything xpnet raises on purpose derives from :class:`XpnetError`.
+"""One family of exceptions: everything xpnet raises on purpose derives from [`XpnetError`][xpnet.errors.XpnetError].
 
 Every class also derives from the builtin exception it has always been (``ValueError``,
-``RuntimeError``, ``FloatingPointError``), so ``except ValueError`` keeps working::
+``RuntimeError``, ``FloatingPointError``), so ``except ValueError`` keeps working:
 
     XpnetError
     ├── BackendUnavailable (RuntimeError)     xpnet.backend: a requested backend cannot be used
@@ -17,7 +17,7 @@ Every class also derives from the builtin exception it has always been (``ValueE
     ├── RunError (ValueError)                 xpnet.runs: a run directory cannot be used as asked
     └── UntrainedModel (ValueError)           xpnet.runs: a checkpoint holds no trained weights
 
-The command line shows an :class:`XpnetError` as one line and exits with status 2; any other
+The command line shows an [`XpnetError`][xpnet.errors.XpnetError] as one line and exits with status 2; any other
 exception is a bug in xpnet (exit status 1). This module imports nothing from xpnet, so every
 module may import it.
 """

@@ -122,7 +122,7 @@ def directional_check(params: dict, X, Y, grads: dict, directions: dict, activat
 
 
 def _directional(params, X, Y, grads, directions, activation, eps, weights) -> tuple[float, float]:
-    """:func:`directional_check`'s relative error and the absolute error ``|fd − bp|``."""
+    """[`directional_check`][xpnet.gradcheck.directional_check]'s relative error and the absolute error ``|fd − bp|``."""
     xp = array_namespace(X)
     norm = math.sqrt(sum(float(xp.sum(d * d)) for d in directions.values()))
     directions = {k: d / norm for k, d in directions.items()}
@@ -144,20 +144,28 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
 
     Parameters
     ----------
-    model: an :class:`~xpnet.MLP`.
-    X, y: a (small) batch: ``(m, n0)`` features and ``m`` integer labels.
-    eps: finite-difference step.
-    tol: largest accepted norm-relative error per parameter (and for the directional check).
-    atol: a parameter also passes when every checked entry differs by at most this much (or by
+    model
+        an [`MLP`][xpnet.model.MLP].
+    X, y
+        a (small) batch: ``(m, n0)`` features and ``m`` integer labels.
+    eps
+        finite-difference step.
+    tol
+        largest accepted norm-relative error per parameter (and for the directional check).
+    atol
+        a parameter also passes when every checked entry differs by at most this much (or by
         at most the rounding error of the central difference, whichever is larger).
-    max_entries: check at most this many randomly chosen entries per parameter (``None``: all).
-    seed: chooses the entries and the random direction.
-    sample_weight: optional per-sample weights ``(m,)``: checks the weighted mean loss
+    max_entries
+        check at most this many randomly chosen entries per parameter (``None``: all).
+    seed
+        chooses the entries and the random direction.
+    sample_weight
+        optional per-sample weights ``(m,)``: checks the weighted mean loss
         ``Σ w_i ℓ_i / Σ w_i`` instead of the plain mean.
 
     Returns
     -------
-    :class:`GradcheckReport`; ``print(report)`` shows a table, ``report.passed`` the verdict.
+    [`GradcheckReport`][xpnet.gradcheck.GradcheckReport]; ``print(report)`` shows a table, ``report.passed`` the verdict.
     """
     m64 = model.copy(dtype="float64")
     backend = m64.backend

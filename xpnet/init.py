@@ -1,6 +1,6 @@
 """Weight initializations, drawn on the host so every backend starts from the same numbers.
 
-Each initializer takes a NumPy ``Generator`` (from :meth:`xpnet.backend.Backend.rng`) and the
+Each initializer takes a NumPy ``Generator`` (from [`xpnet.backend.Backend.rng`][xpnet.backend.Backend.rng]) and the
 layer's fan-in and fan-out, and returns the host array ``W`` of shape ``(fan_out, fan_in)`` in float64 and
 the host bias ``b`` of shape ``(fan_out,)``, or ``None`` when the bias starts at zero. The model casts them to its dtype and copies them to its device
 once, so the same seed gives the same initial weights on NumPy, CuPy, PyTorch, JAX and

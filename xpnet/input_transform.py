@@ -1,14 +1,14 @@
 """The input transformation a model carries: raw pixels in, network inputs out.
 
 A model trained on pixels scaled to [0, 1] and standardised with the training set's mean and
-standard deviation must see new images transformed the same way. :class:`Preprocessing`
+standard deviation must see new images transformed the same way. [`Preprocessing`][xpnet.input_transform.Preprocessing]
 records that transformation as a few numbers; give it to the model
-(``MLP(..., preprocessing=pre)``) and the model applies it itself in :meth:`~xpnet.MLP.fit`
-and in every inference and evaluation method, and :func:`xpnet.save` stores it in the
+(``MLP(..., preprocessing=pre)``) and the model applies it itself in [`fit`][xpnet.model.MLP.fit]
+and in every inference and evaluation method, and [`xpnet.save`][xpnet.checkpoint.save] stores it in the
 checkpoint (JSON in the manifest), so ``xpnet.load(path).predict(raw_uint8_images)`` is right.
 
-On the host the work is done by :func:`xpnet.datasets.scale` and
-:func:`xpnet.datasets.standardize`; arrays that already live on the model's device are
+On the host the work is done by [`xpnet.datasets.scale`][xpnet.datasets.preprocess.scale] and
+[`xpnet.datasets.standardize`][xpnet.datasets.preprocess.standardize]; arrays that already live on the model's device are
 transformed there, with the same two equations in their own namespace.
 """
 
@@ -31,10 +31,10 @@ class Preprocessing:
     Parameters
     ----------
     scale : bool
-        Divide the pixels by 255 first (:func:`xpnet.datasets.scale`).
+        Divide the pixels by 255 first ([`xpnet.datasets.scale`][xpnet.datasets.preprocess.scale]).
     mean, std : float or None
         Scalar standardisation statistics of the (scaled) training images
-        (:func:`xpnet.datasets.standardize`), or ``None`` for no standardisation.
+        ([`xpnet.datasets.standardize`][xpnet.datasets.preprocess.standardize]), or ``None`` for no standardisation.
 
     Examples
     --------
@@ -127,13 +127,13 @@ class Preprocessing:
         return out
 
     def get_config(self) -> dict:
-        """JSON-friendly description; :meth:`from_config` inverts it."""
+        """JSON-friendly description; [`from_config`][xpnet.input_transform.Preprocessing.from_config] inverts it."""
         return {"scale": 255.0 if self.scale else None,
                 "standardize": None if self.mean is None else {"mean": self.mean, "std": self.std}}
 
     @classmethod
     def from_config(cls, config: dict | None) -> Preprocessing:
-        """Rebuild from :meth:`get_config` output (``None`` or ``{}``: scale only)."""
+        """Rebuild from [`get_config`][xpnet.input_transform.Preprocessing.get_config] output (``None`` or ``{}``: scale only)."""
         if not config:
             return cls()
         std = config.get("standardize")

@@ -1,6 +1,6 @@
 """``MLP``: the network as an object you can fit, evaluate, move between backends and inspect.
 
-The math lives in :mod:`xpnet.network` (forward, loss, backward) and :mod:`xpnet.optim`
+The math lives in [`xpnet.network`][xpnet.network] (forward, loss, backward) and [`xpnet.optim`][xpnet.optim]
 (updates); this module owns the parameters, the backend they live on, and the training loop.
 
 The training loop never synchronises with the device inside an epoch: each sample's loss and
@@ -38,7 +38,7 @@ DEFAULT = "default"  # batch_size="default": the model's own default (None means
 
 
 class ModelInputs(NamedTuple):
-    """Inputs checked and moved to the model's backend by :meth:`MLP.validate_data`."""
+    """Inputs checked and moved to the model's backend by [`MLP.validate_data`][xpnet.model.MLP.validate_data]."""
 
     X: Any
     """Features ``(m, n0)`` in the model's dtype, on its device."""
@@ -57,7 +57,7 @@ class History:
     """Per-epoch training record. Every list has one entry per finished epoch.
 
     ``val_loss``/``val_accuracy`` hold ``None`` when no validation data was given.
-    ``interrupted`` is True when the last :meth:`MLP.fit` stopped early (``stop_training``).
+    ``interrupted`` is True when the last [`MLP.fit`][xpnet.model.MLP.fit] stopped early (``stop_training``).
     """
 
     epoch: list = field(default_factory=list)
@@ -86,7 +86,7 @@ class History:
 
 
 class Callback:
-    """Hooks called by :meth:`MLP.fit`; override the ones you need. They must not block long.
+    """Hooks called by [`MLP.fit`][xpnet.model.MLP.fit]; override the ones you need. They must not block long.
 
     ``on_batch_end`` runs after every step *without* reading anything from the device, so a
     progress bar costs no synchronisation. Set ``model.stop_training = True`` from any hook to
@@ -142,36 +142,42 @@ class MLP:
 
     Parameters
     ----------
-    sizes:
+    sizes
         Layer widths ``[n0, n1, ..., nL]``: ``n0`` inputs, hidden widths, ``nL`` classes.
-    activation:
+    activation
         Hidden activation: ``relu`` (default), ``leaky_relu``, ``tanh`` or ``sigmoid``.
-    init:
+    init
         ``he`` (default), ``glorot`` or ``tutorial`` (uniform in [−0.5, 0.5], biases too).
-    dtype:
+    dtype
         ``float32`` (default) or ``float64``.
-    backend:
-        A backend spec (``"auto"``, ``"cpu"``, ``"gpu"``, ...; see :func:`xpnet.get_backend`)
-        or a :class:`~xpnet.backend.Backend`. ``None`` means ``$XPNET_BACKEND`` or ``"auto"``.
-    seed:
+    backend
+        A backend spec (``"auto"``, ``"cpu"``, ``"gpu"``, ...; see [`xpnet.get_backend`][xpnet.backend.get_backend])
+        or a [`Backend`][xpnet.backend.Backend]. ``None`` means ``$XPNET_BACKEND`` or ``"auto"``.
+    seed
         Seeds the initial weights and the shuffling; the same seed gives the same numbers on
         every backend. ``None`` draws a seed; a NumPy ``RandomState`` or ``Generator`` draws
         one from itself (scikit-learn's ``random_state`` conventions). The int used is
-        :attr:`seed`.
-    preprocessing:
-        The input transform the model applies to X itself, in :meth:`fit` and in every
-        inference and evaluation method (a :class:`~xpnet.input_transform.Preprocessing`, or
-        its ``get_config()`` dict); saved with the model by :func:`xpnet.save`. ``None``
+        `seed`.
+    preprocessing
+        The input transform the model applies to X itself, in [`fit`][xpnet.model.MLP.fit] and in every
+        inference and evaluation method (a [`Preprocessing`][xpnet.input_transform.Preprocessing], or
+        its ``get_config()`` dict); saved with the model by [`xpnet.save`][xpnet.checkpoint.save]. ``None``
         (default): X is used as given.
 
     Attributes
     ----------
-    params: dict of arrays ``W1 (n1, n0), b1 (n1,), ..., WL, bL`` on the model's backend.
-    backend: the :class:`~xpnet.backend.Backend` the parameters live on.
-    optimizer: the optimizer of the last :meth:`fit` (its state carries over to the next).
-    epoch: number of finished training epochs; ``batch``: steps done in an unfinished epoch.
-    history: :class:`History` of every epoch trained so far.
-    preprocessing: the :class:`~xpnet.input_transform.Preprocessing` applied to inputs, or None.
+    params
+        dict of arrays ``W1 (n1, n0), b1 (n1,), ..., WL, bL`` on the model's backend.
+    backend
+        the [`Backend`][xpnet.backend.Backend] the parameters live on.
+    optimizer
+        the optimizer of the last [`fit`][xpnet.model.MLP.fit] (its state carries over to the next).
+    epoch
+        number of finished training epochs; ``batch``: steps done in an unfinished epoch.
+    history
+        [`History`][xpnet.model.History] of every epoch trained so far.
+    preprocessing
+        the [`Preprocessing`][xpnet.input_transform.Preprocessing] applied to inputs, or None.
     """
 
     def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
@@ -209,7 +215,7 @@ class MLP:
     def tutorial(cls, backend: str | Backend | None = None, seed: int = 0,
                  dtype: str = "float32") -> "MLP":
         """The tutorial's network exactly: 784 → 10 ReLU → 10 softmax, weights and biases
-        uniform in [−0.5, 0.5]; :meth:`fit` then defaults to full-batch gradient descent with
+        uniform in [−0.5, 0.5]; [`fit`][xpnet.model.MLP.fit] then defaults to full-batch gradient descent with
         α = 0.1 for 500 iterations (``epochs=500, batch_size=None, optimizer=SGD(lr=0.1)``).
         """
         model = cls([784, 10, 10], activation="relu", init="tutorial", dtype=dtype,
@@ -301,7 +307,7 @@ class MLP:
         """Check ``X`` (and ``y``, ``sample_weight``) and move them to the model's backend.
 
         What every public entry point does with its inputs; public so that tools working on
-        the network's arrays directly (:func:`xpnet.gradcheck`, the benchmark) do the same.
+        the network's arrays directly ([`xpnet.gradcheck`][xpnet.gradcheck], the benchmark) do the same.
 
         Parameters
         ----------
@@ -357,32 +363,32 @@ class MLP:
             Features ``(m, n0)``: NumPy, a list, or arrays of the model's own backend/device.
         y : array_like
             Integer class labels ``(m,)`` in ``[0, n_classes)``, any integer dtype.
-        epochs:
+        epochs
             How many epochs to train (more, if the model was trained before). An epoch left
             unfinished by an interruption is finished first and counts as one of them.
-            Default: 10 (500 for :meth:`tutorial`).
-        batch_size:
+            Default: 10 (500 for [`tutorial`][xpnet.model.MLP.tutorial]).
+        batch_size
             Samples per step; ``None`` means the full batch (the tutorial's gradient descent).
-            ``"default"``: 128 (``None`` for :meth:`tutorial`).
-        optimizer:
-            An :class:`~xpnet.optim.Optimizer`. Default: the optimizer of the previous call
-            (continuing its state), else ``Adam(lr=1e-3)`` (``SGD(lr=0.1)`` for :meth:`tutorial`).
-        validation_data:
+            ``"default"``: 128 (``None`` for [`tutorial`][xpnet.model.MLP.tutorial]).
+        optimizer
+            An [`Optimizer`][xpnet.optim.Optimizer]. Default: the optimizer of the previous call
+            (continuing its state), else ``Adam(lr=1e-3)`` (``SGD(lr=0.1)`` for [`tutorial`][xpnet.model.MLP.tutorial]).
+        validation_data
             Optional ``(X_val, y_val)`` or ``(X_val, y_val, w_val)`` evaluated after every epoch.
-        shuffle:
+        shuffle
             Draw a new order of the samples every epoch (ignored for full batch).
-        callbacks:
-            :class:`Callback` objects (progress bars, checkpoints, ...).
-        sample_weight:
+        callbacks
+            [`Callback`][xpnet.model.Callback] objects (progress bars, checkpoints, ...).
+        sample_weight
             Optional non-negative weights ``(m,)``. The loss is then the weighted mean
             ``Σ_i w_i ℓ_i / Σ_i w_i`` (scikit-learn's ``np.average`` semantics). Each step uses
             its batch's weights normalised by the batch's own weight sum (as scikit-learn's
             ``MLPClassifier`` does), so a full-batch step is exactly the weighted mean over the
             whole set; a batch whose weights are all 0 changes nothing. The logged loss and
             accuracy are weighted means over the epoch.
-        augment:
+        augment
             Optional augmentation of every batch on the model's device, such as
-            :class:`xpnet.augment.RandomShifts`: an object with ``prepare(X)`` (called once,
+            [`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts]: an object with ``prepare(X)`` (called once,
             with the features on the device), ``start_epoch(epoch, order)`` (the epoch's sample
             order on the device, ``None`` when not shuffled) and ``batch(lo, hi)`` (the
             augmented features of the samples ``order[lo:hi]``). The training data crosses to
@@ -390,11 +396,12 @@ class MLP:
 
         Returns
         -------
-        The model's :class:`History` (every epoch trained so far, not only this call's).
+        The model's [`History`][xpnet.model.History] (every epoch trained so far, not only this call's).
 
         Raises
         ------
-        TrainingDiverged: the loss became NaN or infinite (lower the learning rate).
+        TrainingDiverged
+            the loss became NaN or infinite (lower the learning rate).
         """
         for _ in self.fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
                                  callbacks, sample_weight=sample_weight, augment=augment):
@@ -406,13 +413,13 @@ class MLP:
                    optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
                    callbacks: Iterable[Callback] = (), sample_weight=None,
                    augment=None) -> Iterator[dict]:
-        """:meth:`fit` as a generator: trains one epoch per ``next()`` and yields its logs.
+        """[`fit`][xpnet.model.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
-        The arguments are :meth:`fit`'s. Each yielded dict is the epoch's entry of
-        :attr:`history`: ``{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
+        The arguments are [`fit`][xpnet.model.MLP.fit]'s. Each yielded dict is the epoch's entry of
+        `history`: ``{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
         "epoch_time"}``. Nothing is trained before the first ``next()``; stop iterating (or
         ``close()`` the generator) to stop between epochs, with the model's state as after the
-        last yielded epoch. :meth:`fit` runs it to the end; the benchmark advances it one epoch
+        last yielded epoch. [`fit`][xpnet.model.MLP.fit] runs it to the end; the benchmark advances it one epoch
         at a time, so that xpnet's epochs interleave with other contenders' in one process and
         their timings include exactly what ``fit`` does per epoch.
 
@@ -572,10 +579,10 @@ class MLP:
     def _train_step(self, X, Y, lr: float, scale: float, w=None):
         """One step on a batch: forward, loss, backward, update.
 
-        ``scale`` is the optimizer's :meth:`~xpnet.optim.Optimizer.gradient_scale` at ``lr``
+        ``scale`` is the optimizer's [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale] at ``lr``
         (α for plain SGD, 1 − β1 for Adam), folded into ``dZ_L`` so that it needs no pass of
         its own over the weights. Returns the device arrays ``(log_s, t)`` of
-        :func:`xpnet.network.softmax_cross_entropy_rows` (``ℓ_i = log_s_i − t_i``; ``t_i = 0``
+        [`xpnet.network.softmax_cross_entropy_rows`][xpnet.network.softmax_cross_entropy_rows] (``ℓ_i = log_s_i − t_i``; ``t_i = 0``
         when sample i is classified correctly) without reading them.
         """
         Z, cache = network.forward(self.params, X, self.activation)
@@ -595,7 +602,7 @@ class MLP:
         """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace.
 
         A Dask array gives a lazy Dask array chunked like X along the samples (see
-        :meth:`predict`).
+        [`predict`][xpnet.model.MLP.predict]).
         """
         if array_library(X) == "dask":
             return self._lazy(X, "decision_function")
@@ -605,7 +612,7 @@ class MLP:
         """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace.
 
         A Dask array gives a lazy Dask array chunked like X along the samples (see
-        :meth:`predict`).
+        [`predict`][xpnet.model.MLP.predict]).
         """
         if array_library(X) == "dask":
             return self._lazy(X, "predict_proba")
@@ -670,14 +677,14 @@ class MLP:
     def gradients(self, X, y, sample_weight=None) -> dict:
         """Backprop gradients of the (weighted) mean cross-entropy on ``(X, y)``.
 
-        The parameters are not changed. Use :func:`xpnet.gradcheck` to compare them with
+        The parameters are not changed. Use [`xpnet.gradcheck`][xpnet.gradcheck] to compare them with
         finite differences.
 
         Returns
         -------
         dict
             ``{"W1": dW1, "b1": db1, ...}``, arrays in the model's namespace, shaped like
-            :attr:`params`.
+            `params`.
         """
         X, y, w = self.validate_data(X, y, sample_weight)
         _, grads = network.loss_and_gradients(
@@ -690,9 +697,10 @@ class MLP:
 
     # -- pickling ------------------------------------------------------------------------------
     def __getstate__(self) -> dict:
-        """The model for :mod:`pickle`, :func:`copy.deepcopy` and joblib: parameters and
+        """The model for `pickle`, `copy.deepcopy` and joblib: parameters and
         optimizer state as NumPy arrays, the backend as its spec (see
-        :func:`xpnet.backend.unpickle_on`)."""
+        [`xpnet.backend.unpickle_on`][xpnet.backend.unpickle_on]).
+        """
         state = dict(self.__dict__)
         state.pop("dtype", None)  # a namespace object: rebuilt from dtype_name
         state["backend"] = self.backend.spec

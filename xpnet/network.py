@@ -13,20 +13,18 @@ block of contiguous rows. Weights keep the tutorial's shape, ``W_l`` is ``(n_l, 
 W1 is 10 × 784 for the tutorial network) and biases are vectors ``b_l`` of shape ``(n_l,)``.
 Every equation is therefore the tutorial's equation transposed:
 
-==================================  ==========================================  ==============
-tutorial (samples as columns)       xpnet (samples as rows)                     shape in xpnet
-==================================  ==========================================  ==============
-Z1 = W1·X + b1                      Z1 = X·W1ᵀ + b1                              m × n1
-A1 = ReLU(Z1)                       A1 = ReLU(Z1)                                m × n1
-Z2 = W2·A1 + b2                     Z2 = A1·W2ᵀ + b2                             m × n2
-A2 = softmax(Z2)                    A2 = softmax(Z2), row-wise                   m × n2
-dZ2 = A2 − Y                        dZ2 = (A2 − Y) / m                           m × n2
-dW2 = dZ2·A1ᵀ / m                   dW2 = dZ2ᵀ·A1                                n2 × n1
-db2 = Σ dZ2 / m                     db2 = Σ_rows dZ2  (per unit)                 n2
-dZ1 = W2ᵀ·dZ2 ⊙ ReLU′(Z1)           dZ1 = (dZ2·W2) ⊙ ReLU′(Z1)                    m × n1
-dW1 = dZ1·Xᵀ / m                    dW1 = dZ1ᵀ·X                                 n1 × n0
-db1 = Σ dZ1 / m                     db1 = Σ_rows dZ1  (per unit)                 n1
-==================================  ==========================================  ==============
+| tutorial (samples as columns) | xpnet (samples as rows)      | shape in xpnet |
+| ----------------------------- | ---------------------------- | -------------- |
+| Z1 = W1·X + b1                | Z1 = X·W1ᵀ + b1              | m × n1         |
+| A1 = ReLU(Z1)                 | A1 = ReLU(Z1)                | m × n1         |
+| Z2 = W2·A1 + b2               | Z2 = A1·W2ᵀ + b2             | m × n2         |
+| A2 = softmax(Z2)              | A2 = softmax(Z2), row-wise   | m × n2         |
+| dZ2 = A2 − Y                  | dZ2 = (A2 − Y) / m           | m × n2         |
+| dW2 = dZ2·A1ᵀ / m             | dW2 = dZ2ᵀ·A1                | n2 × n1        |
+| db2 = Σ dZ2 / m               | db2 = Σ_rows dZ2  (per unit) | n2             |
+| dZ1 = W2ᵀ·dZ2 ⊙ ReLU′(Z1)     | dZ1 = (dZ2·W2) ⊙ ReLU′(Z1)   | m × n1         |
+| dW1 = dZ1·Xᵀ / m              | dW1 = dZ1ᵀ·X                 | n1 × n0        |
+| db1 = Σ dZ1 / m               | db1 = Σ_rows dZ1  (per unit) | n1             |
 
 The 1/m is applied once, to dZ_L, so it flows into every gradient without being repeated.
 Bias gradients are sums over the batch for each unit; summing over *all* elements of dZ2 (as
@@ -79,8 +77,9 @@ def ones(xp, n: int, dtype, device):
 
 
 def _device(x):
-    """``x.device``, or :func:`~xpnet.backend.device_of` for arrays without that attribute
-    (the attribute is a dict lookup; ``device_of`` costs a few µs, which a step notices)."""
+    """``x.device``, or [`device_of`][xpnet.backend.device_of] for arrays without that attribute
+    (the attribute is a dict lookup; ``device_of`` costs a few µs, which a step notices).
+    """
     d = getattr(x, "device", None)
     return device_of(x) if d is None or callable(d) else d
 
@@ -101,14 +100,19 @@ def forward(params: dict, X, activation="relu"):
 
     Parameters
     ----------
-    params: ``{"W1": (n1, n0), "b1": (n1,), ..., "WL": (nL, n_{L−1}), "bL": (nL,)}``
-    X: inputs, shape ``(m, n0)``, samples as rows (A0 = X).
-    activation: hidden activation name or :class:`~xpnet.activations.Activation`.
+    params
+        ``{"W1": (n1, n0), "b1": (n1,), ..., "WL": (nL, n_{L−1}), "bL": (nL,)}``
+    X
+        inputs, shape ``(m, n0)``, samples as rows (A0 = X).
+    activation
+        hidden activation name or [`Activation`][xpnet.activations.Activation].
 
     Returns
     -------
-    Z_L: the output layer's logits, shape ``(m, nL)``; ``softmax(Z_L)`` is the tutorial's A2.
-    cache: ``(inputs, preactivations)`` for :func:`backward`: ``inputs[l−1]`` is A_{l−1},
+    Z_L
+        the output layer's logits, shape ``(m, nL)``; ``softmax(Z_L)`` is the tutorial's A2.
+    cache
+        ``(inputs, preactivations)`` for [`backward`][xpnet.network.backward]: ``inputs[l−1]`` is A_{l−1},
         the input of layer l (A0 = X), and ``preactivations[l−1]`` is Z_l for the hidden layers.
     """
     g = get_activation(activation)
@@ -176,7 +180,7 @@ def softmax_cross_entropy(Z, Y, weights=None):
     loss_sum : array
         0-d, the (weighted) loss summed over the batch: divide by m (or by Σ w) for the mean.
     P : array
-        softmax(Z), ``(m, k)``, which :func:`backward` needs for ``dZ_L = (P − Y)/m``.
+        softmax(Z), ``(m, k)``, which [`backward`][xpnet.network.backward] needs for ``dZ_L = (P − Y)/m``.
     """
     xp = array_namespace(Z, Y)
     shifted = Z - xp.max(Z, axis=1, keepdims=True)
@@ -216,7 +220,7 @@ def softmax_cross_entropy_rows(Z, Y):
     t : array
         ``t_i``, shape ``(m,)``; ``ℓ_i = log_s_i − t_i``.
     P : array
-        ``softmax(Z)``, ``(m, k)``, for :func:`backward`.
+        ``softmax(Z)``, ``(m, k)``, for [`backward`][xpnet.network.backward].
     """
     xp = array_namespace(Z, Y)
     shifted = Z - xp.max(Z, axis=1, keepdims=True)
@@ -253,9 +257,9 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0,
     Parameters
     ----------
     params : dict
-        As in :func:`forward`.
+        As in [`forward`][xpnet.network.forward].
     cache : tuple
-        The second value returned by :func:`forward`.
+        The second value returned by [`forward`][xpnet.network.forward].
     P : array
         Softmax of the logits, ``(m, nL)``.
     Y : array
@@ -303,7 +307,7 @@ def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None):
     Parameters
     ----------
     params : dict
-        As in :func:`forward`.
+        As in [`forward`][xpnet.network.forward].
     X : array
         Inputs, ``(m, n0)``.
     Y : array
@@ -318,7 +322,7 @@ def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None):
     loss : array
         0-d, the (weighted) mean cross-entropy.
     grads : dict
-        As in :func:`backward`.
+        As in [`backward`][xpnet.network.backward].
     """
     Z, cache = forward(params, X, activation)
     loss_sum, P = softmax_cross_entropy(Z, Y, weights)

@@ -171,7 +171,7 @@ class Optimizer:
 
         ``lr`` overrides the base learning rate for this step (the training loop passes the
         scheduled rate). ``scaled_by`` says that ``grads`` hold that factor times the
-        gradients (see :meth:`gradient_scale`).
+        gradients (see [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale]).
         """
         lr = self.lr if lr is None else float(lr)
         self.t += 1
@@ -182,8 +182,8 @@ class Optimizer:
     def gradient_scale(self, lr: float) -> float:
         """The factor this optimizer would like the gradients to come multiplied by.
 
-        The training loop folds it into ``dZ_L`` (:func:`xpnet.network.backward`'s ``scale``),
-        a small ``m × n_L`` array, and passes it to :meth:`step` as ``scaled_by``; every
+        The training loop folds it into ``dZ_L`` ([`xpnet.network.backward`][xpnet.network.backward]'s ``scale``),
+        a small ``m × n_L`` array, and passes it to [`step`][xpnet.optim.Optimizer.step] as ``scaled_by``; every
         gradient then arrives already multiplied, which saves the optimizer a pass over every
         weight matrix: α for plain SGD (the update is then just ``W −= grads``), 1 − β1 for
         Adam (``m ← β1·m + grads``). 1 by default.
@@ -211,7 +211,7 @@ class Optimizer:
         return {f"{slot}.{k}": a for slot, d in self.state.items() for k, a in d.items()}
 
     def load_state(self, t: int, arrays: dict) -> None:
-        """Restore the step count and the arrays returned by :meth:`state_arrays`."""
+        """Restore the step count and the arrays returned by [`state_arrays`][xpnet.optim.Optimizer.state_arrays]."""
         self.t = int(t)
         self.state = {slot: {} for slot in self._slots}
         for key, a in arrays.items():
@@ -362,7 +362,7 @@ def get_optimizer(name: str, **kwargs) -> Optimizer:
 
 
 def optimizer_from_config(config: dict) -> Optimizer:
-    """Rebuild an optimizer from :meth:`Optimizer.get_config` output."""
+    """Rebuild an optimizer from [`Optimizer.get_config`][xpnet.optim.Optimizer.get_config] output."""
     config = dict(config)
     return get_optimizer(config.pop("name"), **config)
 

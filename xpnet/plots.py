@@ -1,6 +1,6 @@
 """Training plots as PNG files: curves, confusion matrix, misclassified images, first-layer weights.
 
-Uses Matplotlib's object-oriented API (:class:`matplotlib.figure.Figure` with the Agg canvas)
+Uses Matplotlib's object-oriented API (`matplotlib.figure.Figure` with the Agg canvas)
 and never imports ``pyplot``, so it works headless, needs no display, and does not change the
 global Matplotlib backend of a program that imports xpnet. Inputs are host NumPy arrays.
 Every function writes its file atomically and returns the path.
@@ -43,7 +43,7 @@ def _history_dict(history) -> dict:
 def plot_history(history, path: str | os.PathLike, title: str | None = None) -> Path:
     """Loss and accuracy per epoch, training and (when present) validation, side by side.
 
-    ``history`` is an :class:`xpnet.History` or its ``to_dict()``.
+    ``history`` is an [`xpnet.History`][xpnet.model.History] or its ``to_dict()``.
     """
     from matplotlib.ticker import MaxNLocator
 

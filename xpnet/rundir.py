@@ -1,7 +1,7 @@
 """Run directories: their file names, where new ones go, finding a checkpoint, its status.
 
 A run directory holds ``model.npz`` (the checkpoint), ``metrics.json`` and the plots; see
-:mod:`xpnet.runs`. The run's status (``running``, ``interrupted``, ``diverged``,
+[`xpnet.runs`][xpnet.runs]. The run's status (``running``, ``interrupted``, ``diverged``,
 ``completed``) is recorded in the checkpoint's ``training`` record, so that a checkpoint
 carried away from its directory still says whether its weights are trained.
 """
@@ -80,7 +80,7 @@ def check_trained(checkpoint: Checkpoint) -> str | None:
     Returns
     -------
     str or None
-        ``None`` for a completed run (or a checkpoint saved by :func:`xpnet.save`); a warning
+        ``None`` for a completed run (or a checkpoint saved by [`xpnet.save`][xpnet.checkpoint.save]); a warning
         sentence for a run that was interrupted, or that diverged after some epochs (its
         checkpoint holds the last good weights).
 

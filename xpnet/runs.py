@@ -3,16 +3,18 @@
 A *run* lives in a directory (``runs/<data>-<YYYYmmdd-HHMMSS>`` by default) holding
 
 ``model.npz``
-    The checkpoint (:mod:`xpnet.checkpoint`): saved when training starts, at the end of an
+:   The checkpoint ([`xpnet.checkpoint`][xpnet.checkpoint]): saved when training starts, at the end of an
     epoch at most every ``save_every`` seconds, on Ctrl-C and at the end. A diverged epoch
     never overwrites it, so it always holds the last good weights.
+
 ``metrics.json``
-    The run's status, configuration, history, test results, versions and timings.
+:   The run's status, configuration, history, test results, versions and timings.
+
 ``curves.png``, ``confusion_matrix.png``, ``misclassified.png``, ``first_layer_weights.png``
-    The plots (:mod:`xpnet.plots`), when asked for.
+:   The plots ([`xpnet.plots`][xpnet.plots]), when asked for.
 
 The run's state machine, recorded as ``status`` in ``metrics.json`` and in the checkpoint's
-``training`` record::
+``training`` record:
 
     running ──▶ completed      every epoch trained, test split evaluated, plots written
        │──────▶ interrupted    stopped early (Ctrl-C); resume continues exactly
@@ -24,8 +26,8 @@ The run's state machine, recorded as ``status`` in ``metrics.json`` and in the c
 >>> result.status, result.test["accuracy"]                               # doctest: +SKIP
 ('completed', 0.97...)
 
-No printing here: progress reaches the caller through :class:`~xpnet.Callback` objects, and
-the command line (:mod:`xpnet.cli`) presents the :class:`RunResult`.
+No printing here: progress reaches the caller through [`Callback`][xpnet.model.Callback] objects, and
+the command line ([`xpnet.cli`][xpnet.cli]) presents the [`RunResult`][xpnet.runs.RunResult].
 """
 
 from __future__ import annotations
@@ -67,19 +69,19 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
                  callbacks=(), should_stop: Callable[[], bool] = lambda: False) -> None:
     """Train ``model`` on raw pixels until it has finished ``config.epochs`` epochs (or is stopped).
 
-    ``preprocessing`` becomes the model's own (:attr:`MLP.preprocessing`): ``fit`` and every
+    ``preprocessing`` becomes the model's own (`MLP.preprocessing`): ``fit`` and every
     later prediction apply it, and checkpoints store it, so raw pixels go in everywhere.
 
-    One :meth:`MLP.fit` call, so the training images cross to the device once. With
+    One [`MLP.fit`][xpnet.model.MLP.fit] call, so the training images cross to the device once. With
     ``config.shift`` every epoch's images are shifted on the device
-    (:class:`~xpnet.augment.RandomShifts`, seeded by ``(seed, epoch, 1)``: the same images as
-    :func:`~xpnet.augment.random_shifts` of the raw pixels, so an interrupted epoch is finished
+    ([`RandomShifts`][xpnet.augment.RandomShifts], seeded by ``(seed, epoch, 1)``: the same images as
+    [`random_shifts`][xpnet.augment.random_shifts] of the raw pixels, so an interrupted epoch is finished
     with the same images and a resumed run equals an uninterrupted one).
 
     Raises
     ------
     TrainingDiverged
-        As :meth:`MLP.fit`.
+        As [`MLP.fit`][xpnet.model.MLP.fit].
     """
     model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
     if should_stop():
@@ -104,7 +106,7 @@ def evaluate_model(model: MLP, preprocessing: Preprocessing | None, x_raw: np.nd
     dict
         ``accuracy``, ``loss``, ``n``, ``pred`` (``(n,)`` classes), ``confidence`` (``(n,)``
         largest probabilities), ``confusion_matrix`` (``(k, k)``) and ``per_class`` (see
-        :func:`xpnet.metrics.per_class_metrics`); host NumPy values.
+        [`xpnet.metrics.per_class_metrics`][xpnet.metrics.per_class_metrics]); host NumPy values.
     """
     from .metrics import confusion_matrix, per_class_metrics
 
@@ -137,7 +139,7 @@ class RunResult:
     model : xpnet.MLP
         The model as training left it (for ``diverged``: with its non-finite weights).
     test : dict or None
-        :func:`evaluate_model` on the test split (``completed`` only).
+        [`evaluate_model`][xpnet.runs.evaluate_model] on the test split (``completed`` only).
     already_finished : bool
         The run was complete before: nothing was trained or written.
     error : xpnet.TrainingDiverged or None
@@ -196,7 +198,7 @@ def _data_label(spec: str) -> str:
 
 @dataclass
 class Run:
-    """A run set up in its directory, ready to :meth:`train`: made by :meth:`create` or :meth:`resume`.
+    """A run set up in its directory, ready to [`train`][xpnet.runs.Run.train]: made by [`create`][xpnet.runs.Run.create] or [`resume`][xpnet.runs.Run.resume].
 
     Attributes
     ----------
@@ -205,7 +207,7 @@ class Run:
     run_dir : pathlib.Path
         Where the run's files go.
     dataset : xpnet.datasets.Dataset
-        The data; ``splits`` its train / validation / test parts (:mod:`xpnet.splits`).
+        The data; ``splits`` its train / validation / test parts ([`xpnet.splits`][xpnet.splits]).
     model : xpnet.MLP
         The model to train; ``preprocessing`` maps raw pixels to its inputs.
     resumed : bool
@@ -235,11 +237,11 @@ class Run:
         config : TrainConfig
             The settings; ``config.data`` names the data unless ``dataset`` is given.
         run_dir : path or None
-            The run directory (default: :func:`default_run_dir`).
+            The run directory (default: [`default_run_dir`][xpnet.rundir.default_run_dir]).
         dataset : xpnet.datasets.Dataset or None
             Data already loaded (default: load ``config.data``, downloading a known dataset).
         data_dir : path or None
-            The dataset cache directory (see :func:`xpnet.datasets.load_dataset`).
+            The dataset cache directory (see [`xpnet.datasets.load_dataset`][xpnet.datasets.load.load_dataset]).
         backend : str or xpnet.Backend or None
             Where to train (default: ``$XPNET_BACKEND``, else auto).
         overwrite : bool
@@ -335,7 +337,7 @@ class Run:
 
     @property
     def finished(self) -> bool:
-        """The run is complete and has trained ``config.epochs`` epochs: :meth:`train` has nothing to do."""
+        """The run is complete and has trained ``config.epochs`` epochs: [`train`][xpnet.runs.Run.train] has nothing to do."""
         return self.previous_status == "completed" and self.model.epoch >= self.config.epochs
 
     @property
@@ -357,7 +359,7 @@ class Run:
         Parameters
         ----------
         callbacks : sequence of xpnet.Callback
-            Progress hooks (a progress bar, ...), called by :meth:`MLP.fit`.
+            Progress hooks (a progress bar, ...), called by [`MLP.fit`][xpnet.model.MLP.fit].
         plots : bool
             Write the PNG plots when the run completes.
         save_every : float
@@ -371,7 +373,7 @@ class Run:
         Returns
         -------
         RunResult
-            Never raises :class:`~xpnet.TrainingDiverged`: a divergence is a ``diverged`` result.
+            Never raises [`TrainingDiverged`][xpnet.model.TrainingDiverged]: a divergence is a ``diverged`` result.
         """
         if self.finished:
             return RunResult("completed", self.run_dir, read_metrics(self.run_dir), [], self.model,
@@ -520,9 +522,9 @@ def run_training(config: TrainConfig | None = None, out_dir: str | os.PathLike |
     overwrite : bool
         Start over when ``out_dir`` already holds a run.
     dataset, data_dir, backend
-        See :meth:`Run.create`.
+        See [`Run.create`][xpnet.runs.Run.create].
     plots, save_every, callbacks, handle_sigint
-        See :meth:`Run.train`.
+        See [`Run.train`][xpnet.runs.Run.train].
 
     Returns
     -------

@@ -1,10 +1,10 @@
 """``xpnet.sklearn.MLPClassifier``: scikit-learn's ``MLPClassifier``, trained by xpnet.
 
-A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the same constructor
+A drop-in replacement for `sklearn.neural_network.MLPClassifier`: the same constructor
 parameters (names, defaults, meanings), the same fitted attributes, ``fit``/``partial_fit``/
 ``predict``/``predict_proba``/``predict_log_proba``/``score``, and it passes scikit-learn's own
 ``check_estimator``. The network, its gradients and its updates are xpnet's
-(:class:`xpnet.MLP`, :mod:`xpnet.network`, :mod:`xpnet.optim`), so it trains on any xpnet
+([`xpnet.MLP`][xpnet.model.MLP], [`xpnet.network`][xpnet.network], [`xpnet.optim`][xpnet.optim]), so it trains on any xpnet
 backend: ``backend="gpu"`` trains on CuPy, and with
 ``sklearn.set_config(array_api_dispatch=True)`` it trains on the backend and device of the
 input arrays themselves (CuPy, PyTorch, array-api-strict, ...) and answers in their namespace.
@@ -12,14 +12,14 @@ input arrays themselves (CuPy, PyTorch, array-api-strict, ...) and answers in th
 Importing this module imports scikit-learn (``pip install "xpnet[sklearn]"``); ``import xpnet``
 does not.
 
-What scikit-learn's semantics add to :meth:`xpnet.MLP.fit`, implemented here as small pieces:
+What scikit-learn's semantics add to [`xpnet.MLP.fit`][xpnet.model.MLP.fit], implemented here as small pieces:
 
 * ``alpha``: the L2 penalty ``α/(2·s_b)·Σ_l ‖W_l‖²`` of each mini-batch b (weights only, not
   the biases; ``s_b`` is the batch's sum of sample weights, its size without weights), whose
-  gradient ``α·W_l/s_b`` :class:`_L2OnWeights` adds inside the optimizer step;
+  gradient ``α·W_l/s_b`` `_L2OnWeights` adds inside the optimizer step;
 * ``learning_rate="invscaling"``/``"adaptive"`` (``solver="sgd"``), ``tol``,
   ``n_iter_no_change``, ``early_stopping``: decided between epochs, while
-  :meth:`xpnet.MLP.fit_epochs` hands over each finished epoch;
+  [`xpnet.MLP.fit_epochs`][xpnet.model.MLP.fit_epochs] hands over each finished epoch;
 * the initial weights: scikit-learn's Glorot-uniform draw (weights *and* biases uniform in
   ``±√(f/(fan_in + fan_out))``, f = 2 for ``logistic``, else 6), from the same
   ``random_state`` stream in the same order, so both libraries start from the same numbers.
@@ -77,7 +77,7 @@ class _L2OnWeights:
     Each step adds the gradient of ``α/(2·s)·Σ_l ‖W_l‖²`` to the gradient of every weight
     matrix ``W_l`` (not to the biases): ``∇W_l ← ∇W_l + (α/s)·W_l``, with ``s`` the batch's sum
     of sample weights (its size when unweighted), set before each step by
-    :class:`_BatchWeightSums`. It also accumulates ``Σ_steps Σ_l ‖W_l‖²`` (a 0-d device array,
+    `_BatchWeightSums`. It also accumulates ``Σ_steps Σ_l ‖W_l‖²`` (a 0-d device array,
     read once per epoch) so that the reported loss includes the penalty, as scikit-learn's does.
     """
 
@@ -98,7 +98,7 @@ class _L2OnWeights:
 
 
 class _SkAdam(_L2OnWeights, Adam):
-    """:class:`xpnet.optim.Adam` with scikit-learn's ``alpha`` penalty and its ε.
+    """[`xpnet.optim.Adam`][xpnet.optim.Adam] with scikit-learn's ``alpha`` penalty and its ε.
 
     scikit-learn adds ε to ``√v`` (``W ← W − α·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε)``); xpnet's Adam
     adds it to ``√v̂`` (``ε·√(1−β2ᵗ)`` to ``√v``). Setting xpnet's ε to ``ε/√(1−β2ᵗ)`` before
@@ -114,7 +114,7 @@ class _SkAdam(_L2OnWeights, Adam):
 
 
 class _SkSGD(_L2OnWeights, SGD):
-    """:class:`xpnet.optim.SGD` with scikit-learn's ``alpha`` penalty and its velocity.
+    """[`xpnet.optim.SGD`][xpnet.optim.SGD] with scikit-learn's ``alpha`` penalty and its velocity.
 
     scikit-learn keeps the velocity in units of a step, ``v ← μ·v − α_t·g``, then
     ``W ← W + v`` (Nesterov: ``W ← W + μ·v − α_t·g``); xpnet's SGD keeps it in units of a
@@ -141,7 +141,7 @@ class _SkSGD(_L2OnWeights, SGD):
 class _BatchWeightSums(Callback):
     """Tells the optimizer the sum of sample weights ``s_b`` of the batch about to be stepped.
 
-    :meth:`xpnet.MLP.fit` cuts an epoch of n samples into consecutive batches of ``bs``
+    [`xpnet.MLP.fit`][xpnet.model.MLP.fit] cuts an epoch of n samples into consecutive batches of ``bs``
     (the last one shorter) of its shuffled order; with weights normalised to mean ``w̄``
     over the training set, ``s_b`` is taken as ``w̄ × (batch size)`` (exact without weights,
     and for a full batch).
@@ -202,7 +202,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Hidden activation: identity ``g(z) = z``, logistic ``σ(z) = 1/(1+e^{−z})`` (xpnet's
         ``sigmoid``), ``tanh``, or ``relu`` ``max(z, 0)``.
     solver : {"adam", "sgd"}, default="adam"
-        ``"adam"`` (:class:`xpnet.optim.Adam`) or ``"sgd"`` (:class:`xpnet.optim.SGD`, with
+        ``"adam"`` ([`xpnet.optim.Adam`][xpnet.optim.Adam]) or ``"sgd"`` ([`xpnet.optim.SGD`][xpnet.optim.SGD], with
         ``momentum``/``nesterovs_momentum``). ``"lbfgs"`` is **not offered**: xpnet trains with
         stochastic gradient methods only; fitting with it raises ``ValueError``.
     alpha : float, default=1e-4
@@ -249,7 +249,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     max_fun : int, default=15000
         Accepted for compatibility; only scikit-learn's ``lbfgs`` uses it.
     backend : str, Backend or None, default=None
-        Where to train (an :func:`xpnet.get_backend` spec: ``"cpu"``, ``"gpu"``,
+        Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
         device of ``X`` itself; otherwise NumPy. Results are returned in the namespace of the
         inputs either way.
@@ -411,7 +411,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X, y, sample_weight : as in :meth:`fit`.
+        X, y, sample_weight : as in [`fit`][xpnet.sklearn.MLPClassifier.fit].
         classes : array-like of shape (n_classes,), default=None
             Every class of every call; required in the first call.
 

@@ -1,17 +1,17 @@
 """Train / validation / test splits of a dataset, made the same way by training and evaluation.
 
-:func:`prepare_splits` turns a :class:`~xpnet.datasets.Dataset` into train / validation / test
+[`prepare_splits`][xpnet.splits.prepare_splits] turns a [`Dataset`][xpnet.datasets.dataset.Dataset] into train / validation / test
 parts, all raw uint8 pixels on the host:
 
 * A dataset with labelled training and test splits (MNIST, Fashion-MNIST): the test split is
   the test set; ``val_split`` of the training images (chosen with the seed) are held out for
   validation.
 * A dataset with only one labelled split (a directory with only the ``t10k`` files, a Kaggle
-  ``train.csv`` alone, or one with an unlabelled ``test.csv``): :data:`HOLDOUT_FRACTION` (20 %)
+  ``train.csv`` alone, or one with an unlabelled ``test.csv``): `HOLDOUT_FRACTION` (20 %)
   of it, chosen with ``numpy.random.default_rng(seed)``, becomes the test set and the rest the
   training data; ``val_split`` of that training data is then held out for validation. With the
   10,000 MNIST ``t10k`` images and ``val_split=0.2``: 2,000 test, 1,600 validation and 6,400
-  training images. The split is recorded in the checkpoint, so :func:`evaluation_split` finds
+  training images. The split is recorded in the checkpoint, so [`evaluation_split`][xpnet.splits.evaluation_split] finds
   the same held-out images again.
 """
 
@@ -149,13 +149,13 @@ def evaluation_split(dataset, trained_on: dict | None) -> tuple[np.ndarray, np.n
     """The images to evaluate a model on, given the record of the data it was trained on.
 
     The same data (equal SHA-256 checksums) gives the run's own test images
-    (:func:`test_split`); other data with a test split gives that split; other data with
+    ([`test_split`][xpnet.splits.test_split]); other data with a test split gives that split; other data with
     one labelled split gives all of it (the model has never seen any of it).
 
     Returns
     -------
     tuple
-        ``(x, y, which)``, as :func:`test_split`.
+        ``(x, y, which)``, as [`test_split`][xpnet.splits.test_split].
     """
     record = trained_on or {}
     same = bool(dataset.checksums) and dict(dataset.checksums) == (record.get("checksums") or {})

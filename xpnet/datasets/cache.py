@@ -42,7 +42,7 @@ def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     name : str
         Canonical dataset name, e.g. ``"mnist"``.
     data_dir : str or os.PathLike, optional
-        Data root, see :func:`data_root`.
+        Data root, see [`data_root`][xpnet.datasets.cache.data_root].
 
     Returns
     -------

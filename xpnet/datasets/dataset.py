@@ -1,4 +1,4 @@
-"""The :class:`Dataset` container and the checks every reader applies."""
+"""The [`Dataset`][xpnet.datasets.dataset.Dataset] container and the checks every reader applies."""
 
 from __future__ import annotations
 
@@ -111,12 +111,12 @@ def make_dataset(
     checksums: dict[str, str] | None = None,
     origins: dict[str, str] | None = None,
 ) -> Dataset:
-    """Validate raw arrays and put them in a :class:`Dataset`.
+    """Validate raw arrays and put them in a [`Dataset`][xpnet.datasets.dataset.Dataset].
 
     Parameters
     ----------
     name, source, class_names, checksums
-        As in :class:`Dataset`.
+        As in [`Dataset`][xpnet.datasets.dataset.Dataset].
     train, test : tuple of (images, labels)
         Images of shape ``(N, 28, 28)`` or ``(N, 784)`` with integer values
         0..255, and labels of shape ``(N,)`` with integer values below

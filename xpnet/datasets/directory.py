@@ -66,15 +66,15 @@ def read_idx_files(
     source: str,
     class_names: tuple[str, ...] | None = None,
 ) -> Dataset:
-    """Read and check IDX image and label files into a :class:`Dataset`.
+    """Read and check IDX image and label files into a [`Dataset`][xpnet.datasets.dataset.Dataset].
 
     Parameters
     ----------
     paths : dict of str to pathlib.Path
         Keys among ``"train_images"``, ``"train_labels"``, ``"test_images"``,
-        ``"test_labels"`` (see :func:`find_idx_files`).
+        ``"test_labels"`` (see [`find_idx_files`][xpnet.datasets.directory.find_idx_files]).
     name, source : str
-        As in :class:`Dataset`.
+        As in [`Dataset`][xpnet.datasets.dataset.Dataset].
     class_names : tuple of str, optional
         Default: those of the known dataset the files' checksums identify,
         else the digits ``"0"`` .. ``"9"``.
@@ -86,7 +86,7 @@ def read_idx_files(
     Raises
     ------
     DataError
-        If a file is unreadable or malformed (see :func:`read_idx`), images
+        If a file is unreadable or malformed (see [`read_idx`][xpnet.datasets.idx.read_idx]), images
         are not uint8 28 x 28, labels are outside 0..9, or counts differ.
     """
     arrays = {}
@@ -132,7 +132,7 @@ def read_idx_directory(directory: str | os.PathLike) -> Dataset:
     The files have the standard names (``train-images-idx3-ubyte.gz``,
     ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz``,
     ``t10k-labels-idx1-ubyte.gz``; gzipped or not, see
-    :func:`find_idx_files`). Either split may be absent: a directory with
+    [`find_idx_files`][xpnet.datasets.directory.find_idx_files]). Either split may be absent: a directory with
     only the ``t10k`` pair gives a dataset with only a test split. Files
     whose checksums identify a known dataset (e.g. Fashion-MNIST) give that
     dataset's name and class names.
@@ -167,7 +167,7 @@ def read_directory(directory: str | os.PathLike) -> Dataset:
     Parameters
     ----------
     directory : str or os.PathLike
-        Holds the standard IDX files (see :func:`read_idx_directory`), or
+        Holds the standard IDX files (see [`read_idx_directory`][xpnet.datasets.directory.read_idx_directory]), or
         Kaggle Digit Recognizer ``train.csv`` and/or ``test.csv`` (optionally
         gzipped as ``.csv.gz``).
 

@@ -1,7 +1,7 @@
 """Downloading dataset files from mirrors, verified by size and SHA-256.
 
 A file is streamed into a temporary file in the destination directory and
-moved into place (atomically, with :func:`os.replace`) only once its size and
+moved into place (atomically, with `os.replace`) only once its size and
 SHA-256 match; otherwise the temporary file is deleted, a warning is logged on
 the ``"xpnet.datasets"`` logger and the next mirror is tried. A file already
 present with the right checksum is never downloaded again.
@@ -57,11 +57,11 @@ def ensure_downloaded(
     Parameters
     ----------
     dataset : str or KnownDataset
-        ``"mnist"`` or ``"fashion-mnist"`` (see :func:`get_known_dataset`
-        for accepted spellings), or a :class:`KnownDataset`.
+        ``"mnist"`` or ``"fashion-mnist"`` (see [`get_known_dataset`][xpnet.datasets.sources.get_known_dataset]
+        for accepted spellings), or a [`KnownDataset`][xpnet.datasets.sources.KnownDataset].
     data_dir : str or os.PathLike, optional
         Data root; the files go to ``data_root(data_dir) / dataset.name``
-        (see :func:`xpnet.datasets.cache.data_root`).
+        (see [`xpnet.datasets.cache.data_root`][xpnet.datasets.cache.data_root]).
     mirrors : sequence of str or str, optional
         Base URLs to try in order instead of the dataset's own mirrors.
     download : bool
@@ -114,7 +114,7 @@ def fetch_files(
 ) -> dict[str, Path]:
     """Make sure the given files are in ``directory``, downloading any missing.
 
-    The lower-level form of :func:`ensure_downloaded`, for any table of
+    The lower-level form of [`ensure_downloaded`][xpnet.datasets.download.ensure_downloaded], for any table of
     files: each file is looked up at ``mirror + name`` for each mirror in
     turn. A mirror that cannot be reached at all is not tried again for the
     remaining files.
@@ -128,7 +128,7 @@ def fetch_files(
     mirrors : sequence of str or str
         Base URLs, tried in order.
     download, progress, timeout
-        As in :func:`ensure_downloaded`.
+        As in [`ensure_downloaded`][xpnet.datasets.download.ensure_downloaded].
     title : str
         Dataset name for messages.
 

@@ -1,4 +1,4 @@
-"""Exceptions raised by :mod:`xpnet.datasets`."""
+"""Exceptions raised by [`xpnet.datasets`][xpnet.datasets]."""
 
 from __future__ import annotations
 

@@ -140,7 +140,7 @@ def _pixel_scale(path: Path, values: np.ndarray, labeled: bool, pixels: str, fra
 
 
 def read_kaggle_file(path: str | os.PathLike) -> Dataset:
-    """Read one Kaggle CSV file into a :class:`Dataset`.
+    """Read one Kaggle CSV file into a [`Dataset`][xpnet.datasets.dataset.Dataset].
 
     A labelled file becomes the training split, an unlabelled one the test
     split (with ``y_test`` ``None``).

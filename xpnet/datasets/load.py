@@ -1,4 +1,4 @@
-"""The single entry point: :func:`load_dataset`."""
+"""The single entry point: [`load_dataset`][xpnet.datasets.load.load_dataset]."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def load_dataset(
         (case-insensitive; ``"fashion_mnist"`` works too). Otherwise a path:
 
         - a directory of MNIST-style IDX files, gzipped or not (see
-          :func:`xpnet.datasets.directory.read_idx_directory`), or of Kaggle
+          [`xpnet.datasets.directory.read_idx_directory`][xpnet.datasets.directory.read_idx_directory]), or of Kaggle
           ``train.csv`` / ``test.csv``;
         - a Kaggle Digit Recognizer ``.csv`` or ``.csv.gz`` file (a labelled
           file becomes the training split, an unlabelled one the test split);
@@ -41,7 +41,7 @@ def load_dataset(
           ``y_test``.
 
         A string equal to a known name is taken as the name; pass a
-        :class:`pathlib.Path` (or ``"./mnist"``) to mean a directory of that
+        `pathlib.Path` (or ``"./mnist"``) to mean a directory of that
         name.
     data_dir : str or os.PathLike, optional
         For known datasets: the data root; files live in

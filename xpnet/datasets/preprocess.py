@@ -66,7 +66,7 @@ def standardize(
     Parameters
     ----------
     x : numpy.ndarray
-        Shape ``(N, D)``, usually the output of :func:`scale`. Integer input
+        Shape ``(N, D)``, usually the output of [`scale`][xpnet.datasets.preprocess.scale]. Integer input
         is converted to float32.
     mean, std : float or numpy.ndarray, optional
         Statistics to use; computed from ``x`` when ``None``. Give both or

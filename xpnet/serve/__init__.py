@@ -6,20 +6,23 @@ each hidden layer's activations ``A_l = g(W_l·A_{l−1} + b_l)``, the softmax p
 
 Pieces
 ------
-:mod:`xpnet.serve.inference`
-    :class:`~xpnet.serve.inference.Inspector`: a loaded checkpoint that decodes uploaded
+[`xpnet.serve.inference`][xpnet.serve.inference]
+    [`Inspector`][xpnet.serve.inference.Inspector]: a loaded checkpoint that decodes uploaded
     images and returns every layer's activations. Plain xpnet + NumPy + Pillow.
-:mod:`xpnet.serve.app`
-    :func:`~xpnet.serve.app.create_app`: the Starlette application (``GET /``, ``POST
+
+[`xpnet.serve.app`][xpnet.serve.app]
+:   [`create_app`][xpnet.serve.app.create_app]: the Starlette application (``GET /``, ``POST
     /api/predict``, ``GET /api/model``, ``GET /api/weights.png``).
-:mod:`xpnet.serve.server`
-    Running it with uvicorn, in the foreground (the CLI) or in a background thread (tests,
+
+[`xpnet.serve.server`][xpnet.serve.server]
+:   Running it with uvicorn, in the foreground (the CLI) or in a background thread (tests,
     notebooks).
-:mod:`xpnet.serve.command`
-    The ``xpnet serve`` click command.
+
+[`xpnet.serve.command`][xpnet.serve.command]
+:   The ``xpnet serve`` click command.
 
 The web packages are an optional extra (``pip install 'xpnet[serve]'``): importing this
-package does not import them; :mod:`xpnet.serve.app` and :mod:`xpnet.serve.server` do.
+package does not import them; [`xpnet.serve.app`][xpnet.serve.app] and [`xpnet.serve.server`][xpnet.serve.server] do.
 """
 
 __all__ = ["SERVE_EXTRA_HINT"]

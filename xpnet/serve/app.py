@@ -5,12 +5,15 @@ Routes
 ``GET /``
     The page (``static/index.html`` with its ``app.js`` and ``style.css``; nothing from the
     internet): draw a digit, see X, A1, A2, … and W1 update as you draw.
+
 ``GET /api/model``
-    The architecture, dataset, class names, test accuracy, layer equations (JSON).
+:   The architecture, dataset, class names, test accuracy, layer equations (JSON).
+
 ``GET /api/weights.png``
-    The first layer's weights W1, one 28×28 tile per hidden unit (layout in ``/api/model``).
+:   The first layer's weights W1, one 28×28 tile per hidden unit (layout in ``/api/model``).
+
 ``POST /api/predict``
-    An image (PNG/JPEG body, or the canvas's data URL as JSON ``{"image": ...}`` or text) →
+:   An image (PNG/JPEG body, or the canvas's data URL as JSON ``{"image": ...}`` or text) →
     ``prediction``, ``label``, ``probabilities``, ``input`` (28×28) and ``layers`` (JSON).
 
 Every error is JSON ``{"error": ..., "reason": ..., "status": ...}`` with a 4xx status: 400
@@ -65,7 +68,7 @@ def create_app(model_path_or_checkpoint, backend=None, *, max_bytes: int = DEFAU
     ----------
     model_path_or_checkpoint : str, os.PathLike, Checkpoint or Inspector
         A checkpoint file, a run folder holding ``model.npz``, a loaded
-        :class:`~xpnet.checkpoint.Checkpoint`, or an :class:`~xpnet.serve.inference.Inspector`.
+        [`Checkpoint`][xpnet.checkpoint.Checkpoint], or an [`Inspector`][xpnet.serve.inference.Inspector].
     backend : str or Backend, optional
         Where the forward pass runs (``"cpu"``, ``"gpu"``, ...; default ``$XPNET_BACKEND`` or
         auto). Ignored for an ``Inspector``, which already has its model.
@@ -78,7 +81,7 @@ def create_app(model_path_or_checkpoint, backend=None, *, max_bytes: int = DEFAU
     Returns
     -------
     starlette.applications.Starlette
-        The ASGI application; run it with :func:`xpnet.serve.server.serve` or any ASGI server.
+        The ASGI application; run it with [`xpnet.serve.server.serve`][xpnet.serve.server.serve] or any ASGI server.
 
     Raises
     ------

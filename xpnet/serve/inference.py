@@ -1,10 +1,10 @@
 """What the page shows, computed: decode an uploaded drawing, run the forward pass, keep every A.
 
-Nothing here needs the web packages: :class:`Inspector` is a loaded checkpoint plus the few
-functions the web app calls, and every failure a client can cause is a :class:`RequestError`
+Nothing here needs the web packages: [`Inspector`][xpnet.serve.inference.Inspector] is a loaded checkpoint plus the few
+functions the web app calls, and every failure a client can cause is a [`RequestError`][xpnet.serve.inference.RequestError]
 carrying the HTTP status it deserves.
 
-The forward pass is :func:`xpnet.network.forward`, the same function training uses, on the
+The forward pass is [`xpnet.network.forward`][xpnet.network.forward], the same function training uses, on the
 backend the model was loaded on (``--backend``). Its cache holds the input of every layer,
 ``inputs = [X, A1, …, A_{L−1}]``, so the hidden activations come for free; the output layer's
 activation is ``A_L = softmax(Z_L)``. Only the final arrays are copied to the host, for JSON.
@@ -27,7 +27,7 @@ import numpy as np
 from .. import images as _images
 from .. import network
 from ..checkpoint import Checkpoint, load_checkpoint
-from ..errors import XpnetError
+from ..errors import ConfigError, XpnetError
 from ..rundir import check_trained, find_checkpoint
 
 __all__ = ["Inspector", "RequestError", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
@@ -70,7 +70,7 @@ class RequestError(XpnetError, ValueError):
 
 
 def resolve_checkpoint_path(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or the ``model.npz`` inside a run folder (:func:`xpnet.rundir.find_checkpoint`)."""
+    """A checkpoint file, or the ``model.npz`` inside a run folder ([`xpnet.rundir.find_checkpoint`][xpnet.rundir.find_checkpoint])."""
     return find_checkpoint(path)
 
 
@@ -161,7 +161,7 @@ class Inspector:
     ----------
     checkpoint : str, os.PathLike or Checkpoint
         A checkpoint file (``model.npz``), a run folder holding one, or a loaded
-        :class:`~xpnet.checkpoint.Checkpoint`.
+        [`Checkpoint`][xpnet.checkpoint.Checkpoint].
     backend : str or Backend, optional
         Where to run the forward pass (``"cpu"``, ``"gpu"``, ...; default ``$XPNET_BACKEND``
         or auto). A loaded checkpoint is moved there when given.
@@ -172,7 +172,7 @@ class Inspector:
     ----------
     warning : str or None
         Why the weights may not be the final ones (an interrupted run, or one that diverged
-        after some epochs and kept its last good weights), from :func:`xpnet.rundir.check_trained`.
+        after some epochs and kept its last good weights), from [`xpnet.rundir.check_trained`][xpnet.rundir.check_trained].
 
     Raises
     ------
@@ -196,7 +196,7 @@ class Inspector:
         self.warning = check_trained(checkpoint)
         self.model = checkpoint.model
         if self.model.sizes[0] != _SIDE * _SIDE:
-            raise ValueError(f"{checkpoint.path}: the model takes {self.model.sizes[0]} inputs, "
+            raise ConfigError(f"{checkpoint.path}: the model takes {self.model.sizes[0]} inputs, "
                              f"not {_SIDE}x{_SIDE} = {_SIDE * _SIDE} pixel images; xpnet serve needs a digit model")
         self.class_names = checkpoint.class_names
         self.max_pixels = int(max_pixels)
@@ -293,14 +293,14 @@ class Inspector:
         Returns
         -------
         numpy.ndarray
-            ``(784,)`` uint8, bright digit on dark, from :func:`xpnet.images.load_image`.
+            ``(784,)`` uint8, bright digit on dark, from [`xpnet.images.load_image`][xpnet.images.load_image].
 
         Raises
         ------
         RequestError
             400 not an image, 413 more than ``max_pixels`` pixels, 422 nothing drawn
-            (:class:`~xpnet.images.BlankImageError`) or several marks far apart
-            (:class:`~xpnet.images.MultipleObjectsError`).
+            ([`BlankImageError`][xpnet.images.errors.BlankImageError]) or several marks far apart
+            ([`MultipleObjectsError`][xpnet.images.errors.MultipleObjectsError]).
         """
         from PIL import Image, UnidentifiedImageError
 
@@ -353,7 +353,7 @@ class Inspector:
         Parameters
         ----------
         pixels : numpy.ndarray
-            ``(784,)`` raw pixels 0..255 (from :meth:`pixels`).
+            ``(784,)`` raw pixels 0..255 (from [`pixels`][xpnet.serve.inference.Inspector.pixels]).
 
         Returns
         -------
@@ -390,7 +390,7 @@ class Inspector:
         }
 
     def predict_bytes(self, data: bytes) -> dict:
-        """:meth:`pixels` then :meth:`inspect`: an encoded image → the ``/api/predict`` answer."""
+        """[`pixels`][xpnet.serve.inference.Inspector.pixels] then [`inspect`][xpnet.serve.inference.Inspector.inspect]: an encoded image → the ``/api/predict`` answer."""
         return self.inspect(self.pixels(data))
 
 
