@@ -78,7 +78,7 @@ def evaluate(data_dir: Path, n: int, start: int, seed: int, epochs: int, kinds, 
 
     Returns ``(models, rows, direct)``: the model names; per kind ``(kind, {model: (arrays,
     pictures)}, refused, seconds per image)``; and ``{model: accuracy}`` on the digits
-    re-drawn directly at 28×28 ([redrawn_directly][tests.digit_renderings.redrawn_directly]).
+    re-drawn directly at 28×28 (`digit_renderings.redrawn_directly`).
     """
     data = read_idx_directory(data_dir / "mnist-t10k")
     x, y = data.x_test, data.y_test.astype(np.int64)

@@ -11,8 +11,8 @@ bring the stroke to MNIST's width, and repeat MNIST's own preparation: the bound
 20×20 with its aspect ratio, anti-aliased, the centre of mass at the centre of 28×28. See the
 documentation page "Your own digits" for the measurements behind each choice.
 
-Errors are :class:`ImageError` (a ``ValueError``) or its subclasses
-:class:`BlankImageError` and :class:`MultipleObjectsError`; their messages are for users.
+Errors are [`ImageError`][xpnet.images.ImageError] (a ``ValueError``) or its subclasses
+[`BlankImageError`][xpnet.images.BlankImageError] and [`MultipleObjectsError`][xpnet.images.MultipleObjectsError]; their messages are for users.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def load_image(source: ImageSource) -> np.ndarray:
     ----------
     source : str, os.PathLike, bytes or binary file-like object
         A path to a PNG/JPEG/BMP/GIF/TIFF/WebP file, the bytes of one (e.g. a browser
-        canvas export), or a stream such as :class:`io.BytesIO`.
+        canvas export), or a stream such as `io.BytesIO`.
 
     Returns
     -------
@@ -77,18 +77,18 @@ def to_mnist_format(image) -> np.ndarray:
     Raises
     ------
     ImageError, BlankImageError, MultipleObjectsError
-        As :func:`load_image`.
+        As [`load_image`][xpnet.images.load_image].
     """
     return prepare(array_to_image(image), "the image")
 
 
 def preprocessing_steps(source: ImageSource) -> dict:
-    """The intermediate arrays of :func:`load_image`, for pictures and debugging.
+    """The intermediate arrays of [`load_image`][xpnet.images.load_image], for pictures and debugging.
 
     Parameters
     ----------
     source : str, os.PathLike, bytes, binary file-like object or array
-        As :func:`load_image`; a NumPy array is read as :func:`to_mnist_format` reads it.
+        As [`load_image`][xpnet.images.load_image]; a NumPy array is read as [`to_mnist_format`][xpnet.images.to_mnist_format] reads it.
 
     Returns
     -------

@@ -34,13 +34,13 @@ def source_name(source) -> str:
 
 
 def open_image(source):
-    """Open ``source`` with Pillow and return an upright ``RGBA`` :class:`PIL.Image.Image`.
+    """Open ``source`` with Pillow and return an upright ``RGBA`` `PIL.Image.Image`.
 
     Parameters
     ----------
     source : str, os.PathLike, bytes, bytearray, memoryview or binary file-like object
         A path to an image file, the file's bytes (e.g. a PNG from a browser canvas), or an
-        object with ``read()`` returning bytes (e.g. :class:`io.BytesIO`).
+        object with ``read()`` returning bytes (e.g. `io.BytesIO`).
 
     Returns
     -------
@@ -51,7 +51,7 @@ def open_image(source):
     ------
     ImageError
         The file is missing, empty, not an image Pillow can decode, truncated, or larger than
-        :data:`MAX_PIXELS`.
+        `MAX_PIXELS`.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -102,7 +102,7 @@ def _to_rgba(img):
 
 
 def array_to_image(array):
-    """A NumPy image → ``RGBA`` :class:`PIL.Image.Image`.
+    """A NumPy image → ``RGBA`` `PIL.Image.Image`.
 
     Parameters
     ----------

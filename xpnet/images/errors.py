@@ -1,4 +1,4 @@
-"""Exceptions raised by :mod:`xpnet.images`: :class:`ImageError` (an ``XpnetError`` and a ``ValueError``) and its kinds."""
+"""Exceptions raised by [`images`][xpnet.images]: [`ImageError`][xpnet.images.ImageError] (an ``XpnetError`` and a ``ValueError``) and its kinds."""
 
 from __future__ import annotations
 

@@ -6,15 +6,15 @@ MNIST (LeCun et al.) was made from binary NIST scans: each digit was size-normal
 scan: the paper is uneven, the ink coloured, the pen thin or fat. The steps here first recover
 a clean binary digit, at a working resolution, and then repeat MNIST's preparation on it:
 
-1. :func:`working_size` — resample so the longer side is between 200 and 400 pixels;
-2. :func:`foreground` — estimate the paper (background) and measure how far each pixel's
+1. [`working_size`][xpnet.images.mnistify.working_size] — resample so the longer side is between 200 and 400 pixels;
+2. [`foreground`][xpnet.images.mnistify.foreground] — estimate the paper (background) and measure how far each pixel's
    colour is from it, on the side of the ink (dark ink on light paper or light on dark);
-3. :func:`threshold` — separate ink from noise with a threshold set from the noise level and
+3. [`threshold`][xpnet.images.mnistify.threshold] — separate ink from noise with a threshold set from the noise level and
    the ink's own contrast;
-4. :func:`select_digit` — group marks that belong together; refuse "more than one object";
+4. [`select_digit`][xpnet.images.mnistify.select_digit] — group marks that belong together; refuse "more than one object";
    drop specks;
-5. :func:`normalise_stroke` — thicken or thin the strokes to MNIST's relative width;
-6. :func:`render` — crop to the bounding box, anti-alias it into 20×20 (aspect kept) and
+5. [`normalise_stroke`][xpnet.images.mnistify.normalise_stroke] — thicken or thin the strokes to MNIST's relative width;
+6. [`render`][xpnet.images.mnistify.render] — crop to the bounding box, anti-alias it into 20×20 (aspect kept) and
    place its centre of mass at the centre of 28×28 (a sub-pixel, bilinear shift).
 
 All of this runs on the host with NumPy and Pillow (no SciPy): the arrays are small.
@@ -43,10 +43,10 @@ BOX, FRAME = 20, 28
 #: MNIST test split: the mean centre of mass of the 10,000 digits is (13.99, 14.01).
 CENTRE = 14.0
 #: MNIST's median stroke width in output pixels, measured on the test split with
-#: :func:`stroke_width` on pixels above 127 (10th–90th percentile: 1.86–3.57).
+#: [`stroke_width`][xpnet.images.mnistify.stroke_width] on pixels above 127 (10th–90th percentile: 1.86–3.57).
 MNIST_STROKE_WIDTH = 2.55
 #: Relative stroke widths (output pixels) left as they are; outside, strokes are brought to
-#: :data:`MNIST_STROKE_WIDTH`.
+#: `MNIST_STROKE_WIDTH`.
 STROKE_KEEP = (1.9, 3.6)
 #: Working resolution bounds (longer side, pixels).
 WORK_MIN, WORK_MAX = 200, 400
@@ -63,7 +63,7 @@ def prepare(img, name: str = "the image", steps: dict | None = None) -> np.ndarr
     Parameters
     ----------
     img : PIL.Image.Image
-        Mode ``"RGBA"`` (see :func:`xpnet.images.decode.open_image`).
+        Mode ``"RGBA"`` (see [`open_image`][xpnet.images.decode.open_image]).
     name : str
         What to call the image in error messages.
     steps : dict, optional
@@ -172,13 +172,13 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
     is the far tail. The paper is then estimated per channel as the 75th percentile (25th
     for light ink) of each of 4×4 blocks, interpolated bilinearly between block centres,
     ``B¹``, which ignores ink covering up to three quarters of a block (a fat marker);
-    the ink mask of ``max_c s·(I_c − B¹_c)`` (see :func:`threshold`) gives the stroke width
-    ``w`` (:func:`stroke_width`).
+    the ink mask of ``max_c s·(I_c − B¹_c)`` (see [`threshold`][xpnet.images.mnistify.threshold]) gives the stroke width
+    ``w`` ([`stroke_width`][xpnet.images.mnistify.stroke_width]).
 
     **Pass 2** re-estimates the paper as a morphological closing (dark ink: a maximum filter
     then a minimum filter; light ink: the reverse) with a square window of side
     ``k = clip(5 w, L/40, L/2)`` (``L`` the longer side), computed at
-    :data:`BACKGROUND_SIDE` pixels and interpolated back. A closing removes every dark
+    `BACKGROUND_SIDE` pixels and interpolated back. A closing removes every dark
     feature narrower than ``k`` — the strokes — but keeps any lighting change wider than ``k``,
     including the sharp edge of a shadow, exactly where it is. The foreground is
 
@@ -229,7 +229,7 @@ def _block_median(rgb: np.ndarray, blocks: int, percentile: float = 50.0) -> np.
 
 
 def _closing(rgb: np.ndarray, k: float, dark_ink: bool) -> np.ndarray:
-    """Grey-level closing (``dark_ink``) or opening, window ``k`` px, at :data:`BACKGROUND_SIDE`."""
+    """Grey-level closing (``dark_ink``) or opening, window ``k`` px, at `BACKGROUND_SIDE`."""
     from PIL import Image
 
     h, w, _ = rgb.shape
@@ -271,7 +271,7 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
     of ``f`` describe its noise: ``σ = 1.4826 · median|f − m|``. A pixel may be ink when
     ``f > T_noise = m + 4 σ + 8`` (the 8 gray levels absorb JPEG block edges; 4 σ makes a
     false alarm from Gaussian noise a 3-in-100,000 event, and the majority vote and
-    :func:`select_digit` remove the few isolated pixels that pass). The ink's contrast ``C`` is the
+    [`select_digit`][xpnet.images.mnistify.select_digit] remove the few isolated pixels that pass). The ink's contrast ``C`` is the
     90th percentile of ``f`` over those pixels, and the final threshold is the half-way point
 
     ``T = max(T_noise, m + (C − m) / 2)``,
@@ -279,12 +279,12 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
     the usual edge definition (half maximum), which keeps stroke widths independent of the
     ink's darkness. The mask is then smoothed by a 3×3 majority vote (unless that removes
     more than 30 % of it), so that JPEG-ragged edges do not inflate the perimeter that
-    :func:`stroke_width` measures.
+    [`stroke_width`][xpnet.images.mnistify.stroke_width] measures.
 
     Parameters
     ----------
     f : numpy.ndarray
-        Shape ``(H, W)``, the output of :func:`foreground` (or an alpha channel).
+        Shape ``(H, W)``, the output of [`foreground`][xpnet.images.mnistify.foreground] (or an alpha channel).
     name : str
         For the error message.
 
@@ -297,7 +297,7 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
     ------
     BlankImageError
         Fewer than ``max(6, 0.0002 H W)`` pixels pass ``T_noise``, or ``C − m`` is under
-        :data:`MIN_CONTRAST` gray levels.
+        `MIN_CONTRAST` gray levels.
     """
     m = float(np.median(f))
     sigma = 1.4826 * float(np.median(np.abs(f - m)))
@@ -460,11 +460,11 @@ def stroke_width(mask: np.ndarray) -> float:
 def normalise_stroke(mask: np.ndarray) -> np.ndarray:
     """Thicken a thin pen or thin a fat marker to MNIST's stroke width, relative to the digit.
 
-    With the stroke width ``w`` (:func:`stroke_width`) and the bounding box's longer side
+    With the stroke width ``w`` ([`stroke_width`][xpnet.images.mnistify.stroke_width]) and the bounding box's longer side
     ``S``, the width after scaling into the 20-pixel box would be ``20 w / S``. Inside
-    :data:`STROKE_KEEP` nothing changes. Otherwise the mask is dilated (or eroded) by ``r``
+    `STROKE_KEEP` nothing changes. Otherwise the mask is dilated (or eroded) by ``r``
     pixels, where ``r`` solves ``(w + 2r) / (S + 2r) = t`` with ``t = 2.55 / 20``
-    (:data:`MNIST_STROKE_WIDTH`), since growing a stroke by ``r`` on each side also grows the
+    (`MNIST_STROKE_WIDTH`), since growing a stroke by ``r`` on each side also grows the
     box: ``r = (t S − w) / (2 (1 − t))``. Erosion stops early rather than remove more than
     half the ink.
 
