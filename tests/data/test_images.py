@@ -49,7 +49,8 @@ def test_output_is_mnist_shaped_boxed_and_centred():
     assert x.shape == (784,) and x.dtype == np.uint8
     box, (cy, cx) = box_and_centre(x)
     assert box in (20, 21)  # the 20-pixel box, plus at most one pixel of anti-aliased edge
-    assert abs(cy - 14) <= 0.75 and abs(cx - 14) <= 0.75
+    # the centre of mass is moved by a sub-pixel shift: only the rounding to uint8 remains
+    assert abs(cy - 14) <= 0.05 and abs(cx - 14) <= 0.05
     assert x.max() == 255 and 0 < np.mean(x > 0) < 0.5
 
 
