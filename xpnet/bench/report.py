@@ -243,14 +243,17 @@ def print_report(results: dict, console=None) -> None:
         _tiny_table(results["tiny"], console)
     if results.get("shifts"):
         _shifts_table(results["shifts"], console)
-    console.print("[dim]"
-                  + ("× floor: median seconds per epoch over the GEMM floor's on the same device "
+    notes = []
+    if results["results"]:
+        notes.append("× floor: median seconds per epoch over the GEMM floor's on the same device "
                      "(wall clock; CUDA events on GPUs); the floor is the faster of two weight layouts. "
-                     "+MiB: extra memory one epoch touches. loss: mean training loss of the last epoch."
-                     if results["results"] else "")
-                  + (" Per-step overhead: median epoch time / steps per epoch; × numpy: over the "
-                     "plain NumPy loop's." if results.get("tiny") else "")
-                  + (" Augmentation overhead: median epoch time with random shifts over the same "
+                     "+MiB: extra memory one epoch touches. loss: mean training loss of the last epoch.")
+    if results.get("tiny"):
+        notes.append("Per-step overhead: median epoch time / steps per epoch; × numpy: over the "
+                     "plain NumPy loop's.")
+    if results.get("shifts"):
+        notes.append("Augmentation overhead: median epoch time with random shifts over the same "
                      "training's without, both xpnet MLP.fit on the same backend and data; the "
-                     f"target is for {results['shifts']['target_network']}."
-                     if results.get("shifts") else "") + "[/]")
+                     f"target is for {results['shifts']['target_network']}.")
+    if notes:
+        console.print("[dim]" + " ".join(notes) + "[/]")
