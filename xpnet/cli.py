@@ -461,18 +461,26 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
               help="Rows of a CSV to show (0: all).")
 @click.option("--kaggle-submission", "submission", type=click.Path(dir_okay=False, path_type=Path),
               help="With a Kaggle test.csv: write the competition's ImageId,Label file here.")
+@click.option("--show-input", "show_input", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a PNG grid of the 28x28 images the network received, with its predictions.")
+@click.option("--pixels", type=click.Choice(["auto", "0-255", "0-1"]), default="auto", show_default=True,
+              help="CSV pixel scale: 0-255 integers, 0-1 floats, or auto (0-1 when the values are fractions).")
 @click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
-def predict(model_path: Path, files, top, limit, submission, backend) -> None:
+def predict(model_path: Path, files, top, limit, submission, show_input, pixels, backend) -> int:
     """Predict the class of images (PNG, JPEG, ...) or of the rows of a CSV file.
 
-    Images may have any size and colours: they are converted to grayscale, inverted when the
-    background is light, and (unless already 28x28) cropped to the digit, scaled to 20x20 and
-    centred in 28x28 like MNIST. CSV files are in the Kaggle Digit Recognizer format
-    (pixel0..pixel783, with or without a label column; if labelled, the accuracy is shown).
+    Images may be any picture of one digit: the paper is estimated and removed, the ink
+    thresholded, the stroke brought to MNIST's width, and the digit scaled into 20x20 and
+    centred in 28x28 by its centre of mass, like MNIST (a 28x28 image is used as it is). A
+    blank picture or one with several separate marks is reported, not guessed at; unreadable
+    images are listed at the end (exit status 2) and the others are still predicted. CSV files
+    are Kaggle Digit Recognizer style (pixel0..pixel783, with or without a label column or a
+    header row; if labelled, the accuracy is shown).
 
     \b
     Examples:
       xpnet predict runs/mnist-20250101-120000 my_digit.png photo.jpg
+      xpnet predict model.npz drawing.png --show-input what-it-saw.png
       xpnet predict model.npz test.csv --limit 20
       xpnet predict model.npz test.csv --kaggle-submission submission.csv
     """
@@ -481,7 +489,7 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
     from .checkpoint import load_checkpoint
     from .datasets import read_kaggle_csv
     from .fileio import atomic_write
-    from .images import load_image
+    from .images import ImageError, load_image, save_input_grid
 
     console = _console()
     csvs = [f for f in files if f.name.lower().endswith((".csv", ".csv.gz"))]
@@ -489,10 +497,16 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
     if submission is not None and (len(csvs) != 1 or images):
         raise click.UsageError("--kaggle-submission needs exactly one CSV file (the Kaggle test.csv) "
                                "and no images")
+    if show_input is not None and not images:
+        raise click.UsageError("--show-input needs at least one image file")
     ckpt = load_checkpoint(_checkpoint_path(model_path), backend=backend)
     model, pre, names = ckpt.model, ckpt.preprocessing, ckpt.class_names
     if model.sizes[0] != 784:
         raise CLIError(f"the model takes {model.sizes[0]} inputs, not 28x28 = 784 pixel images")
+    bad = sorted(k for k, v in model.numpy_params().items() if not np.isfinite(v).all())
+    if bad:
+        raise CLIError(f"{model_path}: the weights {', '.join(bad)} contain NaN or infinity (the training "
+                       "diverged), so every prediction would be meaningless; retrain with a lower --lr")
     top = min(top, model.sizes[-1])
 
     def probabilities(x_raw):
@@ -503,18 +517,30 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
         order = np.argsort(-p)[:top]
         return ", ".join(f"{_esc(names[k])} {p[k]:.1%}" for k in order)
 
+    failed = []
     if images:
-        x = np.stack([load_image(f) for f in images])
-        proba = probabilities(x)
-        table = Table(title_justify="left")
-        table.add_column("file", overflow="fold")
-        for col in ("prediction", f"top {top} probabilities"):
-            table.add_column(col)
-        for f, p in zip(images, proba):
-            table.add_row(_esc(f), f"[bold]{_esc(names[int(p.argmax())])}[/]", top_text(p))
-        console.print(table)
+        read, inputs = [], []
+        for f in images:
+            try:
+                inputs.append(load_image(f))
+                read.append(f)
+            except ImageError as exc:
+                failed.append(str(exc))
+        if read:
+            proba = probabilities(np.stack(inputs))
+            table = Table(title_justify="left")
+            table.add_column("file", overflow="fold")
+            for col in ("prediction", f"top {top} probabilities"):
+                table.add_column(col)
+            for f, p in zip(read, proba):
+                table.add_row(_esc(f), f"[bold]{_esc(names[int(p.argmax())])}[/]", top_text(p))
+            console.print(table)
+            if show_input is not None:
+                titles = [f"{f.name}: {names[int(p.argmax())]} ({p.max():.0%})" for f, p in zip(read, proba)]
+                save_input_grid(np.stack(inputs), titles, show_input)
+                console.print(f"wrote {_esc(show_input)} (the {len(read)} input(s) the network received)")
     for f in csvs:
-        x, y = read_kaggle_csv(f)
+        x, y = read_kaggle_csv(f, pixels=pixels)
         proba = probabilities(x)
         pred = proba.argmax(axis=1)
         shown = len(x) if limit == 0 else min(limit, len(x))
@@ -533,6 +559,15 @@ def predict(model_path: Path, files, top, limit, submission, backend) -> None:
                 out.write("ImageId,Label\n")
                 out.writelines(f"{i},{int(label)}\n" for i, label in enumerate(pred, start=1))
             console.print(f"wrote {_esc(submission)} ({len(pred):,} predictions, ImageId,Label)")
+    if len(failed) == 1:
+        _err(f"Error: {failed[0]}")
+        return EXIT_USAGE
+    if failed:
+        _err(f"Error: {len(failed)} of {len(images)} images could not be used:")
+        for message in failed:
+            _err(f"  {message}")
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 # -- gradcheck --------------------------------------------------------------------------------------
@@ -588,6 +623,11 @@ except ImportError:  # the benchmark module is optional
     pass
 else:
     cli.add_command(bench_command, "bench")
+
+# serve: the drawing page (its web packages are the optional `serve` extra; the command says so)
+from .serve.command import serve_command  # noqa: E402
+
+cli.add_command(serve_command, "serve")
 
 
 def main(argv: list[str] | None = None) -> int:

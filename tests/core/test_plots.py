@@ -89,8 +89,12 @@ def test_transparent_png_and_28x28_input(tmp_path):
     np.testing.assert_array_equal(load_image(tmp_path / "m.png"), mnist_like.reshape(784))
 
 
-def test_blank_image_gives_zeros():
-    assert not to_mnist_format(np.full((40, 40), 255, np.uint8)).any()
+def test_blank_image_is_said_to_be_blank():
+    # was: a blank picture gave an all-zero input (and a guess); now it is refused, plainly
+    from xpnet.images import BlankImageError
+
+    with pytest.raises(BlankImageError, match="nothing drawn"):
+        to_mnist_format(np.full((40, 40), 255, np.uint8))
 
 
 def test_unreadable_images(tmp_path):

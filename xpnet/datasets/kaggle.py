@@ -24,7 +24,7 @@ from .dataset import N_PIXELS, Dataset, make_dataset
 from .errors import DataError
 from .idx import is_gzip
 
-__all__ = ["read_kaggle_csv", "read_kaggle_file", "read_kaggle_directory", "find_kaggle_files"]
+__all__ = ["PIXEL_SCALES", "read_kaggle_csv", "read_kaggle_file", "read_kaggle_directory", "find_kaggle_files"]
 
 _PIXEL_HEADERS = (
     [f"pixel{i}" for i in range(N_PIXELS)],
@@ -35,14 +35,24 @@ _EXPECTED_HEADER = (
 )
 
 
-def read_kaggle_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read a Kaggle Digit Recognizer CSV file (plain or gzipped).
+PIXEL_SCALES = ("auto", "0-255", "0-1")
+
+
+def read_kaggle_csv(path: str | os.PathLike, *, pixels: str = "auto") -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a Kaggle Digit Recognizer CSV file (plain or gzipped), with or without a header.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A ``train.csv``-style file (header ``label,pixel0,...,pixel783``) or
-        a ``test.csv``-style file (header ``pixel0,...,pixel783``).
+        A ``train.csv``-style file (header ``label,pixel0,...,pixel783``) or a
+        ``test.csv``-style file (header ``pixel0,...,pixel783``). Without a header row
+        (the first line is numbers) the column count says which: 785 values a line are a
+        label and 784 pixels, 784 are pixels only.
+    pixels : {"auto", "0-255", "0-1"}
+        The pixel scale. ``"0-255"``: values 0..255 (fractions are rounded). ``"0-1"``:
+        values 0..1, stored as ``round(255 v)``. ``"auto"`` (default): integers are 0..255,
+        and a file whose pixels have fractions and all lie in 0..1 is read as 0..1; a file of
+        only the integers 0 and 1 is refused (it could be either), naming the option to use.
 
     Returns
     -------
@@ -55,28 +65,78 @@ def read_kaggle_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | N
     Raises
     ------
     DataError
-        On a wrong header, a line with the wrong number of values, a value
-        that is not an integer, a pixel outside 0..255 or a label outside
-        0..9; the message gives the file, line and column.
+        On a wrong header, a line with the wrong number of values, a value that is not a
+        number (a label that is not an integer), a pixel outside the scale, a label outside
+        0..9, or an ambiguous 0/1 file under ``"auto"``; the message gives the file, line
+        and column.
     """
+    if pixels not in PIXEL_SCALES:
+        raise DataError(f"pixels must be one of {', '.join(PIXEL_SCALES)}, got {pixels!r}")
     path = Path(path)
     numpy_message = "malformed data"
+    fractional = False
     with _open_text(path) as text:
-        columns = _check_header(path, text.readline())
+        first = text.readline()
+        columns, header = _check_header(path, first)
+    try:
         try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
-                values = np.loadtxt(text, delimiter=",", dtype=np.int32, ndmin=2, comments=None)
-        except ValueError as exc:
-            values, numpy_message = None, str(exc)
+            values = _parse(path, header, np.int32)
+        except ValueError:
+            # not all integers: read again as numbers (a rare path, so the fast one stays fast)
+            values = _parse(path, header, np.float64)
+            fractional = True
+    except ValueError as exc:
+        values, numpy_message = None, str(exc)
+    if values is not None and not np.isfinite(values).all():
+        values, numpy_message = None, "NaN or infinite value"
     if values is not None and values.shape[0] == 0:
         raise DataError(f"{path}: no data rows after the header")
-    if values is None or values.shape[1] != len(columns) or not _in_range(values, columns[0] == "label"):
+    labeled = columns[0] == "label"
+    if values is not None and values.shape[1] == len(columns) and fractional and labeled \
+            and not np.array_equal(values[:, 0], np.round(values[:, 0])):
+        values = None  # a fractional label: let _locate_problem name it
+    scale = _pixel_scale(path, values, labeled, pixels, fractional) if values is not None and \
+        values.shape[1] == len(columns) else 255.0
+    if values is None or values.shape[1] != len(columns) or not _in_range(values, labeled, scale):
         # Rare path: read the file again to say exactly where the problem is.
-        raise DataError(_locate_problem(path, columns, values) or f"{path}: {numpy_message}")
-    if columns[0] == "label":
-        return values[:, 1:].astype(np.uint8), values[:, 0].astype(np.int64)
-    return values.astype(np.uint8), None
+        raise DataError(_locate_problem(path, columns, values, header, scale) or f"{path}: {numpy_message}")
+    pix = values[:, 1:] if labeled else values
+    if scale != 255.0 or fractional:
+        pix = np.rint(np.asarray(pix, dtype=np.float64) * (255.0 / scale))
+    pix = pix.astype(np.uint8)
+    if labeled:
+        return pix, values[:, 0].astype(np.int64)
+    return pix, None
+
+
+def _parse(path: Path, header: bool, dtype) -> np.ndarray:
+    with _open_text(path) as text:
+        if header:
+            text.readline()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            return np.loadtxt(text, delimiter=",", dtype=dtype, ndmin=2, comments=None)
+
+
+def _pixel_scale(path: Path, values: np.ndarray, labeled: bool, pixels: str, fractional: bool) -> float:
+    """The largest pixel value of the file's scale: 255 or 1."""
+    if pixels == "0-255":
+        return 255.0
+    if pixels == "0-1":
+        return 1.0
+    pix = values[:, 1:] if labeled else values
+    high = float(pix.max()) if pix.size else 0.0
+    if fractional and high <= 1.0:
+        return 1.0
+    if not fractional and high <= 1.0 and pix.size:
+        raise DataError(f"{path}: every pixel value is 0 or 1, which could be 0-255 intensities (a black "
+                        "image) or 0-1 intensities; say which: xpnet predict --pixels 0-1 (or --pixels "
+                        "0-255), read_kaggle_csv(..., pixels='0-1')")
+    if fractional:
+        raise DataError(f"{path}: pixel values have fractions and go up to {high:g}: if they are 0-255 "
+                        "intensities, use xpnet predict --pixels 0-255 (read_kaggle_csv(..., pixels='0-255')) "
+                        "to round them")
+    return 255.0
 
 
 def read_kaggle_file(path: str | os.PathLike) -> Dataset:
@@ -178,14 +238,22 @@ def _open_text(path: Path) -> Iterator[io.TextIOBase]:
         raise DataError(f"{path}: {what}: {exc}") from exc
 
 
-def _check_header(path: Path, line: str) -> list[str]:
+def _check_header(path: Path, line: str) -> tuple[list[str], bool]:
+    """The column names, and whether ``line`` is a header (False: it is the first data row)."""
     if not line.strip():
         raise DataError(f"{path}: line 1: empty file or empty header; expected {_EXPECTED_HEADER}")
     columns = [column.strip().strip('"') for column in line.rstrip("\r\n").split(",")]
+    if all(_is_number(c) for c in columns):
+        if len(columns) == N_PIXELS + 1:
+            return ["label", *_PIXEL_HEADERS[0]], False
+        if len(columns) == N_PIXELS:
+            return list(_PIXEL_HEADERS[0]), False
+        raise DataError(f"{path}: line 1: no header row and {len(columns)} values; expected {N_PIXELS + 1} "
+                        f"(label and pixels) or {N_PIXELS} (pixels only), or a header {_EXPECTED_HEADER}")
     labeled = columns[0] == "label"
     pixels = columns[1:] if labeled else columns
     if any(pixels == expected for expected in _PIXEL_HEADERS):
-        return columns
+        return columns, True
     if len(pixels) != N_PIXELS:
         raise DataError(
             f"{path}: line 1: the header has {len(columns)} columns"
@@ -215,19 +283,28 @@ def _looks_right(line: str, separators: str) -> bool:
     )
 
 
-def _in_range(values: np.ndarray, labeled: bool) -> bool:
-    return _first_out_of_range_row(values, labeled) is None
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
-def _first_out_of_range_row(values: np.ndarray, labeled: bool) -> int | None:
-    high = np.full(values.shape[1], 255)
+def _in_range(values: np.ndarray, labeled: bool, scale: float = 255.0) -> bool:
+    return _first_out_of_range_row(values, labeled, scale) is None
+
+
+def _first_out_of_range_row(values: np.ndarray, labeled: bool, scale: float = 255.0) -> int | None:
+    high = np.full(values.shape[1], scale)
     if labeled:
         high[0] = 9
     bad_rows = np.flatnonzero(((values < 0) | (values > high)).any(axis=1))
     return int(bad_rows[0]) if bad_rows.size else None
 
 
-def _locate_problem(path: Path, columns: list[str], values: np.ndarray | None) -> str | None:
+def _locate_problem(path: Path, columns: list[str], values: np.ndarray | None, header: bool = True,
+                    scale: float = 255.0) -> str | None:
     """Describe the first bad data line, or return None if none is found.
 
     ``values`` is what NumPy parsed (None if it failed): then the bad row is
@@ -237,12 +314,13 @@ def _locate_problem(path: Path, columns: list[str], values: np.ndarray | None) -
     labeled = columns[0] == "label"
     bad_row = None
     if values is not None:
-        bad_row = 0 if values.shape[1] != len(columns) else _first_out_of_range_row(values, labeled)
+        bad_row = 0 if values.shape[1] != len(columns) else _first_out_of_range_row(values, labeled, scale)
     with _open_text(path) as text:
-        next(text)
+        if header:
+            next(text)
         row = -1
         separators = "," * (len(columns) - 1)
-        for line_number, line in enumerate(text, start=2):
+        for line_number, line in enumerate(text, start=2 if header else 1):
             if not line.strip():
                 continue  # NumPy skips blank lines too
             row += 1
@@ -250,25 +328,32 @@ def _locate_problem(path: Path, columns: list[str], values: np.ndarray | None) -
                 continue  # a quick look is enough: only the bad line is split
             if bad_row is not None and row != bad_row:
                 continue
-            problem = _describe_line(f"{path}: line {line_number}", line.rstrip("\r\n").split(","), columns, labeled)
+            problem = _describe_line(f"{path}: line {line_number}", line.rstrip("\r\n").split(","), columns, labeled,
+                                     scale)
             if problem:
                 return problem
     return None
 
 
-def _describe_line(where: str, fields: list[str], columns: list[str], labeled: bool) -> str | None:
+def _describe_line(where: str, fields: list[str], columns: list[str], labeled: bool,
+                   scale: float = 255.0) -> str | None:
     if len(fields) != len(columns):
         return f"{where}: {len(fields)} values, expected {len(columns)} (one per header column)"
     for index, field in enumerate(fields):
         place = f"{where}, column {index + 1} ({columns[index]})"
+        is_label = labeled and index == 0
         try:
             value = int(field)
         except ValueError:
-            return f"{place}: {field.strip()!r} is not an integer"
-        is_label = labeled and index == 0
-        high = 9 if is_label else 255
+            try:
+                value = float(field) if not is_label else None
+            except ValueError:
+                value = None
+            if value is None or value != value or value in (float("inf"), float("-inf")):
+                return f"{place}: {field.strip()!r} is not {'an integer' if is_label else 'a number'}"
+        high = 9 if is_label else scale
         if not 0 <= value <= high:
-            return f"{place}: {'label' if is_label else 'pixel value'} {value} is outside 0..{high}"
+            return f"{place}: {'label' if is_label else 'pixel value'} {value:g} is outside 0..{high:g}"
     return None
 
 

@@ -1,0 +1,542 @@
+"""The steps that turn a picture of one digit into an MNIST-style 28×28 image.
+
+MNIST (LeCun et al.) was made from binary NIST scans: each digit was size-normalised to fit a
+20×20 box, keeping its aspect ratio, with anti-aliasing (so edges are gray), then placed in a
+28×28 field so that its centre of mass is at the centre. A user's picture is not a binary
+scan: the paper is uneven, the ink coloured, the pen thin or fat. The steps here first recover
+a clean binary digit, at a working resolution, and then repeat MNIST's preparation on it:
+
+1. :func:`working_size` — resample so the longer side is between 200 and 400 pixels;
+2. :func:`foreground` — estimate the paper (background) and measure how far each pixel's
+   colour is from it, on the side of the ink (dark ink on light paper or light on dark);
+3. :func:`threshold` — separate ink from noise with a threshold set from the noise level and
+   the ink's own contrast;
+4. :func:`select_digit` — group marks that belong together; refuse "more than one object";
+   drop specks;
+5. :func:`normalise_stroke` — thicken or thin the strokes to MNIST's relative width;
+6. :func:`render` — crop to the bounding box, anti-alias it into 20×20 (aspect kept) and
+   place its centre of mass at the centre of 28×28.
+
+All of this runs on the host with NumPy and Pillow (no SciPy): the arrays are small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+import numpy as np
+
+from .errors import BlankImageError, ImageError, MultipleObjectsError
+
+__all__ = [
+    "prepare", "working_size", "foreground", "threshold", "select_digit", "normalise_stroke",
+    "render", "stroke_width",
+    "MNIST_STROKE_WIDTH", "BOX", "FRAME", "CENTRE",
+]
+
+log = logging.getLogger("xpnet.images")
+
+#: Side of the box the digit is scaled into, and of the output frame (MNIST's 20 and 28).
+BOX, FRAME = 20, 28
+#: Where the centre of mass goes, in pixel-index coordinates (row, column). Measured on the
+#: MNIST test split: the mean centre of mass of the 10,000 digits is (13.99, 14.01).
+CENTRE = 14.0
+#: MNIST's median stroke width in output pixels, measured on the test split with
+#: :func:`stroke_width` on pixels above 127 (10th–90th percentile: 1.86–3.57).
+MNIST_STROKE_WIDTH = 2.55
+#: Relative stroke widths (output pixels) left as they are; outside, strokes are brought to
+#: :data:`MNIST_STROKE_WIDTH`.
+STROKE_KEEP = (1.9, 3.6)
+#: Working resolution bounds (longer side, pixels).
+WORK_MIN, WORK_MAX = 200, 400
+#: Resolution at which the background is estimated (longer side, pixels).
+BACKGROUND_SIDE = 160
+#: The weakest ink contrast still called a drawing, in gray levels (of 255) above the paper.
+MIN_CONTRAST = 24.0
+
+
+# ---------------------------------------------------------------------------------------------
+def prepare(img, name: str = "the image", steps: dict | None = None) -> np.ndarray:
+    """Run every step on an ``RGBA`` Pillow image; return the flat ``(784,)`` uint8 digit.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+        Mode ``"RGBA"`` (see :func:`xpnet.images.decode.open_image`).
+    name : str
+        What to call the image in error messages.
+    steps : dict, optional
+        When given, filled with the intermediate arrays (``"working"``, ``"foreground"``,
+        ``"mask"``, ``"digit"``, ``"stroke"``, ``"output"``) for pictures and debugging.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(784,)``, dtype uint8, white digit (255) on black (0).
+
+    Raises
+    ------
+    BlankImageError
+        Nothing stands out from the background.
+    MultipleObjectsError
+        Two or more marks of comparable size, far apart.
+    """
+    steps = {} if steps is None else steps
+    rgba = np.asarray(img, dtype=np.float32)
+    rgb, alpha = rgba[:, :, :3], rgba[:, :, 3]
+    transparent_background = float(np.median(_border(alpha))) < 128 and alpha.max() > 0
+    if not transparent_background and alpha.min() < 255:
+        a = alpha[:, :, None] / 255.0  # composite over white paper: c' = a·c + (1 − a)·255
+        rgb = rgb * a + 255.0 * (1.0 - a)
+    if img.size == (FRAME, FRAME):
+        return _already_mnist(alpha if transparent_background else rgb, transparent_background, name, steps)
+    if transparent_background:
+        # A canvas export: the strokes are whatever is opaque; their colour does not matter.
+        work = np.asarray(working_size(img).getchannel("A"), dtype=np.float32)
+        steps["working"] = work
+        f = work
+    else:
+        from PIL import Image
+
+        rgb_img = Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), mode="RGB")
+        work = np.asarray(working_size(rgb_img), dtype=np.float32)
+        steps["working"] = work
+        f = foreground(work)
+    steps["foreground"] = f
+    mask = threshold(f, name)
+    steps["mask"] = mask
+    digit = select_digit(mask, name)
+    steps["digit"] = digit
+    stroke = normalise_stroke(digit)
+    steps["stroke"] = stroke
+    out = render(stroke)
+    steps["output"] = out.reshape(FRAME, FRAME)
+    return out
+
+
+def _already_mnist(values: np.ndarray, transparent: bool, name: str, steps: dict) -> np.ndarray:
+    """A 28×28 picture is taken to be MNIST-prepared already: only gray and polarity change.
+
+    Gray is the luminance ``Y = 0.299 R + 0.587 G + 0.114 B``; it is inverted (``255 − Y``)
+    when the border's median is above 127 (a light background).
+    """
+    gray = values if transparent else _luminance(values)
+    if not transparent and float(np.median(_border(gray))) > 127:
+        gray = 255.0 - gray
+    if float(gray.max()) - float(np.median(_border(gray))) < MIN_CONTRAST:
+        raise BlankImageError(f"{name}: nothing drawn (the 28x28 image is uniform)")
+    out = np.clip(np.rint(gray), 0, 255).astype(np.uint8)
+    steps["output"] = out
+    return out.reshape(FRAME * FRAME)
+
+
+# -- 1. working size ----------------------------------------------------------------------------
+def working_size(img):
+    """Resample so the longer side is within ``[WORK_MIN, WORK_MAX]`` pixels.
+
+    Larger pictures are reduced with area averaging (Pillow's ``BOX`` filter after a fast
+    ``reduce``), which also averages away sensor and JPEG noise; smaller ones are enlarged
+    with bicubic interpolation so that the later morphology has pixels to work with.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+
+    Returns
+    -------
+    PIL.Image.Image
+    """
+    from PIL import Image
+
+    long_side = max(img.size)
+    if long_side > WORK_MAX:
+        s = WORK_MAX / long_side
+    elif long_side < WORK_MIN:
+        s = WORK_MIN / long_side
+    else:
+        return img
+    size = (max(1, round(img.width * s)), max(1, round(img.height * s)))
+    if s < 1:
+        return img.resize(size, Image.BOX, reducing_gap=3.0)
+    return img.resize(size, Image.BICUBIC)
+
+
+# -- 2. foreground -------------------------------------------------------------------------------
+def foreground(rgb: np.ndarray) -> np.ndarray:
+    """How strongly each pixel is ink: its colour's distance from the local paper colour.
+
+    Two passes. **Pass 1** takes the picture's median colour ``B⁰`` (the paper covers most of
+    it). The ink's polarity ``s`` is −1 (dark ink) when the largest 0.5 % of
+    ``max_c (B⁰_c − I_c)`` exceed on average those of ``max_c (I_c − B⁰_c)``, else +1: the ink
+    is the far tail. The paper is then estimated per channel as the 75th percentile (25th
+    for light ink) of each of 4×4 blocks, interpolated bilinearly between block centres,
+    ``B¹``, which ignores ink covering up to three quarters of a block (a fat marker);
+    the ink mask of ``max_c s·(I_c − B¹_c)`` (see :func:`threshold`) gives the stroke width
+    ``w`` (:func:`stroke_width`).
+
+    **Pass 2** re-estimates the paper as a morphological closing (dark ink: a maximum filter
+    then a minimum filter; light ink: the reverse) with a square window of side
+    ``k = clip(5 w, L/40, L/2)`` (``L`` the longer side), computed at
+    :data:`BACKGROUND_SIDE` pixels and interpolated back. A closing removes every dark
+    feature narrower than ``k`` — the strokes — but keeps any lighting change wider than ``k``,
+    including the sharp edge of a shadow, exactly where it is. The foreground is
+
+    ``f = max(0, max_c s · (I_c − B_c))``
+
+    the largest per-channel difference, so blue ink on white (whose red and green channels
+    differ most) and dark ink on yellow paper both give a strong signal, whatever their
+    luminance.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        Shape ``(H, W, 3)``, float, 0..255.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(H, W)``, float32, ≥ 0 (gray levels of ink contrast).
+    """
+    h, w = rgb.shape[:2]
+    d = rgb - np.median(rgb.reshape(-1, 3), axis=0)
+    dark, light = np.max(-d, axis=2), np.max(d, axis=2)
+    q = max(1, int(0.005 * dark.size))
+    s = -1.0 if np.partition(dark.ravel(), -q)[-q:].mean() >= np.partition(light.ravel(), -q)[-q:].mean() else 1.0
+    # the paper is brighter than 75 % of a block (dark ink) or darker (light ink)
+    b1 = _block_median(rgb, 4, 75.0 if s < 0 else 25.0)
+    f1 = np.maximum(np.max(s * (rgb - b1), axis=2), 0.0)
+    try:
+        width = stroke_width(threshold(f1, "pass 1"))
+    except ImageError:
+        width = 1.0
+    long_side = max(h, w)
+    k = float(np.clip(5.0 * width, long_side / 40.0, long_side / 2.0))
+    b2 = _closing(rgb, k, dark_ink=s < 0)
+    f = np.max(s * (rgb - b2), axis=2)
+    return np.maximum(f, 0.0).astype(np.float32)
+
+
+def _block_median(rgb: np.ndarray, blocks: int, percentile: float = 50.0) -> np.ndarray:
+    """Per-channel percentile of a ``blocks``-per-longer-side grid, bilinearly interpolated."""
+    h, w, c = rgb.shape
+    b = int(np.ceil(max(h, w) / blocks))
+    gh, gw = int(np.ceil(h / b)), int(np.ceil(w / b))
+    padded = np.pad(rgb, ((0, gh * b - h), (0, gw * b - w), (0, 0)), mode="reflect" if min(h, w) > b else "edge")
+    grid = np.percentile(padded.reshape(gh, b, gw, b, c).transpose(0, 2, 4, 1, 3).reshape(gh, gw, c, b * b),
+                         percentile, axis=3)
+    return _resize_channels(grid, (gw * b, gh * b))[:h, :w]
+
+
+def _closing(rgb: np.ndarray, k: float, dark_ink: bool) -> np.ndarray:
+    """Grey-level closing (``dark_ink``) or opening, window ``k`` px, at :data:`BACKGROUND_SIDE`."""
+    from PIL import Image
+
+    h, w, _ = rgb.shape
+    scale = min(1.0, BACKGROUND_SIDE / max(h, w))
+    small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = _resize_channels(rgb, small_size, Image.BOX) if scale < 1 else rgb
+    kk = max(3, int(round(k * scale)) | 1)
+    first, second = (np.max, np.min) if dark_ink else (np.min, np.max)
+    out = _filter(_filter(small, kk, first), kk, second)
+    return _resize_channels(out, (w, h)) if scale < 1 else out
+
+
+def _filter(a: np.ndarray, k: int, reduce) -> np.ndarray:
+    """Separable square max/min filter of odd side ``k``, the borders mirrored."""
+    r = k // 2
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    for axis in (0, 1):
+        pad = [(0, 0)] * a.ndim
+        pad[axis] = (r, r)
+        a = reduce(sliding_window_view(np.pad(a, pad, mode="reflect" if a.shape[axis] > r else "edge"), k, axis=axis), axis=-1)
+    return a
+
+
+def _resize_channels(a: np.ndarray, size: tuple[int, int], resample=None) -> np.ndarray:
+    """Resize each channel of a float ``(H, W, C)`` array to ``size = (width, height)``."""
+    from PIL import Image
+
+    resample = Image.BILINEAR if resample is None else resample
+    return np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(a[:, :, i], dtype=np.float32), mode="F")
+                                .resize(size, resample)) for i in range(a.shape[2])], axis=2)
+
+
+# -- 3. threshold --------------------------------------------------------------------------------
+def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
+    """Ink mask from the foreground map, with a threshold set by the noise and the ink.
+
+    The paper dominates the picture, so the median ``m`` and the median absolute deviation
+    of ``f`` describe its noise: ``σ = 1.4826 · median|f − m|``. A pixel may be ink when
+    ``f > T_noise = m + 4 σ + 8`` (the 8 gray levels absorb JPEG block edges; 4 σ makes a
+    false alarm from Gaussian noise a 3-in-100,000 event, and the majority vote and
+    :func:`select_digit` remove the few isolated pixels that pass). The ink's contrast ``C`` is the
+    90th percentile of ``f`` over those pixels, and the final threshold is the half-way point
+
+    ``T = max(T_noise, m + (C − m) / 2)``,
+
+    the usual edge definition (half maximum), which keeps stroke widths independent of the
+    ink's darkness. The mask is then smoothed by a 3×3 majority vote (unless that removes
+    more than 30 % of it), so that JPEG-ragged edges do not inflate the perimeter that
+    :func:`stroke_width` measures.
+
+    Parameters
+    ----------
+    f : numpy.ndarray
+        Shape ``(H, W)``, the output of :func:`foreground` (or an alpha channel).
+    name : str
+        For the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(H, W)``, bool.
+
+    Raises
+    ------
+    BlankImageError
+        Fewer than ``max(6, 0.0002 H W)`` pixels pass ``T_noise``, or ``C − m`` is under
+        :data:`MIN_CONTRAST` gray levels.
+    """
+    m = float(np.median(f))
+    sigma = 1.4826 * float(np.median(np.abs(f - m)))
+    t_noise = m + 4.0 * sigma + 8.0
+    candidates = f[f > t_noise]
+    if candidates.size < max(6, int(2e-4 * f.size)):
+        raise BlankImageError(f"{name}: nothing drawn (no mark stands out from the background); "
+                              "draw a digit, or use a picture with more contrast")
+    c = float(np.percentile(candidates, 90))
+    if c - m < MIN_CONTRAST:
+        raise BlankImageError(f"{name}: nothing drawn (the darkest marks differ from the paper by only "
+                              f"{c - m:.0f} of 255 gray levels)")
+    mask = f > max(t_noise, m + 0.5 * (c - m))
+    return _smooth(mask)
+
+
+def _smooth(mask: np.ndarray) -> np.ndarray:
+    """3×3 majority vote (a pixel is ink when 5 of its 9 are): ragged JPEG edges become smooth.
+
+    Skipped when it would remove more than 30 % of the ink (1-pixel lines would vanish).
+    """
+    p = np.pad(mask, 1).astype(np.int8)
+    h, w = mask.shape
+    votes = sum(p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3))
+    smoothed = votes >= 5
+    return smoothed if smoothed.sum() >= 0.7 * mask.sum() else mask
+
+
+# -- 4. one digit --------------------------------------------------------------------------------
+def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
+    """Keep the digit, drop specks, and refuse pictures of several things.
+
+    The mask is max-pooled to at most 100 pixels a side and its 8-connected components are
+    found. Specks — components with under 5 % of the largest one's ink that are farther than
+    ``0.08 ·`` (the largest component's longer side) from a bigger one — are dropped. Marks
+    closer than ``g = 0.25 ·`` (the largest component's longer side) belong
+    together (a "5" whose bar does not touch, a pen that skipped): components are grouped by
+    dilating with a ``(2g+1)``-square. A group is significant when it holds at least 25 % of
+    the ink of the largest group; smaller ones (dust, specks, JPEG blotches) are removed.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Shape ``(H, W)``, bool.
+    name : str
+        For the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(H, W)``, bool: the pixels of the one significant group.
+
+    Raises
+    ------
+    MultipleObjectsError
+        Two or more significant groups.
+    """
+    h, w = mask.shape
+    p = max(1, int(np.ceil(max(h, w) / 100)))
+    gh, gw = int(np.ceil(h / p)), int(np.ceil(w / p))
+    padded = np.zeros((gh * p, gw * p), dtype=np.int64)
+    padded[:h, :w] = mask
+    ink = padded.reshape(gh, p, gw, p).sum(axis=(1, 3))
+    pooled = ink > 0
+    labels, n = _label(pooled)
+    if n == 0:
+        raise BlankImageError(f"{name}: nothing drawn")
+    sizes = []
+    for i in range(1, n + 1):
+        rows, cols = np.nonzero(labels == i)
+        sizes.append(max(np.ptp(rows), np.ptp(cols)) + 1)
+    comp_ink = np.bincount(labels[pooled], weights=ink[pooled], minlength=n + 1)
+    big = comp_ink >= 0.05 * comp_ink.max()
+    big[0] = False
+    if not big[1:].all():
+        near = _dilate(big[labels] & pooled, max(1, int(np.ceil(0.08 * max(sizes)))), square=True)
+        specks = [i for i in range(1, n + 1) if not big[i] and not (near & (labels == i)).any()]
+        if specks:
+            log.debug("%s: dropped %d specks away from the digit", name, len(specks))
+            gone = np.isin(labels, specks)
+            pooled = pooled & ~gone
+            ink = np.where(gone, 0, ink)
+    g = max(1, int(np.ceil(0.25 * max(sizes))))
+    groups, n_groups = _label(_dilate(pooled, g, square=True) if n > 1 else pooled)
+    group_ink = np.bincount(groups[pooled], weights=ink[pooled], minlength=n_groups + 1)
+    group_ink[0] = 0
+    main = int(np.argmax(group_ink))
+    significant = np.flatnonzero(group_ink >= 0.25 * group_ink[main])
+    if significant.size > 1:
+        raise MultipleObjectsError(
+            f"{name}: {significant.size} separate marks far apart, not one digit; "
+            "crop the picture to a single digit (or erase the other marks)", count=int(significant.size))
+    keep = np.repeat(np.repeat((groups == main) & pooled, p, axis=0), p, axis=1)[:h, :w]
+    return mask & keep
+
+
+def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected component labels (0 = background) of a small bool array, by breadth-first search."""
+    labels = np.zeros(mask.shape, dtype=np.int64)
+    h, w = mask.shape
+    n = 0
+    for start in zip(*np.nonzero(mask)):
+        if labels[start]:
+            continue
+        n += 1
+        labels[start] = n
+        queue = deque([start])
+        while queue:
+            r, c = queue.popleft()
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if 0 <= rr < h and 0 <= cc < w and mask[rr, cc] and not labels[rr, cc]:
+                        labels[rr, cc] = n
+                        queue.append((rr, cc))
+    return labels, n
+
+
+def _dilate(mask: np.ndarray, r: int, square: bool = False) -> np.ndarray:
+    """Binary dilation by ``r`` steps: a square, or alternating 4-/8-neighbour steps (an octagon ≈ disk)."""
+    out = mask.copy()
+    for i in range(r):
+        p = np.pad(out, 1)
+        grown = p[1:-1, 1:-1] | p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]
+        if square or i % 2:
+            grown |= p[:-2, :-2] | p[:-2, 2:] | p[2:, :-2] | p[2:, 2:]
+        out = grown
+    return out
+
+
+def _erode(mask: np.ndarray, r: int) -> np.ndarray:
+    return ~_dilate(~mask, r)
+
+
+# -- 5. stroke width -----------------------------------------------------------------------------
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary drawing, ``w = 2A / P_e``.
+
+    For a stroke of length ``ℓ ≫ w`` the area is ``A = w ℓ`` and the perimeter ``P_e ≈ 2ℓ``.
+    The perimeter is measured by counting pixel edges between ink and paper, ``P_4``, which
+    overestimates a curve's Euclidean length by ``4/π`` on average over orientations, so
+    ``P_e = (π/4) P_4``.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Shape ``(H, W)``, bool.
+
+    Returns
+    -------
+    float
+        Width in pixels (0 for an empty mask).
+    """
+    m = np.pad(mask, 1)
+    area = float(m.sum())
+    edges = float((m[1:, :] != m[:-1, :]).sum() + (m[:, 1:] != m[:, :-1]).sum())
+    return 0.0 if edges == 0 else 2.0 * area / (edges * np.pi / 4.0)
+
+
+def normalise_stroke(mask: np.ndarray) -> np.ndarray:
+    """Thicken a thin pen or thin a fat marker to MNIST's stroke width, relative to the digit.
+
+    With the stroke width ``w`` (:func:`stroke_width`) and the bounding box's longer side
+    ``S``, the width after scaling into the 20-pixel box would be ``20 w / S``. Inside
+    :data:`STROKE_KEEP` nothing changes. Otherwise the mask is dilated (or eroded) by ``r``
+    pixels, where ``r`` solves ``(w + 2r) / (S + 2r) = t`` with ``t = 2.55 / 20``
+    (:data:`MNIST_STROKE_WIDTH`), since growing a stroke by ``r`` on each side also grows the
+    box: ``r = (t S − w) / (2 (1 − t))``. Erosion stops early rather than remove more than
+    half the ink.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Shape ``(H, W)``, bool, non-empty.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(H + 2p, W + 2p)``, bool, padded by ``p = max(r, 0)`` so nothing is cut off.
+    """
+    w = stroke_width(mask)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    s = float(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+    relative = BOX * w / s
+    if STROKE_KEEP[0] <= relative <= STROKE_KEEP[1]:
+        return mask
+    t = MNIST_STROKE_WIDTH / BOX
+    r = int(round((t * s - w) / (2.0 * (1.0 - t))))
+    if r > 0:
+        return _dilate(np.pad(mask, r), r)
+    area = mask.sum()
+    for steps in range(-r, 0, -1):
+        eroded = _erode(mask, steps)
+        if eroded.sum() >= 0.5 * area:
+            return eroded
+    return mask
+
+
+# -- 6. box and centre ---------------------------------------------------------------------------
+def render(mask: np.ndarray) -> np.ndarray:
+    """MNIST's last steps: bounding box → 20×20 (aspect kept, anti-aliased), centre of mass → centre.
+
+    The box ``h × w`` is scaled by ``20 / max(h, w)`` with area averaging (each output pixel
+    is the fraction of its area covered by ink, times 255: the anti-aliased edge). The
+    result's centre of mass ``(ȳ, x̄) = Σ p·(y, x) / Σ p`` is moved to :data:`CENTRE` by a
+    whole-pixel shift, kept inside the 28×28 frame.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Shape ``(H, W)``, bool, non-empty.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(784,)``, uint8.
+    """
+    from PIL import Image
+
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((nw, nh), Image.BOX), dtype=np.float64) * 255.0
+    ys, xs = np.indices(small.shape)
+    total = small.sum()
+    cy, cx = (ys * small).sum() / total, (xs * small).sum() / total
+    top = int(np.clip(round(CENTRE - cy), 0, FRAME - nh))
+    left = int(np.clip(round(CENTRE - cx), 0, FRAME - nw))
+    frame = np.zeros((FRAME, FRAME))
+    frame[top:top + nh, left:left + nw] = small
+    return np.clip(np.rint(frame), 0, 255).astype(np.uint8).reshape(FRAME * FRAME)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0, :], a[-1, :], a[:, 0], a[:, -1]], axis=0)
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    return rgb[:, :, 0] * 0.299 + rgb[:, :, 1] * 0.587 + rgb[:, :, 2] * 0.114
