@@ -104,15 +104,15 @@ def serve(app, sock: socket.socket, *, log_level: str = "warning", access_log: b
 class BackgroundServer:
     """``app`` served by uvicorn in a daemon thread, for tests and notebooks.
 
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`; ``url`` is the
+    address once started.
+
     Parameters
     ----------
     app : ASGI application
         E.g. :func:`xpnet.serve.app.create_app`'s.
     host, port : str, int
         Where to listen (default 127.0.0.1 and a free port).
-
-    Use it as a context manager, or call :meth:`start` and :meth:`stop`; ``url`` is the
-    address once started.
     """
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"):

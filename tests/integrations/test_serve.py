@@ -31,12 +31,12 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 import xpnet  # noqa: E402
 from xpnet.images import load_image  # noqa: E402
-from xpnet.preprocessing import Preprocessing  # noqa: E402
+from xpnet.input_transform import Preprocessing  # noqa: E402
 from xpnet.serve.app import create_app  # noqa: E402
 from xpnet.serve.inference import Inspector  # noqa: E402
 from xpnet.serve.server import BackgroundServer, bind_socket, is_loopback, url_for  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
            "Ankle boot"]
 
