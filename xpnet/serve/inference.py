@@ -27,7 +27,7 @@ import numpy as np
 from .. import images as _images
 from .. import network
 from ..checkpoint import Checkpoint, load_checkpoint
-from ..errors import XpnetError
+from ..errors import ConfigError, XpnetError
 from ..rundir import check_trained, find_checkpoint
 
 __all__ = ["Inspector", "RequestError", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
@@ -196,7 +196,7 @@ class Inspector:
         self.warning = check_trained(checkpoint)
         self.model = checkpoint.model
         if self.model.sizes[0] != _SIDE * _SIDE:
-            raise ValueError(f"{checkpoint.path}: the model takes {self.model.sizes[0]} inputs, "
+            raise ConfigError(f"{checkpoint.path}: the model takes {self.model.sizes[0]} inputs, "
                              f"not {_SIDE}x{_SIDE} = {_SIDE * _SIDE} pixel images; xpnet serve needs a digit model")
         self.class_names = checkpoint.class_names
         self.max_pixels = int(max_pixels)
