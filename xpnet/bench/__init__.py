@@ -34,6 +34,13 @@ synthetic samples: 1,024 steps an epoch whose matrix products cost next to nothi
 the plain NumPy loop and PyTorch eager (when installed), interleaved the same way, and gives
 microseconds per step and the ratio to the plain NumPy loop.
 
+A third table, the **augmentation overhead**, trains xpnet (``xpnet-numpy``, and
+``xpnet-cupy`` where usable) with :class:`xpnet.augment.RandomShifts` (``max_shift=1``, what
+``xpnet train --shift 1`` uses) against the same training without (``xpnet-numpy+shifts``
+against ``xpnet-numpy``), interleaved the same way, on the benchmark's data at batch 128, for a
+small network where compute is cheap (784-32-10, the one with the 1.15× target) and the main
+network, and gives seconds per epoch and the ratio with shifts / without.
+
 How it is timed (:mod:`xpnet.bench.run`, :mod:`xpnet.bench.measure`)
 --------------------------------------------------------------------
 Contenders run in one process and are *interleaved* epoch by epoch, so that a machine whose
