@@ -1,4 +1,4 @@
-"""The report: the results of :func:`~xpnet.bench.run.run_benchmark` as rich tables.
+"""The report: the results of [`run_benchmark`][xpnet.bench.run.run_benchmark] as rich tables.
 
 One table per configuration (seconds per epoch, ratios to the floor, samples/s, GFLOP/s,
 memory, loss), the per-step overhead table of the tiny network, the augmentation overhead table
@@ -229,7 +229,7 @@ def print_report(results: dict, console=None) -> None:
     Parameters
     ----------
     results : dict
-        What :func:`~xpnet.bench.run.run_benchmark` returned (or its JSON, read back).
+        What [`run_benchmark`][xpnet.bench.run.run_benchmark] returned (or its JSON, read back).
     console : rich.console.Console, optional
         Where to print; a new console on standard output by default.
     """

@@ -41,7 +41,7 @@ SHIFT_TARGET = 1.15
 def prepare_host_allocator() -> bool:
     """Apply xpnet's allocator setting for NumPy training before any contender runs.
 
-    :func:`xpnet.backend.tune_host_allocator` raises glibc's malloc thresholds for the whole
+    [`xpnet.backend.tune_host_allocator`][xpnet.backend.tune_host_allocator] raises glibc's malloc thresholds for the whole
     process (so every contender runs under it, as ``xpnet train`` does), unless
     ``XPNET_MALLOC_TUNING=0``.
 
@@ -252,11 +252,11 @@ def run_benchmark(
     optimizers : sequence of str
         ``"sgd"`` (lr 0.1) and/or ``"adam"`` (lr 1e-3).
     contenders : str, optional
-        See :func:`~xpnet.bench.contenders.select_contenders`.
+        See [`select_contenders`][xpnet.bench.contenders.select_contenders].
     threads : int, optional
         Limit BLAS/OpenMP, PyTorch and XLA to this many threads for the whole run.
     data, n_samples : str, int
-        See :func:`~xpnet.bench.problem.load_bench_data`.
+        See [`load_bench_data`][xpnet.bench.problem.load_bench_data].
     sizes : sequence of int
         The network of the main tables.
     tutorial : bool
@@ -273,7 +273,7 @@ def run_benchmark(
     shifts : bool
         Add the augmentation overhead table: xpnet trained with
         ``RandomShifts(max_shift=1)`` against the same training without, interleaved, at batch
-        ``shift_batch`` (128) on the benchmark's data, for :data:`SHIFT_SIZES` (784-32-10) and
+        ``shift_batch`` (128) on the benchmark's data, for `SHIFT_SIZES` (784-32-10) and
         ``sizes``, one table per optimizer; ratios with shifts / without on each backend.
     progress : callable, optional
         Receives progress messages.
@@ -282,7 +282,7 @@ def run_benchmark(
     -------
     dict
         ``environment``, ``data``, ``results`` (one entry per configuration, see
-        :func:`run_problem`), with ``tiny`` ``tiny``, with ``shifts`` ``shifts``.
+        [`run_problem`][xpnet.bench.run.run_problem]), with ``tiny`` ``tiny``, with ``shifts`` ``shifts``.
 
     Raises
     ------

@@ -50,7 +50,7 @@ def select_contenders(spec: str | None, usable: dict | None = None) -> tuple[lis
         ``"default"``/``None`` (every usable default contender), ``"all"`` (every usable one)
         or a comma-separated list of names.
     usable : dict, optional
-        :func:`available_contenders`'s answer, if already known.
+        [`available_contenders`][xpnet.bench.contenders.available_contenders]'s answer, if already known.
 
     Returns
     -------

@@ -1,10 +1,10 @@
-"""xpnet itself: :meth:`xpnet.MLP.fit`'s own training loop on one backend, one epoch at a time.
+"""xpnet itself: [`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s own training loop on one backend, one epoch at a time.
 
-The runner drives the model's public epoch generator (:meth:`xpnet.MLP.fit_epochs`), so each timed epoch holds exactly what
+The runner drives the model's public epoch generator ([`xpnet.MLP.fit_epochs`][xpnet.model.MLP.fit_epochs]), so each timed epoch holds exactly what
 ``fit`` does per epoch (shuffling, the steps, the loss and accuracy, the per-epoch checks);
 the host data are checked and moved to the device once, in the first (warm-up) epoch.
 The ``+shifts`` contenders train the same way with ``augment=RandomShifts(max_shift=1)``
-(:class:`xpnet.augment.RandomShifts`, what ``xpnet train --shift 1`` uses): the augmentation
+([`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts], what ``xpnet train --shift 1`` uses): the augmentation
 overhead table compares each with its unshifted twin.
 """
 
@@ -22,7 +22,7 @@ SHIFTED = {"xpnet-numpy": "xpnet-numpy+shifts", "xpnet-cupy": "xpnet-cupy+shifts
 
 
 class XpnetRunner(Runner):
-    """:meth:`xpnet.MLP.fit`'s loop on the backend ``spec``, advanced one epoch at a time.
+    """[`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s loop on the backend ``spec``, advanced one epoch at a time.
 
     Parameters
     ----------
