@@ -22,7 +22,7 @@ LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
     "math": ["activations", "init", "network", "optim"],
-    "model and data": ["model", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
+    "model and data": ["model", "history", "inputs", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
                        "plots", "augment", "splits"],
     "runs": ["config", "callbacks", "rundir", "runs"],
     "applications": ["cli", "cli_output", "bench", "serve", "sklearn"],
