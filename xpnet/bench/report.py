@@ -180,12 +180,7 @@ def _tiny_table(tiny: dict, console) -> None:
                     _fmt(c.get("cpu_us_per_step"), ".1f"), _ratio(res, c, "cpu_ratio_to_numpy", "numpy", "cpu")]
         table.add_row(*row)
     console.print(table)
-    for res in tables:
-        for line in scatter_warnings(res):
-            console.print(f"[bold yellow]warning:[/] {res['optimizer']}: {line}")
-        for c in res["contenders"]:
-            if c["status"] == "failed":
-                console.print(f"[red]failed:[/] {c['name']} ({res['optimizer']}): {c['reason']}")
+    _print_problems(tables, console, lambda res: res["optimizer"])
 
 
 def _shifts_table(shifts: dict, console) -> None:
@@ -215,12 +210,17 @@ def _shifts_table(shifts: dict, console) -> None:
                           _ratio(res, b, "cpu_ratio_to_unshifted", plain, "cpu"),
                           "—" if target is None else f"≤ {target:.2f}")
     console.print(table)
+    _print_problems(tables, console, lambda res: f"{res['network']} {res['optimizer']}")
+
+
+def _print_problems(tables: list, console, label) -> None:
+    """Each table's scatter warnings and failed contenders, prefixed with ``label(res)``."""
     for res in tables:
         for line in scatter_warnings(res):
-            console.print(f"[bold yellow]warning:[/] {res['network']} {res['optimizer']}: {line}")
+            console.print(f"[bold yellow]warning:[/] {label(res)}: {line}")
         for c in res["contenders"]:
             if c["status"] == "failed":
-                console.print(f"[red]failed:[/] {c['name']} ({res['network']}, {res['optimizer']}): {c['reason']}")
+                console.print(f"[red]failed:[/] {c['name']} ({label(res)}): {c['reason']}")
 
 
 def print_report(results: dict, console=None) -> None:
