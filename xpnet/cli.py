@@ -219,9 +219,6 @@ def cli(debug: bool, verbose: int) -> None:
     out.setup_logging(verbose)
 
 
-_console, _esc = out.console, out.esc  # used by predict
-
-
 def _data_spec(dataset: str | None, data_path: Path | None) -> str | None:
     if dataset and data_path:
         raise click.UsageError("give either --dataset or --data, not both")
@@ -484,14 +481,9 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
       xpnet predict model.npz test.csv --limit 20
       xpnet predict model.npz test.csv --kaggle-submission submission.csv
     """
-    from rich.table import Table
-
     from .checkpoint import load_checkpoint
-    from .datasets import read_kaggle_csv
-    from .fileio import atomic_write
-    from .images import ImageError, load_image, save_input_grid
+    from .cli_predict import show_predictions
 
-    console = _console()
     csvs = [f for f in files if f.name.lower().endswith((".csv", ".csv.gz"))]
     images = [f for f in files if f not in csvs]
     if submission is not None and (len(csvs) != 1 or images):
@@ -508,57 +500,8 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
         raise CLIError(f"{model_path}: the weights {', '.join(bad)} contain NaN or infinity (the training "
                        "diverged), so every prediction would be meaningless; retrain with a lower --lr")
     top = min(top, model.sizes[-1])
-
-    def probabilities(x_raw):
-        X = x_raw if model.preprocessing is not None else pre.transform(x_raw, model.dtype_name)
-        return model.backend.to_numpy(model.predict_proba(X))
-
-    def top_text(p):
-        order = np.argsort(-p)[:top]
-        return ", ".join(f"{_esc(names[k])} {p[k]:.1%}" for k in order)
-
-    failed = []
-    if images:
-        read, inputs = [], []
-        for f in images:
-            try:
-                inputs.append(load_image(f))
-                read.append(f)
-            except ImageError as exc:
-                failed.append(str(exc))
-        if read:
-            proba = probabilities(np.stack(inputs))
-            table = Table(title_justify="left")
-            table.add_column("file", overflow="fold")
-            for col in ("prediction", f"top {top} probabilities"):
-                table.add_column(col)
-            for f, p in zip(read, proba):
-                table.add_row(_esc(f), f"[bold]{_esc(names[int(p.argmax())])}[/]", top_text(p))
-            console.print(table)
-            if show_input is not None:
-                titles = [f"{f.name}: {names[int(p.argmax())]} ({p.max():.0%})" for f, p in zip(read, proba)]
-                save_input_grid(np.stack(inputs), titles, show_input)
-                console.print(f"wrote {_esc(show_input)} (the {len(read)} input(s) the network received)")
-    for f in csvs:
-        x, y = read_kaggle_csv(f, pixels=pixels)
-        proba = probabilities(x)
-        pred = proba.argmax(axis=1)
-        shown = len(x) if limit == 0 else min(limit, len(x))
-        table = Table(title=f"{_esc(f)}: {len(x):,} rows" + (f" (first {shown})" if shown < len(x) else ""),
-                      title_justify="left")
-        for col in ("row", *(["label"] if y is not None else []), "prediction", f"top {top} probabilities"):
-            table.add_column(col)
-        for i in range(shown):
-            table.add_row(str(i + 1), *([_esc(names[int(y[i])])] if y is not None else []),
-                          f"[bold]{_esc(names[int(pred[i])])}[/]", top_text(proba[i]))
-        console.print(table)
-        if y is not None:
-            console.print(f"accuracy on the {len(y):,} labelled rows: {float(np.mean(pred == y)):.4f}")
-        if submission is not None:
-            with atomic_write(submission, "w", encoding="utf-8") as out:
-                out.write("ImageId,Label\n")
-                out.writelines(f"{i},{int(label)}\n" for i, label in enumerate(pred, start=1))
-            console.print(f"wrote {_esc(submission)} ({len(pred):,} predictions, ImageId,Label)")
+    failed = show_predictions(model, pre, names, images, csvs, top=top, limit=limit,
+                              submission=submission, show_input=show_input, pixels=pixels)
     if len(failed) == 1:
         _err(f"Error: {failed[0]}")
         return EXIT_USAGE

@@ -10,6 +10,10 @@ GPU; ``tests/core/test_lean_step.py`` pins the count). Shuffling uses a host gen
 ``(seed, epoch)``, so an epoch's order is the same on every backend and a resumed run sees the
 same batches as an uninterrupted one; augmentation (``fit(augment=...)``) draws on the host per
 epoch and is applied per batch on the device.
+
+[`History`][xpnet.model.History] and [`Callback`][xpnet.model.Callback] are defined in
+``xpnet.history``, [`ModelInputs`][xpnet.model.ModelInputs] and the Dask and unscaled-input
+helpers in ``xpnet.inputs``; all are importable from here.
 """
 
 from __future__ import annotations
@@ -18,16 +22,17 @@ import copy as _copy
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Iterator, Literal, NamedTuple
+from typing import Iterable, Iterator, Literal
 
 from . import network
 from .activations import get_activation
-from .backend import Backend, array_library, array_namespace, get_backend, resolve_seed, unpickle_target
+from .backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
 from .errors import ConfigError, XpnetError
 from .init import INITIALIZERS, init_layer
 from .optim import SGD, Adam, Optimizer, optimizer_from_config
+from .history import Callback, History
 from .input_transform import Preprocessing
+from .inputs import ModelInputs, is_integer_array, lazy_map, refuse_dask, warn_if_unscaled
 from .validation import InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
@@ -37,104 +42,8 @@ log = logging.getLogger("xpnet.model")
 DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
 
 
-class ModelInputs(NamedTuple):
-    """Inputs checked and moved to the model's backend by [`MLP.validate_data`][xpnet.model.MLP.validate_data]."""
-
-    X: Any
-    """Features ``(m, n0)`` in the model's dtype, on its device."""
-    y: Any
-    """Integer labels ``(m,)`` (int64) on the model's device, or ``None``."""
-    sample_weight: Any
-    """Weights ``(m,)`` in the model's dtype on its device, or ``None``."""
-
-
 class TrainingDiverged(XpnetError, FloatingPointError):
     """The training loss became NaN or infinite."""
-
-
-@dataclass
-class History:
-    """Per-epoch training record. Every list has one entry per finished epoch.
-
-    ``val_loss``/``val_accuracy`` hold ``None`` when no validation data was given.
-    ``interrupted`` is True when the last [`MLP.fit`][xpnet.model.MLP.fit] stopped early (``stop_training``).
-    """
-
-    epoch: list = field(default_factory=list)
-    loss: list = field(default_factory=list)
-    accuracy: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_accuracy: list = field(default_factory=list)
-    lr: list = field(default_factory=list)
-    epoch_time: list = field(default_factory=list)
-    interrupted: bool = False
-
-    def append(self, logs: dict) -> None:
-        for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_time"):
-            getattr(self, key).append(logs.get(key))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "History":
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-
-class Callback:
-    """Hooks called by [`MLP.fit`][xpnet.model.MLP.fit]; override the ones you need. They must not block long.
-
-    ``on_batch_end`` runs after every step *without* reading anything from the device, so a
-    progress bar costs no synchronisation. Set ``model.stop_training = True`` from any hook to
-    stop after the current step.
-    """
-
-    def on_train_begin(self, model: "MLP", epochs: int, n_batches: int) -> None: ...
-
-    def on_epoch_begin(self, model: "MLP", epoch: int) -> None: ...
-
-    def on_batch_end(self, model: "MLP", epoch: int, batch: int, n_batches: int) -> None: ...
-
-    def on_epoch_end(self, model: "MLP", epoch: int, logs: dict) -> None: ...
-
-    def on_train_end(self, model: "MLP", history: History) -> None: ...
-
-
-_UNSCALED_LIMIT = 50.0  # |x| beyond this: not scaled to [0, 1] nor standardised
-
-
-def _is_integer_array(X) -> bool:
-    try:
-        xp = array_namespace(X)
-        return bool(xp.isdtype(X.dtype, "integral"))
-    except (TypeError, AttributeError):
-        return False
-
-
-def _warn_if_unscaled(X, integers: bool) -> None:
-    """Log a warning when ``fit``'s X looks like raw data (integers, or |x| > 50)."""
-    if integers:
-        why = "it holds integers, like raw 0-255 pixels"
-    else:
-        xp = array_namespace(X)
-        peak = float(xp.max(xp.abs(X)))
-        if not peak > _UNSCALED_LIMIT:
-            return
-        why = f"its values reach {peak:g} in magnitude"
-    log.warning(
-        "X looks unscaled (%s); the network trains best on inputs in [0, 1] or standardised. "
-        "Scale it first (xpnet.datasets.scale(X) for 0-255 pixels, xpnet.datasets.standardize "
-        "for other features), or let the model do it in fit and predict alike: "
-        "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
-
-
-def _predict_block(block, model, method):
-    """One Dask chunk through ``model.<method>``, back as a host array (Dask's blocks are NumPy)."""
-    return model.backend.to_numpy(getattr(model, method)(block))
 
 
 class MLP:
@@ -428,13 +337,7 @@ class MLP:
         dict
             The logs of each finished epoch.
         """
-        for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
-            if array_library(a) == "dask":
-                raise InvalidInputType(
-                    f"training on Dask arrays is not supported ({name} is a dask array): every step "
-                    "would add its tasks to the graph, which then grows without bound. Train on "
-                    f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory); "
-                    "predict, predict_proba and decision_function do accept Dask arrays, lazily")
+        refuse_dask(X, y, sample_weight)
         epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
         if epochs < 0:
             raise ConfigError(f"epochs must be >= 0, got {epochs}")
@@ -455,10 +358,10 @@ class MLP:
         xp, dtype = self.backend.xp, self.dtype
         if self.preprocessing is None:
             X = self.backend.host_or_native(X)
-            integers = _is_integer_array(X)
+            integers = is_integer_array(X)
         X, y, w = self.validate_data(X, y, sample_weight)
         if self.preprocessing is None:
-            _warn_if_unscaled(X, integers)
+            warn_if_unscaled(X, integers)
         Y = network.one_hot(y, self.sizes[-1], dtype)  # built once; batches gather its rows
         if augment is not None:
             augment.prepare(X)  # on the device, once: it gives the augmented batches
@@ -633,21 +536,7 @@ class MLP:
 
     def _lazy(self, X, method: str):
         """``method`` mapped over the row chunks of the Dask array X, without computing."""
-        if X.ndim != 2:
-            raise InvalidInput(f"X must be 2-D (samples × features), got shape {tuple(X.shape)}")
-        if self.preprocessing is None and X.shape[1] != self.sizes[0]:
-            raise InvalidInput(f"X has {X.shape[1]} features per sample but the network's input layer "
-                             f"has {self.sizes[0]}; expected shape (m, {self.sizes[0]})")
-        from dask.array.utils import meta_from_array  # only here: Dask is an optional extra
-
-        if len(X.chunks[1]) > 1:
-            X = X.rechunk({1: -1})  # every block holds whole samples
-        if method == "predict":
-            return X.map_blocks(_predict_block, self, method, drop_axis=1, dtype="int64",
-                                chunks=(X.chunks[0],), meta=meta_from_array(X, ndim=1, dtype="int64"))
-        k = self.sizes[-1]
-        return X.map_blocks(_predict_block, self, method, dtype=self.dtype_name, chunks=(X.chunks[0], (k,)),
-                            meta=meta_from_array(X, ndim=2, dtype=self.dtype_name))
+        return lazy_map(self, X, method)
 
     def _evaluate_device(self, X, y, w=None) -> tuple[float, float]:
         xp = self.backend.xp

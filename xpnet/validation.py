@@ -21,13 +21,18 @@ def _kind(xp, dtype) -> str:
     return "other"
 
 
+def _namespace_and_kind(a, name: str, what: str):
+    """``a``'s namespace and the kind of its dtype, or a clear error when ``a`` is no array."""
+    try:
+        xp = array_namespace(a)
+        return xp, _kind(xp, a.dtype)
+    except TypeError:
+        raise InvalidInputType(f"{name} must be an array of {what}, got {type(a).__name__}") from None
+
+
 def check_features(X, n_features: int, name: str = "X") -> None:
     """Check that ``X`` is a finite 2-D numeric array of shape ``(m, n_features)`` with m ≥ 1."""
-    try:
-        xp = array_namespace(X)
-        kind = _kind(xp, X.dtype)
-    except TypeError:
-        raise InvalidInputType(f"{name} must be an array of numbers, got {type(X).__name__}") from None
+    xp, kind = _namespace_and_kind(X, name, "numbers")
     if X.ndim != 2:
         hint = ""
         if X.ndim >= 3:
@@ -59,11 +64,7 @@ def check_features(X, n_features: int, name: str = "X") -> None:
 
 def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> None:
     """Check that ``y`` holds ``n_samples`` integer class labels in ``[0, n_classes)``."""
-    try:
-        xp = array_namespace(y)
-        kind = _kind(xp, y.dtype)
-    except TypeError:
-        raise InvalidInputType(f"{name} must be an array of integer labels, got {type(y).__name__}") from None
+    xp, kind = _namespace_and_kind(y, name, "integer labels")
     if y.ndim != 1:
         hint = ""
         if y.ndim == 2 and y.shape[-1] == n_classes:
@@ -86,11 +87,7 @@ def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> None:
 
 def check_sample_weight(w, n_samples: int, name: str = "sample_weight") -> None:
     """Check that ``w`` holds ``n_samples`` finite, non-negative weights, not all zero."""
-    try:
-        xp = array_namespace(w)
-        kind = _kind(xp, w.dtype)
-    except TypeError:
-        raise InvalidInputType(f"{name} must be an array of numbers, got {type(w).__name__}") from None
+    xp, kind = _namespace_and_kind(w, name, "numbers")
     if w.ndim != 1:
         raise InvalidInput(f"{name} must be 1-D (one weight per sample), got shape {tuple(w.shape)}")
     if w.shape[0] != n_samples:

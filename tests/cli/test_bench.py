@@ -350,3 +350,98 @@ def test_report_marks_a_contenders_own_scatter(monkeypatch):
     text = console.export_text()
     assert "2.85?" in text and "1.00?" not in text  # numpy's ratio 0.57 / 0.2 marked, the floor's not
     assert "wall-clock epochs scattered (max − min over the median) for numpy 91 %" in text
+
+
+# -- the augmentation overhead table --------------------------------------------------------------
+def test_augmentation_overhead_table():
+    results = _tiny(batch_sizes=(), tutorial=False, memory=False, shifts=True, shift_batch=32,
+                    n_samples=96, epochs=2, optimizers=("sgd",))
+    assert results["results"] == [] and "tiny" not in results
+    shifts = results["shifts"]
+    assert (shifts["max_shift"], shifts["batch_size"], shifts["n_samples"]) == (1, 32, 96)
+    assert shifts["pairs"]["xpnet-numpy"] == "xpnet-numpy+shifts"
+    assert shifts["reference"]["cpu"] == "xpnet-numpy" and shifts["target_network"] == "784-32-10"
+    assert [(r["network"], r["optimizer"]) for r in shifts["results"]] == [
+        ("784-32-10", "sgd"), ("784-128-10", "sgd")]
+    assert [r["target_ratio"] for r in shifts["results"]] == [shifts["target_ratio"], None]
+    for res in shifts["results"]:
+        assert res["n_batches"] == 3
+        cs = _by_name(res)
+        plain, shifted = cs["xpnet-numpy"], cs["xpnet-numpy+shifts"]
+        assert plain["status"] == shifted["status"] == "ok"
+        assert plain["ratio_to_unshifted"] == 1.0 and "ratio_to_floor" not in shifted
+        assert shifted["ratio_to_unshifted"] == pytest.approx(shifted["median_s"] / plain["median_s"])
+        assert shifted["cpu_ratio_to_unshifted"] == pytest.approx(
+            shifted["median_cpu_s"] / plain["median_cpu_s"])
+        assert len(shifted["epoch_seconds"]) == len(shifted["epoch_cpu_seconds"]) == 2
+        # the same start and batches, different (shifted) images: a different, finite loss
+        assert math.isfinite(shifted["final_loss"]) and shifted["final_loss"] != plain["final_loss"]
+        assert cs["xpnet-cupy"]["status"] in ("ok", "skipped")
+    assert json.loads(json.dumps(results)) == results
+
+
+def test_shifted_contender_trains_on_the_shifted_images():
+    """xpnet-numpy+shifts is MLP.fit with RandomShifts(1, seed): the same loss as fit() so."""
+    from xpnet import MLP
+    from xpnet.augment import RandomShifts
+    from xpnet.bench.contenders import CONTENDERS
+    from xpnet.bench.problem import initial_params
+    from xpnet.optim import SGD
+
+    data = bench.load_bench_data("synthetic", n_samples=64)
+    p = bench.Problem(data, (784, 16, 10), 16, "sgd", 0.1, seed=3)
+    p.params0 = initial_params(p.sizes, p.init, p.seed)
+    runner = CONTENDERS["xpnet-numpy+shifts"].make(p, None)
+    losses = [runner.epoch(), runner.epoch()]
+    runner.close()
+    model = MLP(list(p.sizes), backend="numpy", seed=p.seed)
+    model.set_params({k: v.copy() for k, v in p.params0.items()})
+    history = model.fit(data.X, data.y, epochs=2, batch_size=16, optimizer=SGD(lr=0.1),
+                        augment=RandomShifts(max_shift=1, seed=3))
+    assert losses == pytest.approx(history.loss, rel=1e-6)
+    assert not CONTENDERS["xpnet-numpy+shifts"].default  # not in the main tables unless asked
+
+
+def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
+    from rich.console import Console
+
+    from xpnet.bench import run
+
+    plain_times = iter([0.30, 0.30, 0.45, 0.31] * 2)  # warm-up, then 3 timed epochs: 48 % spread
+
+    def time_epoch(r):
+        r.epoch()
+        t = 0.62 if r.shift else next(plain_times)
+        return t, 0.5, None
+    monkeypatch.setattr(run, "time_epoch", time_epoch)
+    results = _tiny(batch_sizes=(), tutorial=False, memory=False, shifts=True, shift_batch=32,
+                    n_samples=64, epochs=3, optimizers=("sgd",))
+    res = results["shifts"]["results"][0]
+    assert res["reference_scatter"]["xpnet-numpy"]["wall"]["unreliable"] is True
+    console = Console(record=True, width=300)
+    bench.print_report(results, console)
+    text = console.export_text()
+    assert "Augmentation overhead: RandomShifts(max_shift=1)" in text
+    assert "2.00?" in text  # 0.62 / 0.31, marked: the unshifted run's wall-clock epochs scattered
+    assert "784-32-10 sgd: xpnet-numpy's wall-clock epochs scattered by 48 %" in text
+    assert "≤ 1.15" in text and "× floor:" not in text
+
+
+def test_cli_shifts_only_and_only_flags_combine(tmp_path):
+    out = tmp_path / "shifts.json"
+    args = ["--samples", "64", "--epochs", "1", "--warmup", "0", "--optimizers", "sgd",
+            "--data", "synthetic", "--tiny-samples", "64"]
+    result = CliRunner().invoke(bench.bench_command, args + ["--shifts-only", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Augmentation overhead" in result.output and "xpnet-numpy" in result.output
+    assert "Per-step overhead" not in result.output and "GEMM GFLOP/epoch" not in result.output
+    data = json.loads(out.read_text())
+    assert data["results"] == [] and "tiny" not in data
+    assert [r["network"] for r in data["shifts"]["results"]] == ["784-32-10", "784-128-10"]
+    both = CliRunner().invoke(bench.bench_command, args + ["--shifts-only", "--tiny-only"])
+    assert both.exit_code == 0, both.output
+    assert "Augmentation overhead" in both.output and "Per-step overhead" in both.output
+    none = CliRunner().invoke(bench.bench_command, args + [
+        "--batch-sizes", "32", "--contenders", "floor", "--no-tutorial", "--no-tiny", "--no-shifts"])
+    assert none.exit_code == 0, none.output
+    assert "Augmentation overhead" not in none.output and "× floor" in none.output

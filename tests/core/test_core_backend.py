@@ -120,7 +120,7 @@ MATH_MODULES = ["network.py", "activations.py", "optim.py", "model.py", "gradche
 
 @pytest.mark.parametrize("filename", MATH_MODULES)
 def test_network_code_never_imports_numpy_or_cupy(filename):
-    """Only xpnet/backend.py (and host-side I/O) may import NumPy or CuPy."""
+    """Only xpnet/backend/ (and host-side I/O) may import NumPy or CuPy."""
     source = (Path(xpnet.__file__).parent / filename).read_text()
     imported = set()
     for node in ast.walk(ast.parse(source)):
@@ -134,10 +134,12 @@ def test_network_code_never_imports_numpy_or_cupy(filename):
 # -- hygiene: no process-wide change from fit; one CUDA probe; arrays recognised by library -----
 def test_fit_does_not_touch_the_host_allocator(monkeypatch):
     from xpnet import backend as backend_module
+    from xpnet.backend import _allocator  # where the state lives and Backend.prepare_training looks
 
     calls = []
-    monkeypatch.setattr(backend_module, "_ALLOCATOR_TUNED", None)
-    monkeypatch.setattr(backend_module, "tune_host_allocator", lambda: calls.append(1) or True)
+    monkeypatch.setattr(_allocator, "_ALLOCATOR_TUNED", None)
+    monkeypatch.setattr(_allocator, "tune_host_allocator", lambda: calls.append(1) or True)
+    monkeypatch.setattr(backend_module, "tune_host_allocator", _allocator.tune_host_allocator)
     model = xpnet.MLP([3, 2], backend="numpy")
     model.fit(np.zeros((4, 3)), np.array([0, 1, 0, 1]), epochs=1)
     assert calls == [] and backend_module.host_allocator_tuned() is None
@@ -145,8 +147,9 @@ def test_fit_does_not_touch_the_host_allocator(monkeypatch):
 
 def test_tune_host_allocator_is_explicit_and_can_be_opted_out(monkeypatch):
     from xpnet import backend as backend_module
+    from xpnet.backend import _allocator  # the one module holding the state
 
-    monkeypatch.setattr(backend_module, "_ALLOCATOR_TUNED", None)
+    monkeypatch.setattr(_allocator, "_ALLOCATOR_TUNED", None)
     monkeypatch.setenv("XPNET_MALLOC_TUNING", "0")
     assert backend_module.tune_host_allocator() is False
     assert backend_module.host_allocator_tuned() is None  # nothing was tried

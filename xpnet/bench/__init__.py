@@ -5,28 +5,33 @@ What is timed
 Training epochs of one network (by default 784-128-10, ReLU, softmax cross-entropy, float32,
 every contender starting from the same initial weights and drawing the same shuffled order
 of the samples each epoch) on Fashion-MNIST-sized data: the real Fashion-MNIST training set
-when its files are found (read through :mod:`xpnet.datasets`), else synthetic images of the
-same shape. The contenders, one module each under :mod:`xpnet.bench.contenders`:
+when its files are found (read through [`xpnet.datasets`][xpnet.datasets]), else synthetic images of the
+same shape. The contenders, one module each under [`xpnet.bench.contenders`][xpnet.bench.contenders]:
 
 ``floor`` / ``floor-cupy``
-    Only the matrix products one epoch needs (forward, and backward dW and dA without an input
+:   Only the matrix products one epoch needs (forward, and backward dW and dA without an input
     gradient) into preallocated outputs (``matmul(out=)``), on contiguous batches, in both
     weight layouts — ``(n_out, n_in)`` with X·Wᵀ and ``(n_in, n_out)`` with X·W — of which
     the faster is reported (the JSON records which). Nothing that trains this network can be
     faster on the same BLAS (or cuBLAS): every other contender is reported as a ratio to it.
+
 ``floor+gather``
-    The floor plus each batch's rows gathered through the epoch's permutation: what shuffling
+:   The floor plus each batch's rows gathered through the epoch's permutation: what shuffling
     alone adds (every contender but the floor shuffles).
+
 ``xpnet-numpy``, ``xpnet-torch``, ``xpnet-cupy``, ``xpnet-torch-cuda`` (``xpnet-jax``, ``xpnet-strict``)
-    :meth:`xpnet.MLP.fit`'s own training loop on that backend, advanced one epoch at a time.
+:   [`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s own training loop on that backend, advanced one epoch at a time.
+
 ``numpy``
-    A plain hand-written NumPy implementation, the way the tutorial writes it (per-batch fancy
+:   A plain hand-written NumPy implementation, the way the tutorial writes it (per-batch fancy
     indexing, ``dZ1 = dA1 * (Z1 > 0)``, textbook Adam).
+
 ``torch`` / ``torch-cuda``
-    PyTorch eager: ``F.linear``/``relu``/``F.cross_entropy``, *autograd* for the gradients and
+:   PyTorch eager: ``F.linear``/``relu``/``F.cross_entropy``, *autograd* for the gradients and
     ``torch.optim.SGD``/``Adam`` (their default implementation), i.e. PyTorch as usually written.
+
 ``jax-jit`` / ``jax-scan``
-    JAX with ``jax.grad``; one jitted step per batch, or the whole epoch in one jitted
+:   JAX with ``jax.grad``; one jitted step per batch, or the whole epoch in one jitted
     ``lax.scan`` (plus one jitted step for a last partial batch).
 
 A second table, the **per-step overhead**, trains a tiny network (64-16-10, batch 16, 16,384
@@ -34,7 +39,14 @@ synthetic samples: 1,024 steps an epoch whose matrix products cost next to nothi
 the plain NumPy loop and PyTorch eager (when installed), interleaved the same way, and gives
 microseconds per step and the ratio to the plain NumPy loop.
 
-How it is timed (:mod:`xpnet.bench.run`, :mod:`xpnet.bench.measure`)
+A third table, the **augmentation overhead**, trains xpnet (``xpnet-numpy``, and
+``xpnet-cupy`` where usable) with [`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts] (``max_shift=1``, what
+``xpnet train --shift 1`` uses) against the same training without (``xpnet-numpy+shifts``
+against ``xpnet-numpy``), interleaved the same way, on the benchmark's data at batch 128, for a
+small network where compute is cheap (784-32-10, the one with the 1.15× target) and the main
+network, and gives seconds per epoch and the ratio with shifts / without.
+
+How it is timed ([`xpnet.bench.run`][xpnet.bench.run], [`xpnet.bench.measure`][xpnet.bench.measure])
 --------------------------------------------------------------------
 Contenders run in one process and are *interleaved* epoch by epoch, so that a machine whose
 speed drifts slows them all alike; the first ``warmup`` epochs are not counted, and each figure
@@ -44,15 +56,15 @@ resident on the device. When the floor's timed epochs scatter by more than 20 % 
 the median) or their coefficient of variation exceeds 10 %, the ratios to it are marked ``?``
 and a warning says by how much; so are a contender's ratios when its own epochs scatter so.
 Memory is measured in one extra untimed epoch per contender.
-Before any contender runs, :func:`xpnet.backend.tune_host_allocator` is applied (as
+Before any contender runs, [`xpnet.backend.tune_host_allocator`][xpnet.backend.tune_host_allocator] is applied (as
 ``xpnet train`` does; ``XPNET_MALLOC_TUNING=0`` turns it off).
 
 Layout of the package
 ---------------------
-:mod:`~xpnet.bench.problem` (data and configuration), :mod:`~xpnet.bench.contenders` (one
-module per contender), :mod:`~xpnet.bench.measure` (timing, memory, threads, scatter),
-:mod:`~xpnet.bench.environment` (what it ran on), :mod:`~xpnet.bench.run` (the interleaved
-run), :mod:`~xpnet.bench.report` (the tables), :mod:`~xpnet.bench.command` (the click command).
+[`problem`][xpnet.bench.problem] (data and configuration), [`contenders`][xpnet.bench.contenders] (one
+module per contender), [`measure`][xpnet.bench.measure] (timing, memory, threads, scatter),
+[`environment`][xpnet.bench.environment] (what it ran on), [`run`][xpnet.bench.run] (the interleaved
+run), [`report`][xpnet.bench.report] (the tables), [`command`][xpnet.bench.command] (the click command).
 
 Usage: ``xpnet bench --help``, or ``python benchmarks/bench.py --help`` (the same command).
 Benchmarks are not tests: the test suite only checks that this machinery runs on tiny sizes.

@@ -72,6 +72,11 @@ def _write_json(path: str, results: dict) -> None:
               help="Contenders of the per-step overhead table (those not installed are skipped).")
 @click.option("--tiny-samples", type=click.IntRange(min=16), default=16384, show_default=True,
               help="Synthetic samples of the per-step overhead table (1,024 steps of 16 by default).")
+@click.option("--shifts/--no-shifts", default=True, show_default=True,
+              help="Also print the augmentation overhead table: xpnet training with "
+                   "RandomShifts(max_shift=1) against the same without, 784-32-10 and 784-128-10, "
+                   "batch 128, on the benchmark's data, for each --optimizers.")
+@click.option("--shifts-only", is_flag=True, help="Print only the augmentation overhead table.")
 @click.option("--memory/--no-memory", default=True, show_default=True,
               help="Measure each contender's extra memory in one more, untimed epoch.")
 @click.option("--quick", is_flag=True, help="A fast look: 2 epochs on 12,000 samples.")
@@ -80,16 +85,17 @@ def _write_json(path: str, results: dict) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the contenders and whether each is usable.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Initial weights and shuffling.")
 def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, data, samples,
-                  tutorial, tutorial_only, tiny, tiny_only, tiny_contenders, tiny_samples, memory,
-                  quick, json_path, list_only, seed):
+                  tutorial, tutorial_only, tiny, tiny_only, tiny_contenders, tiny_samples, shifts,
+                  shifts_only, memory, quick, json_path, list_only, seed):
     """Time training epochs of xpnet against the GEMM floor, plain NumPy, PyTorch and JAX.
 
     All contenders train the same network (784-128-10 ReLU, softmax cross-entropy, float32)
     from the same initial weights in one process, interleaved epoch by epoch; the table gives
     seconds per epoch and the ratio to the floor (only the matrix products an epoch needs, in
     the faster of two weight layouts). A second table gives the per-step overhead on a tiny
-    network. A ratio is marked "?" when the floor's epochs, or the contender's own, scattered
-    too much for it to be firm.
+    network, a third what random-shift augmentation adds to xpnet's training (the --*-only
+    flags combine: --tiny-only --shifts-only prints those two tables). A ratio is marked "?"
+    when the floor's epochs, or the contender's own, scattered too much for it to be firm.
 
     Examples:
 
@@ -97,6 +103,7 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
       xpnet bench --list                       # the contenders and whether each is usable
       xpnet bench --quick                      # a fast look: 2 epochs on 12,000 samples
       xpnet bench --tiny-only --optimizers sgd # only the per-step overhead table
+      xpnet bench --shifts-only --quick        # only the augmentation overhead table
       env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE xpnet bench --threads 1 --epochs 3 \\
           --batch-sizes 128 --contenders floor,xpnet-numpy,numpy --json bench.json
     """
@@ -128,17 +135,17 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
         epochs = 2 if quick else 5
     if samples is None and quick:
         samples = 12000
-    if tiny_only:
-        sizes, tutorial = [], False
+    main_tables = True
+    if tutorial_only or tiny_only or shifts_only:  # only the tables asked for
+        main_tables, tutorial, tiny, shifts = False, tutorial_only, tiny_only, shifts_only
     from ..datasets import DataError
 
     try:
         results = run_benchmark(
-            epochs=epochs, warmup=warmup, batch_sizes=[] if tutorial_only else sizes,
+            epochs=epochs, warmup=warmup, batch_sizes=sizes if main_tables else [],
             optimizers=opts, contenders=contenders, threads=threads, data=data, n_samples=samples,
-            tutorial=tutorial or tutorial_only, memory=memory, seed=seed,
-            tiny=(tiny or tiny_only) and not tutorial_only, tiny_contenders=tiny_contenders,
-            tiny_samples=tiny_samples,
+            tutorial=tutorial, memory=memory, seed=seed,
+            tiny=tiny, tiny_contenders=tiny_contenders, tiny_samples=tiny_samples, shifts=shifts,
             progress=lambda msg: console.print(f"[dim]{msg}[/]", highlight=False),
         )
     except DataError as exc:

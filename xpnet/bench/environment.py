@@ -1,7 +1,7 @@
-"""What the benchmark ran on: :func:`xpnet.environment.environment` plus the settings that move timings.
+"""What the benchmark ran on: [`xpnet.environment.environment`][xpnet.environment.environment] plus the settings that move timings.
 
 The machine, libraries and thread pools come from the shared collector
-(:func:`xpnet.environment.environment`); this module adds only what a benchmark needs on top:
+([`xpnet.environment.environment`][xpnet.environment.environment]); this module adds only what a benchmark needs on top:
 the thread count asked for, whether glibc's allocator was tuned, PyTorch's thread count, the
 environment variables that change BLAS kernels or thread counts, and a warning for each that
 is known to slow NumPy down.
@@ -35,12 +35,12 @@ def collect_environment(threads: int | None) -> dict:
     Returns
     -------
     dict
-        Every key of :func:`xpnet.environment.environment` (``xpnet``, ``python``,
+        Every key of [`xpnet.environment.environment`][xpnet.environment.environment] (``xpnet``, ``python``,
         ``platform``, ``cpu``, ``cpu_count``, ``load_average``, ``libraries``, ``threadpools``)
         and ``threads_requested``, ``malloc_tuned`` (whether
-        :func:`xpnet.backend.tune_host_allocator` raised glibc's thresholds in this process),
+        [`xpnet.backend.tune_host_allocator`][xpnet.backend.tune_host_allocator] raised glibc's thresholds in this process),
         ``torch_threads`` (``None`` unless PyTorch is imported), ``env`` (the set variables of
-        :data:`ENV_KEYS`) and ``warnings`` (one per set variable of :data:`SLOW_ENV`).
+        `ENV_KEYS`) and ``warnings`` (one per set variable of `SLOW_ENV`).
     """
     from ..backend import host_allocator_tuned
 

@@ -204,7 +204,8 @@ def _measure_cuda_memory(runner: Runner) -> tuple[float | None, str]:
 
 class ThreadLimits:
     """Limit BLAS/OpenMP (threadpoolctl), PyTorch and, if not yet imported, XLA to ``threads``
-    for the whole run; :meth:`restore` undoes what can be undone (XLA's setting cannot)."""
+    for the whole run; `restore` undoes what can be undone (XLA's setting cannot).
+    """
 
     def __init__(self, threads: int | None):
         self.limiter = self.torch_threads = None

@@ -4,7 +4,7 @@ On a GPU every array operation is at least one kernel launch (a few microseconds
 the arrays), so the number of operations a training step issues bounds how fast small networks
 can train there. This module counts them without a GPU: it runs the code on a backend whose
 arrays are plain Python objects (array-api-strict, which runs exactly the standard code path
-that CuPy runs) and wraps, while a :class:`OpCounter` is active,
+that CuPy runs) and wraps, while a [`OpCounter`][xpnet.bench.opcount.OpCounter] is active,
 
 * every public function of the namespace (``xp.exp``, ``xp.take``, ``xp.sum``, ...),
 * every operator and indexing method of the array class (``+``, ``+=``, ``@``, ``>``, ``[]``,
@@ -98,7 +98,7 @@ class OpCounter:
     Parameters
     ----------
     backend : Backend or module
-        The :class:`~xpnet.backend.Backend` (or its namespace ``xp``) whose operations to count.
+        The [`Backend`][xpnet.backend.Backend] (or its namespace ``xp``) whose operations to count.
         Its arrays must be instances of a Python class (array-api-strict; PyTorch partly), not
         of a built-in type such as ``numpy.ndarray``, whose operators cannot be wrapped.
 
@@ -108,7 +108,7 @@ class OpCounter:
         Calls per operation name (``"matmul"`` is ``@``, ``"iadd"`` is ``+=``, ``"take"`` is
         ``xp.take``, ...).
     lookups : int
-        Calls of :func:`xpnet.backend.array_namespace` made by xpnet's modules.
+        Calls of [`xpnet.backend.array_namespace`][xpnet.backend.array_namespace] made by xpnet's modules.
     transfers : list of Transfer
         Every host↔device movement and device read, in order.
 
@@ -140,8 +140,9 @@ class OpCounter:
 
     @property
     def kernels(self) -> int:
-        """The operations that compute (:attr:`total` less the views in :data:`VIEWS`): on a
-        GPU each is at least one kernel launch."""
+        """The operations that compute ([`total`][xpnet.bench.opcount.OpCounter.total] less the views in `VIEWS`): on a
+        GPU each is at least one kernel launch.
+        """
         return sum(c for name, c in self.counts.items() if name not in VIEWS)
 
     @property
@@ -154,7 +155,7 @@ class OpCounter:
         return [t for t in self.transfers if t.size >= min_size]
 
     def snapshot(self) -> Counter:
-        """A copy of :attr:`counts` now (subtract two snapshots to count a stretch of code)."""
+        """A copy of `counts` now (subtract two snapshots to count a stretch of code)."""
         return Counter(self.counts)
 
     # -- wrapping ---------------------------------------------------------------------------
@@ -273,7 +274,7 @@ class OpCounter:
 
 @dataclass
 class StepOps:
-    """Operations per training step, as counted by :func:`count_step_ops`.
+    """Operations per training step, as counted by [`count_step_ops`][xpnet.bench.opcount.count_step_ops].
 
     Attributes
     ----------
@@ -298,7 +299,7 @@ class StepOps:
 
     @property
     def kernels(self) -> list[int]:
-        """The computing operations of every step (without the views in :data:`VIEWS`)."""
+        """The computing operations of every step (without the views in `VIEWS`)."""
         return [sum(n for name, n in c.items() if name not in VIEWS) for c in self.steps]
 
     @property
@@ -313,7 +314,7 @@ class StepOps:
 
     @property
     def steady_counts(self) -> Counter:
-        """The operation counts of the first step with :attr:`steady` operations."""
+        """The operation counts of the first step with [`steady`][xpnet.bench.opcount.StepOps.steady] operations."""
         return next(c for c in self.steps if sum(c.values()) == self.steady)
 
 
@@ -323,11 +324,11 @@ def count_step_ops(model, X, y, **fit_kwargs) -> StepOps:
     Parameters
     ----------
     model : MLP
-        A model on a backend :class:`OpCounter` can count (array-api-strict).
+        A model on a backend [`OpCounter`][xpnet.bench.opcount.OpCounter] can count (array-api-strict).
     X, y : arrays
-        Training data, as for :meth:`~xpnet.MLP.fit`.
+        Training data, as for [`fit`][xpnet.model.MLP.fit].
     **fit_kwargs
-        Passed on to :meth:`~xpnet.MLP.fit` (``epochs``, ``batch_size``, ``optimizer``, ...);
+        Passed on to [`fit`][xpnet.model.MLP.fit] (``epochs``, ``batch_size``, ``optimizer``, ...);
         a ``callbacks`` list is extended, not replaced.
 
     Returns

@@ -1,6 +1,6 @@
 """The problem every contender solves: the training data and one benchmark configuration.
 
-The data are loaded through :mod:`xpnet.datasets` (the real Fashion-MNIST training set when its
+The data are loaded through [`xpnet.datasets`][xpnet.datasets] (the real Fashion-MNIST training set when its
 files are found, else synthetic images of the same shape); nothing here reads files itself.
 """
 
@@ -141,7 +141,7 @@ def load_bench_data(source: str = "auto", n_samples: int | None = None, seed: in
     Returns
     -------
     BenchData
-        ``X = x / 255`` in float32 (:func:`xpnet.datasets.scale`), ``y`` int64.
+        ``X = x / 255`` in float32 ([`xpnet.datasets.scale`][xpnet.datasets.preprocess.scale]), ``y`` int64.
 
     Raises
     ------
@@ -243,7 +243,7 @@ class Problem:
         return [(lo, min(lo + bs, self.n)) for lo in range(0, self.n, bs)]
 
     def permutation(self, epoch: int) -> np.ndarray | None:
-        """The epoch's sample order: the same one :meth:`xpnet.MLP.fit` draws (None: full batch)."""
+        """The epoch's sample order: the same one [`xpnet.MLP.fit`][xpnet.model.MLP.fit] draws (None: full batch)."""
         if self.full_batch:
             return None
         return np.random.default_rng((self.seed, epoch)).permutation(self.n)

@@ -1,8 +1,10 @@
-"""The report: the results of :func:`~xpnet.bench.run.run_benchmark` as rich tables.
+"""The report: the results of [`run_benchmark`][xpnet.bench.run.run_benchmark] as rich tables.
 
 One table per configuration (seconds per epoch, ratios to the floor, samples/s, GFLOP/s,
-memory, loss), the per-step overhead table of the tiny network, and the settings that matter.
-When the reference a ratio is taken to (the floor; the plain NumPy loop in the tiny table)
+memory, loss), the per-step overhead table of the tiny network, the augmentation overhead table
+(training with random shifts over the same training without), and the settings that matter.
+When the reference a ratio is taken to (the floor; the plain NumPy loop in the tiny table; the
+unshifted training in the augmentation table)
 scattered too much across its timed epochs, its ratios are marked ``?`` and a warning says by how
 much, instead of printing them as if they were firm.
 """
@@ -99,7 +101,8 @@ def _header(results: dict, console) -> None:
     for w in env.get("warnings", []):
         console.print(f"[bold yellow]warning:[/] {w}")
     skipped = {}
-    for res in results["results"] + (results.get("tiny") or {}).get("results", []):
+    for res in (results["results"] + (results.get("tiny") or {}).get("results", [])
+                + (results.get("shifts") or {}).get("results", [])):
         for c in res["contenders"]:
             if c["status"] == "skipped":
                 skipped[c["name"]] = c["reason"]
@@ -177,12 +180,47 @@ def _tiny_table(tiny: dict, console) -> None:
                     _fmt(c.get("cpu_us_per_step"), ".1f"), _ratio(res, c, "cpu_ratio_to_numpy", "numpy", "cpu")]
         table.add_row(*row)
     console.print(table)
+    _print_problems(tables, console, lambda res: res["optimizer"])
+
+
+def _shifts_table(shifts: dict, console) -> None:
+    from rich.table import Table
+
+    tables = shifts["results"]
+    steps = tables[0]["n_batches"] if tables else 0
+    table = Table(title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}) against none, "
+                        f"batch {shifts['batch_size']}, {shifts['n_samples']:,} samples ({steps} steps/epoch), "
+                        "s per epoch", title_justify="left")
+    for col in ("network", "optimizer", "contender", "s/epoch", "shifts s/epoch", "× (shifts/none)",
+                "CPU s/epoch", "shifts CPU s/epoch", "× (CPU)", "target"):
+        table.add_column(col, justify="left" if col in ("network", "optimizer", "contender") else "right",
+                         no_wrap=True)
+    for res in tables:
+        cs = {c["name"]: c for c in res["contenders"] if c["status"] == "ok"}
+        for plain, shifted in shifts["pairs"].items():
+            a, b = cs.get(plain), cs.get(shifted)
+            if a is None or b is None:
+                continue
+            cpu = a["platform"] == "cpu"
+            target = res.get("target_ratio")
+            table.add_row(res["network"], res["optimizer"], plain, _fmt(a["median_s"], ".4f"),
+                          _fmt(b["median_s"], ".4f"), _ratio(res, b, "ratio_to_unshifted", plain, "wall"),
+                          _fmt(a["median_cpu_s"], ".4f") if cpu else "—",
+                          _fmt(b["median_cpu_s"], ".4f") if cpu else "—",
+                          _ratio(res, b, "cpu_ratio_to_unshifted", plain, "cpu"),
+                          "—" if target is None else f"≤ {target:.2f}")
+    console.print(table)
+    _print_problems(tables, console, lambda res: f"{res['network']} {res['optimizer']}")
+
+
+def _print_problems(tables: list, console, label) -> None:
+    """Each table's scatter warnings and failed contenders, prefixed with ``label(res)``."""
     for res in tables:
         for line in scatter_warnings(res):
-            console.print(f"[bold yellow]warning:[/] {res['optimizer']}: {line}")
+            console.print(f"[bold yellow]warning:[/] {label(res)}: {line}")
         for c in res["contenders"]:
             if c["status"] == "failed":
-                console.print(f"[red]failed:[/] {c['name']} ({res['optimizer']}): {c['reason']}")
+                console.print(f"[red]failed:[/] {c['name']} ({label(res)}): {c['reason']}")
 
 
 def print_report(results: dict, console=None) -> None:
@@ -191,7 +229,7 @@ def print_report(results: dict, console=None) -> None:
     Parameters
     ----------
     results : dict
-        What :func:`~xpnet.bench.run.run_benchmark` returned (or its JSON, read back).
+        What [`run_benchmark`][xpnet.bench.run.run_benchmark] returned (or its JSON, read back).
     console : rich.console.Console, optional
         Where to print; a new console on standard output by default.
     """
@@ -203,8 +241,19 @@ def print_report(results: dict, console=None) -> None:
         _main_table(res, console)
     if results.get("tiny"):
         _tiny_table(results["tiny"], console)
-    console.print("[dim]× floor: median seconds per epoch over the GEMM floor's on the same device "
-                  "(wall clock; CUDA events on GPUs); the floor is the faster of two weight layouts. "
-                  "+MiB: extra memory one epoch touches. loss: mean training loss of the last epoch."
-                  + (" Per-step overhead: median epoch time / steps per epoch; × numpy: over the "
-                     "plain NumPy loop's." if results.get("tiny") else "") + "[/]")
+    if results.get("shifts"):
+        _shifts_table(results["shifts"], console)
+    notes = []
+    if results["results"]:
+        notes.append("× floor: median seconds per epoch over the GEMM floor's on the same device "
+                     "(wall clock; CUDA events on GPUs); the floor is the faster of two weight layouts. "
+                     "+MiB: extra memory one epoch touches. loss: mean training loss of the last epoch.")
+    if results.get("tiny"):
+        notes.append("Per-step overhead: median epoch time / steps per epoch; × numpy: over the "
+                     "plain NumPy loop's.")
+    if results.get("shifts"):
+        notes.append("Augmentation overhead: median epoch time with random shifts over the same "
+                     "training's without, both xpnet MLP.fit on the same backend and data; the "
+                     f"target is for {results['shifts']['target_network']}.")
+    if notes:
+        console.print("[dim]" + " ".join(notes) + "[/]")

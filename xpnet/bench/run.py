@@ -24,16 +24,24 @@ from .measure import ThreadLimits, measure_memory, median, scatter, time_epoch
 from .problem import (DEFAULT_LR, DEFAULT_SIZES, TINY_SIZES, TUTORIAL_SIZES, Problem,
                       initial_params, load_bench_data)
 
-__all__ = ["run_benchmark", "run_problem", "prepare_host_allocator", "TINY_CONTENDERS"]
+__all__ = ["run_benchmark", "run_problem", "prepare_host_allocator", "TINY_CONTENDERS",
+           "SHIFT_SIZES", "SHIFT_BATCH", "SHIFT_TARGET"]
 
 #: Who the per-step overhead table compares by default (those not installed are skipped).
 TINY_CONTENDERS = "xpnet-numpy,numpy,torch"
+#: The small network of the augmentation overhead table, where compute is as cheap as on a GPU
+#: (the main table's network is timed too).
+SHIFT_SIZES = (784, 32, 10)
+#: The batch size of the augmentation overhead table.
+SHIFT_BATCH = 128
+#: The target for the small network: training with shifts at most this many times as long.
+SHIFT_TARGET = 1.15
 
 
 def prepare_host_allocator() -> bool:
     """Apply xpnet's allocator setting for NumPy training before any contender runs.
 
-    :func:`xpnet.backend.tune_host_allocator` raises glibc's malloc thresholds for the whole
+    [`xpnet.backend.tune_host_allocator`][xpnet.backend.tune_host_allocator] raises glibc's malloc thresholds for the whole
     process (so every contender runs under it, as ``xpnet train`` does), unless
     ``XPNET_MALLOC_TUNING=0``.
 
@@ -229,6 +237,8 @@ def run_benchmark(
     tiny_samples: int = 16384,
     tiny_batch: int = 16,
     tiny_sizes=TINY_SIZES,
+    shifts: bool = False,
+    shift_batch: int = SHIFT_BATCH,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Run the benchmark and return its results as a JSON-ready dict.
@@ -242,11 +252,11 @@ def run_benchmark(
     optimizers : sequence of str
         ``"sgd"`` (lr 0.1) and/or ``"adam"`` (lr 1e-3).
     contenders : str, optional
-        See :func:`~xpnet.bench.contenders.select_contenders`.
+        See [`select_contenders`][xpnet.bench.contenders.select_contenders].
     threads : int, optional
         Limit BLAS/OpenMP, PyTorch and XLA to this many threads for the whole run.
     data, n_samples : str, int
-        See :func:`~xpnet.bench.problem.load_bench_data`.
+        See [`load_bench_data`][xpnet.bench.problem.load_bench_data].
     sizes : sequence of int
         The network of the main tables.
     tutorial : bool
@@ -260,6 +270,11 @@ def run_benchmark(
         Add the per-step overhead table: ``tiny_contenders`` on ``tiny_sizes`` (64-16-10),
         batch ``tiny_batch`` (16), ``tiny_samples`` (16,384) synthetic samples, one table per
         optimizer, ratios to the plain NumPy loop.
+    shifts : bool
+        Add the augmentation overhead table: xpnet trained with
+        ``RandomShifts(max_shift=1)`` against the same training without, interleaved, at batch
+        ``shift_batch`` (128) on the benchmark's data, for `SHIFT_SIZES` (784-32-10) and
+        ``sizes``, one table per optimizer; ratios with shifts / without on each backend.
     progress : callable, optional
         Receives progress messages.
 
@@ -267,7 +282,7 @@ def run_benchmark(
     -------
     dict
         ``environment``, ``data``, ``results`` (one entry per configuration, see
-        :func:`run_problem`) and, with ``tiny``, ``tiny``.
+        [`run_problem`][xpnet.bench.run.run_problem]), with ``tiny`` ``tiny``, with ``shifts`` ``shifts``.
 
     Raises
     ------
@@ -285,7 +300,7 @@ def run_benchmark(
         selected, skipped = select_contenders(contenders, usable)
         problems = []
         bench_data = None
-        if batch_sizes or tutorial:
+        if batch_sizes or tutorial or shifts:
             bench_data = load_bench_data(data, n_samples, seed)
             say(f"data: {bench_data.source}, {bench_data.n} samples")
             for opt in optimizers:
@@ -318,6 +333,9 @@ def run_benchmark(
         if tiny:
             out["tiny"] = _run_tiny(tiny_contenders, usable, tiny_sizes, tiny_batch, tiny_samples,
                                     optimizers, epochs, warmup, seed, say)
+        if shifts:
+            out["shifts"] = _run_shifts(bench_data, usable, (SHIFT_SIZES, tuple(sizes)), shift_batch,
+                                        optimizers, epochs, warmup, seed, say)
         out["environment"] = collect_environment(threads)
         return out
     finally:
@@ -343,3 +361,25 @@ def _run_tiny(spec, usable, sizes, batch, n_samples, optimizers, epochs, warmup,
         tables.append(res)
     return {"network": "-".join(map(str, sizes)), "batch_size": int(batch), "n_samples": data.n,
             "data": data.source, "reference": "numpy", "results": tables}
+
+
+def _run_shifts(data, usable, networks, batch, optimizers, epochs, warmup, seed, say) -> dict:
+    """The augmentation overhead table: xpnet with random shifts against xpnet without."""
+    from .contenders.xpnet_fit import SHIFT, SHIFTED
+
+    names = ",".join(n for pair in SHIFTED.items() for n in pair)
+    selected, skipped = select_contenders(names, usable)
+    reference_of = {CONTENDERS[plain].platform: plain for plain in SHIFTED}
+    tables = []
+    for sizes in dict.fromkeys(networks):  # the main network may be the small one
+        for opt in optimizers:
+            p = Problem(data, tuple(sizes), min(int(batch), data.n), opt, DEFAULT_LR[opt], "he", seed)
+            p.params0 = initial_params(p.sizes, p.init, p.seed)
+            say(f"augmentation overhead, {p.label()}: {', '.join(selected)}")
+            res = run_problem(p, selected, skipped, epochs, warmup, False, False, say,
+                              reference_of=reference_of, ratio_key="unshifted")
+            res["target_ratio"] = SHIFT_TARGET if tuple(sizes) == SHIFT_SIZES else None
+            tables.append(res)
+    return {"max_shift": SHIFT, "batch_size": int(batch), "n_samples": data.n, "data": data.source,
+            "pairs": dict(SHIFTED), "reference": reference_of, "target_ratio": SHIFT_TARGET,
+            "target_network": "-".join(map(str, SHIFT_SIZES)), "results": tables}

@@ -2,7 +2,8 @@
 
 - ``floor``: ``floor``, ``floor+gather`` (NumPy matrix products only, both weight layouts).
 - ``xpnet_fit``: ``xpnet-numpy``, ``xpnet-torch``, ``xpnet-jax``, ``xpnet-strict``,
-  ``xpnet-cupy``, ``xpnet-torch-cuda`` (``MLP.fit``'s own loop on each backend).
+  ``xpnet-cupy``, ``xpnet-torch-cuda`` (``MLP.fit``'s own loop on each backend), and
+  ``xpnet-numpy+shifts``, ``xpnet-cupy+shifts`` (the same with 1-pixel random shifts; opt-in).
 - ``numpy_loop``: ``numpy`` (plain hand-written NumPy).
 - ``torch_eager``: ``torch``, ``torch-cuda`` (PyTorch eager, autograd, ``torch.optim``).
 - ``jax_grad``: ``jax-jit``, ``jax-scan``.
@@ -18,9 +19,9 @@ from .base import Contender, Runner
 __all__ = ["Contender", "Runner", "CONTENDERS", "FLOOR_OF", "available_contenders",
            "select_contenders"]
 
-_ORDER = ["floor", "floor+gather", "xpnet-numpy", "numpy", "torch", "xpnet-torch", "jax-jit",
-          "jax-scan", "xpnet-jax", "xpnet-strict", "floor-cupy", "xpnet-cupy", "torch-cuda",
-          "xpnet-torch-cuda"]
+_ORDER = ["floor", "floor+gather", "xpnet-numpy", "xpnet-numpy+shifts", "numpy", "torch",
+          "xpnet-torch", "jax-jit", "jax-scan", "xpnet-jax", "xpnet-strict", "floor-cupy",
+          "xpnet-cupy", "xpnet-cupy+shifts", "torch-cuda", "xpnet-torch-cuda"]
 _ALL = {c.name: c for m in (floor, xpnet_fit, numpy_loop, torch_eager, jax_grad, cupy_floor)
         for c in m.CONTENDERS}
 #: Every contender by name, in the order the tables list them.
@@ -49,7 +50,7 @@ def select_contenders(spec: str | None, usable: dict | None = None) -> tuple[lis
         ``"default"``/``None`` (every usable default contender), ``"all"`` (every usable one)
         or a comma-separated list of names.
     usable : dict, optional
-        :func:`available_contenders`'s answer, if already known.
+        [`available_contenders`][xpnet.bench.contenders.available_contenders]'s answer, if already known.
 
     Returns
     -------

@@ -1,8 +1,8 @@
 """CuPy: the GEMM floor on a CUDA device (``floor-cupy``), and whether CUDA is usable at all.
 
-``floor-cupy`` is :class:`~xpnet.bench.contenders.floor.FloorRunner` with CuPy arrays resident
+``floor-cupy`` is [`FloorRunner`][xpnet.bench.contenders.floor.FloorRunner] with CuPy arrays resident
 on the device (cuBLAS products into preallocated outputs), both weight layouts tried. The
-xpnet-on-CuPy contender is in :mod:`~xpnet.bench.contenders.xpnet_fit`.
+xpnet-on-CuPy contender is in [`xpnet_fit`][xpnet.bench.contenders.xpnet_fit].
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ reported as the floor, so that no ratio to it flatters a contender that happens 
 slower one):
 
 ``out_in`` — W_l stored ``(n_l, n_{l−1})``, xpnet's layout
-    forward ``Z_l = A_{l−1}·W_lᵀ``; backward ``dW_l = dZ_lᵀ·A_{l−1}`` for every layer and
+:   forward ``Z_l = A_{l−1}·W_lᵀ``; backward ``dW_l = dZ_lᵀ·A_{l−1}`` for every layer and
     ``dA_{l−1} = dZ_l·W_l`` for every layer but the first (no input gradient).
+
 ``in_out`` — W_l stored ``(n_{l−1}, n_l)``
-    forward ``Z_l = A_{l−1}·W_l``; backward ``dW_l = A_{l−1}ᵀ·dZ_l`` and ``dA_{l−1} = dZ_l·W_lᵀ``.
+:   forward ``Z_l = A_{l−1}·W_l``; backward ``dW_l = A_{l−1}ᵀ·dZ_l`` and ``dA_{l−1} = dZ_l·W_lᵀ``.
 
 Every product writes into a preallocated output (``matmul(out=)``), on contiguous batches of
 the unshuffled data; the other operands hold random numbers in [0, 1) (no zeros or denormals).
@@ -40,7 +41,7 @@ class FloorRunner(Runner):
     p : Problem
         The configuration.
     layout : str
-        ``"out_in"`` or ``"in_out"`` (see :data:`LAYOUTS`).
+        ``"out_in"`` or ``"in_out"`` (see `LAYOUTS`).
     xp : module
         ``numpy`` or ``cupy``.
     platform : str

@@ -1,8 +1,11 @@
-"""xpnet itself: :meth:`xpnet.MLP.fit`'s own training loop on one backend, one epoch at a time.
+"""xpnet itself: [`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s own training loop on one backend, one epoch at a time.
 
-The runner drives the model's public epoch generator (:meth:`xpnet.MLP.fit_epochs`), so each timed epoch holds exactly what
+The runner drives the model's public epoch generator ([`xpnet.MLP.fit_epochs`][xpnet.model.MLP.fit_epochs]), so each timed epoch holds exactly what
 ``fit`` does per epoch (shuffling, the steps, the loss and accuracy, the per-epoch checks);
 the host data are checked and moved to the device once, in the first (warm-up) epoch.
+The ``+shifts`` contenders train the same way with ``augment=RandomShifts(max_shift=1)``
+([`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts], what ``xpnet train --shift 1`` uses): the augmentation
+overhead table compares each with its unshifted twin.
 """
 
 from __future__ import annotations
@@ -10,11 +13,16 @@ from __future__ import annotations
 from ..problem import ADAM, Problem
 from .base import Contender, Runner, probe_module
 
-__all__ = ["XpnetRunner", "CONTENDERS"]
+__all__ = ["XpnetRunner", "CONTENDERS", "SHIFT", "SHIFTED"]
+
+#: The random shift of the ``+shifts`` contenders, in pixels (``xpnet train``'s default preset's).
+SHIFT = 1
+#: Each unshifted contender and its twin trained with random shifts.
+SHIFTED = {"xpnet-numpy": "xpnet-numpy+shifts", "xpnet-cupy": "xpnet-cupy+shifts"}
 
 
 class XpnetRunner(Runner):
-    """:meth:`xpnet.MLP.fit`'s loop on the backend ``spec``, advanced one epoch at a time.
+    """[`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s loop on the backend ``spec``, advanced one epoch at a time.
 
     Parameters
     ----------
@@ -22,9 +30,12 @@ class XpnetRunner(Runner):
         The configuration; the model starts from ``p.params0`` (its own copy).
     spec : str
         An xpnet backend spec (``"numpy"``, ``"cupy"``, ``"torch:cpu"``, ...).
+    shift : int
+        Train with ``augment=RandomShifts(max_shift=shift, seed=p.seed)`` (0: no augmentation).
+        The data must be square images (784 features).
     """
 
-    def __init__(self, p: Problem, spec: str):
+    def __init__(self, p: Problem, spec: str, shift: int = 0):
         from ...backend import get_backend
         from ...model import MLP
         from ...optim import SGD, Adam
@@ -36,8 +47,14 @@ class XpnetRunner(Runner):
         self.model.set_params({k: v.copy() for k, v in p.params0.items()})
         opt = SGD(lr=p.lr) if p.optimizer == "sgd" else Adam(lr=p.lr, **ADAM)
         batch = None if p.full_batch else p.batch_size
+        self.shift = int(shift)
+        augment = None
+        if shift:
+            from ...augment import RandomShifts
+
+            augment = RandomShifts(max_shift=shift, seed=p.seed)
         self._epochs = self.model.fit_epochs(p.data.X, p.data.y, epochs=1 << 40, batch_size=batch,
-                                             optimizer=opt)
+                                             optimizer=opt, augment=augment)
 
     def epoch(self):
         return next(self._epochs)["loss"]
@@ -49,8 +66,8 @@ class XpnetRunner(Runner):
         self._epochs.close()
 
 
-def _xpnet(spec: str):
-    return lambda p, variant=None: XpnetRunner(p, spec)
+def _xpnet(spec: str, shift: int = 0):
+    return lambda p, variant=None: XpnetRunner(p, spec, shift)
 
 
 def _cuda_probe(library: str):
@@ -73,4 +90,8 @@ CONTENDERS = [
     Contender("xpnet-cupy", "cuda", "xpnet MLP.fit on CuPy", _cuda_probe("cupy"), _xpnet("cupy")),
     Contender("xpnet-torch-cuda", "cuda", "xpnet MLP.fit on PyTorch CUDA", _cuda_probe("torch"),
               _xpnet("torch:cuda"), default=False),
+    Contender("xpnet-numpy+shifts", "cpu", f"xpnet MLP.fit on NumPy with RandomShifts(max_shift={SHIFT})",
+              lambda: None, _xpnet("numpy", SHIFT), default=False),
+    Contender("xpnet-cupy+shifts", "cuda", f"xpnet MLP.fit on CuPy with RandomShifts(max_shift={SHIFT})",
+              _cuda_probe("cupy"), _xpnet("cupy", SHIFT), default=False),
 ]

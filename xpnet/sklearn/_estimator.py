@@ -1,66 +1,35 @@
-"""``xpnet.sklearn.MLPClassifier``: scikit-learn's ``MLPClassifier``, trained by xpnet.
-
-A drop-in replacement for `sklearn.neural_network.MLPClassifier`: the same constructor
-parameters (names, defaults, meanings), the same fitted attributes, ``fit``/``partial_fit``/
-``predict``/``predict_proba``/``predict_log_proba``/``score``, and it passes scikit-learn's own
-``check_estimator``. The network, its gradients and its updates are xpnet's
-([`xpnet.MLP`][xpnet.model.MLP], [`xpnet.network`][xpnet.network], [`xpnet.optim`][xpnet.optim]), so it trains on any xpnet
-backend: ``backend="gpu"`` trains on CuPy, and with
-``sklearn.set_config(array_api_dispatch=True)`` it trains on the backend and device of the
-input arrays themselves (CuPy, PyTorch, array-api-strict, ...) and answers in their namespace.
-
-Importing this module imports scikit-learn (``pip install "xpnet[sklearn]"``); ``import xpnet``
-does not.
-
-What scikit-learn's semantics add to [`xpnet.MLP.fit`][xpnet.model.MLP.fit], implemented here as small pieces:
-
-* ``alpha``: the L2 penalty ``α/(2·s_b)·Σ_l ‖W_l‖²`` of each mini-batch b (weights only, not
-  the biases; ``s_b`` is the batch's sum of sample weights, its size without weights), whose
-  gradient ``α·W_l/s_b`` `_L2OnWeights` adds inside the optimizer step;
-* ``learning_rate="invscaling"``/``"adaptive"`` (``solver="sgd"``), ``tol``,
-  ``n_iter_no_change``, ``early_stopping``: decided between epochs, while
-  [`xpnet.MLP.fit_epochs`][xpnet.model.MLP.fit_epochs] hands over each finished epoch;
-* the initial weights: scikit-learn's Glorot-uniform draw (weights *and* biases uniform in
-  ``±√(f/(fan_in + fan_out))``, f = 2 for ``logistic``, else 6), from the same
-  ``random_state`` stream in the same order, so both libraries start from the same numbers.
-
-Binary problems: xpnet's output layer is a softmax, so two classes get two output units
-(``n_outputs_ == 2``, ``out_activation_ == "softmax"``, ``coefs_[-1]`` has two columns), where
-scikit-learn uses one logistic unit. The models are equivalent:
-``softmax([z₀, z₁])₁ = σ(z₁ − z₀)``, the loss is the same binary cross-entropy, and
-``predict_proba`` returns ``(n, 2)`` in both.
-"""
+"""The estimator class, [`MLPClassifier`][xpnet.sklearn.MLPClassifier] (see [`xpnet.sklearn`][xpnet.sklearn])."""
 
 from __future__ import annotations
 
 import logging
 import math
-import sys
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
-from . import network
-from .backend import Backend, array_namespace, backend_of, get_backend
-from .errors import ConfigError, InvalidInput, InvalidInputType
-from .model import MLP, Callback
-from .optim import SGD, Adam
-
-try:  # scikit-learn >= 1.9
-    from sklearn.utils._array_api import check_same_namespace
-except ImportError:  # older: methods accept inputs of any namespace (converted to the model's)
-    def check_same_namespace(X, estimator, *, attribute, method):
-        return None
+from .. import network
+from ..backend import Backend, backend_of, get_backend
+from ..errors import ConfigError, InvalidInput, InvalidInputType
+from ..model import MLP
+from ._epochs import device_accuracy, run_epochs
+from ._inputs import _dispatch_enabled, _dtype_name, _host, check_same_namespace
+from ._optim import new_optimizer
 
 __all__ = ["MLPClassifier"]
 
@@ -68,126 +37,6 @@ log = logging.getLogger("xpnet.sklearn")
 
 #: scikit-learn's activation names → xpnet's.
 ACTIVATION_NAMES = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
-
-
-# -- the pieces scikit-learn's semantics need ------------------------------------------------------
-class _L2OnWeights:
-    """Optimizer mixin: scikit-learn's ``alpha`` penalty, on the weights only.
-
-    Each step adds the gradient of ``α/(2·s)·Σ_l ‖W_l‖²`` to the gradient of every weight
-    matrix ``W_l`` (not to the biases): ``∇W_l ← ∇W_l + (α/s)·W_l``, with ``s`` the batch's sum
-    of sample weights (its size when unweighted), set before each step by
-    `_BatchWeightSums`. It also accumulates ``Σ_steps Σ_l ‖W_l‖²`` (a 0-d device array,
-    read once per epoch) so that the reported loss includes the penalty, as scikit-learn's does.
-    """
-
-    alpha: float = 0.0
-    batch_weight: float = 1.0
-    sq_norms = None  # Σ over this epoch's steps of Σ_l ‖W_l‖² (before each update)
-
-    def step(self, params, grads, lr=None, *, scaled_by: float = 1.0):
-        if self.alpha:
-            c = float(scaled_by) * self.alpha / self.batch_weight
-            grads = dict(grads)
-            for k, W in params.items():
-                if k.startswith("W"):
-                    sq = array_namespace(W).sum(W * W)
-                    self.sq_norms = sq if self.sq_norms is None else self.sq_norms + sq
-                    grads[k] = grads[k] + c * W
-        super().step(params, grads, lr, scaled_by=scaled_by)
-
-
-class _SkAdam(_L2OnWeights, Adam):
-    """[`xpnet.optim.Adam`][xpnet.optim.Adam] with scikit-learn's ``alpha`` penalty and its ε.
-
-    scikit-learn adds ε to ``√v`` (``W ← W − α·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε)``); xpnet's Adam
-    adds it to ``√v̂`` (``ε·√(1−β2ᵗ)`` to ``√v``). Setting xpnet's ε to ``ε/√(1−β2ᵗ)`` before
-    step t gives scikit-learn's update exactly (it matters in the first steps, for gradients
-    near ε).
-    """
-
-    sk_epsilon: float = 1e-8
-
-    def step(self, params, grads, lr=None, *, scaled_by: float = 1.0):
-        self.eps = self.sk_epsilon / math.sqrt(1.0 - self.beta2 ** (self.t + 1))
-        super().step(params, grads, lr, scaled_by=scaled_by)
-
-
-class _SkSGD(_L2OnWeights, SGD):
-    """[`xpnet.optim.SGD`][xpnet.optim.SGD] with scikit-learn's ``alpha`` penalty and its velocity.
-
-    scikit-learn keeps the velocity in units of a step, ``v ← μ·v − α_t·g``, then
-    ``W ← W + v`` (Nesterov: ``W ← W + μ·v − α_t·g``); xpnet's SGD keeps it in units of a
-    gradient (``v ← μ·v + g``, ``W ← W − α_t·v``). The two agree while the learning rate is
-    constant; with ``invscaling``/``adaptive`` rates scikit-learn's velocity keeps the old
-    rates, so this is its rule.
-    """
-
-    def _update(self, params, grads, lr, scale):
-        mu = self.momentum
-        if not mu:
-            return super()._update(params, grads, lr, scale)
-        velocity = self.state["velocity"]
-        for k in params:
-            g = grads[k] if scale == 1.0 else grads[k] * (1.0 / scale)
-            velocity[k] *= mu
-            velocity[k] -= lr * g
-            if self.nesterov:
-                params[k] += mu * velocity[k] - lr * g
-            else:
-                params[k] += velocity[k]
-
-
-class _BatchWeightSums(Callback):
-    """Tells the optimizer the sum of sample weights ``s_b`` of the batch about to be stepped.
-
-    [`xpnet.MLP.fit`][xpnet.model.MLP.fit] cuts an epoch of n samples into consecutive batches of ``bs``
-    (the last one shorter) of its shuffled order; with weights normalised to mean ``w̄``
-    over the training set, ``s_b`` is taken as ``w̄ × (batch size)`` (exact without weights,
-    and for a full batch).
-    """
-
-    def __init__(self, optimizer, n: int, batch_size: int, mean_weight: float):
-        self.opt, self.n, self.bs, self.w = optimizer, n, batch_size, mean_weight
-
-    def _set(self, b: int) -> None:
-        lo = b * self.bs
-        self.opt.batch_weight = max(min(lo + self.bs, self.n) - lo, 1) * self.w
-
-    def on_epoch_begin(self, model, epoch):
-        self._set(model.batch)
-
-    def on_batch_end(self, model, epoch, batch, n_batches):
-        if batch + 1 < n_batches:
-            self._set(batch + 1)
-
-
-class _VerboseLog:
-    """While ``verbose`` is set, show this module's INFO records on stdout (as scikit-learn
-    prints them) unless the application configured logging itself."""
-
-    def __init__(self, verbose):
-        self.handler = None
-        if verbose and not logging.getLogger().handlers and log.getEffectiveLevel() > logging.INFO:
-            self.handler = logging.StreamHandler(sys.stdout)
-            self.level = log.level
-
-    def __enter__(self):
-        if self.handler is not None:
-            log.addHandler(self.handler)
-            log.setLevel(logging.INFO)
-        return self
-
-    def __exit__(self, *exc):
-        if self.handler is not None:
-            log.removeHandler(self.handler)
-            log.setLevel(self.level)
-
-
-def _dispatch_enabled() -> bool:
-    from sklearn import get_config
-
-    return bool(get_config()["array_api_dispatch"])
 
 
 # -- the estimator ---------------------------------------------------------------------------------
@@ -547,109 +396,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.best_loss_ = np.inf
             self.validation_scores_ = None
             self.best_validation_score_ = None
-
-    def _new_optimizer(self, lr):
-        if self.solver == "adam":
-            opt = _SkAdam(lr=lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
-            opt.sk_epsilon = float(self.epsilon)
-        else:
-            opt = _SkSGD(lr=lr, momentum=self.momentum,
-                         nesterov=bool(self.nesterovs_momentum and self.momentum > 0))
-        opt.alpha = float(self.alpha)
-        return opt
-
-    def _run_epochs(self, X, y, sw, val, incremental: bool):
-        model, opt = self.model_, self.model_.optimizer
-        n = X.shape[0]
-        if self.batch_size == "auto":
-            bs = min(200, n)
-        else:
-            if self.batch_size > n:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
-                              "It is going to be clipped")
-            bs = int(np.clip(self.batch_size, 1, n))
-        mean_w = 1.0
-        kwargs = {}
-        if sw is not None:
-            mean_w = float(sw.mean())
-            kwargs["sample_weight"] = sw
-        epochs = 1 if incremental else self.max_iter
-        gen = model.fit_epochs(X, y, epochs=epochs, batch_size=bs, optimizer=None,
-                                 validation_data=None, shuffle=bool(self.shuffle),
-                                 callbacks=[_BatchWeightSums(opt, n, bs, mean_w)], **kwargs)
-        self.n_iter_ = 0
-        best = None
-        with _VerboseLog(self.verbose):
-            try:
-                for logs in gen:
-                    opt_sq, opt.sq_norms = opt.sq_norms, None
-                    penalty = 0.0
-                    if opt.alpha and opt_sq is not None:
-                        # Σ_b (α/2)·‖W‖²_b/s_b · (b's share of n) = (α/2)·Σ_b ‖W‖²_b / (n·w̄)
-                        penalty = 0.5 * opt.alpha * float(opt_sq) / (n * mean_w)
-                    self.loss_ = float(logs["loss"]) + penalty
-                    self.n_iter_ += 1
-                    self.t_ += n
-                    self.loss_curve_.append(self.loss_)
-                    log.info("Iteration %d, loss = %.8f", self.n_iter_, self.loss_)
-                    if self.early_stopping:
-                        score = self._device_accuracy(*val)
-                        self.validation_scores_.append(score)
-                        log.info("Validation score: %f", score)
-                        if score < self.best_validation_score_ + self.tol:
-                            self._no_improvement_count += 1
-                        else:
-                            self._no_improvement_count = 0
-                        if score > self.best_validation_score_:
-                            self.best_validation_score_ = score
-                            xp = model.backend.xp
-                            best = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
-                    else:
-                        if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                            self._no_improvement_count += 1
-                        else:
-                            self._no_improvement_count = 0
-                        self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
-                    if self.solver == "sgd" and self.learning_rate == "invscaling":
-                        opt.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-                    if self._no_improvement_count > self.n_iter_no_change:
-                        what = "Validation score" if self.early_stopping else "Training loss"
-                        msg = (f"{what} did not improve more than tol={self.tol:f} for "
-                               f"{self.n_iter_no_change} consecutive epochs.")
-                        if self._trigger_stopping(opt, msg):
-                            break
-                        self._no_improvement_count = 0
-                    if incremental:
-                        break
-                    if self.n_iter_ == self.max_iter:
-                        warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                                      "reached and the optimization hasn't converged yet.",
-                                      ConvergenceWarning)
-            finally:
-                gen.close()
-        if best is not None:
-            model.set_params(best)
-
-    def _trigger_stopping(self, opt, msg) -> bool:
-        if not (self.solver == "sgd" and self.learning_rate == "adaptive"):
-            log.info("%s Stopping.", msg)
-            return True
-        if opt.lr <= 1e-6:
-            log.info("%s Learning rate too small. Stopping.", msg)
-            return True
-        opt.lr /= 5.0
-        log.info("%s Setting learning rate to %f", msg, opt.lr)
-        return False
-
-    def _device_accuracy(self, X, y, sw) -> float:
-        """(Weighted) accuracy of the model on device data ``X``, labels ``y`` (indices)."""
-        model = self.model_
-        xp = model.backend.xp
-        hit = xp.astype(xp.argmax(model._logits(X), axis=1) == y, model.dtype)
-        if sw is None:
-            return float(xp.mean(hit))
-        w = model.backend.asarray(sw, model.dtype_name)
-        return float(xp.sum(hit * w) / xp.sum(w))
+    # The training pieces live in their own modules, as methods of the estimator:
+    _new_optimizer = new_optimizer
+    _run_epochs = run_epochs
+    _device_accuracy = device_accuracy
 
     # -- prediction ------------------------------------------------------------------------------
     def _check_X(self, X, method: str):
@@ -769,15 +519,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.model_ = model
 
 
-def _host(a) -> np.ndarray:
-    """Any array (NumPy, another Array API library, any device) as a NumPy array."""
-    if isinstance(a, np.ndarray):
-        return a
-    try:
-        return backend_of(a).to_numpy(a)
-    except TypeError:
-        return np.asarray(a)
+from .._typing import resolve_annotations  # noqa: E402
 
-
-def _dtype_name(X) -> str:
-    return str(X.dtype).rsplit(".", 1)[-1]
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

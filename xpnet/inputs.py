@@ -1,0 +1,100 @@
+"""What [`MLP`][xpnet.model.MLP] does with its inputs besides checking them
+([`xpnet.validation`][xpnet.validation] does that): the [`ModelInputs`][xpnet.model.ModelInputs]
+record, the warning for data that looks unscaled, and Dask arrays (lazy inference; refused in
+training)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NamedTuple
+
+from .backend import array_library, array_namespace
+from .validation import InvalidInput, InvalidInputType
+
+__all__ = ["ModelInputs", "warn_if_unscaled", "is_integer_array", "refuse_dask", "lazy_map"]
+
+log = logging.getLogger("xpnet.model")  # the model's warnings, under the model's name
+
+
+class ModelInputs(NamedTuple):
+    """Inputs checked and moved to the model's backend by [`MLP.validate_data`][xpnet.model.MLP.validate_data]."""
+
+    X: Any
+    """Features ``(m, n0)`` in the model's dtype, on its device."""
+    y: Any
+    """Integer labels ``(m,)`` (int64) on the model's device, or ``None``."""
+    sample_weight: Any
+    """Weights ``(m,)`` in the model's dtype on its device, or ``None``."""
+
+
+# Re-exported by xpnet.model, where it is documented.
+ModelInputs.__module__ = "xpnet.model"
+
+
+_UNSCALED_LIMIT = 50.0  # |x| beyond this: not scaled to [0, 1] nor standardised
+
+
+def is_integer_array(X) -> bool:
+    """True when ``X`` is an array of an integer dtype (raw pixels, say)."""
+    try:
+        xp = array_namespace(X)
+        return bool(xp.isdtype(X.dtype, "integral"))
+    except (TypeError, AttributeError):
+        return False
+
+
+def warn_if_unscaled(X, integers: bool) -> None:
+    """Log a warning when ``fit``'s X looks like raw data (integers, or |x| > 50)."""
+    if integers:
+        why = "it holds integers, like raw 0-255 pixels"
+    else:
+        xp = array_namespace(X)
+        peak = float(xp.max(xp.abs(X)))
+        if not peak > _UNSCALED_LIMIT:
+            return
+        why = f"its values reach {peak:g} in magnitude"
+    log.warning(
+        "X looks unscaled (%s); the network trains best on inputs in [0, 1] or standardised. "
+        "Scale it first (xpnet.datasets.scale(X) for 0-255 pixels, xpnet.datasets.standardize "
+        "for other features), or let the model do it in fit and predict alike: "
+        "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
+
+
+def _predict_block(block, model, method):
+    """One Dask chunk through ``model.<method>``, back as a host array (Dask's blocks are NumPy)."""
+    return model.backend.to_numpy(getattr(model, method)(block))
+
+
+def refuse_dask(X, y, sample_weight) -> None:
+    """Raise [`InvalidInputType`][xpnet.errors.InvalidInputType] when a training input is a Dask array."""
+    for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+        if array_library(a) == "dask":
+            raise InvalidInputType(
+                f"training on Dask arrays is not supported ({name} is a dask array): every step "
+                "would add its tasks to the graph, which then grows without bound. Train on "
+                f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory); "
+                "predict, predict_proba and decision_function do accept Dask arrays, lazily")
+
+
+def lazy_map(model, X, method: str):
+    """``model.<method>`` mapped over the row chunks of the Dask array X, without computing."""
+    if X.ndim != 2:
+        raise InvalidInput(f"X must be 2-D (samples × features), got shape {tuple(X.shape)}")
+    if model.preprocessing is None and X.shape[1] != model.sizes[0]:
+        raise InvalidInput(f"X has {X.shape[1]} features per sample but the network's input layer "
+                         f"has {model.sizes[0]}; expected shape (m, {model.sizes[0]})")
+    from dask.array.utils import meta_from_array  # only here: Dask is an optional extra
+
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})  # every block holds whole samples
+    if method == "predict":
+        return X.map_blocks(_predict_block, model, method, drop_axis=1, dtype="int64",
+                            chunks=(X.chunks[0],), meta=meta_from_array(X, ndim=1, dtype="int64"))
+    k = model.sizes[-1]
+    return X.map_blocks(_predict_block, model, method, dtype=model.dtype_name, chunks=(X.chunks[0], (k,)),
+                        meta=meta_from_array(X, ndim=2, dtype=model.dtype_name))
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings
