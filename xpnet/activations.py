@@ -30,7 +30,7 @@ class Activation:
     backward: Callable
     #: Optional ``backward_inplace(dA, Z, A) -> dZ``: the same as ``backward`` but it may
     #: overwrite ``dA`` (which its caller owns) and return it, saving a temporary and a pass
-    #: over memory. :func:`xpnet.network.backward` uses it when it is given.
+    #: over memory. [`xpnet.network.backward`][xpnet.network.backward] uses it when it is given.
     backward_inplace: Callable | None = None
 
 

@@ -141,7 +141,7 @@ class Backend:
         """Process-wide settings that make training on this backend faster, applied on request.
 
         NumPy: [`tune_host_allocator`][xpnet.backend.tune_host_allocator] (unless ``XPNET_MALLOC_TUNING=0``). Others: nothing.
-        :meth:`MLP.fit <xpnet.model.MLP.fit>` does **not** call it (a library call should not
+        [`MLP.fit`][xpnet.model.MLP.fit] does **not** call it (a library call should not
         change the process); ``xpnet train`` and the benchmark do.
         """
         if self.name == "numpy":
