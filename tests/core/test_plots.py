@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from xpnet import plots
-from xpnet.images import ImageError, load_image, to_mnist_format
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -55,52 +53,3 @@ def test_first_layer_plot(tmp_path):
 
 
 # -- images --------------------------------------------------------------------------------------
-def _digit_photo(size=(120, 90), mode="L"):
-    """A dark stroke on a light background, off-centre, like a photo of a handwritten digit."""
-    img = np.full((size[1], size[0]), 235, dtype=np.uint8)
-    img[20:70, 70:80] = 20   # a "1", to the right of centre
-    return Image.fromarray(img).convert(mode)
-
-
-def test_photo_is_inverted_cropped_and_centred(tmp_path):
-    path = tmp_path / "digit.jpg"
-    _digit_photo(mode="RGB").save(path)
-    x = load_image(path)
-    assert x.shape == (784,) and x.dtype == np.uint8
-    img = x.reshape(28, 28).astype(float)
-    assert img[0, :].max() == 0 and img[:, 0].max() == 0  # dark background
-    assert img.max() > 200                                  # bright stroke
-    ys, xs = np.indices(img.shape)
-    cy, cx = (ys * img).sum() / img.sum(), (xs * img).sum() / img.sum()
-    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1     # centre of mass in the middle
-    rows = np.flatnonzero(img.max(axis=1) > 50)
-    assert 18 <= rows[-1] - rows[0] + 1 <= 21               # scaled to about 20 pixels
-
-
-def test_transparent_png_and_28x28_input(tmp_path):
-    rgba = np.zeros((60, 60, 4), dtype=np.uint8)
-    rgba[10:50, 25:35] = (0, 0, 0, 255)   # black ink, transparent elsewhere
-    Image.fromarray(rgba, "RGBA").save(tmp_path / "t.png")
-    x = load_image(tmp_path / "t.png").reshape(28, 28)
-    assert x[0, 0] == 0 and x.max() > 200
-    mnist_like = np.zeros((28, 28), dtype=np.uint8)
-    mnist_like[5:20, 12:15] = 255
-    Image.fromarray(mnist_like).save(tmp_path / "m.png")
-    np.testing.assert_array_equal(load_image(tmp_path / "m.png"), mnist_like.reshape(784))
-
-
-def test_blank_image_is_said_to_be_blank():
-    # was: a blank picture gave an all-zero input (and a guess); now it is refused, plainly
-    from xpnet.images import BlankImageError
-
-    with pytest.raises(BlankImageError, match="nothing drawn"):
-        to_mnist_format(np.full((40, 40), 255, np.uint8))
-
-
-def test_unreadable_images(tmp_path):
-    bad = tmp_path / "bad.png"
-    bad.write_text("not an image")
-    with pytest.raises(ImageError, match="not a readable image"):
-        load_image(bad)
-    with pytest.raises(ImageError, match="no such file"):
-        load_image(tmp_path / "missing.png")

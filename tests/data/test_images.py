@@ -108,6 +108,7 @@ def test_uneven_light_and_a_shadow_are_not_ink():
     np.full((300, 300, 3), (200, 190, 160), np.uint8),
     np.zeros((200, 200, 4), np.uint8),  # fully transparent
     np.full((28, 28), 0, np.uint8),
+    np.full((40, 40), 255, np.uint8),  # white paper
 ])
 def test_blank_pictures_are_said_to_be_blank(picture):
     with pytest.raises(BlankImageError, match="nothing drawn"):
@@ -203,3 +204,38 @@ def test_redrawn_t10k_digits_are_recognised_about_as_well_as_the_arrays(kind, t1
     on_arrays = float(np.mean(bench.predict(ckpt, x[held]) == y[held]))
     # 60 digits: one digit is 1.7 points; the benchmark measures the 2-point target on 2,000
     assert on_pictures >= on_arrays - 0.12, (kind, on_pictures, on_arrays)
+
+
+# Moved from tests/core/test_plots.py (they test the image reader, not the plots).
+def _digit_photo(size=(120, 90), mode="L"):
+    """A dark stroke on a light background, off-centre, like a photo of a handwritten digit."""
+    img = np.full((size[1], size[0]), 235, dtype=np.uint8)
+    img[20:70, 70:80] = 20   # a "1", to the right of centre
+    return Image.fromarray(img).convert(mode)
+
+
+def test_photo_is_inverted_cropped_and_centred(tmp_path):
+    path = tmp_path / "digit.jpg"
+    _digit_photo(mode="RGB").save(path)
+    x = load_image(path)
+    assert x.shape == (784,) and x.dtype == np.uint8
+    img = x.reshape(28, 28).astype(float)
+    assert img[0, :].max() == 0 and img[:, 0].max() == 0  # dark background
+    assert img.max() > 200                                  # bright stroke
+    ys, xs = np.indices(img.shape)
+    cy, cx = (ys * img).sum() / img.sum(), (xs * img).sum() / img.sum()
+    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1     # centre of mass in the middle
+    rows = np.flatnonzero(img.max(axis=1) > 50)
+    assert 18 <= rows[-1] - rows[0] + 1 <= 21               # scaled to about 20 pixels
+
+
+def test_transparent_png_and_28x28_input(tmp_path):
+    rgba = np.zeros((60, 60, 4), dtype=np.uint8)
+    rgba[10:50, 25:35] = (0, 0, 0, 255)   # black ink, transparent elsewhere
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "t.png")
+    x = load_image(tmp_path / "t.png").reshape(28, 28)
+    assert x[0, 0] == 0 and x.max() > 200
+    mnist_like = np.zeros((28, 28), dtype=np.uint8)
+    mnist_like[5:20, 12:15] = 255
+    Image.fromarray(mnist_like).save(tmp_path / "m.png")
+    np.testing.assert_array_equal(load_image(tmp_path / "m.png"), mnist_like.reshape(784))
