@@ -102,6 +102,27 @@ def test_uneven_light_and_a_shadow_are_not_ink():
     assert similarity(load_image(buf.getvalue()), to_mnist_format(np.asarray(drawing(width=8)))) > 0.9
 
 
+def test_a_shadowed_corner_is_not_ink_beside_a_thin_one():
+    """A "1" has little ink: the rough first paper estimate must not let a shadow's edge pass
+    for a wide stroke (which once made the paper estimate keep only features wider than the
+    shadow, so the shadowed corner came out as ink)."""
+    from PIL import ImageFilter
+
+    one = [(330, 120), (310, 360)]
+    clean = np.asarray(drawing(size=(640, 480), width=7, points=one), dtype=float)
+    ys, xs = np.mgrid[0:480, 0:640] / 640
+    shadow = Image.fromarray(((xs + ys) < 0.4).astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(8))
+    light = 1 - 0.45 * np.asarray(shadow, dtype=float) / 255
+    paper = np.array([235.0, 225.0, 200.0])
+    photo = (paper * (clean[:, :, None] / 255) + np.array([40.0, 60.0, 170.0]) * (1 - clean[:, :, None] / 255))
+    photo = photo * light[:, :, None] + np.random.default_rng(3).normal(0, 5, photo.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=70)
+    steps = preprocessing_steps(buf.getvalue())
+    assert not steps["mask"][:60, :60].any()  # the shadowed corner, at working size (400x300)
+    assert similarity(steps["output"], to_mnist_format(clean.astype(np.uint8))) > 0.95
+
+
 # -- saying what is wrong --------------------------------------------------------------------------
 @pytest.mark.parametrize("picture", [
     np.full((300, 300), 255, np.uint8),

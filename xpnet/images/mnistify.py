@@ -207,7 +207,7 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
     b1 = _block_median(rgb, 4, 75.0 if s < 0 else 25.0)
     f1 = np.maximum(np.max(s * (rgb - b1), axis=2), 0.0)
     try:
-        width = stroke_width(threshold(f1, "pass 1"))
+        width = stroke_width(_away_from_border(threshold(f1, "pass 1")))
     except ImageError:
         width = 1.0
     long_side = max(h, w)
@@ -356,11 +356,7 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
         Two or more significant groups.
     """
     h, w = mask.shape
-    p = max(1, int(np.ceil(max(h, w) / 100)))
-    gh, gw = int(np.ceil(h / p)), int(np.ceil(w / p))
-    padded = np.zeros((gh * p, gw * p), dtype=np.int64)
-    padded[:h, :w] = mask
-    ink = padded.reshape(gh, p, gw, p).sum(axis=(1, 3))
+    ink, p = _pool(mask)
     pooled = ink > 0
     labels, n = _label(pooled)
     if n == 0:
@@ -392,6 +388,36 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
             "crop the picture to a single digit (or erase the other marks)", count=int(significant.size))
     keep = np.repeat(np.repeat((groups == main) & pooled, p, axis=0), p, axis=1)[:h, :w]
     return mask & keep
+
+
+def _pool(mask: np.ndarray, side: int = 100) -> tuple[np.ndarray, int]:
+    """Ink counts of ``p × p`` blocks, ``p`` the smallest factor that makes the longer side ≤ ``side``."""
+    h, w = mask.shape
+    p = max(1, int(np.ceil(max(h, w) / side)))
+    gh, gw = int(np.ceil(h / p)), int(np.ceil(w / p))
+    padded = np.zeros((gh * p, gw * p), dtype=np.int64)
+    padded[:h, :w] = mask
+    return padded.reshape(gh, p, gw, p).sum(axis=(1, 3)), p
+
+
+def _away_from_border(mask: np.ndarray) -> np.ndarray:
+    """The mask without its components that touch the picture's edge, unless nothing would remain.
+
+    A shadow or a lighting edge runs off the picture; a digit that someone framed does not.
+    Used only where the stroke width is first measured, so that a shadow's edge caught by
+    the rough first paper estimate does not pass for a very wide stroke (components are
+    found on the mask pooled as in [`select_digit`][xpnet.images.mnistify.select_digit]).
+    """
+    h, w = mask.shape
+    ink, p = _pool(mask)
+    labels, n = _label(ink > 0)
+    if n < 2:
+        return mask
+    edge = np.unique(_border(labels))
+    inner = (labels > 0) & ~np.isin(labels, edge)
+    if not inner.any():
+        return mask
+    return mask & np.repeat(np.repeat(inner, p, axis=0), p, axis=1)[:h, :w]
 
 
 def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
