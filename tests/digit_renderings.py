@@ -2,7 +2,13 @@
 
 Each rendering starts from a 28×28 MNIST digit: it is enlarged (bicubic), thresholded at half
 intensity and thinned to a one-pixel skeleton (Zhang–Suen), which stands for the path of the
-pen. The skeleton is then drawn with a pen of a chosen width on a chosen canvas:
+pen. The skeleton is then drawn with a pen of a chosen width on a chosen canvas, together with
+the digit's own shape eroded (or dilated) so that its mean stroke is the pen's width: what the
+writer filled in (a loop closed with ink, a blot) stays filled in, as it would with any pen,
+instead of thinning to a short line that makes a "6" look like an "l". Measured over
+t10k[8000:10000] (`redrawn_directly`, plain model of `benchmarks/image_preprocessing.py`):
+re-stroking the skeleton alone lost 37 digits the arrays got right; with the digit's own
+shape, 20.
 
 ``mnist-enlarged``
     the reference: the MNIST digit itself, enlarged 10× (bicubic) and inverted to dark on
@@ -75,12 +81,40 @@ def _disk_dilate(mask: np.ndarray, radius: float) -> np.ndarray:
     return out
 
 
-def stroke_coverage(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
+def same_shape_at_width(crop: np.ndarray, pen: float, upscale: int = 4) -> np.ndarray:
+    """The digit's own shape with its mean stroke made ``pen`` wide (``pen`` in crop pixels).
+
+    The digit is the crop enlarged ``upscale``× (bicubic) above 127; its mean stroke width
+    ``w`` is `xpnet.images.mnistify.stroke_width`. Eroding it by ``(w − pen)/2``
+    (or dilating, for a wider pen) makes a stroke of width ``w`` one of width ``pen`` and
+    keeps what the writer drew wider than their stroke — a loop filled with ink, a blot —
+    wider by the same amount, where a skeleton would turn a filled loop into a short line.
+    Parts narrower than ``w`` may vanish; `stroke_coverage` joins them with the skeleton.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool, the crop's shape times ``upscale``.
+    """
+    from xpnet.images.mnistify import stroke_width
+
+    img = Image.fromarray(np.asarray(crop, dtype=np.uint8))
+    mask = np.asarray(img.resize((img.width * upscale, img.height * upscale), Image.BICUBIC)) > 127
+    change = (upscale * pen - stroke_width(mask)) / 2
+    r = int(np.ceil(abs(change))) + 1
+    if change >= 0:
+        return _disk_dilate(np.pad(mask, r), change)[r:-r, r:-r]
+    return (~_disk_dilate(~np.pad(mask, r), -change))[r:-r, r:-r]
+
+
+def stroke_coverage(digit: np.ndarray, height: int, pen: float, own_shape: bool = True) -> np.ndarray:
     """Ink coverage (0..1) of ``digit`` re-drawn ``height`` px tall with a pen ``pen`` px wide.
 
     The pen path is the skeleton of the digit enlarged so that its 20-pixel MNIST box becomes
     ``height`` pixels; the stroke is the path dilated by a disk of diameter ``pen``, drawn at
-    twice the size and reduced (anti-aliasing).
+    twice the size and reduced (anti-aliasing). With ``own_shape`` (the default) the digit's
+    own shape at the pen's width (`same_shape_at_width`) is added, so that what the writer
+    filled in stays filled in; without it, only the skeleton is re-stroked.
     """
     d = np.asarray(digit, dtype=np.uint8).reshape(28, 28)
     rows, cols = np.flatnonzero((d > 127).any(axis=1)), np.flatnonzero((d > 127).any(axis=0))
@@ -93,6 +127,11 @@ def stroke_coverage(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
                                        Image.BICUBIC)
     path = skeleton(np.asarray(big) > 127)
     ink = _disk_dilate(np.pad(path, int(pen) + 2), pen)  # radius pen at 2x size = diameter pen at 1x
+    if own_shape:
+        shape = same_shape_at_width(crop, pen * box / height)
+        shape = np.asarray(Image.fromarray(shape.astype(np.uint8) * 255).resize((big.width, big.height),
+                                                                                 Image.BILINEAR)) > 127
+        ink |= np.pad(shape, int(pen) + 2)
     cov = Image.fromarray(ink.astype(np.float32), mode="F")
     cov = cov.resize((max(1, ink.shape[1] // 2), max(1, ink.shape[0] // 2)), Image.BOX)
     return np.clip(np.asarray(cov, dtype=np.float64), 0, 1)
