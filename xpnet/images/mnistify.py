@@ -173,7 +173,8 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
     for light ink) of each of 4×4 blocks, interpolated bilinearly between block centres,
     ``B¹``, which ignores ink covering up to three quarters of a block (a fat marker);
     the ink mask of ``max_c s·(I_c − B¹_c)`` (see [`threshold`][xpnet.images.mnistify.threshold]) gives the stroke width
-    ``w`` ([`stroke_width`][xpnet.images.mnistify.stroke_width]).
+    ``w`` ([`stroke_width`][xpnet.images.mnistify.stroke_width]), measured on the parts of the mask that do not touch the
+    picture's edge (`_away_from_border`): a shadow runs off the picture, a framed digit does not.
 
     **Pass 2** re-estimates the paper as a morphological closing (dark ink: a maximum filter
     then a minimum filter; light ink: the reverse) with a square window of side
