@@ -167,7 +167,7 @@ def _half_width_95(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _pictures_read_back(kind: str, x, held, seed: int, jobs: int):
-    """[_read_back][] over ``held``, split into ``jobs`` processes; ``(inputs, refused, s/image)``."""
+    """`_read_back` over ``held``, split into ``jobs`` processes; ``(inputs, refused, s/image)``."""
     chunks = [c for c in np.array_split(held, max(1, jobs)) if c.size]
     if len(chunks) == 1:
         results = [_read_back(kind, x[held], held, seed)]
