@@ -118,26 +118,27 @@ def evaluate(data_dir: Path, n: int, start: int, seed: int, epochs: int, kinds, 
     return list(models), rows, direct
 
 
-def _read_back(kind: str, digits, indices, seed: int):
-    """Draw each digit as a ``kind`` picture, write it, read it back with ``load_image``.
+def _read_back(kind: str, seed: int, chunk) -> list:
+    """Draw each digit of ``chunk = (digits, indices)`` as a ``kind`` picture, write it, read
+    it back with ``load_image``.
 
     Each picture's randomness comes from ``(seed, kind, digit index)`` alone, so the pictures
-    do not depend on how the digits are split between processes. Returns the inputs (None
-    where refused) and the seconds ``load_image`` took in all.
+    do not depend on how the digits are split between processes. Returns one
+    ``(input or None where refused, seconds load_image took)`` per digit.
     """
-    out, seconds = [], 0.0
+    out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for digit, i in zip(digits, indices):
+        for digit, i in zip(*chunk):
             rng = np.random.default_rng([seed, renderings.KINDS.index(kind) + 1000, int(i)])
             path = renderings.write(kind, digit, rng, tmp, f"{kind}-{i}")
             t = time.perf_counter()
             try:
-                out.append(load_image(path))
+                value = load_image(path)
             except ImageError:
-                out.append(None)
-            seconds += time.perf_counter() - t
+                value = None
+            out.append((value, time.perf_counter() - t))
             path.unlink()
-    return out, seconds
+    return out
 
 
 def _redraw(digits) -> list:
@@ -168,16 +169,11 @@ def _half_width_95(a: np.ndarray, b: np.ndarray) -> float:
 
 def _pictures_read_back(kind: str, x, held, seed: int, jobs: int):
     """`_read_back` over ``held``, split into ``jobs`` processes; ``(inputs, refused, s/image)``."""
-    chunks = [c for c in np.array_split(held, max(1, jobs)) if c.size]
-    if len(chunks) == 1:
-        results = [_read_back(kind, x[held], held, seed)]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
 
-        with ProcessPoolExecutor(len(chunks)) as pool:
-            results = list(pool.map(_read_back, [kind] * len(chunks), [x[c] for c in chunks], chunks,
-                                    [seed] * len(chunks)))
-    inputs = [v for r, _ in results for v in r]
+    chunks = [(x[c], c) for c in np.array_split(held, max(1, jobs)) if c.size]
+    results = _map(partial(_read_back, kind, seed), chunks, jobs)
+    inputs = [v for v, _ in results]
     return inputs, sum(v is None for v in inputs), sum(t for _, t in results) / len(held)
 
 
