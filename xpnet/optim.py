@@ -135,16 +135,42 @@ _FLUSH_C = 2.0**-80
 _FLUSH_EVERY = 64
 
 
-def _flush_tiny(a):
-    """``a`` with its entries smaller than about 5e-32 in magnitude set to zero (in place where
-    the arrays allow)."""
-    a += _FLUSH_C
-    a -= _FLUSH_C
+def _flush_tiny(a, c):
+    """``a`` with its entries smaller than about 5e-32 in magnitude set to zero, with ``c`` the
+    coefficient ``_FLUSH_C`` (in place where the arrays allow). ``c = 0`` leaves ``a`` as it is:
+    a traced step (see [`Optimizer.apply`][xpnet.optim.Optimizer.apply]) always runs the two
+    additions, with ``c`` a traced 0 or ``_FLUSH_C``."""
+    a += c
+    a -= c
     return a
 
 
+def _times(a, c):
+    """``c·a``, or ``a`` itself when ``c`` is the Python float 1.0 (one pass fewer on eager
+    backends; a traced ``c`` always multiplies, which a compiler fuses into the update)."""
+    return a if isinstance(c, float) and c == 1.0 else a * c
+
+
+def _nonzero(c) -> bool:
+    """False only for the Python float 0.0: a traced coefficient may be anything."""
+    return not (isinstance(c, float) and c == 0.0)
+
+
 class Optimizer:
-    """Base class: learning rate, schedule, weight decay, step count and state bookkeeping."""
+    """Base class: learning rate, schedule, weight decay, step count and state bookkeeping.
+
+    A step is split in two, so that the same update runs eagerly and compiled
+    ([`Backend.compiles`][xpnet.backend.Backend.compiles]):
+
+    * [`coefficients`][xpnet.optim.Optimizer.coefficients] (host): every number the step
+      needs — the learning rate, bias corrections, the gradients' scale — as Python floats,
+      from the step count ``t``;
+    * [`apply`][xpnet.optim.Optimizer.apply] (device): the array update, a pure function of the
+      parameters, gradients, state and those coefficients. Compiled, the coefficients are
+      traced arguments, so one compiled step serves every learning rate and step count.
+
+    [`step`][xpnet.optim.Optimizer.step] does both, eagerly.
+    """
 
     name = "optimizer"
     _slots: tuple[str, ...] = ()  # names of per-parameter state arrays, e.g. ("m", "v")
@@ -175,8 +201,7 @@ class Optimizer:
         """
         lr = self.lr if lr is None else float(lr)
         self.t += 1
-        if self._slots and not self.state[self._slots[0]]:
-            self._init_state(params)
+        self.ensure_state(params)
         self._update(params, grads, lr, float(scaled_by))
 
     def gradient_scale(self, lr: float) -> float:
@@ -190,15 +215,68 @@ class Optimizer:
         """
         return 1.0
 
-    def _init_state(self, params):
-        for slot in self._slots:
-            self.state[slot] = {
-                k: array_namespace(p).zeros_like(p) for k, p in params.items()
-            }
+    def ensure_state(self, params) -> None:
+        """Create the zero state arrays (like ``params``) if there are none yet."""
+        if self._slots and not self.state[self._slots[0]]:
+            for slot in self._slots:
+                self.state[slot] = {
+                    k: array_namespace(p).zeros_like(p) for k, p in params.items()
+                }
 
-    def _update(self, params, grads, lr, scale):  # pragma: no cover - abstract
-        """Apply one step; ``grads`` hold ``scale`` times the gradients."""
-        raise NotImplementedError
+    def coefficients(self, lr: float, scale: float, t: int) -> dict:
+        """The numbers step ``t`` needs, as Python floats (``"lr"`` and ``"scale"`` at least).
+
+        Parameters
+        ----------
+        lr : float
+            The (scheduled) learning rate of the step.
+        scale : float
+            The factor the gradients come multiplied by (``scaled_by`` of
+            [`step`][xpnet.optim.Optimizer.step]).
+        t : int
+            The step's number, 1 for the first.
+        """
+        return {"lr": float(lr), "scale": float(scale)}
+
+    def apply(self, params: dict, grads: dict, state: dict, c: dict) -> dict:
+        """The array update of one step, written once for eager and compiled use.
+
+        Parameters
+        ----------
+        params : dict
+            Updated in place where the arrays allow (item assignment where they do not).
+        grads : dict
+            ``c["scale"]`` times the gradients, same names and shapes as ``params``.
+        state : dict
+            ``{slot: {name: array}}``, updated the same way.
+        c : dict
+            [`coefficients`][xpnet.optim.Optimizer.coefficients] of the step: Python floats
+            eagerly, traced 0-d arrays inside a compiled step.
+
+        Returns
+        -------
+        dict
+            The state (the same dict).
+        """
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    @property
+    def compilable(self) -> bool:
+        """True when [`step`][xpnet.optim.Optimizer.step] is exactly coefficients + apply, so
+        that a compiled training step may call those instead (a subclass that overrides
+        ``step`` or ``_update`` is stepped eagerly)."""
+        cls = type(self)
+        return cls.step is Optimizer.step and cls._update is Optimizer._update
+
+    def structure(self) -> tuple:
+        """What a compiled step depends on besides its traced coefficients: the class and the
+        switches that choose code paths (two optimizers with the same structure share one
+        compiled step)."""
+        return (type(self).__qualname__, bool(self.weight_decay))
+
+    def _update(self, params, grads, lr, scale):
+        """Apply one step eagerly; ``grads`` hold ``scale`` times the gradients."""
+        self.state = self.apply(params, grads, self.state, self.coefficients(lr, scale, self.t))
 
     # -- (de)serialisation, used by checkpoints --------------------------------------------------
     def get_config(self) -> dict:
@@ -252,22 +330,30 @@ class SGD(Optimizer):
     def gradient_scale(self, lr):
         return lr if not (self.momentum or self.weight_decay) else 1.0
 
-    def _update(self, params, grads, lr, scale):
-        mu, wd = self.momentum, self.weight_decay
-        if scale != 1.0 and not (mu or wd):  # grads = scale·∇: W ← W − α·∇
+    def coefficients(self, lr, scale, t):
+        return {"lr": float(lr), "scale": float(scale), "step": lr / scale, "unscale": 1.0 / scale,
+                "momentum": self.momentum, "weight_decay": self.weight_decay}
+
+    def structure(self):
+        return (*super().structure(), bool(self.momentum), self.nesterov)
+
+    def apply(self, params, grads, state, c):
+        if not (self.momentum or self.weight_decay):  # grads = scale·∇: W ← W − (α/scale)·grads
             for k in params:
-                params[k] -= grads[k] if scale == lr else (lr / scale) * grads[k]
-            return
-        velocity = self.state.get("velocity")
+                params[k] -= _times(grads[k], c["step"])
+            return state
+        velocity = state.get("velocity")
+        mu, lr = c["momentum"], c["lr"]
         for k in params:
-            g = grads[k] if scale == 1.0 else grads[k] * (1.0 / scale)
-            if wd:
-                g = g + wd * params[k]
-            if mu:
+            g = _times(grads[k], c["unscale"])  # ∇
+            if self.weight_decay:
+                g = g + c["weight_decay"] * params[k]
+            if self.momentum:
                 velocity[k] *= mu
                 velocity[k] += g
                 g = g + mu * velocity[k] if self.nesterov else velocity[k]
             params[k] -= lr * g
+        return state
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -297,16 +383,22 @@ class Adam(Optimizer):
     def gradient_scale(self, lr):
         return 1.0 - self.beta1
 
-    def _update(self, params, grads, lr, scale):
-        b1, b2, eps, wd = self.beta1, self.beta2, self.eps, self.weight_decay
-        m, v = self.state["m"], self.state["v"]
-        root_bias2 = math.sqrt(1.0 - b2 ** self.t)
-        # α·m̂/(√v̂ + ε) = (α·√(1−β2ᵗ)/(1−β1ᵗ)) · m/(√v + ε·√(1−β2ᵗ)): two scalars instead of two
-        # passes over m̂ and v̂.
-        step_size = lr * root_bias2 / (1.0 - b1 ** self.t)
-        eps_hat = eps * root_bias2
-        flush = self.t % _FLUSH_EVERY == 0
-        c1, c2 = (1.0 - b1) / scale, (1.0 - b2) / (scale * scale)
+    def coefficients(self, lr, scale, t):
+        """Step ``t``'s numbers. ``α·m̂/(√v̂ + ε) = (α·√(1−β2ᵗ)/(1−β1ᵗ)) · m/(√v + ε·√(1−β2ᵗ))``:
+        the bias corrections become two scalars (``step_size``, ``eps_hat``) instead of two
+        passes over m̂ and v̂; ``c1``, ``c2`` take the gradients' scale out of the moments."""
+        b1, b2, wd = self.beta1, self.beta2, self.weight_decay
+        root_bias2 = math.sqrt(1.0 - b2 ** t)
+        return {"lr": float(lr), "scale": float(scale), "beta1": b1, "beta2": b2,
+                "step_size": lr * root_bias2 / (1.0 - b1 ** t), "eps_hat": self.eps * root_bias2,
+                "c1": (1.0 - b1) / scale, "c2": (1.0 - b2) / (scale * scale),
+                "l2": scale * wd, "decay": 1.0 - lr * wd,
+                "flush": _FLUSH_C if t % _FLUSH_EVERY == 0 else 0.0}
+
+    def apply(self, params, grads, state, c):
+        m, v = state["m"], state["v"]
+        coupled = self.weight_decay and not self._decoupled
+        decoupled = self.weight_decay and self._decoupled
         xp = None
         # Each array is taken out of its dict once and put back (the same array where the
         # updates are in place; the new one on JAX, whose arrays are immutable).
@@ -314,25 +406,26 @@ class Adam(Optimizer):
             p, g, mk, vk = params[k], grads[k], m[k], v[k]  # g = scale·∇
             if xp is None:
                 xp = array_namespace(p)
-            if wd and not self._decoupled:
-                g = g + (scale * wd) * p
-            mk *= b1  # m ← β1·m + (1−β1)·∇
-            mk += g if c1 == 1.0 else c1 * g
+            if coupled:
+                g = g + c["l2"] * p
+            mk *= c["beta1"]  # m ← β1·m + (1−β1)·∇
+            mk += _times(g, c["c1"])
             g2 = g * g  # v ← β2·v + (1−β2)·∇²
-            g2 *= c2
-            vk *= b2
+            g2 *= c["c2"]
+            vk *= c["beta2"]
             vk += g2
-            if flush:
-                mk, vk = _flush_tiny(mk), _flush_tiny(vk)
+            if _nonzero(c["flush"]):
+                mk, vk = _flush_tiny(mk, c["flush"]), _flush_tiny(vk, c["flush"])
             m[k], v[k] = mk, vk
-            if wd and self._decoupled:
-                p *= 1.0 - lr * wd
+            if decoupled:
+                p *= c["decay"]
             d = xp.sqrt(vk)
-            d += eps_hat
+            d += c["eps_hat"]
             step = mk / d
-            step *= step_size
+            step *= c["step_size"]
             p -= step
             params[k] = p
+        return state
 
     def get_config(self):
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
