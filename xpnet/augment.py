@@ -150,8 +150,7 @@ class RandomShifts:
         and builds, on ``X``'s device, the index table: row ``k`` (shift ``(dy, dx)``) holds for
         every output pixel ``p = r·side + c`` the index of its source pixel
         ``(r − dy)·side + (c − dx)`` in a row, or ``n`` (the fill column) when that lies outside
-        the image. Indices are int64 (NumPy gathers with them faster than with int32, which it
-        converts first).
+        the image. Indices have the namespace's default index dtype.
 
         Raises
         ------
@@ -166,7 +165,9 @@ class RandomShifts:
                 f"random shifts need square images (n_features = side²), got {n} features; "
                 "use --shift 0 for other data")
         self._xp, self._n, self._device = xp, n, X.device
-        self._index = xp.int64
+        # The namespace's own index dtype: int64 on NumPy (which gathers with it faster than
+        # with int32, which it converts first), int32 on JAX without 64-bit mode.
+        self._index = xp.__array_namespace_info__().default_dtypes(device=X.device)["indexing"]
         fill = xp.full((N, 1), self.fill, dtype=X.dtype, device=X.device)
         self._source = xp.reshape(xp.concat([X, fill], axis=1), (-1,))
         self._table = xp.astype(self._index_table(xp, side, X.device), self._index)
@@ -205,7 +206,7 @@ class RandomShifts:
         if getattr(self, "_source", None) is None:
             raise InvalidInput("RandomShifts.start_epoch needs prepare(X) first")
         xp, N = self._xp, self._source.shape[0] // (self._n + 1)
-        ids = xp.asarray(self.draw(epoch, N), device=self._device)
+        ids = xp.asarray(self.draw(epoch, N), dtype=self._index, device=self._device)
         rows = xp.arange(N, dtype=self._index, device=self._device) if order is None else \
             xp.astype(order, self._index)
         if order is not None:
@@ -217,7 +218,31 @@ class RandomShifts:
         """The shifted features of the epoch's samples ``lo … hi − 1``, shape ``(hi − lo, n)``.
 
         ``out[i, p] = source[row_i·(n + 1) + table[k_i, p]]``: the index table's row of each
-        sample's shift plus the start of its row, then one gather.
+        sample's shift plus the start of its row, then one gather
+        ([`gather`][xpnet.augment.RandomShifts.gather] of
+        [`device_constants`][xpnet.augment.RandomShifts.device_constants] and
+        [`batch_arrays`][xpnet.augment.RandomShifts.batch_arrays]).
+
+        Raises
+        ------
+        InvalidInput
+            [`start_epoch`][xpnet.augment.RandomShifts.start_epoch] was not called first.
+        """
+        return self.gather(self.device_constants(), self.batch_arrays(lo, hi))
+
+    # -- the same, split for a compiled training step (xpnet.steps) ------------------------------
+    def structure(self) -> tuple:
+        """What a compiled step that calls [`gather`][xpnet.augment.RandomShifts.gather]
+        depends on besides its array arguments (nothing but the kind)."""
+        return (type(self).__qualname__,)
+
+    def device_constants(self) -> tuple:
+        """``(source, table)``: the arrays of [`prepare`][xpnet.augment.RandomShifts.prepare] that every batch reads."""
+        return self._source, self._table
+
+    def batch_arrays(self, lo: int, hi: int) -> tuple:
+        """``(ids, base)`` of the epoch's samples ``lo … hi − 1``: each one's shift id and the
+        start of its row in the flat source, ``(hi − lo,)`` each.
 
         Raises
         ------
@@ -226,10 +251,18 @@ class RandomShifts:
         """
         if self._ids is None:
             raise InvalidInput("RandomShifts.batch needs start_epoch() first")
-        xp, m = self._xp, hi - lo
-        index = xp.take(self._table, self._ids[lo:hi], axis=0)
-        index += xp.reshape(self._base[lo:hi], (m, 1))
-        return xp.reshape(xp.take(self._source, xp.reshape(index, (-1,)), axis=0), (m, self._n))
+        return self._ids[lo:hi], self._base[lo:hi]
+
+    @staticmethod
+    def gather(constants: tuple, arrays: tuple):
+        """The shifted batch, ``(m, n)``, from [`device_constants`][xpnet.augment.RandomShifts.device_constants]
+        and [`batch_arrays`][xpnet.augment.RandomShifts.batch_arrays]: a pure function of them,
+        so a compiled step can call it (three array operations)."""
+        (source, table), (ids, base) = constants, arrays
+        xp, m, n = array_namespace(source), ids.shape[0], table.shape[1]
+        index = xp.take(table, ids, axis=0)
+        index += xp.reshape(base, (m, 1))
+        return xp.reshape(xp.take(source, xp.reshape(index, (-1,)), axis=0), (m, n))
 
     def shift(self, X, epoch: int):
         """All of ``X`` (``(N, n)`` on the device) shifted with ``epoch``'s draws, in sample order.

@@ -24,7 +24,7 @@ import math
 import time
 from typing import Iterable, Iterator, Literal
 
-from . import network
+from . import network, steps
 from .activations import get_activation
 from .backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
 from .errors import ConfigError, XpnetError
@@ -33,7 +33,8 @@ from .optim import SGD, Adam, Optimizer, optimizer_from_config
 from .history import Callback, History
 from .input_transform import Preprocessing
 from .inputs import ModelInputs, is_integer_array, lazy_map, refuse_dask, warn_if_unscaled
-from .validation import InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight
+from .validation import (InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight,
+                         unsigned_integer)
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
 
@@ -234,7 +235,9 @@ class MLP:
         -------
         ModelInputs
             ``(X, y, sample_weight)`` on the model's device: X and the weights in the model's
-            dtype, y as int64; ``None`` for what was not given.
+            dtype, y in the namespace's index dtype
+            ([`Backend.index_dtype`][xpnet.backend.Backend.index_dtype]: int64, or int32 on
+            JAX without 64-bit mode); ``None`` for what was not given.
 
         Raises
         ------
@@ -249,8 +252,11 @@ class MLP:
         n = X.shape[0]
         if y is not None:
             y = self.backend.host_or_native(y)
+            if self.backend.is_native(y) and unsigned_integer(y):
+                # Once, here: PyTorch implements few operations (min, max, ...) on uint16-64.
+                y = self.backend.xp.astype(y, self.backend.index_dtype)
             check_labels(y, n, self.sizes[-1], names[1])
-            y = self.backend.asarray(y, "int64")
+            y = self.backend.asarray(y, self.backend.index_dtype)
         if sample_weight is not None:
             if isinstance(sample_weight, (int, float)):
                 sample_weight = [float(sample_weight)] * n
@@ -263,7 +269,8 @@ class MLP:
     def fit(self, X, y, epochs: int | None = None,
             batch_size: int | None | Literal["default"] = DEFAULT,
             optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
-            callbacks: Iterable[Callback] = (), sample_weight=None, augment=None) -> History:
+            callbacks: Iterable[Callback] = (), sample_weight=None, augment=None,
+            compile: bool | None = None) -> History:
         """Train on ``X`` (m × n0 features) and ``y`` (m integer labels).
 
         Parameters
@@ -301,7 +308,26 @@ class MLP:
             with the features on the device), ``start_epoch(epoch, order)`` (the epoch's sample
             order on the device, ``None`` when not shuffled) and ``batch(lo, hi)`` (the
             augmented features of the samples ``order[lo:hi]``). The training data crosses to
-            the device once per call, however many epochs are trained.
+            the device once per call, however many epochs are trained. On a backend that
+            compiles (JAX), the augmentation also needs ``structure()``,
+            ``device_constants()``, ``batch_arrays(lo, hi)`` and a pure ``gather(constants,
+            arrays)``, as [`RandomShifts`][xpnet.augment.RandomShifts] has; without them
+            training runs eagerly.
+
+        compile
+            ``None`` (default): compile the training steps where the backend compiles (see
+            Notes); ``False``: run them eagerly, operation by operation, on every backend
+            (slower on JAX; the same numbers to rounding); ``True``: compile, or raise
+            [`ConfigError`][xpnet.errors.ConfigError] where that is not possible.
+
+        Notes
+        -----
+        On a backend that compiles ([`Backend.compiles`][xpnet.backend.Backend.compiles]: JAX),
+        the steps run compiled ([`xpnet.steps`][xpnet.steps]), up to
+        [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK] of them per call; the batches' ``on_batch_end``
+        callbacks then run after each such run of steps, and ``stop_training`` stops at its
+        end. An optimizer that is not [`compilable`][xpnet.optim.Optimizer.compilable] (one
+        that overrides ``step``) is stepped eagerly instead.
 
         Returns
         -------
@@ -313,7 +339,8 @@ class MLP:
             the loss became NaN or infinite (lower the learning rate).
         """
         for _ in self.fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
-                                 callbacks, sample_weight=sample_weight, augment=augment):
+                                 callbacks, sample_weight=sample_weight, augment=augment,
+                                 compile=compile):
             pass
         return self.history
 
@@ -321,7 +348,7 @@ class MLP:
                    batch_size: int | None | Literal["default"] = DEFAULT,
                    optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
                    callbacks: Iterable[Callback] = (), sample_weight=None,
-                   augment=None) -> Iterator[dict]:
+                   augment=None, compile: bool | None = None) -> Iterator[dict]:
         """[`fit`][xpnet.model.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
         The arguments are [`fit`][xpnet.model.MLP.fit]'s. Each yielded dict is the epoch's entry of
@@ -386,25 +413,33 @@ class MLP:
 
         optimizer = self.optimizer
         constant_lr = optimizer.schedule.constant_within_epochs
+        compiled = self._compiles_training(compile, optimizer, augment)
         while self.epoch < total_epochs and not self.stop_training:
             e = self.epoch
             for cb in callbacks:
                 cb.on_epoch_begin(self, e)
             start = time.perf_counter()
-            order = None
+            order = host_order = None
             if shuffle and bs < n:
-                order = self.backend.asarray(self.backend.rng((self.seed, e)).permutation(n))
+                host_order = self.backend.rng((self.seed, e)).permutation(n)
+                order = self.backend.asarray(host_order)
             if augment is not None:
                 augment.start_epoch(e, order)
             if constant_lr:  # the rate, and the factor folded into dZ_L, once per epoch
                 lr = optimizer.lr_at(e, total_epochs)
                 scale = optimizer.gradient_scale(lr)
+            if compiled:
+                sums, lr = self._compiled_epoch(e, (X, Y, w), host_order, augment, bs,
+                                                total_epochs, callbacks)
+                if self.batch < n_batches:  # interrupted inside the epoch
+                    self.history.interrupted = True
+                    break
             # Each sample's loss ℓ_i and −[sample i missed] (weighted by w_i) are added in place
             # into vectors of one batch's length; they are summed and read once per epoch.
             loss_rows = miss_rows = None
             tail = []  # the sums of a last, shorter batch
             seen = 0  # samples, or a 0-d device array of their summed weights
-            for b in range(self.batch, n_batches):
+            for b in range(self.batch, n_batches if not compiled else 0):
                 lo, hi = b * bs, min((b + 1) * bs, n)
                 wb = None
                 if bs == n:
@@ -449,13 +484,14 @@ class MLP:
                 self.history.interrupted = True
                 break
             # One read from the device per epoch: Σℓ, −(misses) and the weights' sum.
-            sums = [xp.sum(loss_rows), xp.sum(miss_rows)]
-            if tail:
-                sums = [sums[0] + tail[0], sums[1] + tail[1]]
-            if w is not None:
-                sums.append(xp.astype(seen, sums[0].dtype))
+            if not compiled:
+                sums = [xp.sum(loss_rows), xp.sum(miss_rows)]
+                if tail:
+                    sums = [sums[0] + tail[0], sums[1] + tail[1]]
+                if w is not None:
+                    sums.append(xp.astype(seen, sums[0].dtype))
             host = self.backend.to_numpy(xp.stack(sums)).tolist()
-            seen = host[2] if w is not None else seen
+            seen = host[2] if w is not None or compiled else seen
             loss = host[0] / seen
             accuracy = (seen + host[1]) / seen
             if not math.isfinite(loss):
@@ -494,11 +530,94 @@ class MLP:
         self.optimizer.step(self.params, grads, lr, scaled_by=scale)
         return log_s, t
 
+    def _compiles_training(self, compile: bool | None, optimizer: Optimizer, augment) -> bool:
+        """Whether [`fit`][xpnet.model.MLP.fit] runs its steps compiled (its ``compile``)."""
+        if compile is False:
+            return False
+        why_not = None
+        if not self.backend.compiles:
+            why_not = f"the {self.backend.name} backend runs eagerly (only JAX compiles)"
+        elif not optimizer.compilable:
+            why_not = f"{type(optimizer).__name__} overrides step(), which a compiled step cannot call"
+        elif augment is not None and not hasattr(augment, "gather"):
+            why_not = f"{type(augment).__name__} has no pure gather() for a compiled step"
+        if why_not is not None and compile:
+            raise ConfigError(f"compile=True, but {why_not}; pass compile=None or False")
+        return why_not is None
+
+    def _compiled_epoch(self, e: int, data: tuple, order, augment, bs: int,
+                        total_epochs: int, callbacks: list) -> tuple[list, float]:
+        """The rest of epoch ``e`` (from batch `batch` on) through the compiled steps of
+        [`xpnet.steps`][xpnet.steps]: the full-size batches in runs of up to
+        [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK], then a shorter last batch on its own.
+
+        ``order`` is the epoch's sample order on the host (``None``: unshuffled). Returns the
+        epoch's device sums ``[Σ w_i ℓ_i, −Σ w_i [missed_i], Σ w_i]`` and the last step's
+        learning rate; `params`, the optimizer's state and step count, and `batch` are
+        updated after every run, before its batches' ``on_batch_end`` callbacks.
+        """
+        backend, opt = self.backend, self.optimizer
+        xp, n = backend.xp, data[0].shape[0]
+        n_batches, full = math.ceil(n / bs), n // bs
+        fn = steps.compiled_train_batches(backend, self.activation, opt, augment)
+        opt.ensure_state(self.params)
+        aug = None if augment is None else augment.device_constants()
+        data = (*data, aug)
+        zero = xp.zeros((), dtype=self.dtype, device=backend.device)
+        sums = (zero, zero, zero)
+        runs = steps.chunks(self.batch, full) + ([(full, n_batches)] if full < n_batches else [])
+        lr = opt.lr_at(e + self.batch / n_batches, total_epochs)
+        for b0, b1 in runs:
+            lo, hi, k = b0 * bs, min(b1 * bs, n), b1 - b0
+            m = (hi - lo) // k
+            idx = None
+            if bs < n and order is None:
+                idx = xp.reshape(xp.arange(lo, hi, dtype=backend.index_dtype, device=backend.device), (k, m))
+            elif bs < n:
+                idx = backend.asarray(order[lo:hi].reshape(k, m), backend.index_dtype)
+            if opt.schedule.constant_within_epochs:
+                lrs = [opt.lr_at(e, total_epochs)] * k
+            else:
+                lrs = [opt.lr_at(e + b / n_batches, total_epochs) for b in range(b0, b1)]
+            coefficients = backend.asarray(steps.step_coefficients(opt, lrs, opt.t), self.dtype_name)
+            aug_batches = None if augment is None else tuple(
+                xp.reshape(a, (k, m, *a.shape[1:])) for a in augment.batch_arrays(lo, hi))
+            self.params, opt.state, sums = fn(self.params, opt.state, sums, data,
+                                              (idx, coefficients, aug_batches))
+            opt.t += k
+            lr = lrs[-1]
+            self.batch = b1
+            for b in range(b0, b1):
+                for cb in callbacks:
+                    cb.on_batch_end(self, e, b, n_batches)
+            if self.stop_training:
+                break
+        return list(sums), lr
+
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
         xp = self.backend.xp
+        if self.backend.compiles:
+            return self._compiled_logits(X, batch_size)
         parts = [network.forward(self.params, X[i:min(i + batch_size, X.shape[0]), ...], self.activation)[0]
                  for i in range(0, X.shape[0], batch_size)]
+        return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+    def _compiled_logits(self, X, batch_size: int):
+        """[`_logits`][xpnet.model.MLP] through the compiled forward pass of
+        [`xpnet.steps.logits`][xpnet.steps.logits]. Each block of rows is padded with zero rows
+        to a multiple of 256 (a power of two below 256), so that inputs of every size share a
+        few compilations; the padding rows' logits are dropped."""
+        xp, fn = self.backend.xp, steps.compiled_logits(self.backend, self.activation)
+        parts = []
+        for i in range(0, X.shape[0], batch_size):
+            Xi = X[i:min(i + batch_size, X.shape[0]), ...]
+            m = Xi.shape[0]
+            padded = 1 << (m - 1).bit_length() if m < 256 else -(-m // 256) * 256
+            if padded != m:
+                pad = xp.zeros((padded - m, Xi.shape[1]), dtype=Xi.dtype, device=self.backend.device)
+                Xi = xp.concat([Xi, pad], axis=0)
+            parts.append(fn(self.params, Xi)[:m, ...])
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
     def decision_function(self, X):

@@ -62,8 +62,12 @@ def ones(xp, n: int, dtype, device):
     Sums over an axis are written as products with it (``1ᵀ·dZ`` is ``Σ_rows dZ``): the same
     numbers up to rounding, and on NumPy one call into BLAS costs about a third of the
     Python-level overhead of ``xp.sum``, which is most of a step's time on small networks; on a
-    GPU either is one kernel. Memoised, so that a step creates no array for it.
+    GPU either is one kernel. Memoised, so that a step creates no array for it; not while a
+    step is being traced for compilation (JAX), where arrays have no device (``None``) and
+    what would be kept is a placeholder of that one trace.
     """
+    if device is None:
+        return xp.ones((n,), dtype=dtype)
     key = (xp, n, dtype, device)
     try:
         v = _ONES.get(key)

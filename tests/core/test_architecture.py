@@ -21,7 +21,7 @@ PACKAGE = Path(xpnet.__file__).parent
 LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
-    "math": ["activations", "init", "network", "optim"],
+    "math": ["activations", "init", "network", "optim", "steps"],
     "model and data": ["model", "history", "inputs", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
                        "plots", "augment", "splits"],
     "runs": ["config", "callbacks", "rundir", "runs"],

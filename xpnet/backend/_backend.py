@@ -67,6 +67,56 @@ class Backend:
                 )
         return getattr(self.xp, name)
 
+    # -- compiling ---------------------------------------------------------------------------
+    @property
+    def compiles(self) -> bool:
+        """True when this backend traces and compiles whole functions (JAX, with ``jax.jit``).
+
+        Its eager operations each pay a dispatch that costs more than the arithmetic of a
+        small network, so [`MLP.fit`][xpnet.model.MLP.fit] and inference run their steps
+        through [`compile`][xpnet.backend.Backend.compile] there. The other backends run the
+        same functions eagerly, operation by operation.
+        """
+        return self.name == "jax"
+
+    def compile(self, fn, *, static_argnames: tuple[str, ...] = (), donate_argnums: tuple[int, ...] = ()):
+        """``fn`` compiled for this backend (``jax.jit``), or ``fn`` itself where it runs eagerly.
+
+        ``fn`` must be pure: array arguments in, arrays out, no side effects on arrays. Python
+        floats among its arguments are traced (one compiled function serves every value);
+        ``static_argnames`` are baked in (one compilation per value). The compiled function
+        recompiles only for new shapes, dtypes or static values.
+        """
+        if not self.compiles:
+            return fn
+        import jax
+
+        return jax.jit(fn, static_argnames=static_argnames, donate_argnums=donate_argnums)
+
+    def scan(self, body, carry, xs):
+        """``carry`` threaded through ``body(carry, x)`` for each slice ``x`` of ``xs`` along its
+        first axis; returns the final carry.
+
+        Inside a compiled function on JAX this is ``jax.lax.scan`` (the loop is compiled once,
+        not unrolled); elsewhere a Python loop over the slices. ``xs`` is a (nested) tuple or
+        dict of arrays with the same first dimension, or ``None`` leaves.
+        """
+        if self.compiles:
+            import jax
+
+            return jax.lax.scan(lambda c, x: (body(c, x), None), carry, xs)[0]
+        leaves = [a for a in _leaves(xs) if a is not None]
+        for i in range(leaves[0].shape[0] if leaves else 0):
+            carry = body(carry, _map_leaves(lambda a: None if a is None else a[i, ...], xs))
+        return carry
+
+    @property
+    def index_dtype(self):
+        """The namespace's default integer dtype for indexing (int64 on NumPy; int32 on JAX
+        unless 64-bit mode is on), from the standard's ``__array_namespace_info__``."""
+        info = self.xp.__array_namespace_info__()
+        return info.default_dtypes(device=self.device)["indexing"]
+
     # -- host <-> device -------------------------------------------------------------------
     def asarray(self, x, dtype: Any = None):
         """Move ``x`` (a NumPy array, anything NumPy accepts, or an array of this backend) here.
@@ -217,6 +267,25 @@ def _dtype_name(dtype) -> str:
     except TypeError:
         return str(dtype).rsplit(".", 1)[-1]
 
+
+
+
+def _leaves(tree):
+    """The leaves of a nested tuple/list/dict, in order."""
+    if isinstance(tree, dict):
+        return [x for k in tree for x in _leaves(tree[k])]
+    if isinstance(tree, (tuple, list)):
+        return [x for t in tree for x in _leaves(t)]
+    return [tree]
+
+
+def _map_leaves(f, tree):
+    """The same nesting with ``f`` applied to every leaf."""
+    if isinstance(tree, dict):
+        return {k: _map_leaves(f, v) for k, v in tree.items()}
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_map_leaves(f, t) for t in tree)
+    return f(tree)
 
 
 def _is_native(backend: Backend, x) -> bool:

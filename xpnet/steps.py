@@ -1,0 +1,189 @@
+"""Training steps and inference as pure functions, for backends that compile them (JAX).
+
+On a backend whose [`Backend.compiles`][xpnet.backend.Backend.compiles] is true,
+[`MLP.fit`][xpnet.model.MLP.fit] runs its steps through
+[`train_batches`][xpnet.steps.train_batches] compiled once
+([`Backend.compile`][xpnet.backend.Backend.compile]), and inference through
+[`logits`][xpnet.steps.logits]. Both call the same functions as the eager loop —
+[`xpnet.network`][xpnet.network]'s forward, loss and backward and the optimizer's
+[`apply`][xpnet.optim.Optimizer.apply] — so there is one copy of the math; what differs is only
+that the whole step, and a run of steps ([`Backend.scan`][xpnet.backend.Backend.scan]), is handed
+to the compiler at once instead of one operation at a time.
+
+What a compiled step sees as traced values, so that one compilation serves a whole run:
+
+* every number of the update, from [`Optimizer.coefficients`][xpnet.optim.Optimizer.coefficients]
+  (learning rate of the schedule, Adam's bias corrections, the gradients' scale), one row per step;
+* the batches' sample indices (the epoch's shuffled order) and the augmentation's per-sample
+  draws.
+
+It recompiles only for a new shape: a chunk of a new number of batches (at most two chunk
+lengths per epoch, see [`chunks`][xpnet.steps.chunks]), or the epoch's shorter last batch, each
+once per run.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+from . import network
+from .backend import array_namespace
+
+__all__ = ["train_batches", "logits", "compiled_train_batches", "compiled_logits", "chunks",
+           "step_coefficients", "MAX_CHUNK"]
+
+MAX_CHUNK = 64
+"""Most steps one compiled call runs. Between calls, [`MLP.fit`][xpnet.model.MLP.fit] runs each
+batch's ``on_batch_end`` callbacks and checks ``stop_training``: a smaller chunk lets a
+progress bar move and Ctrl-C stop sooner; a larger one spends less time per call
+(docs/backends.md has the measurement)."""
+
+_COMPILED: dict = {}
+
+
+def train_batches(params: dict, state: dict, sums: tuple, data: tuple, batches: tuple, *,
+                  activation, optimizer, augment, scan):
+    """Training steps over a run of ``k`` batches, as one pure function.
+
+    Each step is [`MLP.fit`][xpnet.model.MLP.fit]'s: forward, softmax cross-entropy, backward
+    with the optimizer's gradient scale folded into ``dZ_L``, and the optimizer's update.
+
+    Parameters
+    ----------
+    params : dict
+        ``{"W1": (n1, n0), "b1": (n1,), ...}``.
+    state : dict
+        The optimizer's state, ``{slot: {name: array}}``.
+    sums : tuple
+        Running ``(Σ w_i ℓ_i, −Σ w_i [missed_i], Σ w_i)`` of the epoch so far, 0-d arrays
+        (``w_i = 1`` without sample weights).
+    data : tuple
+        ``(X (N, n0), Y (N, nL) one-hot, w (N,) or None, augmentation constants or None)``.
+    batches : tuple
+        ``(idx (k, m) sample indices or None for the whole of X, C (k, n_coefficients) the
+        steps' coefficients in the order of ``coefficient_names``, augmentation arrays
+        (k, m, ...) or None)``.
+    activation, optimizer, augment, scan
+        Static: the hidden activation, the [`Optimizer`][xpnet.optim.Optimizer] (its
+        ``apply`` and structure), the augmentation (its ``gather``) or None, and the
+        backend's [`scan`][xpnet.backend.Backend.scan].
+
+    Returns
+    -------
+    tuple
+        ``(params, state, sums)`` after the ``k`` steps.
+    """
+    X, Y, w, aug_constants = data
+    names = optimizer_coefficient_names(optimizer)
+    xp = array_namespace(X)
+
+    def step(carry, batch):
+        params, state, (loss, miss, seen) = carry
+        idx, row, aug = batch
+        c = {name: row[j] for j, name in enumerate(names)}
+        if idx is None:
+            Xb, Yb, wb = X, Y, w
+        else:
+            Xb = xp.take(X, idx, axis=0) if augment is None else None
+            Yb = xp.take(Y, idx, axis=0)
+            wb = None if w is None else xp.take(w, idx, axis=0)
+        if augment is not None:
+            Xb = augment.gather(aug_constants, aug)
+        Z, cache = network.forward(params, Xb, activation)
+        log_s, t, P = network.softmax_cross_entropy_rows(Z, Yb)
+        grads = network.backward(params, cache, P, Yb, activation, scale=c["scale"], weights=wb)
+        state = optimizer.apply(params, grads, state, c)  # params updated in the carry's dict
+        ell, missed = log_s - t, xp.sign(t)  # ℓ_i, and −1 where sample i is missed
+        if wb is None:
+            seen = seen + Yb.shape[0]
+        else:
+            ell, missed = ell * wb, missed * wb
+            seen = seen + xp.sum(wb)
+        return params, state, (loss + xp.sum(ell), miss + xp.sum(missed), seen)
+
+    return scan(step, (params, state, sums), batches)
+
+
+def logits(params: dict, X, *, activation):
+    """The logits ``Z_L`` of [`network.forward`][xpnet.network.forward], ``(m, nL)``, alone
+    (what inference compiles)."""
+    return network.forward(params, X, activation)[0]
+
+
+def optimizer_coefficient_names(optimizer) -> tuple[str, ...]:
+    """The names of ``optimizer``'s [`coefficients`][xpnet.optim.Optimizer.coefficients], in
+    the order of the columns of a compiled step's coefficient rows."""
+    return tuple(optimizer.coefficients(1.0, 1.0, 1))
+
+
+def step_coefficients(optimizer, lrs, t0: int) -> list[list[float]]:
+    """The coefficient rows of ``len(lrs)`` steps numbered ``t0 + 1, …``: ``k`` lists of floats.
+
+    The caller moves them to the device in the model's float dtype, rounding each once, as
+    the eager step rounds each Python float it multiplies an array with.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        Its [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale] and
+        [`coefficients`][xpnet.optim.Optimizer.coefficients] give each row.
+    lrs : sequence of float
+        Each step's (scheduled) learning rate.
+    t0 : int
+        Steps taken before the first of them.
+    """
+    names = optimizer_coefficient_names(optimizer)
+    rows = []
+    for i, lr in enumerate(lrs):
+        c = optimizer.coefficients(lr, optimizer.gradient_scale(lr), t0 + i + 1)
+        rows.append([float(c[name]) for name in names])
+    return rows
+
+
+def chunks(start: int, stop: int, max_chunk: int | None = None) -> list[tuple[int, int]]:
+    """``[start, stop)`` cut into consecutive runs of nearly equal length, at most ``max_chunk``
+    (default [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK], read at each call).
+
+    Balanced, so that an epoch has at most two run lengths (two compilations) whatever its
+    number of batches: 469 batches in runs of at most 64 are 8 runs of 58 or 59.
+    """
+    max_chunk = MAX_CHUNK if max_chunk is None else max_chunk
+    n = stop - start
+    if n <= 0:
+        return []
+    parts = math.ceil(n / max_chunk)
+    base, extra = divmod(n, parts)
+    out, lo = [], start
+    for i in range(parts):
+        hi = lo + base + (1 if i < extra else 0)
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def compiled_train_batches(backend, activation: str, optimizer, augment):
+    """[`train_batches`][xpnet.steps.train_batches] compiled for ``backend``, made once per
+    backend, activation, optimizer structure and augmentation kind and then reused."""
+    key = ("train", backend.spec, activation, optimizer.structure(),
+           None if augment is None else augment.structure())
+    fn = _COMPILED.get(key)
+    if fn is None:
+        fn = _COMPILED[key] = backend.compile(partial(
+            train_batches, activation=activation, optimizer=optimizer, augment=augment,
+            scan=backend.scan))
+    return fn
+
+
+def compiled_logits(backend, activation: str):
+    """[`logits`][xpnet.steps.logits] compiled for ``backend`` (made once, then reused)."""
+    key = ("logits", backend.spec, activation)
+    fn = _COMPILED.get(key)
+    if fn is None:
+        fn = _COMPILED[key] = backend.compile(partial(logits, activation=activation))
+    return fn
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings
