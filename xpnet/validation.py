@@ -11,7 +11,8 @@ from __future__ import annotations
 from .backend import array_namespace
 from .errors import InvalidInput, InvalidInputType  # defined there, re-exported here
 
-__all__ = ["check_features", "check_labels", "check_sample_weight", "InvalidInput", "InvalidInputType"]
+__all__ = ["check_features", "check_labels", "check_sample_weight", "unsigned_integer", "InvalidInput",
+           "InvalidInputType"]
 
 
 def _kind(xp, dtype) -> str:
@@ -53,13 +54,19 @@ def check_features(X, n_features: int, name: str = "X") -> None:
         raise InvalidInputType(f"{name} must hold real numbers, got dtype {X.dtype}")
     if kind == "real floating" and not bool(xp.all(xp.isfinite(X))):
         bad_rows = xp.any(~xp.isfinite(X), axis=1)
-        n_bad = int(xp.sum(xp.astype(~xp.isfinite(X), xp.int64)))
+        n_bad = int(xp.count_nonzero(~xp.isfinite(X)))
         first = int(xp.argmax(xp.astype(bad_rows, xp.int8)))
         raise InvalidInput(
             f"{name} contains {n_bad} NaN or infinite value(s), in "
-            f"{int(xp.sum(xp.astype(bad_rows, xp.int64)))} sample(s) (first: row {first}); "
+            f"{int(xp.count_nonzero(bad_rows))} sample(s) (first: row {first}); "
             "clean or impute them before training"
         )
+
+
+def unsigned_integer(a) -> bool:
+    """True when ``a`` is an array of an unsigned integer dtype."""
+    xp = array_namespace(a)
+    return _kind(xp, a.dtype) == "unsigned integer"
 
 
 def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> None:
