@@ -695,8 +695,9 @@ class MLP:
             `params`.
         """
         X, y, w = self.validate_data(X, y, sample_weight)
-        _, grads = network.loss_and_gradients(
-            self.params, X, network.one_hot(y, self.sizes[-1], self.dtype), self.activation, w)
+        Y = network.one_hot(y, self.sizes[-1], self.dtype)
+        _, grads = steps.compiled(self.backend, steps.loss_and_gradients, activation=self.activation)(
+            self.params, X, Y, w)
         return grads
 
     def loss(self, X, y, sample_weight=None) -> float:

@@ -30,8 +30,8 @@ from functools import partial
 from . import network
 from .backend import array_namespace
 
-__all__ = ["train_batches", "logits", "compiled_train_batches", "compiled_logits", "chunks",
-           "step_coefficients", "MAX_CHUNK"]
+__all__ = ["train_batches", "logits", "loss_and_gradients", "compiled", "compiled_train_batches",
+           "compiled_logits", "chunks", "step_coefficients", "MAX_CHUNK"]
 
 MAX_CHUNK = 64
 """Most steps one compiled call runs. Between calls, [`MLP.fit`][xpnet.model.MLP.fit] runs each
@@ -162,9 +162,23 @@ def chunks(start: int, stop: int, max_chunk: int | None = None) -> list[tuple[in
     return out
 
 
+def compiled(backend, fn, **static):
+    """``partial(fn, **static)`` compiled for ``backend`` ([`Backend.compile`][xpnet.backend.Backend.compile]),
+    made once per backend, function and static values, then reused (a new ``partial`` each
+    call would be traced anew). Where the backend runs eagerly, the plain ``partial``."""
+    key = (backend.spec, fn, tuple(sorted(static.items())))
+    out = _COMPILED.get(key)
+    if out is None:
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        out = _COMPILED[key] = backend.compile(partial(fn, **static))
+    return out
+
+
 def compiled_train_batches(backend, activation: str, optimizer, augment):
-    """[`train_batches`][xpnet.steps.train_batches] compiled for ``backend``, made once per
-    backend, activation, optimizer structure and augmentation kind and then reused."""
+    """[`train_batches`][xpnet.steps.train_batches] compiled for ``backend``; one per
+    activation, optimizer structure and augmentation kind (the objects of the first call
+    serve every later one of the same structure)."""
     key = ("train", backend.spec, activation, optimizer.structure(),
            None if augment is None else augment.structure())
     fn = _COMPILED.get(key)
@@ -177,11 +191,13 @@ def compiled_train_batches(backend, activation: str, optimizer, augment):
 
 def compiled_logits(backend, activation: str):
     """[`logits`][xpnet.steps.logits] compiled for ``backend`` (made once, then reused)."""
-    key = ("logits", backend.spec, activation)
-    fn = _COMPILED.get(key)
-    if fn is None:
-        fn = _COMPILED[key] = backend.compile(partial(logits, activation=activation))
-    return fn
+    return compiled(backend, logits, activation=activation)
+
+
+def loss_and_gradients(params: dict, X, Y, weights, *, activation):
+    """[`network.loss_and_gradients`][xpnet.network.loss_and_gradients] with every argument
+    positional but the activation (what [`MLP.gradients`][xpnet.model.MLP.gradients] compiles)."""
+    return network.loss_and_gradients(params, X, Y, activation, weights)
 
 
 from ._typing import resolve_annotations  # noqa: E402

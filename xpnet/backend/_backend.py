@@ -110,6 +110,18 @@ class Backend:
             carry = body(carry, _map_leaves(lambda a: None if a is None else a[i, ...], xs))
         return carry
 
+    def map(self, fn, xs):
+        """``fn`` applied to each slice of ``xs`` along its first axis, the results stacked.
+
+        ``jax.lax.map`` on JAX (compiled once inside a compiled function); elsewhere a Python
+        loop and one ``stack``, so the results are read from the device at once.
+        """
+        if self.compiles:
+            import jax
+
+            return jax.lax.map(fn, xs)
+        return self.xp.stack([fn(xs[i, ...]) for i in range(xs.shape[0])])
+
     @property
     def index_dtype(self):
         """The namespace's default integer dtype for indexing (int64 on NumPy; int32 on JAX
