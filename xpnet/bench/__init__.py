@@ -19,8 +19,10 @@ same shape. The contenders, one module each under [`xpnet.bench.contenders`][xpn
 :   The floor plus each batch's rows gathered through the epoch's permutation: what shuffling
     alone adds (every contender but the floor shuffles).
 
-``xpnet-numpy``, ``xpnet-torch``, ``xpnet-cupy``, ``xpnet-torch-cuda`` (``xpnet-jax``, ``xpnet-strict``)
+``xpnet-numpy``, ``xpnet-torch``, ``xpnet-jax``, ``xpnet-cupy``, ``xpnet-torch-cuda`` (``xpnet-jax-eager``, ``xpnet-strict``)
 :   [`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s own training loop on that backend, advanced one epoch at a time.
+    On JAX its steps run compiled ([`xpnet.steps`][xpnet.steps]); ``xpnet-jax-eager`` runs
+    them with ``compile=False``, one dispatch per array operation, for comparison.
 
 ``numpy``
 :   A plain hand-written NumPy implementation, the way the tutorial writes it (per-batch fancy

@@ -51,7 +51,7 @@ def _write_json(path: str, results: dict) -> None:
 @click.option("--optimizers", default="sgd,adam", show_default=True,
               help="Comma-separated: sgd (lr 0.1), adam (lr 1e-3).")
 @click.option("--contenders", default="default", show_default=True,
-              help="'default' (all usable but xpnet-strict and xpnet-jax), 'all', or a "
+              help="'default' (all usable but xpnet-strict and xpnet-jax-eager), 'all', or a "
                    "comma-separated list; see --list.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Limit BLAS/OpenMP (threadpoolctl), PyTorch and XLA to this many threads for "

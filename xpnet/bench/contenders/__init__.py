@@ -1,7 +1,7 @@
 """The contenders, one module each, and the registry that ``--contenders`` picks from.
 
 - ``floor``: ``floor``, ``floor+gather`` (NumPy matrix products only, both weight layouts).
-- ``xpnet_fit``: ``xpnet-numpy``, ``xpnet-torch``, ``xpnet-jax``, ``xpnet-strict``,
+- ``xpnet_fit``: ``xpnet-numpy``, ``xpnet-torch``, ``xpnet-jax`` (compiled), ``xpnet-jax-eager``, ``xpnet-strict``,
   ``xpnet-cupy``, ``xpnet-torch-cuda`` (``MLP.fit``'s own loop on each backend), and
   ``xpnet-numpy+shifts``, ``xpnet-cupy+shifts`` (the same with 1-pixel random shifts; opt-in).
 - ``numpy_loop``: ``numpy`` (plain hand-written NumPy).
@@ -20,7 +20,7 @@ __all__ = ["Contender", "Runner", "CONTENDERS", "FLOOR_OF", "available_contender
            "select_contenders"]
 
 _ORDER = ["floor", "floor+gather", "xpnet-numpy", "xpnet-numpy+shifts", "numpy", "torch",
-          "xpnet-torch", "jax-jit", "jax-scan", "xpnet-jax", "xpnet-strict", "floor-cupy",
+          "xpnet-torch", "jax-jit", "jax-scan", "xpnet-jax", "xpnet-jax-eager", "xpnet-strict", "floor-cupy",
           "xpnet-cupy", "xpnet-cupy+shifts", "torch-cuda", "xpnet-torch-cuda"]
 _ALL = {c.name: c for m in (floor, xpnet_fit, numpy_loop, torch_eager, jax_grad, cupy_floor)
         for c in m.CONTENDERS}

@@ -33,9 +33,12 @@ class XpnetRunner(Runner):
     shift : int
         Train with ``augment=RandomShifts(max_shift=shift, seed=p.seed)`` (0: no augmentation).
         The data must be square images (784 features).
+    compile : bool or None
+        ``MLP.fit``'s ``compile``: ``None`` compiles where the backend does (JAX), ``False``
+        runs every step eagerly.
     """
 
-    def __init__(self, p: Problem, spec: str, shift: int = 0):
+    def __init__(self, p: Problem, spec: str, shift: int = 0, compile: bool | None = None):
         from ...backend import get_backend
         from ...model import MLP
         from ...optim import SGD, Adam
@@ -54,7 +57,7 @@ class XpnetRunner(Runner):
 
             augment = RandomShifts(max_shift=shift, seed=p.seed)
         self._epochs = self.model.fit_epochs(p.data.X, p.data.y, epochs=1 << 40, batch_size=batch,
-                                             optimizer=opt, augment=augment)
+                                             optimizer=opt, augment=augment, compile=compile)
 
     def epoch(self):
         return next(self._epochs)["loss"]
@@ -66,8 +69,8 @@ class XpnetRunner(Runner):
         self._epochs.close()
 
 
-def _xpnet(spec: str, shift: int = 0):
-    return lambda p, variant=None: XpnetRunner(p, spec, shift)
+def _xpnet(spec: str, shift: int = 0, compile: bool | None = None):
+    return lambda p, variant=None: XpnetRunner(p, spec, shift, compile)
 
 
 def _cuda_probe(library: str):
@@ -82,8 +85,10 @@ CONTENDERS = [
     Contender("xpnet-numpy", "cpu", "xpnet MLP.fit on NumPy", lambda: None, _xpnet("numpy")),
     Contender("xpnet-torch", "cpu", "xpnet MLP.fit on PyTorch CPU",
               probe_module("torch", "PyTorch"), _xpnet("torch:cpu")),
-    Contender("xpnet-jax", "cpu", "xpnet MLP.fit on JAX (eager, not jitted)",
-              probe_module("jax", "JAX"), _xpnet("jax"), default=False),
+    Contender("xpnet-jax", "cpu", "xpnet MLP.fit on JAX (steps compiled: jax.jit of lax.scan)",
+              probe_module("jax", "JAX"), _xpnet("jax")),
+    Contender("xpnet-jax-eager", "cpu", "xpnet MLP.fit on JAX with compile=False (one dispatch per operation)",
+              probe_module("jax", "JAX"), _xpnet("jax", compile=False), default=False),
     Contender("xpnet-strict", "cpu", "xpnet MLP.fit on array-api-strict (the slow oracle)",
               probe_module("array_api_strict", "array-api-strict"), _xpnet("array_api_strict"),
               default=False),
