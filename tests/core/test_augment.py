@@ -128,7 +128,9 @@ def test_an_interrupted_augmented_run_resumes_bit_for_bit(backend):
     cut = model()
     cut.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
             augment=RandomShifts(2, seed=1, fill=fill), callbacks=[StopAt()])
-    assert (cut.epoch, cut.batch) == (1, 3)
+    # Stopped after batch 2 of epoch 1; on a backend that compiles, at the end of the run of
+    # batches that holds it (here the epoch's 6 full batches).
+    assert (cut.epoch, cut.batch) == (1, 6 if cut.backend.compiles else 3)
     cut.fit(X, y, epochs=2, batch_size=32, augment=RandomShifts(2, seed=1, fill=fill))
     assert cut.epoch == 3
     for name, w in straight.numpy_params().items():
