@@ -1,9 +1,16 @@
-"""Shared fixtures: the backends every core test runs on, and the real-data location.
+"""Shared fixtures (the backends every core test runs on, the real-data location) and the
+rule for float tolerances.
 
 The same tests run on NumPy and on array-api-strict (which fails loudly on anything outside
 the Array API standard), including array-api-strict's non-default device "device1" (which
 catches accidental conversions to NumPy), on PyTorch's CPU and JAX when they are installed, and on CuPy
 when a CUDA GPU is usable (those cases are marked ``gpu`` and skipped cleanly otherwise).
+
+Float tolerances (the helpers in the section "Rounding-error bounds" below, docs/testing.md):
+a tolerance follows from the dtype's ε, the length of the reduction and the magnitude of the
+values, never from what one machine happens to print. They are Higham's worst-case bounds
+(*Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1 and Theorem 3.5), which hold
+for any summation order, blocking and use of FMA, so for every BLAS kernel and library.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import xpnet
@@ -100,3 +108,275 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     _hypothesis_settings.load_profile("ci")
+
+
+# -- Rounding-error bounds ---------------------------------------------------------------------
+# The rule for every float comparison of these tests: a tolerance follows from the dtype's
+# unit roundoff u = ε/2, the length k of the reduction and the magnitude of the values. A sum of
+# k products computed in floating point, in any order, blocked or not, with or without FMA,
+# is within γ_k·Σ|a_i·b_i| of the exact sum, γ_k = k·u/(1 − k·u) (Higham, Accuracy and
+# Stability of Numerical Algorithms, 2nd ed., §3.1, Thm 3.5; §3.5 for matrix products). So
+#
+# * ``|fl(A·B) − A·B| ≤ γ_k·(|A|·|B|)`` elementwise: `matmul_error_bound`;
+# * an MLP's logits are off by at most `forward_error_bound` (the products' bounds pushed
+#   through the layers: an error E in a layer's input becomes E·|W|ᵀ after the next);
+# * softmax turns a logit error δ into a *relative* error of the probabilities,
+#   ``|Δp_i| ≤ p_i·(e^{2δ} − 1 + (k + 20)·u)``: `softmax_error_bound`. A probability of 1e-9
+#   carries the logits' absolute error as relative error (p ∝ e^z), which is why ``rtol``
+#   alone fails on tiny probabilities and an ``atol`` picked by eye is tuned to one kernel.
+#
+# Each bound is against the exact result of the same (rounded) inputs, computed here in float64
+# on the host, so two implementations that each meet it differ by at most 2×bound: compare two
+# backends, kernels or layouts with ``assert_close_by_bound(a, b, 2 * bound)``, a result against
+# a float64 reference with ``1 * bound``. The bounds assume IEEE arithmetic in ``dtype`` (no
+# TF32/bfloat16 matrix units, no flush-to-zero of the values compared).
+#
+# Where a worst-case bound would be uselessly loose, e.g. after many training steps (rounding
+# differences there grow chaotically), restructure the test instead: compare after one step, or
+# in float64. Exact equality stays where it is guaranteed: the same code on the same backend,
+# kernel and inputs.
+
+#: Allowance for an activation's own rounding, in units of u·|A| (1 ulp ≤ 2u relative): ReLU
+#: and the identity are exact, leaky ReLU rounds one product, tanh and the logistic sigmoid
+#: (an exp, an add and a divide) are within a few ulps in every libm and SIMD implementation
+#: (NumPy allows its SIMD float32 functions 4 ulp).
+ACTIVATION_ROUNDING = {"relu": 0, "identity": 0, "leaky_relu": 1, "tanh": 8, "sigmoid": 12}
+
+
+def unit_roundoff(dtype) -> float:
+    """The unit roundoff u of a floating-point dtype: half its machine epsilon.
+
+    Parameters
+    ----------
+    dtype
+        A NumPy dtype or its name (``"float32"``, ``np.float64``, ...).
+
+    Returns
+    -------
+    float
+        ``finfo(dtype).eps / 2``: 2⁻²⁴ ≈ 5.96e-8 for float32, 2⁻⁵³ ≈ 1.11e-16 for float64. Every
+        correctly rounded operation has a relative error of at most u.
+    """
+    return float(np.finfo(np.dtype(dtype)).eps) / 2
+
+
+def gamma(n: int, dtype) -> float:
+    """Higham's γ_n = n·u / (1 − n·u): the relative error bound of a length-n reduction.
+
+    Parameters
+    ----------
+    n
+        Number of terms (or of rounded operations in a chain).
+    dtype
+        The dtype the reduction is computed in.
+
+    Returns
+    -------
+    float
+        γ_n, valid for any summation order, blocking or FMA use.
+
+    Raises
+    ------
+    ValueError
+        When n·u ≥ 1 (no bound of this form exists).
+    """
+    nu = n * unit_roundoff(dtype)
+    if nu >= 1:
+        raise ValueError(f"n·u = {nu} >= 1: no rounding bound for a reduction of {n} terms")
+    return nu / (1 - nu)
+
+
+def _host64(a) -> np.ndarray:
+    """Any array (NumPy, a list, an array of any backend) as a float64 NumPy array (exactly)."""
+    if not isinstance(a, (np.ndarray, list, tuple, float, int)):
+        a = xpnet.to_numpy(a)
+    return np.asarray(a, dtype=np.float64)
+
+
+def matmul_error_bound(A, B, dtype) -> np.ndarray:
+    """Elementwise bound on the rounding error of the product ``A @ B`` computed in ``dtype``.
+
+    Parameters
+    ----------
+    A, B
+        The factors (any backend; ``(m, k)`` and ``(k, n)``), as given to the product.
+    dtype
+        The dtype the product is computed in.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``γ_k·(|A|·|B|)``, shape ``(m, n)``, float64 (computed on the host; its own rounding is
+        ~1e-16 relative, negligible): ``|fl(A·B) − A·B|`` is at most this for every kernel.
+    """
+    A, B = _host64(A), _host64(B)
+    return gamma(A.shape[-1], dtype) * (np.abs(A) @ np.abs(B))
+
+
+def _activation64(name: str):
+    from xpnet.activations import LEAKY_SLOPE
+
+    return {"relu": lambda z: np.maximum(z, 0.0), "identity": lambda z: z, "tanh": np.tanh,
+            "leaky_relu": lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+            "sigmoid": lambda z: 1 / (1 + np.exp(-z))}[name]
+
+
+def forward_error_bounds(params, X, dtype, activation: str = "relu", input_error=0.0) -> list:
+    """The exact forward pass and a bound on each layer's rounding error, layer by layer.
+
+    For ``Z_l = A_{l−1}·W_lᵀ + b_l``, ``A_l = g(Z_l)`` (g 1-Lipschitz), computed in ``dtype``
+    from inputs ``X`` that are off by at most ``E_0 = input_error``:
+    ``E_l = E_{l−1}·|W_l|ᵀ + γ_{k+1}·((|A_{l−1}| + E_{l−1})·|W_l|ᵀ + |b_l|)`` with
+    ``k = n_{l−1}`` (the bias is the product's (k+1)-th term), plus ``c_g·u·(|A_l| + E_l)``
+    for the activation's own rounding (`ACTIVATION_ROUNDING`).
+
+    Parameters
+    ----------
+    params
+        ``{"W1": (n1, n0), "b1": (n1,), ..., "WL": (nL, n_{L−1}), "bL": (nL,)}``, the values
+        the computation uses (any backend; float32 values are widened exactly).
+    X
+        Inputs ``(m, n0)``, as given to the forward pass.
+    dtype
+        The dtype the forward pass computes in.
+    activation
+        Hidden activation name (a key of `ACTIVATION_ROUNDING`).
+    input_error
+        Bound on the error of ``X`` itself (0: the inputs are the same numbers).
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        For l = 1 … L: ``(exact, bound)``, float64 ``(m, n_l)``, where ``exact`` is A_l for
+        hidden layers and the logits Z_L for the last, and ``bound`` bounds its error.
+    """
+    p = {k: _host64(v) for k, v in params.items()}
+    L = len(p) // 2
+    g, c = _activation64(activation), ACTIVATION_ROUNDING[activation]
+    u = unit_roundoff(dtype)
+    A = _host64(X)
+    E = np.broadcast_to(_host64(input_error), A.shape)
+    out = []
+    for l in range(1, L + 1):
+        W, b = p[f"W{l}"], p[f"b{l}"]
+        absWT = np.abs(W).T
+        Z = A @ W.T + b
+        E = E @ absWT + gamma(W.shape[1] + 1, dtype) * ((np.abs(A) + E) @ absWT + np.abs(b))
+        if l < L:
+            A = g(Z)
+            E = E + c * u * (np.abs(A) + E)
+            out.append((A, E))
+        else:
+            out.append((Z, E))
+    return out
+
+
+def forward_error_bound(params, X, dtype, activation: str = "relu", input_error=0.0) -> np.ndarray:
+    """Bound on the rounding error of an MLP's logits Z_L computed in ``dtype``.
+
+    The last bound of `forward_error_bounds` (see there for the recurrence and parameters).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(m, nL)``: ``|Ẑ_L − Z_L| ≤`` this, elementwise, for any kernel.
+    """
+    return forward_error_bounds(params, X, dtype, activation, input_error)[-1][1]
+
+
+def softmax_error_bound(Z, logit_error, dtype) -> np.ndarray:
+    """Bound on the error of ``softmax(Ẑ)`` computed in ``dtype`` from logits off by ``logit_error``.
+
+    With δ the largest logit error of a row, the max-shifted logits are off by at most
+    ``δ' = δ + u·(S + 2δ)`` (S the row's largest ``|z_j − max z|``: the subtraction's own
+    rounding), and softmax is shift-invariant, so the exact softmax of the rounded logits is
+    within a factor ``e^{±2δ'}`` of ``p``. Computing it adds at most ``(k + 20)·u`` relative:
+    ``(k − 1)·u`` for the sum of k exponentials, 2·8u for two exps of at most 4 ulp, u for the
+    division, and a few u of second-order terms. Hence
+    ``|p̂_i − p_i| ≤ p_i·(e^{2δ'} − 1 + (k + 20)·u)``.
+
+    Parameters
+    ----------
+    Z
+        The exact logits ``(m, k)`` (e.g. the first value of `forward_error_bounds`' last pair).
+    logit_error
+        Elementwise (or scalar) bound on the computed logits' error.
+    dtype
+        The dtype the logits and the softmax are computed in.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(m, k)``: the bound on ``|p̂ − p|`` with ``p = softmax(Z)``.
+    """
+    Z = _host64(Z)
+    u, k = unit_roundoff(dtype), Z.shape[1]
+    delta = np.broadcast_to(_host64(logit_error), Z.shape).max(axis=1, keepdims=True)
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    spread = np.abs(shifted).max(axis=1, keepdims=True)
+    delta = delta + u * (spread + 2 * delta)
+    P = np.exp(shifted)
+    P /= P.sum(axis=1, keepdims=True)
+    return P * (np.expm1(2 * delta) + (k + 20) * u)
+
+
+def proba_error_bound(params, X, dtype, activation: str = "relu", input_error=0.0):
+    """The exact ``predict_proba`` of an MLP and the bound on its error in ``dtype``.
+
+    `forward_error_bound` for the logits, then `softmax_error_bound`.
+
+    Returns
+    -------
+    P : numpy.ndarray
+        softmax of the exact logits, float64 ``(m, nL)``.
+    bound : numpy.ndarray
+        ``|P̂ − P| ≤ bound`` elementwise, for any kernel.
+    """
+    Z, E = forward_error_bounds(params, X, dtype, activation, input_error)[-1]
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    P = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    return P, softmax_error_bound(Z, E, dtype)
+
+
+def assert_close_by_bound(actual, desired, bound, err_msg: str = "") -> float:
+    """Assert ``|actual − desired| ≤ bound`` elementwise; report the worst ratio to the bound.
+
+    Parameters
+    ----------
+    actual, desired
+        Arrays of the same shape (any backend; compared in float64 on the host).
+    bound
+        Elementwise (or scalar) bound, e.g. ``2 * matmul_error_bound(...)`` for two
+        computations that each meet the bound, ``1 *`` one against a float64 reference.
+    err_msg
+        Prepended to the failure message.
+
+    Returns
+    -------
+    float
+        The worst ratio ``|actual − desired| / bound`` (below 1 when the assertion holds): how
+        far below the bound the observed error is.
+
+    Raises
+    ------
+    AssertionError
+        When the shapes differ, a value is not finite, or some error exceeds its bound; the
+        message names the worst entry and its ratio.
+    """
+    a, d = _host64(actual), _host64(desired)
+    b = np.broadcast_to(_host64(bound), d.shape)
+    prefix = f"{err_msg}: " if err_msg else ""
+    assert a.shape == d.shape, f"{prefix}shapes differ: {a.shape} vs {d.shape}"
+    assert np.isfinite(a).all() and np.isfinite(d).all(), f"{prefix}non-finite values"
+    diff = np.abs(a - d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(diff == 0, 0.0, diff / b)
+    worst = float(ratio.max()) if ratio.size else 0.0
+    if worst > 1:
+        i = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        n_bad = int((ratio > 1).sum())
+        raise AssertionError(
+            f"{prefix}{n_bad} of {ratio.size} entries differ by more than the rounding bound; worst "
+            f"|actual − desired| / bound = {worst:.3g} at {tuple(int(j) for j in i)}: actual "
+            f"{a[i]!r}, desired {d[i]!r}, bound {b[i]:.3g}")
+    return worst
