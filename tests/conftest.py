@@ -221,6 +221,30 @@ def _activation64(name: str):
             "sigmoid": lambda z: 1 / (1 + np.exp(-z))}[name]
 
 
+def _forward_with_bounds(params, X, dtype, activation, input_error):
+    """Exact forward pass with bounds: per layer ``(A_{l−1}, E_{l−1}, Z_l, E_Z, A_l, E_l)``."""
+    p = {k: _host64(v) for k, v in params.items()}
+    L = len(p) // 2
+    g, c = _activation64(activation), ACTIVATION_ROUNDING[activation]
+    u = unit_roundoff(dtype)
+    A = _host64(X)
+    E = np.broadcast_to(_host64(input_error), A.shape)
+    layers = []
+    for l in range(1, L + 1):
+        W, b = p[f"W{l}"], p[f"b{l}"]
+        absWT = np.abs(W).T
+        Z = A @ W.T + b
+        EZ = E @ absWT + gamma(W.shape[1] + 1, dtype) * ((np.abs(A) + E) @ absWT + np.abs(b))
+        if l < L:
+            A_next = g(Z)
+            E_next = EZ + c * u * (np.abs(A_next) + EZ)
+        else:
+            A_next, E_next = Z, EZ
+        layers.append((A, E, Z, EZ, A_next, E_next))
+        A, E = A_next, E_next
+    return layers
+
+
 def forward_error_bounds(params, X, dtype, activation: str = "relu", input_error=0.0) -> list:
     """The exact forward pass and a bound on each layer's rounding error, layer by layer.
 
@@ -250,25 +274,7 @@ def forward_error_bounds(params, X, dtype, activation: str = "relu", input_error
         For l = 1 … L: ``(exact, bound)``, float64 ``(m, n_l)``, where ``exact`` is A_l for
         hidden layers and the logits Z_L for the last, and ``bound`` bounds its error.
     """
-    p = {k: _host64(v) for k, v in params.items()}
-    L = len(p) // 2
-    g, c = _activation64(activation), ACTIVATION_ROUNDING[activation]
-    u = unit_roundoff(dtype)
-    A = _host64(X)
-    E = np.broadcast_to(_host64(input_error), A.shape)
-    out = []
-    for l in range(1, L + 1):
-        W, b = p[f"W{l}"], p[f"b{l}"]
-        absWT = np.abs(W).T
-        Z = A @ W.T + b
-        E = E @ absWT + gamma(W.shape[1] + 1, dtype) * ((np.abs(A) + E) @ absWT + np.abs(b))
-        if l < L:
-            A = g(Z)
-            E = E + c * u * (np.abs(A) + E)
-            out.append((A, E))
-        else:
-            out.append((Z, E))
-    return out
+    return [(A, E) for *_, A, E in _forward_with_bounds(params, X, dtype, activation, input_error)]
 
 
 def forward_error_bound(params, X, dtype, activation: str = "relu", input_error=0.0) -> np.ndarray:
@@ -336,6 +342,121 @@ def proba_error_bound(params, X, dtype, activation: str = "relu", input_error=0.
     shifted = Z - Z.max(axis=1, keepdims=True)
     P = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
     return P, softmax_error_bound(Z, E, dtype)
+
+
+def _softmax64(Z):
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def mean_cross_entropy_error_bound(params, X, labels, dtype, activation: str = "relu", input_error=0.0):
+    """The exact mean cross-entropy of an MLP and the bound on its error in ``dtype``.
+
+    Per sample, ``ℓ_i = log Σ_j e^{z_ij} − z_{i,y_i}`` moves by at most 2δ_i when every logit of
+    the row moves by at most δ_i (δ_i as in `softmax_error_bound`, with the shift's rounding);
+    computing it adds at most ``(k + 8)·u`` (sum and exps, as there) ``+ 9u·|log s_i|`` (a log
+    of at most 4 ulp and the subtraction); the mean of m non-negative terms, in any order and
+    grouping (per-batch means included), adds ``γ_{2m+4}`` relative.
+
+    Parameters
+    ----------
+    params, X, dtype, activation, input_error
+        As in `forward_error_bounds`.
+    labels
+        Integer class of each sample, ``(m,)``.
+
+    Returns
+    -------
+    loss : float
+        The exact mean cross-entropy (of the given parameters and inputs).
+    bound : float
+        ``|computed mean − loss| ≤ bound`` for any kernel and summation order.
+    """
+    Z, E = forward_error_bounds(params, X, dtype, activation, input_error)[-1]
+    labels = np.asarray(labels).astype(np.int64)
+    u, (m, k) = unit_roundoff(dtype), Z.shape
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_s = np.log(np.exp(shifted).sum(axis=1))
+    ell = log_s - shifted[np.arange(m), labels]
+    delta = E.max(axis=1)
+    delta = delta + u * (np.abs(shifted).max(axis=1) + 2 * delta)
+    per_sample = 2 * delta + (k + 8) * u + 9 * u * np.abs(log_s)
+    loss = float(ell.mean())
+    return loss, float(per_sample.mean() + gamma(2 * m + 4, dtype) * (loss + per_sample.mean()))
+
+
+def gradient_error_bounds(params, X, labels, dtype, activation: str = "relu", weights=None,
+                          input_error=0.0) -> dict:
+    """Elementwise bounds on the rounding error of the backprop gradients of the mean cross-entropy.
+
+    The errors of the forward pass (`forward_error_bounds`) and of the probabilities
+    (`softmax_error_bound`) are pushed through ``dZ_L = (P − Y)·c_i`` (``c_i = 1/m``, or
+    ``w_i/Σw``), ``dW_l = dZ_lᵀ·A_{l−1}``, ``db_l = 1ᵀ·dZ_l`` and
+    ``dZ_{l−1} = (dZ_l·W_l) ⊙ g′(Z_{l−1})`` with the product rule of `matmul_error_bound`
+    applied to perturbed factors: ``|Â·B̂ − A·B| ≤ E_A·(|B| + E_B) + |A|·E_B +
+    γ_k·(|A| + E_A)·(|B| + E_B)``. Where a ReLU (or leaky ReLU) pre-activation lies within its
+    own error bound of 0 the two computations may take different branches, and the bound allows
+    the whole ``|dA|`` there; g′ = 1 − A² (tanh) and A(1 − A) (sigmoid) carry A's error.
+
+    Parameters
+    ----------
+    params, X, dtype, activation, input_error
+        As in `forward_error_bounds`.
+    labels
+        Integer class of each sample, ``(m,)``.
+    weights
+        Per-sample weights ``(m,)`` (``None``: the plain mean).
+
+    Returns
+    -------
+    dict
+        ``{"W1": bound (n1, n0), "b1": bound (n1,), ...}``, float64, the shapes of ``params``.
+    """
+    from xpnet.activations import LEAKY_SLOPE
+
+    layers = _forward_with_bounds(params, X, dtype, activation, input_error)
+    p = {k: _host64(v) for k, v in params.items()}
+    L, u = len(layers), unit_roundoff(dtype)
+    Z_L, E_L = layers[-1][2], layers[-1][3]
+    m, k = Z_L.shape
+    P, EP = _softmax64(Z_L), softmax_error_bound(Z_L, E_L, dtype)
+    Y = np.eye(k)[np.asarray(labels).astype(np.int64)]
+    c = np.full((m, 1), 1.0 / m) if weights is None else (_host64(weights) / _host64(weights).sum())[:, None]
+    dZ = (P - Y) * c
+    EdZ = c * ((1 + u) * EP + gamma(m + 3, dtype) * (np.abs(P - Y) + EP))
+
+    def product(A, EA, B, EB, n):
+        aA, aB = np.abs(A) + EA, np.abs(B) + EB
+        return EA @ aB + np.abs(A) @ EB + gamma(n, dtype) * (aA @ aB)
+
+    bounds = {}
+    for l in range(L, 0, -1):
+        A_prev, E_prev = layers[l - 1][0], layers[l - 1][1]
+        bounds[f"W{l}"] = product(dZ.T, EdZ.T, A_prev, E_prev, m)
+        bounds[f"b{l}"] = EdZ.sum(axis=0) + gamma(m, dtype) * (np.abs(dZ) + EdZ).sum(axis=0)
+        if l == 1:
+            break
+        W = p[f"W{l}"]
+        dA = dZ @ W
+        EdA = product(dZ, EdZ, W, np.zeros_like(W), W.shape[0])
+        _, _, Zh, EZh, Ah, EAh = layers[l - 2]
+        if activation in ("relu", "leaky_relu"):
+            slope = 0.0 if activation == "relu" else LEAKY_SLOPE
+            d = np.where(Zh > 0, 1.0, slope)
+            ambiguous = np.abs(Zh) <= EZh
+            EdZ = np.where(ambiguous, np.abs(dA) + EdA, EdA * d) + (u * (np.abs(dA) + EdA) if slope else 0.0)
+            dZ = dA * d
+        elif activation == "identity":
+            EdZ = EdA
+            dZ = dA
+        else:
+            if activation == "tanh":
+                d, Ed = 1 - Ah**2, (2 * np.abs(Ah) + EAh) * EAh + 3 * u
+            else:  # sigmoid
+                d, Ed = Ah * (1 - Ah), (np.abs(1 - 2 * Ah) + EAh) * EAh + 3 * u
+            EdZ = EdA * (np.abs(d) + Ed) + np.abs(dA) * Ed + u * (np.abs(dA) + EdA) * (np.abs(d) + Ed)
+            dZ = dA * d
+    return {name: bounds[name] for name in p}
 
 
 def assert_close_by_bound(actual, desired, bound, err_msg: str = "") -> float:

@@ -12,7 +12,9 @@ from tests.conftest import (
     assert_close_by_bound,
     forward_error_bounds,
     gamma,
+    gradient_error_bounds,
     matmul_error_bound,
+    mean_cross_entropy_error_bound,
     proba_error_bound,
     unit_roundoff,
 )
@@ -56,6 +58,37 @@ def test_forward_and_softmax_bounds_hold_on_every_backend(backend, activation):
     model.set_params(params)
     with pytest.raises(AssertionError, match="rounding bound"):
         assert_close_by_bound(xpnet.to_numpy(model.decision_function(X)), Z, 2 * E)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "identity"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_and_loss_bounds_hold_on_every_backend(backend, activation, weighted):
+    """float32 gradients and mean loss on the backend against float64 ones (whose own error,
+    bounded the same way, is added)."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((50, 12)).astype(np.float32)
+    y = rng.integers(0, 4, 50)
+    w = rng.uniform(0.0, 2.0, 50).astype(np.float32) if weighted else None
+    model = xpnet.MLP([12, 16, 8, 4], activation=activation, backend=backend, seed=4)
+    params = model.numpy_params()
+    exact = xpnet.MLP([12, 16, 8, 4], activation=activation, backend="numpy", dtype="float64")
+    exact.set_params({k: v.astype(np.float64) for k, v in params.items()})
+    wide = {k: v.astype(np.float64) for k, v in params.items()}
+    b32 = gradient_error_bounds(params, X, y, np.float32, activation, weights=w)
+    b64 = gradient_error_bounds(wide, X, y, np.float64, activation, weights=w)
+    got, ref = model.gradients(X, y, sample_weight=w), exact.gradients(X, y, sample_weight=w)
+    for name in params:
+        assert assert_close_by_bound(xpnet.to_numpy(got[name]), ref[name], b32[name] + b64[name],
+                                     err_msg=name) < 1
+    loss, bound = mean_cross_entropy_error_bound(params, X, y, np.float32, activation)
+    assert abs(model.loss(X, y) - loss) <= bound
+    assert abs(exact.loss(X, y) - loss) <= 1e-6 * bound  # float64: the same loss, far below it
+    # A gradient with one sample left out is no rounding error.
+    ws = np.ones(50, np.float32)
+    ws[7] = 0
+    wrong = exact.gradients(X, y, sample_weight=ws if w is None else w * ws)
+    with pytest.raises(AssertionError, match="rounding bound"):
+        assert_close_by_bound(wrong["W1"], ref["W1"], 2 * b32["W1"])
 
 
 def test_failure_message_reports_the_worst_ratio():
