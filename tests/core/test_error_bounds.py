@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import xpnet
-
 from tests.conftest import (
     assert_close_by_bound,
     forward_error_bounds,
