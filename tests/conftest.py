@@ -123,7 +123,9 @@ if os.environ.get("CI"):
 # * softmax turns a logit error δ into a *relative* error of the probabilities,
 #   ``|Δp_i| ≤ p_i·(e^{2δ} − 1 + (k + 20)·u)``: `softmax_error_bound`. A probability of 1e-9
 #   carries the logits' absolute error as relative error (p ∝ e^z), which is why ``rtol``
-#   alone fails on tiny probabilities and an ``atol`` picked by eye is tuned to one kernel.
+#   alone fails on tiny probabilities and an ``atol`` picked by eye is tuned to one kernel;
+# * the same errors pushed through backprop and the mean loss: `gradient_error_bounds`,
+#   `mean_cross_entropy_error_bound`.
 #
 # Each bound is against the exact result of the same (rounded) inputs, computed here in float64
 # on the host, so two implementations that each meet it differ by at most 2×bound: compare two
