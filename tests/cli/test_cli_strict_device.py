@@ -51,7 +51,9 @@ def test_train_evaluate_predict_resume_on_strict_device1(tiny_idx, tmp_path, mon
     assert "Resuming" in resumed.stdout
     model = xpnet.load(out / "model.npz")
     assert model.epoch == 4
-    # The same run and resume on NumPy give the same weights (to float32 noise).
+    # The same run and resume on NumPy give the same weights (to float32 noise). array-api-strict
+    # computes with NumPy's own kernels, so no kernel difference enters; the tolerance only
+    # leaves xpnet room for a NumPy-only path (no rounding bound survives 4 epochs).
     straight = tmp_path / "numpy"
     run("train", "--data", tiny_idx, "--epochs", "3", *FAST, "--backend", "numpy", "--out", straight)
     run("train", "--resume", "--out", straight, "--epochs", "4", "--no-plots", "--backend", "numpy")
