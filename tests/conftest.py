@@ -58,6 +58,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def max_examples(backend: xpnet.Backend, n: int) -> int:
+    """How many hypothesis examples a property test tries on ``backend``: ``n``, or a fifth of
+    it (at least 4) on a backend that compiles. JAX compiles every new shape (about 50 ms per
+    XLA compilation on these CPUs) and each example draws a new architecture, so its examples
+    cost a second or more each; the math they check is the same code on every backend."""
+    return max(4, n // 5) if backend.compiles else n
+
+
 @pytest.fixture(params=BACKEND_SPECS)
 def backend(request) -> xpnet.Backend:
     """Each backend in turn (numpy, array_api_strict, its device1, torch, cupy)."""

@@ -15,20 +15,23 @@ from hypothesis import strategies as st
 import xpnet
 from xpnet import network, optim
 
-from tests.conftest import assert_close_by_bound, gradient_error_bounds, native
+from tests.conftest import assert_close_by_bound, gradient_error_bounds, max_examples, native
 from tests.core.test_core_gradients import _away_from_kinks, _model_and_batch, problems
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                HealthCheck.filter_too_much])
-@given(problem=problems(), data=st.data())
-def test_weighted_backprop_matches_central_differences(backend, problem, data):
-    model, X, y = _model_and_batch(problem, backend)
-    assume(_away_from_kinks(model, X))
-    w = np.asarray(data.draw(st.lists(st.floats(0.0, 5.0), min_size=problem["m"], max_size=problem["m"])))
-    assume(w.sum() > 1e-3)
-    report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None, sample_weight=w)
-    assert report.passed, f"{problem} w={w}\n{report}"
+def test_weighted_backprop_matches_central_differences(backend):
+    @settings(max_examples=max_examples(backend, 20), deadline=None,
+              suppress_health_check=[HealthCheck.filter_too_much])
+    @given(problem=problems(), data=st.data())
+    def check(problem, data):
+        model, X, y = _model_and_batch(problem, backend)
+        assume(_away_from_kinks(model, X))
+        w = np.asarray(data.draw(st.lists(st.floats(0.0, 5.0), min_size=problem["m"], max_size=problem["m"])))
+        assume(w.sum() > 1e-3)
+        report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None, sample_weight=w)
+        assert report.passed, f"{problem} w={w}\n{report}"
+
+    check()
 
 
 def test_weighted_loss_is_the_weighted_mean(backend):
