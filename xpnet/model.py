@@ -411,9 +411,7 @@ class MLP:
         for cb in callbacks:
             cb.on_train_begin(self, epochs, n_batches)
 
-        optimizer = self.optimizer
-        constant_lr = optimizer.schedule.constant_within_epochs
-        compiled = self._compiles_training(compile, optimizer, augment)
+        compiled = self._compiles_training(compile, self.optimizer, augment)
         while self.epoch < total_epochs and not self.stop_training:
             e = self.epoch
             for cb in callbacks:
@@ -422,76 +420,22 @@ class MLP:
             order = host_order = None
             if shuffle and bs < n:
                 host_order = self.backend.rng((self.seed, e)).permutation(n)
-                order = self.backend.asarray(host_order)
+                if not compiled or augment is not None:
+                    order = self.backend.asarray(host_order)
             if augment is not None:
                 augment.start_epoch(e, order)
-            if constant_lr:  # the rate, and the factor folded into dZ_L, once per epoch
-                lr = optimizer.lr_at(e, total_epochs)
-                scale = optimizer.gradient_scale(lr)
             if compiled:
-                sums, lr = self._compiled_epoch(e, (X, Y, w), host_order, augment, bs,
-                                                total_epochs, callbacks)
-                if self.batch < n_batches:  # interrupted inside the epoch
-                    self.history.interrupted = True
-                    break
-            # Each sample's loss ℓ_i and −[sample i missed] (weighted by w_i) are added in place
-            # into vectors of one batch's length; they are summed and read once per epoch.
-            loss_rows = miss_rows = None
-            tail = []  # the sums of a last, shorter batch
-            seen = 0  # samples, or a 0-d device array of their summed weights
-            for b in range(self.batch, n_batches if not compiled else 0):
-                lo, hi = b * bs, min((b + 1) * bs, n)
-                wb = None
-                if bs == n:
-                    Xb, Yb, wb = X, Y, w
-                elif order is None:
-                    Xb, Yb = X[lo:hi, ...], Y[lo:hi, ...]
-                    if w is not None:
-                        wb = w[lo:hi]
-                else:
-                    idx = order[lo:hi]
-                    Yb = xp.take(Y, idx, axis=0)
-                    Xb = xp.take(X, idx, axis=0) if augment is None else None
-                    if w is not None:
-                        wb = xp.take(w, idx, axis=0)
-                if augment is not None:
-                    Xb = augment.batch(lo, hi)
-                if not constant_lr:
-                    lr = optimizer.lr_at(e + b / n_batches, total_epochs)
-                    scale = optimizer.gradient_scale(lr)
-                log_s, t = self._train_step(Xb, Yb, lr, scale, wb)
-                ell = log_s - t  # ℓ_i
-                miss = xp.sign(t)  # −1 where the label's logit is not the largest, else 0
-                if wb is not None:
-                    ell *= wb
-                    miss *= wb
-                    seen = seen + xp.sum(wb)
-                else:
-                    seen += hi - lo
-                if loss_rows is None:
-                    loss_rows, miss_rows = ell, miss
-                elif hi - lo == loss_rows.shape[0]:
-                    loss_rows += ell
-                    miss_rows += miss
-                else:
-                    tail += [xp.sum(ell), xp.sum(miss)]
-                self.batch = b + 1
-                for cb in callbacks:
-                    cb.on_batch_end(self, e, b, n_batches)
-                if self.stop_training:
-                    break
+                sums, seen, lr = self._compiled_epoch(e, (X, Y, w), host_order, augment, bs,
+                                                      total_epochs, callbacks)
+            else:
+                sums, seen, lr = self._eager_epoch(e, (X, Y, w), order, augment, bs,
+                                                   total_epochs, callbacks)
             if self.batch < n_batches:  # interrupted inside the epoch
                 self.history.interrupted = True
                 break
             # One read from the device per epoch: Σℓ, −(misses) and the weights' sum.
-            if not compiled:
-                sums = [xp.sum(loss_rows), xp.sum(miss_rows)]
-                if tail:
-                    sums = [sums[0] + tail[0], sums[1] + tail[1]]
-                if w is not None:
-                    sums.append(xp.astype(seen, sums[0].dtype))
             host = self.backend.to_numpy(xp.stack(sums)).tolist()
-            seen = host[2] if w is not None or compiled else seen
+            seen = host[2] if seen is None else seen
             loss = host[0] / seen
             accuracy = (seen + host[1]) / seen
             if not math.isfinite(loss):
@@ -530,6 +474,76 @@ class MLP:
         self.optimizer.step(self.params, grads, lr, scaled_by=scale)
         return log_s, t
 
+    def _eager_epoch(self, e: int, data: tuple, order, augment, bs: int, total_epochs: int,
+                     callbacks: list) -> tuple[list, int | None, float]:
+        """The rest of epoch ``e`` (from batch `batch` on), one [`_train_step`][xpnet.model.MLP]
+        after the other, each array operation dispatched on its own.
+
+        ``order`` is the epoch's sample order on the device (``None``: unshuffled). Each
+        sample's loss ℓ_i and −[sample i missed] (weighted by w_i) are added in place into
+        vectors of one batch's length and summed at the end, so nothing is read from the device
+        here. Returns the device sums ``[Σ w_i ℓ_i, −Σ w_i [missed_i]]`` (and ``Σ w_i`` with
+        sample weights), the number of samples seen (``None`` with sample weights: it is the
+        last sum), and the last step's learning rate.
+        """
+        X, Y, w = data
+        xp, optimizer, n = self.backend.xp, self.optimizer, X.shape[0]
+        n_batches = math.ceil(n / bs)
+        constant_lr = optimizer.schedule.constant_within_epochs
+        if constant_lr:  # the rate, and the factor folded into dZ_L, once per epoch
+            lr = optimizer.lr_at(e, total_epochs)
+            scale = optimizer.gradient_scale(lr)
+        loss_rows = miss_rows = None
+        tail = []  # the sums of a last, shorter batch
+        seen = 0  # samples, or a 0-d device array of their summed weights
+        for b in range(self.batch, n_batches):
+            lo, hi = b * bs, min((b + 1) * bs, n)
+            wb = None
+            if bs == n:
+                Xb, Yb, wb = X, Y, w
+            elif order is None:
+                Xb, Yb = X[lo:hi, ...], Y[lo:hi, ...]
+                if w is not None:
+                    wb = w[lo:hi]
+            else:
+                idx = order[lo:hi]
+                Yb = xp.take(Y, idx, axis=0)
+                Xb = xp.take(X, idx, axis=0) if augment is None else None
+                if w is not None:
+                    wb = xp.take(w, idx, axis=0)
+            if augment is not None:
+                Xb = augment.batch(lo, hi)
+            if not constant_lr:
+                lr = optimizer.lr_at(e + b / n_batches, total_epochs)
+                scale = optimizer.gradient_scale(lr)
+            log_s, t = self._train_step(Xb, Yb, lr, scale, wb)
+            ell = log_s - t  # ℓ_i
+            miss = xp.sign(t)  # −1 where the label's logit is not the largest, else 0
+            if wb is not None:
+                ell *= wb
+                miss *= wb
+                seen = seen + xp.sum(wb)
+            else:
+                seen += hi - lo
+            if loss_rows is None:
+                loss_rows, miss_rows = ell, miss
+            elif hi - lo == loss_rows.shape[0]:
+                loss_rows += ell
+                miss_rows += miss
+            else:
+                tail += [xp.sum(ell), xp.sum(miss)]
+            self.batch = b + 1
+            for cb in callbacks:
+                cb.on_batch_end(self, e, b, n_batches)
+            if self.stop_training:
+                break
+        sums = [xp.sum(loss_rows), xp.sum(miss_rows)]
+        if tail:
+            sums = [sums[0] + tail[0], sums[1] + tail[1]]
+        if w is not None:
+            return [*sums, xp.astype(seen, sums[0].dtype)], None, lr
+        return sums, seen, lr
+
     def _compiles_training(self, compile: bool | None, optimizer: Optimizer, augment) -> bool:
         """Whether [`fit`][xpnet.model.MLP.fit] runs its steps compiled (its ``compile``)."""
         if compile is False:
@@ -546,14 +560,15 @@ class MLP:
         return why_not is None
 
     def _compiled_epoch(self, e: int, data: tuple, order, augment, bs: int,
-                        total_epochs: int, callbacks: list) -> tuple[list, float]:
+                        total_epochs: int, callbacks: list) -> tuple[list, None, float]:
         """The rest of epoch ``e`` (from batch `batch` on) through the compiled steps of
         [`xpnet.steps`][xpnet.steps]: the full-size batches in runs of up to
         [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK], then a shorter last batch on its own.
 
         ``order`` is the epoch's sample order on the host (``None``: unshuffled). Returns the
-        epoch's device sums ``[Σ w_i ℓ_i, −Σ w_i [missed_i], Σ w_i]`` and the last step's
-        learning rate; `params`, the optimizer's state and step count, and `batch` are
+        epoch's device sums ``[Σ w_i ℓ_i, −Σ w_i [missed_i], Σ w_i]`` (``w_i = 1`` without
+        sample weights), ``None`` (the count is the last sum) and the last step's learning
+        rate; `params`, the optimizer's state and step count, and `batch` are
         updated after every run, before its batches' ``on_batch_end`` callbacks.
         """
         backend, opt = self.backend, self.optimizer
@@ -592,7 +607,7 @@ class MLP:
                     cb.on_batch_end(self, e, b, n_batches)
             if self.stop_training:
                 break
-        return list(sums), lr
+        return list(sums), None, lr
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
@@ -604,7 +619,7 @@ class MLP:
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
     def _compiled_logits(self, X, batch_size: int):
-        """[`_logits`][xpnet.model.MLP] through the compiled forward pass of
+        """The logits through the compiled forward pass of
         [`xpnet.steps.logits`][xpnet.steps.logits]. Each block of rows is padded with zero rows
         to a multiple of 256 (a power of two below 256), so that inputs of every size share a
         few compilations; the padding rows' logits are dropped."""
