@@ -36,8 +36,10 @@ def _curve(model):
 
 
 @needs_jax
-@pytest.mark.parametrize("opt", list(_optimizers()))
-@pytest.mark.parametrize("extra", ["plain", "weights", "shifts", "full-batch"])
+@pytest.mark.parametrize("opt, extra", [
+    ("sgd-momentum", "plain"), ("adam-cosine", "plain"), ("adam-cosine", "weights"),
+    ("adamw", "shifts"), ("sgd", "shifts"), ("sgd", "full-batch"), ("sgd-momentum", "weights"),
+])  # each optimizer and each kind of run, in 7 of the 16 pairs (JAX compiles each anew)
 def test_compiled_and_eager_loss_curves_agree(opt, extra):
     """float64, 2 shuffled epochs with a shorter last batch (250 = 3·64 + 58): the compiled
     steps and the eager ones give the same curve and weights to ≤ 1e-12."""
