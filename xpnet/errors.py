@@ -24,7 +24,8 @@ module may import it.
 
 from __future__ import annotations
 
-__all__ = ["XpnetError", "ConfigError", "InvalidInput", "InvalidInputType", "RunError", "UntrainedModel"]
+__all__ = ["XpnetError", "ConfigError", "InvalidInput", "InvalidInputType", "RunError", "UntrainedModel",
+           "TrainingDiverged"]
 
 
 class XpnetError(Exception):
@@ -58,3 +59,10 @@ class RunError(XpnetError, ValueError):
 class UntrainedModel(XpnetError, ValueError):
     """A checkpoint holds no trained weights, e.g. the initial weights a run kept when it
     diverged in its first epoch."""
+
+
+class TrainingDiverged(XpnetError, FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+TrainingDiverged.__module__ = "xpnet.model"  # documented (and long importable) there

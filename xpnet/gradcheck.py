@@ -94,20 +94,8 @@ class GradcheckReport:
         return "\n".join([*lines, self.summary(), "PASSED" if self.passed else "FAILED"])
 
 
-def _mean_loss(params, X, Y, activation, weights=None):
-    """The (weighted) mean cross-entropy, a 0-d array: ``Σ_i w_i ℓ_i / Σ_i w_i``."""
-    Z, _ = network.forward(params, X, activation)
-    loss_sum, _ = network.softmax_cross_entropy(Z, Y, weights)
-    total = Y.shape[0] if weights is None else array_namespace(weights).sum(weights)
-    return loss_sum / total
-
-
-def _loss(params, X, Y, activation, weights=None) -> float:
-    return float(_mean_loss(params, X, Y, activation, weights))
-
-
 def finite_differences(params: dict, X, Y, weights, entries: dict, directions: dict, eps, *,
-                       activation, map) -> dict:
+                       activation, map, loss="cross_entropy", l2=0.0) -> dict:
     """Everything gradcheck compares, as one pure function (compiled once on JAX).
 
     Parameters
@@ -115,15 +103,18 @@ def finite_differences(params: dict, X, Y, weights, entries: dict, directions: d
     params : dict
         The network's parameters (float64).
     X, Y, weights
-        The batch: inputs ``(m, n0)``, one-hot targets ``(m, nL)``, per-sample weights or None.
+        The batch: inputs ``(m, n0)``, targets ``(m, nL)`` (one-hot rows for cross-entropy),
+        per-sample weights or None.
     entries : dict
         For each parameter name, the flat indices j to check, ``(k,)`` integers.
     directions : dict
         A direction like ``params`` (not normalised) for the directional derivative.
     eps : float
         The step ε.
-    activation, map
-        Static: the hidden activation and the backend's [`map`][xpnet.backend.Backend.map].
+    activation, map, loss, l2
+        Static: the hidden activation, the backend's [`map`][xpnet.backend.Backend.map], the
+        loss head's name and the L2 penalty's λ
+        ([`network.mean_loss`][xpnet.network.mean_loss] is the function differentiated).
 
     Returns
     -------
@@ -135,22 +126,26 @@ def finite_differences(params: dict, X, Y, weights, entries: dict, directions: d
         of each hidden layer.
     """
     xp = array_namespace(X)
-    loss, grads = network.loss_and_gradients(params, X, Y, activation, weights)
-    out = {"loss": loss, "grads": grads, "fd": {}}
+    value, grads = network.loss_and_gradients(params, X, Y, activation, weights, loss, l2)
+    out = {"loss": value, "grads": grads, "fd": {}}
+
+    def mean_loss(p):
+        return network.mean_loss(p, X, Y, activation, weights, loss, l2)
+
     for name, js in entries.items():
         p = params[name]
 
         def one(j, name=name, p=p):
             e = eps * _unit(xp, p, j)
-            up = _mean_loss({**params, name: p + e}, X, Y, activation, weights)
-            down = _mean_loss({**params, name: p - e}, X, Y, activation, weights)
+            up = mean_loss({**params, name: p + e})
+            down = mean_loss({**params, name: p - e})
             return (up - down) / (2 * eps)
 
         out["fd"][name] = map(one, js)
     norm = xp.sqrt(sum(xp.sum(d * d) for d in directions.values()))
     d = {k: v / norm for k, v in directions.items()}
-    plus = _mean_loss({k: params[k] + eps * d[k] for k in params}, X, Y, activation, weights)
-    minus = _mean_loss({k: params[k] - eps * d[k] for k in params}, X, Y, activation, weights)
+    plus = mean_loss({k: params[k] + eps * d[k] for k in params})
+    minus = mean_loss({k: params[k] - eps * d[k] for k in params})
     out["directional"] = (plus - minus) / (2 * eps)
     out["analytic"] = sum(xp.sum(grads[k] * d[k]) for k in params)
     out["grad_norm"] = xp.sqrt(sum(xp.sum(g * g) for g in grads.values()))
@@ -167,7 +162,7 @@ def _unit(xp, like, j: int):
 
 
 def directional_check(params: dict, X, Y, grads: dict, directions: dict, activation="relu",
-                      eps: float = 1e-6, weights=None) -> float:
+                      eps: float = 1e-6, weights=None, loss="cross_entropy", l2: float = 0.0) -> float:
     """Relative error of the directional derivative along ``directions`` (normalised to unit
     length d): ``(L(θ+εd) − L(θ−εd))/(2ε)`` against ``Σ ⟨∇L, d⟩``. Checks all parameters at once.
 
@@ -176,17 +171,20 @@ def directional_check(params: dict, X, Y, grads: dict, directions: dict, activat
     directional derivative there is) then sets the scale instead, so rounding noise in a
     near-zero derivative is not reported as a failure.
     """
-    return _directional(params, X, Y, grads, directions, activation, eps, weights)[0]
+    return _directional(params, X, Y, grads, directions, activation, eps, weights, loss, l2)[0]
 
 
-def _directional(params, X, Y, grads, directions, activation, eps, weights) -> tuple[float, float]:
+def _directional(params, X, Y, grads, directions, activation, eps, weights, loss="cross_entropy",
+                 l2=0.0) -> tuple[float, float]:
     """[`directional_check`][xpnet.gradcheck.directional_check]'s relative error and the absolute error ``|fd − bp|``."""
     xp = array_namespace(X)
     norm = math.sqrt(sum(float(xp.sum(d * d)) for d in directions.values()))
     directions = {k: d / norm for k, d in directions.items()}
     plus = {k: params[k] + eps * directions[k] for k in params}
     minus = {k: params[k] - eps * directions[k] for k in params}
-    numeric = (_loss(plus, X, Y, activation, weights) - _loss(minus, X, Y, activation, weights)) / (2 * eps)
+    up = float(network.mean_loss(plus, X, Y, activation, weights, loss, l2))
+    down = float(network.mean_loss(minus, X, Y, activation, weights, loss, l2))
+    numeric = (up - down) / (2 * eps)
     analytic = sum(float(xp.sum(grads[k] * directions[k])) for k in params)
     grad_norm = math.sqrt(sum(float(xp.sum(g * g)) for g in grads.values()))
     return _directional_errors(numeric, analytic, grad_norm)
@@ -200,7 +198,8 @@ def _directional_errors(numeric: float, analytic: float, grad_norm: float) -> tu
 
 
 def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1e-9,
-              max_entries: int | None = 256, seed: int = 0, sample_weight=None) -> GradcheckReport:
+              max_entries: int | None = 256, seed: int = 0, sample_weight=None,
+              l2: float = 0.0) -> GradcheckReport:
     """Compare ``model``'s backprop gradients on ``(X, y)`` with central finite differences.
 
     The model is copied to float64 on its own backend; it is not modified.
@@ -210,7 +209,8 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     model
         an [`MLP`][xpnet.model.MLP].
     X, y
-        a (small) batch: ``(m, n0)`` features and ``m`` integer labels.
+        a (small) batch: ``(m, n0)`` features and ``m`` integer labels (real targets for a
+        regressor); the model's loss head is checked.
     eps
         finite-difference step.
     tol
@@ -225,6 +225,8 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     sample_weight
         optional per-sample weights ``(m,)``: checks the weighted mean loss
         ``Σ w_i ℓ_i / Σ w_i`` instead of the plain mean.
+    l2
+        λ of [`fit`][xpnet.model.MLP.fit]'s L2 penalty, included in the checked loss.
 
     Returns
     -------
@@ -234,7 +236,7 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
     backend = m64.backend
     xp = backend.xp
     Xd, yd, wd = m64.validate_data(X, y, sample_weight)
-    Y = network.one_hot(yd, m64.sizes[-1], m64.dtype)
+    Y = m64.head.targets(yd, m64.sizes[-1], m64.dtype)
     params = m64.params
     rng = backend.rng(seed)
     entries = {}
@@ -245,7 +247,8 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
         else:
             entries[name] = sorted(rng.choice(size, size=max_entries, replace=False).tolist())
     directions = {k: backend.asarray(rng.standard_normal(p.shape), "float64") for k, p in params.items()}
-    check = steps.compiled(backend, finite_differences, activation=m64.activation, map=backend.map)
+    check = steps.compiled(backend, finite_differences, activation=m64.activation, map=backend.map,
+                           loss=m64.head.name, l2=float(l2))
     out = check(params, Xd, Y, wd, {k: backend.asarray(v, backend.index_dtype) for k, v in entries.items()},
                 directions, float(eps))
 

@@ -1,59 +1,109 @@
 """``MLP``: the network as an object you can fit, evaluate, move between backends and inspect.
 
-The math lives in [`xpnet.network`][xpnet.network] (forward, loss, backward) and [`xpnet.optim`][xpnet.optim]
-(updates); this module owns the parameters, the backend they live on, and the training loop.
+The math lives in [`xpnet.network`][xpnet.network] (forward, backward),
+[`xpnet.losses`][xpnet.losses] (the output layer and its loss) and [`xpnet.optim`][xpnet.optim]
+(updates); the training loop in [`xpnet.training`][xpnet.training]. This module owns the
+parameters, the backend they live on, and what is recorded and called while training:
+[`History`][xpnet.model.History] and the [`Callback`][xpnet.model.Callback] hooks.
 
-The training loop never synchronises with the device inside an epoch: each sample's loss and
-miss are added in place into device vectors of one batch's length, summed and read once at the
-end of the epoch. A step issues as few array operations as it can (each is a kernel launch on a
-GPU; ``tests/core/test_lean_step.py`` pins the count). Shuffling uses a host generator seeded with
-``(seed, epoch)``, so an epoch's order is the same on every backend and a resumed run sees the
-same batches as an uninterrupted one; augmentation (``fit(augment=...)``) draws on the host per
-epoch and is applied per batch on the device.
-
-[`History`][xpnet.model.History] and [`Callback`][xpnet.model.Callback] are defined in
-``xpnet.history``, [`ModelInputs`][xpnet.model.ModelInputs] and the Dask and unscaled-input
-helpers in ``xpnet.inputs``; all are importable from here.
+Shuffling uses a host generator seeded with ``(seed, epoch)``, so an epoch's order is the same
+on every backend and a resumed run sees the same batches as an uninterrupted one; augmentation
+(``fit(augment=...)``) draws on the host per epoch and is applied per batch on the device.
+[`ModelInputs`][xpnet.model.ModelInputs] and the Dask and unscaled-input helpers are defined in
+``xpnet.inputs`` and importable from here.
 """
 
 from __future__ import annotations
 
 import copy as _copy
 import logging
-import math
-import time
+from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator, Literal
 
-from . import network, steps
+from . import network, steps, training
 from .activations import get_activation
 from .backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
-from .errors import ConfigError, XpnetError
+from .errors import ConfigError, TrainingDiverged
 from .init import INITIALIZERS, init_layer
-from .optim import SGD, Adam, Optimizer, optimizer_from_config
-from .history import Callback, History
 from .input_transform import Preprocessing
-from .inputs import ModelInputs, is_integer_array, lazy_map, refuse_dask, warn_if_unscaled
+from .inputs import ModelInputs, lazy_map
+from .losses import LossHead, get_loss
+from .optim import Optimizer
+from .training import DEFAULT
 from .validation import (InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight,
-                         unsigned_integer)
+                         check_targets, unsigned_integer)
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
 
 log = logging.getLogger("xpnet.model")
 
-DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
+
+@dataclass
+class History:
+    """Per-epoch training record. Every list has one entry per finished epoch.
+
+    ``val_loss``/``val_accuracy`` hold ``None`` when no validation data was given.
+    ``interrupted`` is True when the last [`MLP.fit`][xpnet.model.MLP.fit] was stopped
+    (``stop_training``, a Ctrl-C) before its last epoch; ``stop_reason`` says why a callback
+    such as [`EarlyStopping`][xpnet.stopping.EarlyStopping] ended it (then ``interrupted``
+    is False).
+    """
+
+    epoch: list = field(default_factory=list)
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    epoch_time: list = field(default_factory=list)
+    interrupted: bool = False
+    stop_reason: str | None = None
+
+    def append(self, logs: dict) -> None:
+        for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_time"):
+            getattr(self, key).append(logs.get(key))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "History":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    def __len__(self) -> int:
+        return len(self.epoch)
 
 
-class TrainingDiverged(XpnetError, FloatingPointError):
-    """The training loss became NaN or infinite."""
+class Callback:
+    """Hooks called by [`MLP.fit`][xpnet.model.MLP.fit]; override the ones you need. They must not block long.
+
+    ``on_batch_end`` runs after every step *without* reading anything from the device, so a
+    progress bar costs no synchronisation. Set ``model.stop_training = True`` from any hook to
+    stop after the current step (a stop that is not an interruption, such as early stopping's,
+    also sets ``model.stop_reason`` to a sentence saying why).
+    """
+
+    def on_train_begin(self, model: "MLP", epochs: int, n_batches: int) -> None: ...
+
+    def on_epoch_begin(self, model: "MLP", epoch: int) -> None: ...
+
+    def on_batch_end(self, model: "MLP", epoch: int, batch: int, n_batches: int) -> None: ...
+
+    def on_epoch_end(self, model: "MLP", epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, model: "MLP", history: History) -> None: ...
 
 
 class MLP:
-    """A fully connected network with softmax output, trained with hand-written backprop.
+    """A fully connected network, trained with hand-written backprop: a classifier with a
+    softmax output (default), or a regressor with an identity output (``loss="squared_error"``).
 
     Parameters
     ----------
     sizes
-        Layer widths ``[n0, n1, ..., nL]``: ``n0`` inputs, hidden widths, ``nL`` classes.
+        Layer widths ``[n0, n1, ..., nL]``: ``n0`` inputs, hidden widths, ``nL`` classes (or
+        outputs of a regressor).
     activation
         Hidden activation: ``relu`` (default), ``leaky_relu``, ``tanh`` or ``sigmoid``.
     init
@@ -73,6 +123,10 @@ class MLP:
         inference and evaluation method (a [`Preprocessing`][xpnet.input_transform.Preprocessing], or
         its ``get_config()`` dict); saved with the model by [`xpnet.save`][xpnet.checkpoint.save]. ``None``
         (default): X is used as given.
+    loss
+        The output layer and its loss ([`xpnet.losses`][xpnet.losses]): ``"cross_entropy"``
+        (softmax and cross-entropy against class labels, default) or ``"squared_error"``
+        (identity and half the squared error against real targets).
 
     Attributes
     ----------
@@ -88,16 +142,20 @@ class MLP:
         [`History`][xpnet.model.History] of every epoch trained so far.
     preprocessing
         the [`Preprocessing`][xpnet.input_transform.Preprocessing] applied to inputs, or None.
+    head
+        the [`LossHead`][xpnet.losses.LossHead] of ``loss``.
     """
 
     def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
                  dtype: str = "float32", backend: str | Backend | None = None, seed: int | None = 0,
-                 preprocessing: Preprocessing | dict | None = None):
+                 preprocessing: Preprocessing | dict | None = None,
+                 loss: str | LossHead = "cross_entropy"):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ConfigError(f"sizes must list at least two positive layer widths, got {sizes}")
-        if sizes[-1] < 2:
-            raise ConfigError(f"the output layer needs at least 2 classes, got {sizes[-1]}")
+        self.head = get_loss(loss)
+        if sizes[-1] < self.head.min_outputs:
+            raise ConfigError(f"the output layer needs at least {self.head.min_outputs} classes, got {sizes[-1]}")
         if init not in INITIALIZERS:
             raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INITIALIZERS)}")
         self.sizes = sizes
@@ -119,6 +177,7 @@ class MLP:
         self.batch = 0
         self.history = History()
         self.stop_training = False
+        self.stop_reason: str | None = None
         self.train_defaults = {"epochs": 10, "batch_size": 128, "optimizer": {"name": "adam", "lr": 1e-3}}
 
     @classmethod
@@ -161,7 +220,8 @@ class MLP:
         """Architecture and settings as a JSON-friendly dict (weights not included)."""
         return {"sizes": list(self.sizes), "activation": self.activation, "init": self.init,
                 "dtype": self.dtype_name, "seed": self.seed,
-                "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config()}
+                "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config(),
+                "loss": self.head.name}
 
     def numpy_params(self) -> dict:
         """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
@@ -225,7 +285,8 @@ class MLP:
             Features, shape ``(m, n0)``: a NumPy array, a list, or an array of any supported
             library (arrays of the model's own backend and device are used where they are).
         y : array_like, optional
-            Integer class labels ``(m,)`` in ``[0, n_classes)``, of any integer dtype.
+            Integer class labels ``(m,)`` in ``[0, n_classes)``, of any integer dtype; for a
+            regressor, real targets ``(m,)`` or ``(m, n_outputs)``.
         sample_weight : array_like or float, optional
             Non-negative per-sample weights ``(m,)`` (a number means equal weights).
         names : tuple of str
@@ -234,8 +295,9 @@ class MLP:
         Returns
         -------
         ModelInputs
-            ``(X, y, sample_weight)`` on the model's device: X and the weights in the model's
-            dtype, y in the namespace's index dtype
+            ``(X, y, sample_weight)`` on the model's device: X, the weights (and a
+            regressor's targets, as ``(m, n_outputs)``) in the model's dtype, labels in the
+            namespace's index dtype
             ([`Backend.index_dtype`][xpnet.backend.Backend.index_dtype]: int64, or int32 on
             JAX without 64-bit mode); ``None`` for what was not given.
 
@@ -250,7 +312,13 @@ class MLP:
         check_features(X, self.sizes[0], names[0])
         X = self.backend.asarray(X, self.dtype_name)
         n = X.shape[0]
-        if y is not None:
+        if y is not None and not self.head.classifies:
+            y = self.backend.host_or_native(y)
+            check_targets(y, n, self.sizes[-1], names[1])
+            y = self.backend.asarray(y, self.dtype_name)
+            if y.ndim == 1:
+                y = self.backend.xp.reshape(y, (n, 1))
+        elif y is not None:
             y = self.backend.host_or_native(y)
             if self.backend.is_native(y) and unsigned_integer(y):
                 # Once, here: PyTorch implements few operations (min, max, ...) on uint16-64.
@@ -270,15 +338,16 @@ class MLP:
             batch_size: int | None | Literal["default"] = DEFAULT,
             optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
             callbacks: Iterable[Callback] = (), sample_weight=None, augment=None,
-            compile: bool | None = None) -> History:
-        """Train on ``X`` (m × n0 features) and ``y`` (m integer labels).
+            compile: bool | None = None, l2: float = 0.0) -> History:
+        """Train on ``X`` (m × n0 features) and ``y`` (m integer labels, or real targets).
 
         Parameters
         ----------
         X : array_like
             Features ``(m, n0)``: NumPy, a list, or arrays of the model's own backend/device.
         y : array_like
-            Integer class labels ``(m,)`` in ``[0, n_classes)``, any integer dtype.
+            Integer class labels ``(m,)`` in ``[0, n_classes)``, any integer dtype; with
+            ``loss="squared_error"``, real targets ``(m,)`` or ``(m, n_outputs)``.
         epochs
             How many epochs to train (more, if the model was trained before). An epoch left
             unfinished by an interruption is finished first and counts as one of them.
@@ -319,6 +388,13 @@ class MLP:
             Notes); ``False``: run them eagerly, operation by operation, on every backend
             (slower on JAX; the same numbers to rounding); ``True``: compile, or raise
             [`ConfigError`][xpnet.errors.ConfigError] where that is not possible.
+        l2
+            λ of an L2 penalty on the weights (not the biases): each step minimises
+            ``(Σ_b w_i ℓ_i + (λ/2)·Σ_l ‖W_l‖²) / s_b``, with ``s_b = Σ_b w_i`` the batch's
+            true weight sum (its size without weights), so its gradient adds ``(λ/s_b)·W_l``
+            (scikit-learn's ``alpha``). The logged loss includes the penalty (and logs it
+            alone as ``penalty``). 0 by default. (The optimizers' ``weight_decay`` adds
+            ``λ·W`` instead, whatever the batch.)
 
         Notes
         -----
@@ -340,7 +416,7 @@ class MLP:
         """
         for _ in self.fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
                                  callbacks, sample_weight=sample_weight, augment=augment,
-                                 compile=compile):
+                                 compile=compile, l2=l2):
             pass
         return self.history
 
@@ -348,12 +424,13 @@ class MLP:
                    batch_size: int | None | Literal["default"] = DEFAULT,
                    optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
                    callbacks: Iterable[Callback] = (), sample_weight=None,
-                   augment=None, compile: bool | None = None) -> Iterator[dict]:
+                   augment=None, compile: bool | None = None, l2: float = 0.0) -> Iterator[dict]:
         """[`fit`][xpnet.model.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
         The arguments are [`fit`][xpnet.model.MLP.fit]'s. Each yielded dict is the epoch's entry of
         `history`: ``{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
-        "epoch_time"}``. Nothing is trained before the first ``next()``; stop iterating (or
+        "epoch_time"}`` (``accuracy`` None for a regression head, whose validation score is
+        ``val_r2``; ``penalty`` too with ``l2``). The steps are [`xpnet.training`][xpnet.training]'s. Nothing is trained before the first ``next()``; stop iterating (or
         ``close()`` the generator) to stop between epochs, with the model's state as after the
         last yielded epoch. [`fit`][xpnet.model.MLP.fit] runs it to the end; the benchmark advances it one epoch
         at a time, so that xpnet's epochs interleave with other contenders' in one process and
@@ -364,250 +441,9 @@ class MLP:
         dict
             The logs of each finished epoch.
         """
-        refuse_dask(X, y, sample_weight)
-        epochs = self.train_defaults["epochs"] if epochs is None else int(epochs)
-        if epochs < 0:
-            raise ConfigError(f"epochs must be >= 0, got {epochs}")
-        if isinstance(batch_size, str):
-            if batch_size != DEFAULT:
-                raise ConfigError(f"batch_size must be a positive integer, None (full batch) or "
-                                 f"'default', got {batch_size!r}")
-            batch_size = self.train_defaults["batch_size"]
-        if batch_size is not None and int(batch_size) < 1:
-            raise ConfigError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
-        if optimizer is not None:
-            if not isinstance(optimizer, Optimizer):
-                raise InvalidInputType(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
-            self.optimizer = optimizer
-        elif self.optimizer is None:
-            self.optimizer = optimizer_from_config(self.train_defaults["optimizer"])
-
-        xp, dtype = self.backend.xp, self.dtype
-        if self.preprocessing is None:
-            X = self.backend.host_or_native(X)
-            integers = is_integer_array(X)
-        X, y, w = self.validate_data(X, y, sample_weight)
-        if self.preprocessing is None:
-            warn_if_unscaled(X, integers)
-        Y = network.one_hot(y, self.sizes[-1], dtype)  # built once; batches gather its rows
-        if augment is not None:
-            augment.prepare(X)  # on the device, once: it gives the augmented batches
-        val = None
-        if validation_data is not None:
-            if len(validation_data) not in (2, 3):
-                raise InvalidInput("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
-            val = self.validate_data(*validation_data,
-                                     names=("X_val", "y_val", "sample_weight_val"))
-
-        n = X.shape[0]
-        bs = n if batch_size is None else min(int(batch_size), n)
-        n_batches = math.ceil(n / bs)
-        if self.batch >= n_batches:  # an unfinished epoch from a run with other batches
-            self.batch = 0
-        total_epochs = self.epoch + epochs
-        self.stop_training = False
-        self.history.interrupted = False
-        callbacks = list(callbacks)
-        for cb in callbacks:
-            cb.on_train_begin(self, epochs, n_batches)
-
-        compiled = self._compiles_training(compile, self.optimizer, augment)
-        while self.epoch < total_epochs and not self.stop_training:
-            e = self.epoch
-            for cb in callbacks:
-                cb.on_epoch_begin(self, e)
-            start = time.perf_counter()
-            order = host_order = None
-            if shuffle and bs < n:
-                host_order = self.backend.rng((self.seed, e)).permutation(n)
-                if not compiled or augment is not None:
-                    order = self.backend.asarray(host_order)
-            if augment is not None:
-                augment.start_epoch(e, order)
-            if compiled:
-                sums, seen, lr = self._compiled_epoch(e, (X, Y, w), host_order, augment, bs,
-                                                      total_epochs, callbacks)
-            else:
-                sums, seen, lr = self._eager_epoch(e, (X, Y, w), order, augment, bs,
-                                                   total_epochs, callbacks)
-            if self.batch < n_batches:  # interrupted inside the epoch
-                self.history.interrupted = True
-                break
-            # One read from the device per epoch: Σℓ, −(misses) and the weights' sum.
-            host = self.backend.to_numpy(xp.stack(sums)).tolist()
-            seen = host[2] if seen is None else seen
-            loss = host[0] / seen
-            accuracy = (seen + host[1]) / seen
-            if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the training loss became {loss} in epoch {e + 1}; lower the learning rate "
-                    f"(it was {self.optimizer.lr:g}) or check the inputs are scaled (e.g. to [0, 1])"
-                )
-            logs = {"epoch": e + 1, "loss": loss, "accuracy": accuracy, "val_loss": None,
-                    "val_accuracy": None, "lr": lr}
-            if val is not None:
-                logs["val_loss"], logs["val_accuracy"] = self._evaluate_device(*val)
-            self.epoch, self.batch = e + 1, 0
-            logs["epoch_time"] = time.perf_counter() - start
-            self.history.append(logs)
-            log.debug("epoch %d: %s", e + 1, logs)
-            for cb in callbacks:
-                cb.on_epoch_end(self, e, logs)
-            yield logs
-        if self.stop_training:
-            self.history.interrupted = True
-        for cb in callbacks:
-            cb.on_train_end(self, self.history)
-
-    def _train_step(self, X, Y, lr: float, scale: float, w=None):
-        """One step on a batch: forward, loss, backward, update.
-
-        ``scale`` is the optimizer's [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale] at ``lr``
-        (α for plain SGD, 1 − β1 for Adam), folded into ``dZ_L`` so that it needs no pass of
-        its own over the weights. Returns the device arrays ``(log_s, t)`` of
-        [`xpnet.network.softmax_cross_entropy_rows`][xpnet.network.softmax_cross_entropy_rows] (``ℓ_i = log_s_i − t_i``; ``t_i = 0``
-        when sample i is classified correctly) without reading them.
-        """
-        Z, cache = network.forward(self.params, X, self.activation)
-        log_s, t, P = network.softmax_cross_entropy_rows(Z, Y)
-        grads = network.backward(self.params, cache, P, Y, self.activation, scale=scale, weights=w)
-        self.optimizer.step(self.params, grads, lr, scaled_by=scale)
-        return log_s, t
-
-    def _eager_epoch(self, e: int, data: tuple, order, augment, bs: int, total_epochs: int,
-                     callbacks: list) -> tuple[list, int | None, float]:
-        """The rest of epoch ``e`` (from batch `batch` on), one [`_train_step`][xpnet.model.MLP]
-        after the other, each array operation dispatched on its own.
-
-        ``order`` is the epoch's sample order on the device (``None``: unshuffled). Each
-        sample's loss ℓ_i and −[sample i missed] (weighted by w_i) are added in place into
-        vectors of one batch's length and summed at the end, so nothing is read from the device
-        here. Returns the device sums ``[Σ w_i ℓ_i, −Σ w_i [missed_i]]`` (and ``Σ w_i`` with
-        sample weights), the number of samples seen (``None`` with sample weights: it is the
-        last sum), and the last step's learning rate.
-        """
-        X, Y, w = data
-        xp, optimizer, n = self.backend.xp, self.optimizer, X.shape[0]
-        n_batches = math.ceil(n / bs)
-        constant_lr = optimizer.schedule.constant_within_epochs
-        if constant_lr:  # the rate, and the factor folded into dZ_L, once per epoch
-            lr = optimizer.lr_at(e, total_epochs)
-            scale = optimizer.gradient_scale(lr)
-        loss_rows = miss_rows = None
-        tail = []  # the sums of a last, shorter batch
-        seen = 0  # samples, or a 0-d device array of their summed weights
-        for b in range(self.batch, n_batches):
-            lo, hi = b * bs, min((b + 1) * bs, n)
-            wb = None
-            if bs == n:
-                Xb, Yb, wb = X, Y, w
-            elif order is None:
-                Xb, Yb = X[lo:hi, ...], Y[lo:hi, ...]
-                if w is not None:
-                    wb = w[lo:hi]
-            else:
-                idx = order[lo:hi]
-                Yb = xp.take(Y, idx, axis=0)
-                Xb = xp.take(X, idx, axis=0) if augment is None else None
-                if w is not None:
-                    wb = xp.take(w, idx, axis=0)
-            if augment is not None:
-                Xb = augment.batch(lo, hi)
-            if not constant_lr:
-                lr = optimizer.lr_at(e + b / n_batches, total_epochs)
-                scale = optimizer.gradient_scale(lr)
-            log_s, t = self._train_step(Xb, Yb, lr, scale, wb)
-            ell = log_s - t  # ℓ_i
-            miss = xp.sign(t)  # −1 where the label's logit is not the largest, else 0
-            if wb is not None:
-                ell *= wb
-                miss *= wb
-                seen = seen + xp.sum(wb)
-            else:
-                seen += hi - lo
-            if loss_rows is None:
-                loss_rows, miss_rows = ell, miss
-            elif hi - lo == loss_rows.shape[0]:
-                loss_rows += ell
-                miss_rows += miss
-            else:
-                tail += [xp.sum(ell), xp.sum(miss)]
-            self.batch = b + 1
-            for cb in callbacks:
-                cb.on_batch_end(self, e, b, n_batches)
-            if self.stop_training:
-                break
-        sums = [xp.sum(loss_rows), xp.sum(miss_rows)]
-        if tail:
-            sums = [sums[0] + tail[0], sums[1] + tail[1]]
-        if w is not None:
-            return [*sums, xp.astype(seen, sums[0].dtype)], None, lr
-        return sums, seen, lr
-
-    def _compiles_training(self, compile: bool | None, optimizer: Optimizer, augment) -> bool:
-        """Whether [`fit`][xpnet.model.MLP.fit] runs its steps compiled (its ``compile``)."""
-        if compile is False:
-            return False
-        why_not = None
-        if not self.backend.compiles:
-            why_not = f"the {self.backend.name} backend runs eagerly (only JAX compiles)"
-        elif not optimizer.compilable:
-            why_not = f"{type(optimizer).__name__} overrides step(), which a compiled step cannot call"
-        elif augment is not None and not hasattr(augment, "gather"):
-            why_not = f"{type(augment).__name__} has no pure gather() for a compiled step"
-        if why_not is not None and compile:
-            raise ConfigError(f"compile=True, but {why_not}; pass compile=None or False")
-        return why_not is None
-
-    def _compiled_epoch(self, e: int, data: tuple, order, augment, bs: int,
-                        total_epochs: int, callbacks: list) -> tuple[list, None, float]:
-        """The rest of epoch ``e`` (from batch `batch` on) through the compiled steps of
-        [`xpnet.steps`][xpnet.steps]: the full-size batches in runs of up to
-        [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK], then a shorter last batch on its own.
-
-        ``order`` is the epoch's sample order on the host (``None``: unshuffled). Returns the
-        epoch's device sums ``[Σ w_i ℓ_i, −Σ w_i [missed_i], Σ w_i]`` (``w_i = 1`` without
-        sample weights), ``None`` (the count is the last sum) and the last step's learning
-        rate; `params`, the optimizer's state and step count, and `batch` are
-        updated after every run, before its batches' ``on_batch_end`` callbacks.
-        """
-        backend, opt = self.backend, self.optimizer
-        xp, n = backend.xp, data[0].shape[0]
-        n_batches, full = math.ceil(n / bs), n // bs
-        fn = steps.compiled_train_batches(backend, self.activation, opt, augment)
-        opt.ensure_state(self.params)
-        aug = None if augment is None else augment.device_constants()
-        data = (*data, aug)
-        zero = xp.zeros((), dtype=self.dtype, device=backend.device)
-        sums = (zero, zero, zero)
-        runs = steps.chunks(self.batch, full) + ([(full, n_batches)] if full < n_batches else [])
-        lr = opt.lr_at(e + self.batch / n_batches, total_epochs)
-        for b0, b1 in runs:
-            lo, hi, k = b0 * bs, min(b1 * bs, n), b1 - b0
-            m = (hi - lo) // k
-            idx = None
-            if bs < n and order is None:
-                idx = xp.reshape(xp.arange(lo, hi, dtype=backend.index_dtype, device=backend.device), (k, m))
-            elif bs < n:
-                idx = backend.asarray(order[lo:hi].reshape(k, m), backend.index_dtype)
-            if opt.schedule.constant_within_epochs:
-                lrs = [opt.lr_at(e, total_epochs)] * k
-            else:
-                lrs = [opt.lr_at(e + b / n_batches, total_epochs) for b in range(b0, b1)]
-            coefficients = backend.asarray(steps.step_coefficients(opt, lrs, opt.t), self.dtype_name)
-            aug_batches = None if augment is None else tuple(
-                xp.reshape(a, (k, m, *a.shape[1:])) for a in augment.batch_arrays(lo, hi))
-            self.params, opt.state, sums = fn(self.params, opt.state, sums, data,
-                                              (idx, coefficients, aug_batches))
-            opt.t += k
-            lr = lrs[-1]
-            self.batch = b1
-            for b in range(b0, b1):
-                for cb in callbacks:
-                    cb.on_batch_end(self, e, b, n_batches)
-            if self.stop_training:
-                break
-        return list(sums), None, lr
+        run = training.prepare(self, X, y, epochs, batch_size, optimizer, validation_data, shuffle,
+                               callbacks, sample_weight, augment, compile, l2)
+        yield from training.run_epochs(self, run)
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
@@ -649,14 +485,19 @@ class MLP:
         """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace.
 
         A Dask array gives a lazy Dask array chunked like X along the samples (see
-        [`predict`][xpnet.model.MLP.predict]).
+        [`predict`][xpnet.model.MLP.predict]). A regressor has no probabilities: it raises
+        [`ConfigError`][xpnet.errors.ConfigError].
         """
+        if not self.head.classifies:
+            raise ConfigError(f"predict_proba needs a classifier; this model's loss is {self.head.name!r} "
+                              "(a regressor): use predict")
         if array_library(X) == "dask":
             return self._lazy(X, "predict_proba")
         return network.softmax(self.decision_function(X))
 
     def predict(self, X):
-        """Predicted class indices, shape ``(m,)``, in the model's namespace.
+        """Predicted class indices, shape ``(m,)``, in the model's namespace; for a regressor
+        the outputs ``A_L = Z_L``, shape ``(m, n_outputs)``.
 
         For a ``dask.array`` X the result is a lazy Dask array with X's row chunks: nothing is
         computed until you ask (``.compute()``, ``dask.compute``, a distributed ``Client``);
@@ -666,39 +507,43 @@ class MLP:
         """
         if array_library(X) == "dask":
             return self._lazy(X, "predict")
-        return self.backend.xp.argmax(self.decision_function(X), axis=1)
+        Z = self.decision_function(X)
+        return self.backend.xp.argmax(Z, axis=1) if self.head.classifies else self.head.output(Z)
 
     def _lazy(self, X, method: str):
         """``method`` mapped over the row chunks of the Dask array X, without computing."""
         return lazy_map(self, X, method)
 
     def _evaluate_device(self, X, y, w=None) -> tuple[float, float]:
+        """The mean loss and the head's score (accuracy, or R²) on device data, as floats."""
         xp = self.backend.xp
         Z = self._logits(X)
-        loss_sum, _ = network.softmax_cross_entropy(Z, network.one_hot(y, self.sizes[-1], self.dtype), w)
-        hits = xp.astype(xp.argmax(Z, axis=1) == y, self.dtype)
-        if w is None:
-            correct, n = xp.sum(hits), X.shape[0]
-        else:
-            correct, n = xp.sum(hits * w), float(xp.sum(w))
-        return float(loss_sum) / n, float(correct) / n
+        loss_sum, _ = self.head.loss_sum(Z, self.head.targets(y, self.sizes[-1], self.dtype), w)
+        num, den = self.head.score(Z, y, w)
+        values = [loss_sum, num, X.shape[0] if w is None else xp.sum(w), den]
+        loss_sum, num, n, den = training.EpochSums.read(self.backend, values)  # one read
+        return loss_sum / n, num / den
 
     def evaluate(self, X, y, sample_weight=None) -> dict:
-        """Mean cross-entropy loss and accuracy on ``(X, y)``: ``{"loss": ..., "accuracy": ...}``.
+        """Mean loss and accuracy on ``(X, y)``: ``{"loss": ..., "accuracy": ...}``; for a
+        regressor ``{"loss": ..., "r2": ...}`` (R², averaged over the outputs).
 
         With ``sample_weight`` ``w`` both are weighted means: ``Σ w_i ℓ_i / Σ w_i`` and
         ``Σ w_i [ŷ_i = y_i] / Σ w_i``. Values are Python floats.
         """
         X, y, w = self.validate_data(X, y, sample_weight)
-        loss, accuracy = self._evaluate_device(X, y, w)
-        return {"loss": loss, "accuracy": accuracy}
+        loss, score = self._evaluate_device(X, y, w)
+        return {"loss": loss, "accuracy" if self.head.classifies else "r2": score}
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy on ``(X, y)``, a Python float in [0, 1] (weighted, as in scikit-learn)."""
-        return self.evaluate(X, y, sample_weight)["accuracy"]
+        """Accuracy on ``(X, y)`` (R² for a regressor), a Python float (weighted, as in
+        scikit-learn)."""
+        result = self.evaluate(X, y, sample_weight)
+        return result["accuracy" if self.head.classifies else "r2"]
 
-    def gradients(self, X, y, sample_weight=None) -> dict:
-        """Backprop gradients of the (weighted) mean cross-entropy on ``(X, y)``.
+    def gradients(self, X, y, sample_weight=None, l2: float = 0.0) -> dict:
+        """Backprop gradients of the (weighted) mean loss on ``(X, y)`` (with the L2 penalty
+        of [`fit`][xpnet.model.MLP.fit]'s ``l2``, over the whole of X as one batch).
 
         The parameters are not changed. Use [`xpnet.gradcheck`][xpnet.gradcheck] to compare them with
         finite differences.
@@ -710,13 +555,13 @@ class MLP:
             `params`.
         """
         X, y, w = self.validate_data(X, y, sample_weight)
-        Y = network.one_hot(y, self.sizes[-1], self.dtype)
-        _, grads = steps.compiled(self.backend, steps.loss_and_gradients, activation=self.activation)(
-            self.params, X, Y, w)
+        T = self.head.targets(y, self.sizes[-1], self.dtype)
+        _, grads = steps.compiled(self.backend, steps.loss_and_gradients, activation=self.activation,
+                                  loss=self.head.name, l2=float(l2))(self.params, X, T, w)
         return grads
 
     def loss(self, X, y, sample_weight=None) -> float:
-        """(Weighted) mean cross-entropy on ``(X, y)`` as a Python float."""
+        """(Weighted) mean loss on ``(X, y)`` as a Python float."""
         return self.evaluate(X, y, sample_weight)["loss"]
 
     # -- pickling ------------------------------------------------------------------------------
@@ -740,6 +585,8 @@ class MLP:
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
         backend = unpickle_target(state.pop("backend"))
+        state.setdefault("head", get_loss(None))  # pickled before there were loss heads
+        state.setdefault("stop_reason", None)
         self.__dict__.update(state)
         self.backend = backend
         self.dtype = backend.float_dtype(self.dtype_name)
@@ -749,8 +596,9 @@ class MLP:
                                     for slot, arrays in self.optimizer.state.items()}
 
     def __repr__(self) -> str:
+        loss = "" if self.head.classifies else f", loss={self.head.name!r}"
         return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
-                f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed})")
+                f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed}{loss})")
 
 
 from ._typing import resolve_annotations  # noqa: E402

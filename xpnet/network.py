@@ -49,6 +49,10 @@ __all__ = [
     "softmax_cross_entropy_rows",
     "normalized_weights",
     "backward",
+    "weight_norm_squared",
+    "add_l2_gradient",
+    "weight_total",
+    "mean_loss",
     "loss_and_gradients",
 ]
 
@@ -200,7 +204,7 @@ def softmax_cross_entropy(Z, Y, weights=None):
     return loss_sum, P
 
 
-def softmax_cross_entropy_rows(Z, Y):
+def softmax_cross_entropy_rows(Z, Y, xp=None):
     """Softmax probabilities and each sample's cross-entropy, in the fewest array operations.
 
     With ``shifted = Z − max_k Z`` (row-wise), ``s_i = Σ_k e^{shifted_ik}`` and the label's
@@ -225,8 +229,11 @@ def softmax_cross_entropy_rows(Z, Y):
         ``t_i``, shape ``(m,)``; ``ℓ_i = log_s_i − t_i``.
     P : array
         ``softmax(Z)``, ``(m, k)``, for [`backward`][xpnet.network.backward].
+
+    ``xp``, when given, is Z's namespace (a caller that looked it up already saves a lookup,
+    which a training step notices).
     """
-    xp = array_namespace(Z, Y)
+    xp = array_namespace(Z, Y) if xp is None else xp
     shifted = Z - xp.max(Z, axis=1, keepdims=True)
     P = xp.exp(shifted)
     s = P @ ones(xp, Z.shape[1], Z.dtype, _device(Z))  # s_i = Σ_k e^{shifted_ik}, as P·1
@@ -248,9 +255,12 @@ def normalized_weights(weights):
 
 def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0,
              weights=None) -> dict:
-    """Backward pass of the mean cross-entropy: gradients of every parameter.
+    """Backward pass of the mean loss: gradients of every parameter.
 
-    ``dZ_L = (P − Y)/m``; then for l = L … 1:
+    ``dZ_L = (P − Y)/m``, with ``P`` the output ``A_L`` of the loss head: softmax(Z_L) for
+    cross-entropy, Z_L itself for squared error; both heads are canonical, so ``A_L − Y`` is
+    the loss's derivative with respect to Z_L for either ([`xpnet.losses`][xpnet.losses]).
+    Then for l = L … 1:
     ``dW_l = dZ_lᵀ·A_{l−1}``, ``db_l = Σ_rows dZ_l``, and, below the top,
     ``dZ_{l−1} = (dZ_l·W_l) ⊙ g′(Z_{l−1})``.
 
@@ -265,9 +275,10 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0,
     cache : tuple
         The second value returned by [`forward`][xpnet.network.forward].
     P : array
-        Softmax of the logits, ``(m, nL)``.
+        The output ``A_L``, ``(m, nL)``: softmax of the logits (cross-entropy) or the logits
+        (squared error).
     Y : array
-        One-hot targets, ``(m, nL)``.
+        Targets, ``(m, nL)``: one-hot rows, or real values.
     activation : str or Activation
         The hidden activation used in the forward pass.
     scale : float
@@ -305,8 +316,60 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0,
     return grads
 
 
-def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None):
-    """Mean cross-entropy of the network on ``(X, Y)`` and its gradients (forward + backward).
+def weight_norm_squared(params: dict):
+    """``Σ_l ‖W_l‖²``, the squared Frobenius norms of the weight matrices (not the biases), 0-d."""
+    xp = array_namespace(params["W1"])
+    total = None
+    for l in range(1, n_layers(params) + 1):
+        w = xp.reshape(params[f"W{l}"], (-1,))
+        sq = xp.vecdot(w, w)
+        total = sq if total is None else total + sq
+    return total
+
+
+def add_l2_gradient(grads: dict, params: dict, c) -> dict:
+    """``∇W_l ← ∇W_l + c·W_l`` for every weight matrix (biases untouched), in place where the
+    arrays allow; returns ``grads``.
+
+    The gradient of the penalty ``(λ/2)·Σ_l ‖W_l‖²`` divided by the batch's weight sum ``s``
+    is ``(λ/s)·W_l``: [`MLP.fit`][xpnet.model.MLP.fit]'s ``l2`` passes ``c = λ·scale/s``
+    (``s`` a 0-d device array with sample weights).
+    """
+    for l in range(1, n_layers(params) + 1):
+        grads[f"W{l}"] += c * params[f"W{l}"]
+    return grads
+
+
+def weight_total(Y, weights):
+    """A batch's weight sum ``s``: its number of rows m (a float) without ``weights``, else
+    ``Σ w`` as a 0-d array (1 where it is 0, so that a mean over all-zero weights is 0)."""
+    if weights is None:
+        return float(Y.shape[0])
+    xp = array_namespace(weights)
+    total = xp.sum(weights)
+    return total + xp.astype(total == 0, weights.dtype)
+
+
+def mean_loss(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0):
+    """The network's (weighted) mean loss on ``(X, Y)``, 0-d:
+    ``(Σ_i w_i ℓ_i + (λ/2)·Σ_l ‖W_l‖²) / Σ_i w_i``, with λ = ``l2``.
+
+    Parameters are [`loss_and_gradients`][xpnet.network.loss_and_gradients]'s; this is the
+    function its gradients are the gradients of (what [`xpnet.gradcheck`][xpnet.gradcheck]
+    differentiates numerically).
+    """
+    from .losses import get_loss  # losses builds on this module's softmax functions
+
+    Z, _ = forward(params, X, activation)
+    loss_sum, _ = get_loss(loss).loss_sum(Z, Y, weights)
+    if l2:
+        loss_sum = loss_sum + 0.5 * l2 * weight_norm_squared(params)
+    return loss_sum / weight_total(Y, weights)
+
+
+def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss=None,
+                       l2: float = 0.0):
+    """Mean loss of the network on ``(X, Y)`` and its gradients (forward + backward).
 
     Parameters
     ----------
@@ -315,27 +378,35 @@ def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None):
     X : array
         Inputs, ``(m, n0)``.
     Y : array
-        One-hot targets, ``(m, nL)``.
+        Targets, ``(m, nL)``: one-hot rows for cross-entropy, real values for squared error.
     activation : str or Activation
         Hidden activation.
     weights : array, optional
         Per-sample weights w, ``(m,)``: the loss is then ``Σ_i w_i ℓ_i / Σ_i w_i``.
+    loss : str or LossHead, optional
+        The head ([`xpnet.losses`][xpnet.losses]): ``"cross_entropy"`` (default) or
+        ``"squared_error"``.
+    l2 : float
+        λ of the penalty ``(λ/2)·Σ_l ‖W_l‖²``, added to the summed loss before dividing by
+        ``Σ w`` (scikit-learn's ``alpha``); 0 by default.
 
     Returns
     -------
     loss : array
-        0-d, the (weighted) mean cross-entropy.
+        0-d, the (weighted) mean loss ([`mean_loss`][xpnet.network.mean_loss]).
     grads : dict
         As in [`backward`][xpnet.network.backward].
     """
+    from .losses import get_loss  # losses builds on this module's softmax functions
+
     Z, cache = forward(params, X, activation)
-    loss_sum, P = softmax_cross_entropy(Z, Y, weights)
-    grads = backward(params, cache, P, Y, activation, weights=weights)
-    if weights is None:
-        return loss_sum / float(Y.shape[0]), grads
-    xp = array_namespace(weights)
-    total = xp.sum(weights)
-    return loss_sum / (total + xp.astype(total == 0, weights.dtype)), grads
+    loss_sum, A = get_loss(loss).loss_sum(Z, Y, weights)
+    grads = backward(params, cache, A, Y, activation, weights=weights)
+    total = weight_total(Y, weights)
+    if l2:
+        loss_sum = loss_sum + 0.5 * l2 * weight_norm_squared(params)
+        add_l2_gradient(grads, params, l2 / total)
+    return loss_sum / total, grads
 
 
 from ._typing import resolve_annotations  # noqa: E402

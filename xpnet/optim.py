@@ -33,6 +33,7 @@ __all__ = [
     "Constant",
     "StepDecay",
     "Cosine",
+    "InvScaling",
     "get_optimizer",
     "get_schedule",
     "optimizer_from_config",
@@ -103,7 +104,32 @@ class Cosine(Schedule):
         return {"name": self.name, "epochs": self.epochs, "min_factor": self.min_factor}
 
 
-_SCHEDULES = {"constant": Constant, "step": StepDecay, "cosine": Cosine}
+class InvScaling(Schedule):
+    """Inverse scaling, ``lr / (1 + t)^power_t`` with ``t = samples_per_epoch · ⌊epoch⌋``.
+
+    The rate of scikit-learn's ``learning_rate="invscaling"``: ``t`` counts the training
+    samples seen before the current epoch, so the rate is the base rate throughout the first
+    epoch and changes only between epochs. With ``samples_per_epoch=1`` (default) ``t`` counts
+    epochs.
+    """
+
+    name = "invscaling"
+
+    def __init__(self, power_t: float = 0.5, samples_per_epoch: float = 1.0):
+        if power_t < 0 or samples_per_epoch < 0:
+            raise ConfigError(f"InvScaling needs power_t >= 0 and samples_per_epoch >= 0, "
+                              f"got {power_t}, {samples_per_epoch}")
+        self.power_t = float(power_t)
+        self.samples_per_epoch = float(samples_per_epoch)
+
+    def factor(self, epoch, total_epochs):
+        return 1.0 / (1.0 + self.samples_per_epoch * math.floor(epoch)) ** self.power_t
+
+    def get_config(self):
+        return {"name": self.name, "power_t": self.power_t, "samples_per_epoch": self.samples_per_epoch}
+
+
+_SCHEDULES = {"constant": Constant, "step": StepDecay, "cosine": Cosine, "invscaling": InvScaling}
 
 
 def get_schedule(spec) -> Schedule:
@@ -311,13 +337,20 @@ class SGD(Optimizer):
     * plain (the tutorial's rule): ``W ← W − α·g``
     * momentum μ: ``v ← μ·v + g``; ``W ← W − α·v``
     * Nesterov: ``v ← μ·v + g``; ``W ← W − α·(g + μ·v)``
+
+    With ``lr_in_velocity=True`` the velocity is kept in units of a step, as in Sutskever et
+    al. (2013) and scikit-learn: ``v ← μ·v − α·g``; ``W ← W + v`` (Nesterov:
+    ``W ← W + μ·v − α·g``). The two forms take the same steps while α is constant; when a
+    schedule changes α, this one applies the new rate to new gradients only, while the
+    default rescales the whole velocity.
     """
 
     name = "sgd"
 
     def __init__(self, lr: float = 0.1, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, schedule=None):
+                 weight_decay: float = 0.0, schedule=None, lr_in_velocity: bool = False):
         super().__init__(lr, weight_decay, schedule)
+        self.lr_in_velocity = bool(lr_in_velocity)
         if not 0.0 <= momentum < 1.0:
             raise ConfigError(f"momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0.0:
@@ -335,7 +368,7 @@ class SGD(Optimizer):
                 "momentum": self.momentum, "weight_decay": self.weight_decay}
 
     def structure(self):
-        return (*super().structure(), bool(self.momentum), self.nesterov)
+        return (*super().structure(), bool(self.momentum), self.nesterov, self.lr_in_velocity)
 
     def apply(self, params, grads, state, c):
         if not (self.momentum or self.weight_decay):  # grads = scale·∇: W ← W − (α/scale)·grads
@@ -348,6 +381,11 @@ class SGD(Optimizer):
             g = _times(grads[k], c["unscale"])  # ∇
             if self.weight_decay:
                 g = g + c["weight_decay"] * params[k]
+            if self.momentum and self.lr_in_velocity:  # v ← μ·v − α·g; W ← W + v
+                velocity[k] *= mu
+                velocity[k] -= lr * g
+                params[k] += mu * velocity[k] - lr * g if self.nesterov else velocity[k]
+                continue
             if self.momentum:
                 velocity[k] *= mu
                 velocity[k] += g
@@ -356,7 +394,10 @@ class SGD(Optimizer):
         return state
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+        config = {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+        if self.lr_in_velocity:  # only when set: checkpoints of earlier versions lack the key
+            config["lr_in_velocity"] = True
+        return config
 
 
 class Adam(Optimizer):
@@ -364,6 +405,11 @@ class Adam(Optimizer):
 
     ``m ← β1·m + (1−β1)·g``; ``v ← β2·v + (1−β2)·g²``;
     ``W ← W − α·m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
+
+    ``eps_on="v"`` adds ε to ``√v`` instead of ``√v̂``, the form at the end of the paper's
+    section 2 that scikit-learn and Keras use:
+    ``W ← W − α·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε)``. It differs from the default only while
+    ``√v̂`` is not much larger than ε (the first steps, tiny gradients).
     """
 
     name = "adam"
@@ -371,14 +417,18 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.0, schedule=None):
+                 eps: float = 1e-8, weight_decay: float = 0.0, schedule=None,
+                 eps_on: str = "v_hat"):
         super().__init__(lr, weight_decay, schedule)
         for label, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= beta < 1.0:
                 raise ConfigError(f"{label} must be in [0, 1), got {beta}")
         if eps <= 0:
             raise ConfigError(f"eps must be > 0, got {eps}")
+        if eps_on not in ("v_hat", "v"):
+            raise ConfigError(f"eps_on must be 'v_hat' (ε added to √v̂) or 'v' (to √v), got {eps_on!r}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.eps_on = eps_on
 
     def gradient_scale(self, lr):
         return 1.0 - self.beta1
@@ -386,11 +436,13 @@ class Adam(Optimizer):
     def coefficients(self, lr, scale, t):
         """Step ``t``'s numbers. ``α·m̂/(√v̂ + ε) = (α·√(1−β2ᵗ)/(1−β1ᵗ)) · m/(√v + ε·√(1−β2ᵗ))``:
         the bias corrections become two scalars (``step_size``, ``eps_hat``) instead of two
-        passes over m̂ and v̂; ``c1``, ``c2`` take the gradients' scale out of the moments."""
+        passes over m̂ and v̂ (``eps_hat = ε`` itself with ``eps_on="v"``); ``c1``, ``c2``
+        take the gradients' scale out of the moments."""
         b1, b2, wd = self.beta1, self.beta2, self.weight_decay
         root_bias2 = math.sqrt(1.0 - b2 ** t)
+        eps_hat = self.eps * root_bias2 if self.eps_on == "v_hat" else self.eps
         return {"lr": float(lr), "scale": float(scale), "beta1": b1, "beta2": b2,
-                "step_size": lr * root_bias2 / (1.0 - b1 ** t), "eps_hat": self.eps * root_bias2,
+                "step_size": lr * root_bias2 / (1.0 - b1 ** t), "eps_hat": eps_hat,
                 "c1": (1.0 - b1) / scale, "c2": (1.0 - b2) / (scale * scale),
                 "l2": scale * wd, "decay": 1.0 - lr * wd,
                 "flush": _FLUSH_C if t % _FLUSH_EVERY == 0 else 0.0}
@@ -428,7 +480,10 @@ class Adam(Optimizer):
         return state
 
     def get_config(self):
-        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        config = {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        if self.eps_on != "v_hat":  # only when set: checkpoints of earlier versions lack the key
+            config["eps_on"] = self.eps_on
+        return config
 
 
 class AdamW(Adam):
@@ -438,8 +493,9 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 1e-2, schedule=None):
-        super().__init__(lr, beta1, beta2, eps, weight_decay, schedule)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, schedule=None,
+                 eps_on: str = "v_hat"):
+        super().__init__(lr, beta1, beta2, eps, weight_decay, schedule, eps_on)
 
 
 _OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}

@@ -43,11 +43,12 @@ _COMPILED: dict = {}
 
 
 def train_batches(params: dict, state: dict, sums: tuple, data: tuple, batches: tuple, *,
-                  activation, optimizer, augment, scan):
+                  activation, optimizer, augment, head, l2, scan):
     """Training steps over a run of ``k`` batches, as one pure function.
 
-    Each step is [`MLP.fit`][xpnet.model.MLP.fit]'s: forward, softmax cross-entropy, backward
-    with the optimizer's gradient scale folded into ``dZ_L``, and the optimizer's update.
+    Each step is [`MLP.fit`][xpnet.model.MLP.fit]'s: forward, the loss head, backward with
+    the optimizer's gradient scale folded into ``dZ_L`` (plus the L2 penalty's gradient), and
+    the optimizer's update.
 
     Parameters
     ----------
@@ -56,17 +57,19 @@ def train_batches(params: dict, state: dict, sums: tuple, data: tuple, batches: 
     state : dict
         The optimizer's state, ``{slot: {name: array}}``.
     sums : tuple
-        Running ``(Σ w_i ℓ_i, −Σ w_i [missed_i], Σ w_i)`` of the epoch so far, 0-d arrays
-        (``w_i = 1`` without sample weights).
+        Running ``(Σ w_i ℓ_i, −Σ w_i [missed_i], Σ w_i, Σ_steps (λ/2)·Σ_l ‖W_l‖²)`` of the
+        epoch so far, 0-d arrays (``w_i = 1`` without sample weights; the misses stay 0 for a
+        head that does not classify, the penalty without ``l2``).
     data : tuple
-        ``(X (N, n0), Y (N, nL) one-hot, w (N,) or None, augmentation constants or None)``.
+        ``(X (N, n0), Y (N, nL) targets, w (N,) or None, augmentation constants or None)``.
     batches : tuple
         ``(idx (k, m) sample indices or None for the whole of X, C (k, n_coefficients) the
         steps' coefficients in the order of ``coefficient_names``, augmentation arrays
         (k, m, ...) or None)``.
-    activation, optimizer, augment, scan
+    activation, optimizer, augment, head, l2, scan
         Static: the hidden activation, the [`Optimizer`][xpnet.optim.Optimizer] (its
-        ``apply`` and structure), the augmentation (its ``gather``) or None, and the
+        ``apply`` and structure), the augmentation (its ``gather``) or None, the
+        [loss head][xpnet.losses.LossHead], the penalty's λ (a float, 0 for none), and the
         backend's [`scan`][xpnet.backend.Backend.scan].
 
     Returns
@@ -79,7 +82,7 @@ def train_batches(params: dict, state: dict, sums: tuple, data: tuple, batches: 
     xp = array_namespace(X)
 
     def step(carry, batch):
-        params, state, (loss, miss, seen) = carry
+        params, state, (loss, miss, seen, penalty) = carry
         idx, row, aug = batch
         c = {name: row[j] for j, name in enumerate(names)}
         if idx is None:
@@ -91,16 +94,21 @@ def train_batches(params: dict, state: dict, sums: tuple, data: tuple, batches: 
         if augment is not None:
             Xb = augment.gather(aug_constants, aug)
         Z, cache = network.forward(params, Xb, activation)
-        log_s, t, P = network.softmax_cross_entropy_rows(Z, Yb)
-        grads = network.backward(params, cache, P, Yb, activation, scale=c["scale"], weights=wb)
+        ell, missed, A = head.rows(Z, Yb)  # ℓ_i, and −1 where sample i is missed (or None)
+        grads = network.backward(params, cache, A, Yb, activation, scale=c["scale"], weights=wb)
+        if l2:
+            penalty = penalty + (0.5 * l2) * network.weight_norm_squared(params)
+            network.add_l2_gradient(grads, params, (l2 * c["scale"]) / network.weight_total(Yb, wb))
         state = optimizer.apply(params, grads, state, c)  # params updated in the carry's dict
-        ell, missed = log_s - t, xp.sign(t)  # ℓ_i, and −1 where sample i is missed
         if wb is None:
             seen = seen + Yb.shape[0]
         else:
-            ell, missed = ell * wb, missed * wb
+            ell = ell * wb
+            missed = None if missed is None else missed * wb
             seen = seen + xp.sum(wb)
-        return params, state, (loss + xp.sum(ell), miss + xp.sum(missed), seen)
+        if missed is not None:
+            miss = miss + xp.sum(missed)
+        return params, state, (loss + xp.sum(ell), miss, seen, penalty)
 
     return scan(step, (params, state, sums), batches)
 
@@ -175,17 +183,17 @@ def compiled(backend, fn, **static):
     return out
 
 
-def compiled_train_batches(backend, activation: str, optimizer, augment):
+def compiled_train_batches(backend, activation: str, optimizer, augment, head, l2: float = 0.0):
     """[`train_batches`][xpnet.steps.train_batches] compiled for ``backend``; one per
-    activation, optimizer structure and augmentation kind (the objects of the first call
-    serve every later one of the same structure)."""
+    activation, optimizer structure, augmentation kind, loss head and λ (the objects of the
+    first call serve every later one of the same structure)."""
     key = ("train", backend.spec, activation, optimizer.structure(),
-           None if augment is None else augment.structure())
+           None if augment is None else augment.structure(), head.name, float(l2))
     fn = _COMPILED.get(key)
     if fn is None:
         fn = _COMPILED[key] = backend.compile(partial(
             train_batches, activation=activation, optimizer=optimizer, augment=augment,
-            scan=backend.scan))
+            head=head, l2=float(l2), scan=backend.scan))
     return fn
 
 
@@ -194,10 +202,10 @@ def compiled_logits(backend, activation: str):
     return compiled(backend, logits, activation=activation)
 
 
-def loss_and_gradients(params: dict, X, Y, weights, *, activation):
-    """[`network.loss_and_gradients`][xpnet.network.loss_and_gradients] with every argument
-    positional but the activation (what [`MLP.gradients`][xpnet.model.MLP.gradients] compiles)."""
-    return network.loss_and_gradients(params, X, Y, activation, weights)
+def loss_and_gradients(params: dict, X, Y, weights, *, activation, loss="cross_entropy", l2=0.0):
+    """[`network.loss_and_gradients`][xpnet.network.loss_and_gradients] with the arrays
+    positional and the rest static (what [`MLP.gradients`][xpnet.model.MLP.gradients] compiles)."""
+    return network.loss_and_gradients(params, X, Y, activation, weights, loss, l2)
 
 
 from ._typing import resolve_annotations  # noqa: E402

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .backend import array_namespace
 from .errors import InvalidInput, InvalidInputType  # defined there, re-exported here
 
-__all__ = ["check_features", "check_labels", "check_sample_weight", "unsigned_integer", "InvalidInput",
+__all__ = ["check_features", "check_labels", "check_targets", "check_sample_weight", "unsigned_integer", "InvalidInput",
            "InvalidInputType"]
 
 
@@ -90,6 +90,22 @@ def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> None:
             f"{name} has labels in [{lo}, {hi}] but the network has {n_classes} output classes; "
             f"labels must be in [0, {n_classes - 1}]"
         )
+
+
+def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> None:
+    """Check that ``y`` holds a regressor's finite real targets: ``(n_samples,)`` for one
+    output, or ``(n_samples, n_outputs)``."""
+    xp, kind = _namespace_and_kind(y, name, "real targets")
+    if y.ndim not in (1, 2) or (y.ndim == 1 and n_outputs != 1) or (y.ndim == 2 and y.shape[1] != n_outputs):
+        want = f"({n_samples},) or ({n_samples}, 1)" if n_outputs == 1 else f"({n_samples}, {n_outputs})"
+        raise InvalidInput(f"{name} must have shape {want} for a network with {n_outputs} "
+                           f"output{'s' if n_outputs > 1 else ''}, got shape {tuple(y.shape)}")
+    if y.shape[0] != n_samples:
+        raise InvalidInput(f"{name} has {y.shape[0]} targets but X has {n_samples} samples")
+    if kind in ("bool", "other"):
+        raise InvalidInputType(f"{name} must hold real numbers, got dtype {y.dtype}")
+    if kind == "real floating" and not bool(xp.all(xp.isfinite(y))):
+        raise InvalidInput(f"{name} contains NaN or infinite values")
 
 
 def check_sample_weight(w, n_samples: int, name: str = "sample_weight") -> None:

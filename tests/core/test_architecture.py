@@ -21,8 +21,8 @@ PACKAGE = Path(xpnet.__file__).parent
 LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
-    "math": ["activations", "init", "network", "optim", "steps"],
-    "model and data": ["model", "history", "inputs", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
+    "math": ["activations", "init", "network", "losses", "optim", "steps"],
+    "model and data": ["model", "training", "stopping", "inputs", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
                        "plots", "augment", "splits"],
     "runs": ["config", "callbacks", "rundir", "runs"],
     "applications": ["cli", "cli_output", "cli_predict", "bench", "serve", "sklearn"],

@@ -75,7 +75,7 @@ def test_the_shorter_last_batch_and_new_rates_do_not_recompile():
     X, y, _ = _data(n=1000)
     model = xpnet.MLP([16, 8, 4], backend="jax", seed=0)
     opt = optim.Adam(lr=1e-3, schedule="cosine")  # a new rate at every step
-    fn = steps.compiled_train_batches(model.backend, model.activation, opt, None)  # fit's own
+    fn = steps.compiled_train_batches(model.backend, model.activation, opt, None, model.head)  # fit's own
     before = _cache_size(fn)  # other tests may have compiled it for other shapes already
     model.fit(X, y, epochs=1, batch_size=64, optimizer=opt)  # 15 full batches + 40
     first = _cache_size(fn)

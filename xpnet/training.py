@@ -1,0 +1,385 @@
+"""The training loop of [`MLP.fit`][xpnet.model.MLP.fit], in named pieces.
+
+The algorithm, as [`run_epochs`][xpnet.training.run_epochs] reads::
+
+    for each epoch e:
+        order ← a permutation of the samples, seeded with (seed, e)
+        for each batch of that order:                     # eager_epoch / compiled_epoch
+            Z_L, cache ← forward(params, X_b)
+            ℓ, A_L     ← loss head(Z_L, T_b)
+            grads      ← backward(params, cache, A_L, T_b) (+ λ·W_l/s_b with an L2 penalty)
+            params     ← optimizer step
+            sums      += Σ_b w_i ℓ_i, misses, Σ_b w_i          # EpochSums, on the device
+        logs ← sums read once, validation, callbacks       # end_epoch
+
+Nothing is read from the device inside an epoch: each sample's loss and miss are added in place
+into device vectors of one batch's length and summed at the end. A step issues as few array
+operations as it can (each is a kernel launch on a GPU; ``tests/core/test_lean_step.py`` pins
+the count). On a backend that compiles (JAX) the batches run through
+[`xpnet.steps`][xpnet.steps] instead, the same math handed to the compiler in runs of steps.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+from . import network, steps
+from .errors import ConfigError, TrainingDiverged
+from .inputs import is_integer_array, refuse_dask, warn_if_unscaled
+from .optim import Optimizer, optimizer_from_config
+from .validation import InvalidInput, InvalidInputType
+
+if TYPE_CHECKING:
+    from .model import MLP
+
+__all__ = ["TrainingRun", "prepare", "run_epochs", "EpochSums", "batch_ranges", "eager_epoch",
+           "compiled_epoch", "end_epoch"]
+
+DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
+
+
+@dataclass
+class TrainingRun:
+    """What one call of [`fit`][xpnet.model.MLP.fit] trains on, resolved and on the device."""
+
+    X: Any
+    """Features ``(n, n0)``."""
+    T: Any
+    """Targets ``(n, nL)``: one-hot rows, or real values."""
+    w: Any
+    """Sample weights ``(n,)`` or None."""
+    val: tuple | None
+    """``(X_val, y_val, w_val)`` on the device, or None."""
+    batch_size: int
+    total_epochs: int
+    shuffle: bool
+    augment: Any
+    compiled: bool
+    l2: float
+    callbacks: list = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_batches(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+
+def prepare(model: MLP, X, y, epochs, batch_size, optimizer, validation_data, shuffle,
+            callbacks, sample_weight, augment, compile, l2) -> TrainingRun:
+    """Check [`fit`][xpnet.model.MLP.fit]'s arguments, fill in the model's defaults, set the
+    optimizer and move the data to the device (once per call)."""
+    refuse_dask(X, y, sample_weight)
+    epochs = model.train_defaults["epochs"] if epochs is None else int(epochs)
+    if epochs < 0:
+        raise ConfigError(f"epochs must be >= 0, got {epochs}")
+    if isinstance(batch_size, str):
+        if batch_size != DEFAULT:
+            raise ConfigError(f"batch_size must be a positive integer, None (full batch) or "
+                              f"'default', got {batch_size!r}")
+        batch_size = model.train_defaults["batch_size"]
+    if batch_size is not None and int(batch_size) < 1:
+        raise ConfigError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
+    l2 = float(l2)
+    if not (l2 >= 0 and math.isfinite(l2)):
+        raise ConfigError(f"l2 must be a finite number >= 0, got {l2}")
+    if optimizer is not None:
+        if not isinstance(optimizer, Optimizer):
+            raise InvalidInputType(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
+        model.optimizer = optimizer
+    elif model.optimizer is None:
+        model.optimizer = optimizer_from_config(model.train_defaults["optimizer"])
+
+    if model.preprocessing is None:
+        X = model.backend.host_or_native(X)
+        integers = is_integer_array(X)
+    X, y, w = model.validate_data(X, y, sample_weight)
+    if model.preprocessing is None and model.head.classifies:
+        warn_if_unscaled(X, integers)
+    T = model.head.targets(y, model.sizes[-1], model.dtype)  # built once; batches gather its rows
+    if augment is not None:
+        augment.prepare(X)  # on the device, once: it gives the augmented batches
+    val = None
+    if validation_data is not None:
+        if len(validation_data) not in (2, 3):
+            raise InvalidInput("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
+        val = tuple(model.validate_data(*validation_data, names=("X_val", "y_val", "sample_weight_val")))
+    n = X.shape[0]
+    bs = n if batch_size is None else min(int(batch_size), n)
+    return TrainingRun(X, T, w, val, bs, model.epoch + epochs, bool(shuffle), augment,
+                       _compiles(model, compile, augment), l2, list(callbacks))
+
+
+def _compiles(model: MLP, compile: bool | None, augment) -> bool:
+    """Whether the steps run compiled ([`fit`][xpnet.model.MLP.fit]'s ``compile``)."""
+    if compile is False:
+        return False
+    why_not = None
+    if not model.backend.compiles:
+        why_not = f"the {model.backend.name} backend runs eagerly (only JAX compiles)"
+    elif not model.optimizer.compilable:
+        why_not = f"{type(model.optimizer).__name__} overrides step(), which a compiled step cannot call"
+    elif augment is not None and not hasattr(augment, "gather"):
+        why_not = f"{type(augment).__name__} has no pure gather() for a compiled step"
+    if why_not is not None and compile:
+        raise ConfigError(f"compile=True, but {why_not}; pass compile=None or False")
+    return why_not is None
+
+
+def run_epochs(model: MLP, run: TrainingRun) -> Iterator[dict]:
+    """Train ``model`` epoch after epoch until ``run.total_epochs`` or a stop; yields each
+    epoch's logs (the generator behind [`fit_epochs`][xpnet.model.MLP.fit_epochs])."""
+    if model.batch >= run.n_batches:  # an unfinished epoch from a run with other batches
+        model.batch = 0
+    model.stop_training, model.stop_reason = False, None
+    model.history.interrupted, model.history.stop_reason = False, None
+    for cb in run.callbacks:
+        cb.on_train_begin(model, run.total_epochs - model.epoch, run.n_batches)
+    while model.epoch < run.total_epochs and not model.stop_training:
+        e = model.epoch
+        for cb in run.callbacks:
+            cb.on_epoch_begin(model, e)
+        start = time.perf_counter()
+        host_order = None
+        if run.shuffle and run.batch_size < run.n:
+            host_order = model.backend.rng((model.seed, e)).permutation(run.n)
+        order = None
+        if host_order is not None and (not run.compiled or run.augment is not None):
+            order = model.backend.asarray(host_order)
+        if run.augment is not None:
+            run.augment.start_epoch(e, order)
+        if run.compiled:
+            sums, lr = compiled_epoch(model, run, e, host_order)
+        else:
+            sums, lr = eager_epoch(model, run, e, order)
+        if model.batch < run.n_batches:  # stopped inside the epoch
+            model.history.interrupted = True
+            break
+        yield end_epoch(model, run, e, sums, lr, start)
+    if model.stop_training:
+        model.history.interrupted = model.stop_reason is None
+        model.history.stop_reason = model.stop_reason
+    for cb in run.callbacks:
+        cb.on_train_end(model, model.history)
+
+
+def batch_ranges(start: int, n: int, batch_size: int) -> Iterator[tuple[int, int, int]]:
+    """``(b, lo, hi)`` of the batches ``b = start, …`` of an epoch of ``n`` samples: rows
+    ``lo:hi`` of the epoch's order; the last batch may be shorter."""
+    for b in range(start, math.ceil(n / batch_size)):
+        yield b, b * batch_size, min((b + 1) * batch_size, n)
+
+
+class EpochSums:
+    """An epoch's running sums on the device, read once at its end by [`read`][xpnet.training.EpochSums.read].
+
+    ``Σ w_i ℓ_i`` and ``−Σ w_i [missed_i]`` are kept as vectors of one batch's length, added
+    to in place (no reduction per step); a shorter last batch is reduced on its own. ``Σ w_i``
+    is counted on the host without sample weights. The L2 penalty ``(λ/2)·Σ_l ‖W_l‖²`` of
+    each step is summed as a 0-d array.
+    """
+
+    def __init__(self, xp):
+        self.xp = xp
+        self.loss_rows = self.miss_rows = None
+        self.tail: list = []  # (Σℓ, Σmiss) of a last, shorter batch
+        self.seen = 0  # samples, or a 0-d device array of their summed weights
+        self.penalty = None
+
+    def add(self, ell, miss, wb, m: int) -> None:
+        """One batch: its ``ℓ`` ``(m,)``, ``−[missed]`` ``(m,)`` or None, and weights or None."""
+        xp = self.xp
+        if wb is not None:
+            ell *= wb
+            if miss is not None:
+                miss *= wb
+            self.seen = self.seen + xp.sum(wb)
+        else:
+            self.seen += m
+        if self.loss_rows is None:
+            self.loss_rows, self.miss_rows = ell, miss
+        elif m == self.loss_rows.shape[0]:
+            self.loss_rows += ell
+            if miss is not None:
+                self.miss_rows += miss
+        else:
+            self.tail.append((xp.sum(ell), None if miss is None else xp.sum(miss)))
+
+    def add_penalty(self, p) -> None:
+        self.penalty = p if self.penalty is None else self.penalty + p
+
+    def totals(self) -> tuple:
+        """``(Σ w ℓ, −Σ w [missed] or None, Σ w, Σ penalty or None)``, device 0-d arrays
+        (``Σ w`` a Python int without sample weights)."""
+        xp = self.xp
+        loss = xp.sum(self.loss_rows)
+        miss = None if self.miss_rows is None else xp.sum(self.miss_rows)
+        for t_loss, t_miss in self.tail:
+            loss = loss + t_loss
+            miss = None if miss is None else miss + t_miss
+        return loss, miss, self.seen, self.penalty
+
+    @staticmethod
+    def read(backend, totals: tuple) -> list:
+        """The totals as Python floats (None stays None), in one read from the device."""
+        xp = backend.xp
+        arrays = [t for t in totals if t is not None and not isinstance(t, (int, float))]
+        host = iter(backend.to_numpy(xp.stack([xp.astype(a, arrays[0].dtype) for a in arrays])).tolist()
+                    if arrays else ())  # (NumPy's float64 scalars are floats already)
+        return [None if t is None else float(t) if isinstance(t, (int, float)) else next(host)
+                for t in totals]
+
+
+def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, float]:
+    """The rest of epoch ``e`` (from batch `batch` on), one step after the other, each array
+    operation dispatched on its own. ``order`` is the epoch's sample order on the device
+    (``None``: unshuffled). Returns the epoch's [`totals`][xpnet.training.EpochSums.totals]
+    and the last step's learning rate."""
+    xp, opt, n, bs = model.backend.xp, model.optimizer, run.n, run.batch_size
+    X, T, w, augment = run.X, run.T, run.w, run.augment
+    n_batches = run.n_batches
+    constant_lr = opt.schedule.constant_within_epochs
+    if constant_lr:  # the rate, and the factor folded into dZ_L, once per epoch
+        lr = opt.lr_at(e, run.total_epochs)
+        scale = opt.gradient_scale(lr)
+    sums = EpochSums(xp)
+    for b, lo, hi in batch_ranges(model.batch, n, bs):
+        wb = None
+        if bs == n:
+            Xb, Tb, wb = X, T, w
+        elif order is None:
+            Xb, Tb = X[lo:hi, ...], T[lo:hi, ...]
+            wb = None if w is None else w[lo:hi]
+        else:
+            idx = order[lo:hi]
+            Tb = xp.take(T, idx, axis=0)
+            Xb = xp.take(X, idx, axis=0) if augment is None else None
+            wb = None if w is None else xp.take(w, idx, axis=0)
+        if augment is not None:
+            Xb = augment.batch(lo, hi)
+        if not constant_lr:
+            lr = opt.lr_at(e + b / n_batches, run.total_epochs)
+            scale = opt.gradient_scale(lr)
+        ell, miss, penalty = _step(model, Xb, Tb, wb, lr, scale, run.l2)
+        sums.add(ell, miss, wb, hi - lo)
+        if penalty is not None:
+            sums.add_penalty(penalty)
+        model.batch = b + 1
+        for cb in run.callbacks:
+            cb.on_batch_end(model, e, b, n_batches)
+        if model.stop_training:
+            break
+    return sums.totals(), lr
+
+
+def _step(model: MLP, X, T, w, lr: float, scale: float, l2: float):
+    """One step on a batch: forward, loss, backward, (penalty), update.
+
+    ``scale`` is the optimizer's [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale]
+    at ``lr``, folded into ``dZ_L``. Returns the device arrays ``ℓ`` ``(m,)``,
+    ``−[missed]`` ``(m,)`` or None, and the step's penalty ``(λ/2)·Σ‖W_l‖²`` (before the
+    update) or None, without reading them.
+    """
+    params = model.params
+    Z, cache = network.forward(params, X, model.activation)
+    ell, miss, A = model.head.rows(Z, T)
+    grads = network.backward(params, cache, A, T, model.activation, scale=scale, weights=w)
+    penalty = None
+    if l2:  # ∇W_l += λ·W_l/s_b (times the scale), s_b the batch's weight sum
+        penalty = (0.5 * l2) * network.weight_norm_squared(params)
+        network.add_l2_gradient(grads, params, (l2 * scale) / network.weight_total(T, w))
+    model.optimizer.step(params, grads, lr, scaled_by=scale)
+    return ell, miss, penalty
+
+
+def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, float]:
+    """The rest of epoch ``e`` (from batch `batch` on) through the compiled steps of
+    [`xpnet.steps`][xpnet.steps]: the full-size batches in runs of up to
+    [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK], then a shorter last batch on its own.
+
+    ``order`` is the epoch's sample order on the host (``None``: unshuffled). `params`, the
+    optimizer's state and step count, and `batch` are updated after every run, before its
+    batches' ``on_batch_end`` callbacks. Returns the epoch's totals (as
+    [`EpochSums.totals`][xpnet.training.EpochSums.totals]) and the last step's learning rate.
+    """
+    backend, opt, augment = model.backend, model.optimizer, run.augment
+    xp, n, bs = backend.xp, run.n, run.batch_size
+    n_batches, full = run.n_batches, n // bs
+    fn = steps.compiled_train_batches(backend, model.activation, opt, augment, model.head, run.l2)
+    opt.ensure_state(model.params)
+    data = (run.X, run.T, run.w, None if augment is None else augment.device_constants())
+    zero = xp.zeros((), dtype=model.dtype, device=backend.device)
+    sums = (zero, zero, zero, zero)
+    runs = steps.chunks(model.batch, full) + ([(full, n_batches)] if full < n_batches else [])
+    lr = opt.lr_at(e + model.batch / n_batches, run.total_epochs)
+    for b0, b1 in runs:
+        lo, hi, k = b0 * bs, min(b1 * bs, n), b1 - b0
+        m = (hi - lo) // k
+        idx = None
+        if bs < n and order is None:
+            idx = xp.reshape(xp.arange(lo, hi, dtype=backend.index_dtype, device=backend.device), (k, m))
+        elif bs < n:
+            idx = backend.asarray(order[lo:hi].reshape(k, m), backend.index_dtype)
+        if opt.schedule.constant_within_epochs:
+            lrs = [opt.lr_at(e, run.total_epochs)] * k
+        else:
+            lrs = [opt.lr_at(e + b / n_batches, run.total_epochs) for b in range(b0, b1)]
+        coefficients = backend.asarray(steps.step_coefficients(opt, lrs, opt.t), model.dtype_name)
+        aug_batches = None if augment is None else tuple(
+            xp.reshape(a, (k, m, *a.shape[1:])) for a in augment.batch_arrays(lo, hi))
+        model.params, opt.state, sums = fn(model.params, opt.state, sums, data,
+                                           (idx, coefficients, aug_batches))
+        opt.t += k
+        lr = lrs[-1]
+        model.batch = b1
+        for b in range(b0, b1):
+            for cb in run.callbacks:
+                cb.on_batch_end(model, e, b, n_batches)
+        if model.stop_training:
+            break
+    loss, miss, seen, penalty = sums
+    return (loss, miss if model.head.classifies else None, seen, penalty if run.l2 else None), lr
+
+
+def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, start: float) -> dict:
+    """Read the epoch's totals (one read from the device), evaluate the validation data, record
+    the epoch in the model's history and call the ``on_epoch_end`` callbacks; returns the logs.
+
+    The logged ``loss`` is ``(Σ w_i ℓ_i + Σ_steps (λ/2)·Σ_l ‖W_l‖²) / Σ w_i`` over the epoch
+    (the penalty term, when ``l2`` is set, also alone as ``penalty``).
+
+    Raises
+    ------
+    TrainingDiverged
+        The loss is NaN or infinite.
+    """
+    loss_sum, miss, seen, penalty = EpochSums.read(model.backend, totals)
+    loss = (loss_sum + (penalty or 0.0)) / seen
+    if not math.isfinite(loss):
+        raise TrainingDiverged(
+            f"the training loss became {loss} in epoch {e + 1}; lower the learning rate "
+            f"(it was {model.optimizer.lr:g}) or check the inputs are scaled (e.g. to [0, 1])")
+    logs = {"epoch": e + 1, "loss": loss, "accuracy": None if miss is None else (seen + miss) / seen,
+            "val_loss": None, "val_accuracy": None, "lr": lr}
+    if run.l2:
+        logs["penalty"] = penalty / seen
+    if run.val is not None:
+        val_loss, val_score = model._evaluate_device(*run.val)
+        logs["val_loss"] = val_loss
+        logs["val_accuracy" if model.head.classifies else "val_r2"] = val_score
+    model.epoch, model.batch = e + 1, 0
+    logs["epoch_time"] = time.perf_counter() - start
+    model.history.append(logs)
+    for cb in run.callbacks:
+        cb.on_epoch_end(model, e, logs)
+    return logs
+
+
+from ._typing import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings
