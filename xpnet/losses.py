@@ -7,9 +7,10 @@ A head turns the logits ``Z_L`` (``m × n_L``) into the network's output ``A_L``
 | ---------------------------------------- | --------------- | ---------------------------------- | -------------------- |
 | [`CrossEntropy`][xpnet.losses.CrossEntropy] (``"cross_entropy"``) | softmax(Z_L)    | ``−Σ_k T_ik log A_ik``             | one-hot of labels    |
 | [`SquaredError`][xpnet.losses.SquaredError] (``"squared_error"``) | Z_L (identity)  | ``½ Σ_k (A_ik − T_ik)²``           | real values, m × n_L |
+| [`PoissonDeviance`][xpnet.losses.PoissonDeviance] (``"poisson"``)  | e^{Z_L}         | ``Σ_k (T log(T/A) − T + A)_ik``    | counts ≥ 0, m × n_L  |
 
-Both pairs are *canonical*: the derivative of ``ℓ`` with respect to the logits is
-``A_L − T`` for either, so [`xpnet.network.backward`][xpnet.network.backward] starts from
+Every pair is *canonical*: the derivative of ``ℓ`` with respect to the logits is
+``A_L − T`` for each, so [`xpnet.network.backward`][xpnet.network.backward] starts from
 ``dZ_L = (A_L − T)/m`` whichever head produced ``A_L`` — the tutorial's ``dZ2 = A2 − Y``.
 
 Every method gets its namespace from its arguments, as in [`xpnet.network`][xpnet.network],
@@ -26,6 +27,7 @@ __all__ = [
     "LossHead",
     "CrossEntropy",
     "SquaredError",
+    "PoissonDeviance",
     "get_loss",
     "LOSSES",
 ]
@@ -46,12 +48,15 @@ class LossHead:
         they are real values (predictions are ``A_L`` itself).
     min_outputs : int
         The fewest output units the head accepts.
+    nonnegative_targets : bool
+        True when real targets must be ≥ 0 (counts).
     """
 
     name = "loss"
     output_activation = "identity"
     classifies = False
     min_outputs = 1
+    nonnegative_targets = False
 
     def targets(self, y, n_outputs: int, dtype):
         """The target matrix ``T`` ``(m, n_L)`` in ``dtype`` from validated targets ``y``."""
@@ -169,6 +174,7 @@ class SquaredError(LossHead):
         exactly, else 0 (scikit-learn's ``r2_score``)."""
         xp = array_namespace(Z)
         T = self.targets(y, Z.shape[1], Z.dtype)
+        Z = self.output(Z)  # the predictions A_L
         w = xp.ones((T.shape[0],), dtype=Z.dtype, device=device_of(Z)) if weights is None else weights
         mean = (w @ T) / xp.sum(w)
         residual = w @ ((T - Z) ** 2)
@@ -179,7 +185,41 @@ class SquaredError(LossHead):
         return xp.sum(r2), Z.shape[1]
 
 
-LOSSES: dict[str, type[LossHead]] = {"cross_entropy": CrossEntropy, "squared_error": SquaredError}
+class PoissonDeviance(SquaredError):
+    """Exponential output and half the Poisson deviance, for counts and rates ``T ≥ 0``.
+
+    ``A_L = e^{Z_L}``, ``ℓ_i = Σ_k (T_ik log(T_ik/A_ik) − T_ik + A_ik)``, which is
+    ``Σ_k (e^{Z_ik} − T_ik Z_ik) + const``, so ``∂ℓ_i/∂Z_i = A_i − T_i`` (the log link is
+    canonical). ``T log T`` is 0 at ``T = 0``. scikit-learn's ``MLPRegressor(loss="poisson")``.
+    The score is R² of the predictions ``A_L``.
+    """
+
+    name = "poisson"
+    output_activation = "exp"
+    nonnegative_targets = True
+
+    def output(self, Z):
+        return array_namespace(Z).exp(Z)
+
+    def _per_sample(self, Z, T):
+        xp = array_namespace(Z)
+        A = xp.exp(Z)
+        safe = xp.where(T > 0, T, xp.ones_like(T))
+        t_log_t = xp.where(T > 0, T * xp.log(safe), xp.zeros_like(T))
+        return xp.sum(t_log_t - T * Z - T + A, axis=1), A
+
+    def rows(self, Z, T):
+        ell, A = self._per_sample(Z, T)
+        return ell, None, A
+
+    def loss_sum(self, Z, T, weights=None):
+        xp = array_namespace(Z)
+        ell, A = self._per_sample(Z, T)
+        return (xp.sum(ell) if weights is None else xp.vecdot(weights, ell)), A
+
+
+LOSSES: dict[str, type[LossHead]] = {"cross_entropy": CrossEntropy, "squared_error": SquaredError,
+                                     "poisson": PoissonDeviance}
 
 
 def get_loss(spec: str | LossHead | None) -> LossHead:

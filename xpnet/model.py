@@ -316,6 +316,9 @@ class MLP:
             y = self.backend.host_or_native(y)
             check_targets(y, n, self.sizes[-1], names[1])
             y = self.backend.asarray(y, self.dtype_name)
+            if self.head.nonnegative_targets and n and float(self.backend.xp.min(y)) < 0:
+                raise InvalidInput(f"{names[1]} has negative values, which the {self.head.name!r} "
+                                   "loss does not allow (it models counts and rates >= 0)")
             if y.ndim == 1:
                 y = self.backend.xp.reshape(y, (n, 1))
         elif y is not None:

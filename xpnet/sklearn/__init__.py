@@ -33,9 +33,10 @@ scikit-learn uses one logistic unit. The models are equivalent:
 """
 
 
-from ._estimator import MLPClassifier
+from ._classifier import MLPClassifier
+from ._regressor import MLPRegressor
 
-# Pickles name the class where users import it from (as before the package split).
-MLPClassifier.__module__ = __name__
+# Pickles name the classes where users import them from (as before the package split).
+MLPClassifier.__module__ = MLPRegressor.__module__ = __name__
 
-__all__ = ["MLPClassifier"]
+__all__ = ["MLPClassifier", "MLPRegressor"]
