@@ -157,6 +157,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         tags.input_tags.sparse = False  # dense input only: xpnet's network math is dense
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
         tags.non_deterministic = False
         return tags
 
