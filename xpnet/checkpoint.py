@@ -299,7 +299,8 @@ def load_checkpoint(path: str | os.PathLike, backend: str | Backend | None = Non
         try:
             model = MLP(cfg["sizes"], activation=cfg.get("activation", "relu"),
                         init=cfg.get("init", "he"), dtype=dtype or cfg.get("dtype", "float32"),
-                        backend=backend, seed=int(cfg.get("seed", 0)))
+                        backend=backend, seed=int(cfg.get("seed", 0)),
+                        loss=cfg.get("loss", "cross_entropy"))  # older files: the softmax head
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"{path}: the manifest's model settings are invalid ({exc})") from None
         shapes = {k: tuple(v.shape) for k, v in model.params.items()}

@@ -36,6 +36,29 @@ def _curve(model):
 
 
 @needs_jax
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_compiled_and_eager_agree_for_regression_heads_with_l2(loss):
+    """The heads and the L2 penalty inside the compiled steps: regression, sample weights,
+    λ > 0, two epochs with a shorter last batch; ≤ 1e-12 from the eager loop, penalty too."""
+    X, _, w = _data()
+    rng = np.random.default_rng(1)
+    Y = rng.standard_normal((len(X), 2)) if loss == "squared_error" else rng.poisson(2.0, (len(X), 2)) * 1.0
+    runs = {}
+    for compile in (False, None):
+        model = xpnet.MLP([16, 12, 2], loss=loss, backend="jax", dtype="float64", seed=3)
+        model.fit(X, Y, epochs=2, batch_size=64, optimizer=optim.Adam(lr=1e-2), sample_weight=w,
+                  l2=0.5, validation_data=(X[:50], Y[:50]), compile=compile)
+        runs[compile] = model
+    eager, compiled = runs[False], runs[None]
+    h_e, h_c = eager.history, compiled.history
+    np.testing.assert_allclose(h_c.loss, h_e.loss, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(h_c.val_loss, h_e.val_loss, rtol=0, atol=1e-12)
+    assert h_c.accuracy == [None, None]
+    for k, v in eager.numpy_params().items():
+        np.testing.assert_allclose(compiled.numpy_params()[k], v, rtol=0, atol=1e-12)
+
+
+@needs_jax
 @pytest.mark.parametrize("opt, extra", [
     ("sgd-momentum", "plain"), ("adam-cosine", "plain"), ("adam-cosine", "weights"),
     ("adamw", "shifts"), ("sgd", "shifts"), ("sgd", "full-batch"), ("sgd-momentum", "weights"),

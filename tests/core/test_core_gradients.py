@@ -1,7 +1,8 @@
 """Backprop gradients against central finite differences, in float64, on every backend.
 
 Hypothesis draws architectures (1–4 hidden layers of width 1–16), batch sizes (1–8),
-activations, initializations and inputs. The analytic gradient of every parameter must match
+activations, initializations, inputs, the loss head (softmax cross-entropy, squared error,
+Poisson), an L2 penalty and sample weights. The analytic gradient of every parameter must match
 the central difference with norm-relative error ≤ 1e-7 (eps = 1e-6). Draws that put a ReLU
 pre-activation within 1e-4 of its kink are rejected: a finite difference straddling the kink
 measures neither slope.
@@ -24,14 +25,18 @@ from tests.conftest import assert_close_by_bound, gradient_error_bounds, max_exa
 KINK_MARGIN = 1e-4
 
 
+LOSSES = ("cross_entropy", "squared_error", "poisson")
+
+
 @st.composite
-def problems(draw):
+def problems(draw, losses=LOSSES):
     """A network config and a batch to check it on."""
+    loss = draw(st.sampled_from(losses))
     n_hidden = draw(st.integers(1, 4))
     sizes = (
         [draw(st.integers(1, 8))]
         + [draw(st.integers(1, 16)) for _ in range(n_hidden)]
-        + [draw(st.integers(2, 6))]
+        + [draw(st.integers(2 if loss == "cross_entropy" else 1, 6))]
     )
     return {
         "sizes": sizes,
@@ -39,12 +44,16 @@ def problems(draw):
         "activation": draw(st.sampled_from(sorted(ACTIVATIONS))),
         "init": draw(st.sampled_from(INITIALIZERS)),
         "seed": draw(st.integers(0, 2**32 - 1)),
+        "loss": loss,
+        "l2": draw(st.sampled_from([0.0, 0.3])) if len(losses) > 1 else 0.0,
+        "weighted": draw(st.booleans()) if len(losses) > 1 else False,
     }
 
 
 def _model_and_batch(problem, backend, dtype="float64"):
+    loss = problem.get("loss", "cross_entropy")
     model = xpnet.MLP(problem["sizes"], activation=problem["activation"], init=problem["init"],
-                      dtype=dtype, backend=backend, seed=problem["seed"] % 1000)
+                      dtype=dtype, backend=backend, seed=problem["seed"] % 1000, loss=loss)
     rng = np.random.default_rng(problem["seed"])
     # Non-zero biases: with zero biases a dead layer feeds Z = 0 exactly to the next ReLU.
     host = model.numpy_params()
@@ -53,7 +62,13 @@ def _model_and_batch(problem, backend, dtype="float64"):
             host[name] = rng.normal(0.0, 0.1, size=host[name].shape)
     model.set_params(host)
     X = rng.standard_normal((problem["m"], problem["sizes"][0]))
-    y = rng.integers(0, problem["sizes"][-1], size=problem["m"])
+    k = problem["sizes"][-1]
+    if loss == "cross_entropy":
+        y = rng.integers(0, k, size=problem["m"])
+    elif loss == "squared_error":
+        y = rng.standard_normal((problem["m"], k))
+    else:  # counts, zeros included (T log T is 0 there)
+        y = rng.poisson(1.5, size=(problem["m"], k)).astype(np.float64)
     return model, X, y
 
 
@@ -73,11 +88,16 @@ def test_backprop_matches_central_differences(backend):
     # Found by hypothesis: identity layers make the loss 22, where rounding alone exceeded tol
     # on b1 and b2 (gradcheck's rounding floor now covers it).
     @example(problem={"sizes": [1, 1, 2, 4], "m": 2, "activation": "identity", "init": "he",
-                      "seed": 90719})
+                      "seed": 90719, "loss": "cross_entropy", "l2": 0.0, "weighted": False})
     def check(problem):
         model, X, y = _model_and_batch(problem, backend)
         assume(_away_from_kinks(model, X))
-        report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None)
+        w = None
+        if problem["weighted"]:
+            w = np.random.default_rng(problem["seed"] + 1).uniform(0.0, 2.0, problem["m"])
+            assume(w.sum() > 0.1)
+        report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None,
+                                 sample_weight=w, l2=problem["l2"])
         assert report.passed, f"{problem}\n{report}"
         # Every parameter was checked entry by entry.
         assert [p.name for p in report.parameters] == list(model.params)
@@ -88,7 +108,7 @@ def test_backprop_matches_central_differences(backend):
 
 def test_float32_gradients_agree_with_float64(backend):
     @settings(max_examples=max_examples(backend, 15), deadline=None)
-    @given(problem=problems())
+    @given(problem=problems(losses=("cross_entropy",)))
     def check(problem):
         _float32_gradients_agree_with_float64(backend, problem)
 
