@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import xpnet
-from xpnet import cli_output
+from xpnet.cli import output as cli_output
 from xpnet.cli import cli
 from xpnet.datasets import write_idx
 
@@ -158,7 +158,7 @@ def test_tutorial_preset_is_the_tutorial(idx_data, tmp_path):
     assert "784-10-10" in result.stdout and "sgd lr=0.1" in result.stdout and "full batch" in result.stdout
     config = json.loads((tmp_path / "t" / "metrics.json").read_text())["config"]
     assert config["init"] == "tutorial" and config["batch_size"] is None and config["standardize"] is False
-    from xpnet.config import PRESETS
+    from xpnet.runs.config import PRESETS
 
     assert PRESETS["tutorial"]["epochs"] == 500
 

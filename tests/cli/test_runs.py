@@ -11,11 +11,11 @@ import pytest
 import xpnet
 from xpnet.augment import random_shifts
 from xpnet.checkpoint import load_checkpoint
-from xpnet.config import PRESETS, TrainConfig, parse_batch_size
+from xpnet.runs.config import PRESETS, TrainConfig, parse_batch_size
 from xpnet.datasets.dataset import make_dataset
 from xpnet.errors import ConfigError, RunError, UntrainedModel, XpnetError
 from xpnet.runs import Run, check_trained, find_checkpoint, run_training
-from xpnet.splits import evaluation_split, prepare_splits
+from xpnet.runs.splits import evaluation_split, prepare_splits
 
 from tests.cli.test_cli import _images
 

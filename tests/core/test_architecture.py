@@ -22,16 +22,16 @@ LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
     "math": ["activations", "init", "network", "optim", "steps"],
-    "model and data": ["model", "history", "inputs", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
-                       "plots", "augment", "splits"],
-    "runs": ["config", "callbacks", "rundir", "runs"],
-    "applications": ["cli", "cli_output", "cli_predict", "bench", "serve", "sklearn"],
+    "model and data": ["model", "history", "inputs", "gradcheck", "input_transform", "checkpoint", "datasets", "images",
+                       "augment"],
+    "runs": ["runs"],
+    "applications": ["cli", "bench", "serve", "sklearn"],
 }
 RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in names}
 MATH = LAYERS["math"]
 ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "array_api_strict", "array_api_compat"}
 #: Where click and rich may be imported: the command line, and the optional download progress bar.
-TERMINAL_OK = {"cli", "cli_output", "cli_predict", "bench", "serve", "datasets.download"}
+TERMINAL_OK = {"cli", "bench", "serve", "datasets.download"}
 
 
 def _modules() -> list[tuple[str, Path]]:

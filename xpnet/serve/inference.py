@@ -28,7 +28,7 @@ from .. import images as _images
 from .. import network
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..errors import ConfigError, XpnetError
-from ..rundir import check_trained, find_checkpoint
+from ..runs.rundir import check_trained, find_checkpoint
 
 __all__ = ["Inspector", "RequestError", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
            "image_bytes_from_body", "resolve_checkpoint_path"]
@@ -70,7 +70,7 @@ class RequestError(XpnetError, ValueError):
 
 
 def resolve_checkpoint_path(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or the ``model.npz`` inside a run folder ([`xpnet.rundir.find_checkpoint`][xpnet.rundir.find_checkpoint])."""
+    """A checkpoint file, or the ``model.npz`` inside a run folder ([`xpnet.runs.rundir.find_checkpoint`][xpnet.runs.rundir.find_checkpoint])."""
     return find_checkpoint(path)
 
 
@@ -172,7 +172,7 @@ class Inspector:
     ----------
     warning : str or None
         Why the weights may not be the final ones (an interrupted run, or one that diverged
-        after some epochs and kept its last good weights), from [`xpnet.rundir.check_trained`][xpnet.rundir.check_trained].
+        after some epochs and kept its last good weights), from [`xpnet.runs.rundir.check_trained`][xpnet.runs.rundir.check_trained].
 
     Raises
     ------

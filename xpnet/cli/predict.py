@@ -1,7 +1,7 @@
 """What ``xpnet predict`` shows: a table of predictions for image files and for the rows of
 Kaggle-style CSV files, the ``--show-input`` grid and the ``--kaggle-submission`` file.
 
-[`xpnet.cli`][xpnet.cli] checks the options, loads the checkpoint and turns the images that
+[`xpnet.cli.command`][xpnet.cli.command] checks the options, loads the checkpoint and turns the images that
 could not be read into the exit status; this module renders the rest with rich.
 """
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_output import console as _console
-from .cli_output import esc as _esc
+from .output import console as _console
+from .output import esc as _esc
 
 __all__ = ["show_predictions"]
 
@@ -49,9 +49,9 @@ def show_predictions(model, pre, names, images: list[Path], csvs: list[Path], *,
     """
     from rich.table import Table
 
-    from .datasets import read_kaggle_csv
-    from .fileio import atomic_write
-    from .images import ImageError, load_image, save_input_grid
+    from ..datasets import read_kaggle_csv
+    from ..fileio import atomic_write
+    from ..images import ImageError, load_image, save_input_grid
 
     console = _console()
 

@@ -1,7 +1,7 @@
 """The ``xpnet`` command line: ``info``, ``train``, ``evaluate``, ``predict``, ``gradcheck``, ``bench``.
 
 Options, exit codes and calls into the library ([`xpnet.runs`][xpnet.runs] runs training);
-[`xpnet.cli_output`][xpnet.cli_output] renders the results with rich. Exit codes: 0 success; 1 the work
+[`xpnet.cli.output`][xpnet.cli.output] renders the results with rich. Exit codes: 0 success; 1 the work
 failed (training diverged, a gradient check failed) or a bug in xpnet (any unexpected error:
 rerun with ``--debug`` and report it); 2 bad usage or input (every
 [`XpnetError`][xpnet.errors.XpnetError] and ``OSError``: one line, no traceback); 130 Ctrl-C (``train``
@@ -22,12 +22,12 @@ import click
 import numpy as np
 from click.core import ParameterSource
 
-from . import __version__
-from . import cli_output as out
-from .activations import ACTIVATIONS
-from .config import parse_batch_size
-from .errors import XpnetError
-from .init import INITIALIZERS
+from .. import __version__
+from ..activations import ACTIVATIONS
+from ..errors import XpnetError
+from ..init import INITIALIZERS
+from ..runs.config import parse_batch_size
+from . import output as out
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
@@ -72,7 +72,7 @@ class IntList(click.ParamType):
 
 
 class BatchSize(click.ParamType):
-    """A positive integer, or ``full`` for full-batch gradient descent ([`xpnet.config.parse_batch_size`][xpnet.config.parse_batch_size])."""
+    """A positive integer, or ``full`` for full-batch gradient descent ([`xpnet.runs.config.parse_batch_size`][xpnet.runs.config.parse_batch_size])."""
 
     name = "N|full"
 
@@ -98,7 +98,7 @@ def resolve_backend(spec: str | None):
 
     A malformed spec gets the list of valid forms and says where it came from.
     """
-    from .backend import ENV_VAR, BackendUnavailable, get_backend
+    from ..backend import ENV_VAR, BackendUnavailable, get_backend
 
     source, text = ("--backend", spec) if spec is not None else (f"${ENV_VAR}", os.environ.get(ENV_VAR) or None)
     if text is not None and not _SPEC.fullmatch(text.strip().lower()):
@@ -237,10 +237,10 @@ def info() -> None:
       xpnet info
       XPNET_BACKEND=cpu xpnet info
     """
-    from .backend import ENV_VAR, available_backends
-    from .datasets.cache import data_root
-    from .datasets.sources import KNOWN_DATASETS
-    from .environment import auto_backend, blas_threads, versions
+    from ..backend import ENV_VAR, available_backends
+    from ..datasets.cache import data_root
+    from ..datasets.sources import KNOWN_DATASETS
+    from ..environment import auto_backend, blas_threads, versions
 
     auto, why = auto_backend()
     env = os.environ.get(ENV_VAR)
@@ -338,8 +338,8 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --resume --out runs/gpu-run          # continue after Ctrl-C
       xpnet train --overwrite --out runs/gpu-run --lr 3e-4   # start that run over
     """
-    from .config import TrainConfig
-    from .runs import Run
+    from ..runs import Run
+    from ..runs.config import TrainConfig
 
     started = time.perf_counter()
     console, backend = out.console(), opts["backend"]
@@ -387,13 +387,13 @@ def train(ctx: click.Context, **opts) -> None:
 
 # -- evaluate ---------------------------------------------------------------------------------------
 def _checkpoint_path(path: Path) -> Path:
-    from .runs import find_checkpoint
+    from ..runs import find_checkpoint
 
     return find_checkpoint(path)
 
 
 def _load_data(spec: str, data_dir: str | None):
-    from .runs import load_data
+    from ..runs import load_data
 
     return load_data(spec, data_dir, progress=True)
 
@@ -420,10 +420,9 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
       xpnet evaluate model.npz --data ~/data/mnist-t10k
       xpnet evaluate model.npz --dataset mnist --plot cm.png
     """
-    from . import plots
-    from .checkpoint import load_checkpoint
-    from .runs import check_trained, evaluate_model
-    from .splits import evaluation_split
+    from ..checkpoint import load_checkpoint
+    from ..runs import check_trained, evaluate_model, plots
+    from ..runs.splits import evaluation_split
 
     console = out.console()
     ckpt = load_checkpoint(_checkpoint_path(model_path), backend=backend)
@@ -481,8 +480,8 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
       xpnet predict model.npz test.csv --limit 20
       xpnet predict model.npz test.csv --kaggle-submission submission.csv
     """
-    from .checkpoint import load_checkpoint
-    from .cli_predict import show_predictions
+    from ..checkpoint import load_checkpoint
+    from .predict import show_predictions
 
     csvs = [f for f in files if f.name.lower().endswith((".csv", ".csv.gz"))]
     images = [f for f in files if f not in csvs]
@@ -538,8 +537,8 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
       xpnet gradcheck
       xpnet gradcheck --backend gpu --sizes 784,64,32,10 --activation tanh
     """
-    from .gradcheck import gradcheck as run_gradcheck
-    from .model import MLP
+    from ..gradcheck import gradcheck as run_gradcheck
+    from ..model import MLP
 
     console = out.console()
     model = MLP(sizes, activation=activation, backend=backend, seed=seed, dtype="float64")
@@ -561,14 +560,14 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
 
 # -- bench (from xpnet.bench, when present) ---------------------------------------------------------
 try:
-    from .bench import bench_command
+    from ..bench import bench_command
 except ImportError:  # the benchmark module is optional
     pass
 else:
     cli.add_command(bench_command, "bench")
 
 # serve: the drawing page (its web packages are the optional `serve` extra; the command says so)
-from .serve.command import serve_command  # noqa: E402
+from ..serve.command import serve_command  # noqa: E402
 
 cli.add_command(serve_command, "serve")
 
@@ -577,6 +576,3 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI and return its exit code."""
     return cli.main(args=argv, prog_name="xpnet", standalone_mode=False)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

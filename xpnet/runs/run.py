@@ -11,7 +11,7 @@ A *run* lives in a directory (``runs/<data>-<YYYYmmdd-HHMMSS>`` by default) hold
 :   The run's status, configuration, history, test results, versions and timings.
 
 ``curves.png``, ``confusion_matrix.png``, ``misclassified.png``, ``first_layer_weights.png``
-:   The plots ([`xpnet.plots`][xpnet.plots]), when asked for.
+:   The plots ([`xpnet.runs.plots`][xpnet.runs.plots]), when asked for.
 
 The run's state machine, recorded as ``status`` in ``metrics.json`` and in the checkpoint's
 ``training`` record:
@@ -20,7 +20,7 @@ The run's state machine, recorded as ``status`` in ``metrics.json`` and in the c
        │──────▶ interrupted    stopped early (Ctrl-C); resume continues exactly
        └──────▶ diverged       the loss became NaN/inf; the last good weights are kept
 
->>> from xpnet.config import TrainConfig
+>>> from xpnet.runs.config import TrainConfig
 >>> result = run_training(TrainConfig.from_preset("default", epochs=2, data="mnist"),
 ...                       "runs/try")                                   # doctest: +SKIP
 >>> result.status, result.test["accuracy"]                               # doctest: +SKIP
@@ -43,16 +43,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .augment import RandomShifts
+from ..augment import RandomShifts
+from ..checkpoint import CheckpointError, load_checkpoint, save
+from ..environment import versions, xpnet_version
+from ..errors import RunError
+from ..fileio import write_json
+from ..input_transform import Preprocessing
+from ..model import MLP, TrainingDiverged
+from ..optim import Cosine, Optimizer
 from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
-from .checkpoint import CheckpointError, load_checkpoint, save
 from .config import TrainConfig
-from .environment import versions, xpnet_version
-from .errors import RunError
-from .fileio import write_json
-from .model import MLP, TrainingDiverged
-from .optim import Cosine, Optimizer
-from .input_transform import Preprocessing
 from .rundir import (CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, default_run_dir,
                      find_checkpoint, latest_run_dir, read_metrics, retrain_command)
 from .splits import Splits, dataset_record, prepare_splits
@@ -106,7 +106,7 @@ def evaluate_model(model: MLP, preprocessing: Preprocessing | None, x_raw: np.nd
     dict
         ``accuracy``, ``loss``, ``n``, ``pred`` (``(n,)`` classes), ``confidence`` (``(n,)``
         largest probabilities), ``confusion_matrix`` (``(k, k)``) and ``per_class`` (see
-        [`xpnet.metrics.per_class_metrics`][xpnet.metrics.per_class_metrics]); host NumPy values.
+        [`xpnet.runs.metrics.per_class_metrics`][xpnet.runs.metrics.per_class_metrics]); host NumPy values.
     """
     from .metrics import confusion_matrix, per_class_metrics
 
@@ -182,15 +182,15 @@ class RunResult:
 
 def load_data(spec: str, data_dir: str | None = None, progress: bool = False):
     """Load a known dataset (``mnist``, ``fashion-mnist``; downloaded and cached) or local data at a path."""
-    from .datasets import load_dataset
-    from .datasets.sources import get_known_dataset
+    from ..datasets import load_dataset
+    from ..datasets.sources import get_known_dataset
 
     known = get_known_dataset(spec) if os.sep not in spec else None
     return load_dataset(spec if known else Path(spec), data_dir=data_dir, download=True, progress=progress)
 
 
 def _data_label(spec: str) -> str:
-    from .datasets.sources import get_known_dataset
+    from ..datasets.sources import get_known_dataset
 
     known = get_known_dataset(spec) if os.sep not in spec else None
     return known.name if known else Path(spec).name
@@ -207,7 +207,7 @@ class Run:
     run_dir : pathlib.Path
         Where the run's files go.
     dataset : xpnet.datasets.Dataset
-        The data; ``splits`` its train / validation / test parts ([`xpnet.splits`][xpnet.splits]).
+        The data; ``splits`` its train / validation / test parts ([`xpnet.runs.splits`][xpnet.runs.splits]).
     model : xpnet.MLP
         The model to train; ``preprocessing`` maps raw pixels to its inputs.
     resumed : bool
@@ -237,7 +237,7 @@ class Run:
         config : TrainConfig
             The settings; ``config.data`` names the data unless ``dataset`` is given.
         run_dir : path or None
-            The run directory (default: [`default_run_dir`][xpnet.rundir.default_run_dir]).
+            The run directory (default: [`default_run_dir`][xpnet.runs.rundir.default_run_dir]).
         dataset : xpnet.datasets.Dataset or None
             Data already loaded (default: load ``config.data``, downloading a known dataset).
         data_dir : path or None
