@@ -11,7 +11,6 @@ saves a checkpoint first); 141 the output pipe closed early (``xpnet info | head
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 import traceback
@@ -24,6 +23,7 @@ from click.core import ParameterSource
 
 from .. import __version__
 from ..activations import ACTIVATIONS
+from ..backend import BACKEND_FORMS
 from ..errors import XpnetError
 from ..init import INITIALIZERS
 from ..runs.config import parse_batch_size
@@ -86,30 +86,16 @@ class BatchSize(click.ParamType):
         return "full" if n is None else n
 
 
-#: The backend specs xpnet knows (see xpnet.backend); checked here so that a typo gets this list.
-BACKEND_FORMS = ("auto, cpu, gpu, cuda:N, cupy:N, torch, torch:cpu, torch:cuda, torch:cuda:N, jax, "
-                 "jax:cpu, jax:gpu, array_api_strict, array_api_strict:device1")
-_SPEC = re.compile(r"(auto|cpu|np|numpy(:cpu)?|gpu|cuda|cupy|(gpu|cuda|cupy):\d+|torch(:cpu|:(cuda|gpu)(:\d+)?)?"
-                   r"|jax(:\w+)?|(array_api_strict|array-api-strict|strict)(:\w+)?)")
-
-
 def resolve_backend(spec: str | None):
     """The [`Backend`][xpnet.backend.Backend] for ``--backend`` (``None``: ``$XPNET_BACKEND``, else auto).
 
-    A malformed spec gets the list of valid forms and says where it came from.
+    The spec is read by [`parse_backend_spec`][xpnet.backend.parse_backend_spec], so a malformed
+    one gets the list of valid forms and the message says where it came from (``--backend`` or
+    ``$XPNET_BACKEND``).
     """
-    from ..backend import ENV_VAR, BackendUnavailable, get_backend
+    from ..backend import get_backend, parse_backend_spec
 
-    source, text = ("--backend", spec) if spec is not None else (f"${ENV_VAR}", os.environ.get(ENV_VAR) or None)
-    if text is not None and not _SPEC.fullmatch(text.strip().lower()):
-        raise CLIError(f"unknown backend {text!r} (from {source}); use one of: {BACKEND_FORMS}")
-    try:
-        return get_backend(spec)
-    except BackendUnavailable as exc:
-        raise BackendUnavailable(str(exc).replace("(from argument)", f"(from {source})")) from None
-    except ValueError as exc:  # a spec of a known form that its library rejects
-        raise CLIError(f"backend {text!r} (from {source}): {str(exc).rstrip('.')}; use one of: "
-                       f"{BACKEND_FORMS}") from None
+    return get_backend(None if spec is None else parse_backend_spec(spec, "--backend"))
 
 
 def _backend_option(ctx, param, value):
