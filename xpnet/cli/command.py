@@ -421,7 +421,7 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
     if data.n_classes != model.sizes[-1]:
         raise CLIError(f"the data has {data.n_classes} classes but the model predicts {model.sizes[-1]}")
     x, y, which = evaluation_split(data, ckpt.dataset)
-    result = evaluate_model(model, ckpt.preprocessing, x, y)
+    result = evaluate_model(model, ckpt.model_inputs(x), y)
     names = ckpt.class_names if len(ckpt.class_names) == data.n_classes else list(data.class_names)
     out.print_evaluation(console, ckpt, data, which, result, names, warning)
     cm = result["confusion_matrix"]
@@ -477,7 +477,7 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
     if show_input is not None and not images:
         raise click.UsageError("--show-input needs at least one image file")
     ckpt = load_checkpoint(_checkpoint_path(model_path), backend=backend)
-    model, pre, names = ckpt.model, ckpt.preprocessing, ckpt.class_names
+    model = ckpt.model
     if model.sizes[0] != 784:
         raise CLIError(f"the model takes {model.sizes[0]} inputs, not 28x28 = 784 pixel images")
     bad = sorted(k for k, v in model.numpy_params().items() if not np.isfinite(v).all())
@@ -485,8 +485,8 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
         raise CLIError(f"{model_path}: the weights {', '.join(bad)} contain NaN or infinity (the training "
                        "diverged), so every prediction would be meaningless; retrain with a lower --lr")
     top = min(top, model.sizes[-1])
-    failed = show_predictions(model, pre, names, images, csvs, top=top, limit=limit,
-                              submission=submission, show_input=show_input, pixels=pixels)
+    failed = show_predictions(ckpt, images, csvs, top=top, limit=limit, submission=submission,
+                              show_input=show_input, pixels=pixels)
     if len(failed) == 1:
         _err(f"Error: {failed[0]}")
         return EXIT_USAGE

@@ -11,24 +11,22 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checkpoint import Checkpoint
 from .output import console as _console
 from .output import esc as _esc
 
 __all__ = ["show_predictions"]
 
 
-def show_predictions(model, pre, names, images: list[Path], csvs: list[Path], *, top: int, limit: int,
+def show_predictions(checkpoint: Checkpoint, images: list[Path], csvs: list[Path], *, top: int, limit: int,
                      submission: Path | None, show_input: Path | None, pixels: str) -> list[str]:
     """Predict and print the classes of ``images`` and of the rows of ``csvs``.
 
     Parameters
     ----------
-    model : MLP
-        The loaded network (its input layer takes 784 pixels).
-    pre : Preprocessing
-        The checkpoint's input transform, applied here when the model does not apply one itself.
-    names : list of str
-        The class names, indexed by class.
+    checkpoint : Checkpoint
+        The loaded checkpoint: its model (whose input layer takes 784 pixels), the inputs it
+        takes ([`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs]) and its class names.
     images, csvs : list of Path
         Image files (one digit each) and Kaggle Digit Recognizer CSV files.
     top : int
@@ -54,10 +52,10 @@ def show_predictions(model, pre, names, images: list[Path], csvs: list[Path], *,
     from ..images import ImageError, load_image, save_input_grid
 
     console = _console()
+    model, names = checkpoint.model, checkpoint.class_names
 
     def probabilities(x_raw):
-        X = x_raw if model.preprocessing is not None else pre.transform(x_raw, model.dtype_name)
-        return model.backend.to_numpy(model.predict_proba(X))
+        return model.backend.to_numpy(model.predict_proba(checkpoint.model_inputs(x_raw)))
 
     def top_text(p):
         order = np.argsort(-p)[:top]

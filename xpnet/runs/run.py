@@ -50,7 +50,9 @@ from ..errors import RunError
 from ..fileio import write_json
 from ..input_transform import Preprocessing
 from ..model import MLP, TrainingDiverged
+from ..network import one_hot, softmax_cross_entropy
 from ..optim import Cosine, Optimizer
+from ..validation import check_labels
 from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
 from .config import TrainConfig
 from .rundir import (CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, default_run_dir,
@@ -95,28 +97,43 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
               augment=augment)
 
 
-def evaluate_model(model: MLP, preprocessing: Preprocessing | None, x_raw: np.ndarray, y: np.ndarray) -> dict:
-    """Accuracy, loss, predictions, confidence and confusion matrix on raw images.
+def evaluate_model(model: MLP, x, y: np.ndarray) -> dict:
+    """Accuracy, loss, predictions, confidence and confusion matrix of ``model`` on ``(x, y)``.
 
-    ``preprocessing`` is applied only when the model does not carry its own (a checkpoint
-    written before models carried it); inputs are never transformed twice.
+    One forward pass: the logits give the loss and the probabilities, and the probabilities
+    the predictions, the accuracy and the confusion matrix.
+
+    Parameters
+    ----------
+    model : MLP
+        The trained model.
+    x : array_like
+        The inputs as the model takes them: raw pixels for a model that carries its
+        preprocessing (every model a run trains); for a loaded checkpoint,
+        [`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs] of the raw pixels.
+    y : numpy.ndarray
+        The ``(n,)`` integer labels.
 
     Returns
     -------
     dict
-        ``accuracy``, ``loss``, ``n``, ``pred`` (``(n,)`` classes), ``confidence`` (``(n,)``
-        largest probabilities), ``confusion_matrix`` (``(k, k)``) and ``per_class`` (see
-        [`xpnet.runs.metrics.per_class_metrics`][xpnet.runs.metrics.per_class_metrics]); host NumPy values.
+        ``accuracy``, ``loss`` (the mean cross-entropy), ``n``, ``pred`` (``(n,)`` classes),
+        ``confidence`` (``(n,)`` largest probabilities), ``confusion_matrix`` (``(k, k)``) and
+        ``per_class`` (see [`xpnet.runs.metrics.per_class_metrics`][xpnet.runs.metrics.per_class_metrics]);
+        host NumPy values.
     """
     from .metrics import confusion_matrix, per_class_metrics
 
-    own = getattr(model, "preprocessing", None) is not None
-    X = x_raw if own or preprocessing is None else preprocessing.transform(x_raw, model.dtype_name)
-    result = model.evaluate(X, y)
-    proba = model.backend.to_numpy(model.predict_proba(X))
+    k = model.sizes[-1]
+    y = np.asarray(y)
+    Z = model.decision_function(x)  # the forward pass (the model applies its own preprocessing)
+    check_labels(y, Z.shape[0], k)
+    labels = model.backend.asarray(y, model.backend.index_dtype)
+    loss_sum, P = softmax_cross_entropy(Z, one_hot(labels, k, Z.dtype))
+    proba = model.backend.to_numpy(P)
     pred = proba.argmax(axis=1)
-    cm = confusion_matrix(y, pred, model.sizes[-1])
-    return {"accuracy": float(np.mean(pred == y)), "loss": float(result["loss"]), "n": int(len(y)),
+    cm = confusion_matrix(y, pred, k)
+    return {"accuracy": float(np.mean(pred == y)), "loss": float(loss_sum) / len(y), "n": int(len(y)),
             "pred": pred, "confidence": proba.max(axis=1), "confusion_matrix": cm,
             "per_class": per_class_metrics(cm)}
 
@@ -464,7 +481,7 @@ class Run:
 
     def _completed(self, result: RunResult, ckpt_path: Path, training: dict, data_rec: dict, plots: bool) -> None:
         model, splits = self.model, self.splits
-        test = evaluate_model(model, self.preprocessing, splits.x_test, splits.y_test)
+        test = evaluate_model(model, splits.x_test, splits.y_test)  # the model carries its preprocessing
         result.test = test
         result.metrics["test"] = {"accuracy": test["accuracy"], "loss": test["loss"], "n": test["n"],
                                   "per_class": test["per_class"],
