@@ -73,9 +73,8 @@ def train_model(x, y, seed: int, epochs: int, path: Path, shift: int = 0):
 
 def predict(ckpt, x_raw) -> np.ndarray:
     """Class predictions for raw uint8 pixels, transformed as ``xpnet predict`` does."""
-    model, pre = ckpt.model, ckpt.preprocessing
-    X = x_raw if getattr(model, "preprocessing", None) is not None else pre.transform(x_raw, model.dtype_name)
-    return np.asarray(model.backend.to_numpy(model.predict(X)))
+    model = ckpt.model
+    return np.asarray(model.backend.to_numpy(model.predict(ckpt.model_inputs(x_raw))))
 
 
 def evaluate(data_dir: Path, n: int, start: int, seed: int, epochs: int, kinds, pictures: Path | None,

@@ -248,7 +248,17 @@ def read_manifest(path: str | os.PathLike) -> dict:
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint: the model and everything stored with it."""
+    """A loaded checkpoint: the model and everything stored with it.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file it was read from.
+    model : MLP
+        The model, with its parameters, optimizer state, counters and history.
+    manifest : dict
+        The manifest as stored (see the module docstring).
+    """
 
     path: Path
     model: MLP
@@ -256,8 +266,45 @@ class Checkpoint:
 
     @property
     def preprocessing(self) -> Preprocessing:
-        """The input transformation the model was trained with."""
-        return Preprocessing.from_config(self.manifest.get("preprocessing"))
+        """The input transformation that turns raw pixels into this model's inputs.
+
+        The model's own (``model.preprocessing``, which [`load_checkpoint`][xpnet.checkpoint.load_checkpoint]
+        restores from the manifest), else the one the manifest records: a checkpoint saved
+        from a model without preprocessing records none, which means ``pixels / 255``
+        ([`Preprocessing.from_config`][xpnet.input_transform.Preprocessing.from_config]).
+
+        Returns
+        -------
+        Preprocessing
+        """
+        own = self.model.preprocessing
+        return own if own is not None else Preprocessing.from_config(self.manifest.get("preprocessing"))
+
+    def model_inputs(self, x_raw):
+        """Raw pixels → what ``self.model`` takes, transformed exactly once.
+
+        A model that carries its preprocessing applies it itself in every inference and
+        evaluation method, so ``x_raw`` is returned as it is; for one that does not, the
+        checkpoint's [`preprocessing`][xpnet.checkpoint.Checkpoint.preprocessing] is applied here.
+
+        Parameters
+        ----------
+        x_raw : array_like
+            Pixels 0..255, shape ``(m, n_inputs)`` (NumPy, or an array of the model's backend).
+
+        Returns
+        -------
+        array
+            The array to pass to ``self.model.predict`` and the like, in ``x_raw``'s namespace.
+
+        Examples
+        --------
+        >>> ckpt = xpnet.load_checkpoint("runs/mnist/model.npz")          # doctest: +SKIP
+        >>> ckpt.model.predict(ckpt.model_inputs(raw_uint8_images))     # doctest: +SKIP
+        """
+        if self.model.preprocessing is not None:
+            return x_raw
+        return self.preprocessing.transform(x_raw, self.model.dtype_name)
 
     @property
     def training(self) -> dict:

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import xpnet
-from xpnet import cli_output
+from xpnet.cli import output as cli_output
 from xpnet.cli import cli
 from xpnet.datasets import write_idx
 
@@ -158,7 +158,7 @@ def test_tutorial_preset_is_the_tutorial(idx_data, tmp_path):
     assert "784-10-10" in result.stdout and "sgd lr=0.1" in result.stdout and "full batch" in result.stdout
     config = json.loads((tmp_path / "t" / "metrics.json").read_text())["config"]
     assert config["init"] == "tutorial" and config["batch_size"] is None and config["standardize"] is False
-    from xpnet.config import PRESETS
+    from xpnet.runs.config import PRESETS
 
     assert PRESETS["tutorial"]["epochs"] == 500
 
@@ -171,16 +171,46 @@ def test_evaluate_prints_tables_and_writes_confusion_png(trained_run, tmp_path):
     assert (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def _table_rows(out: str) -> dict[str, list[str]]:
+    """The body rows of a rich table, by their first cell: ``{"img0.png": ["3", "3 97.1%, 5 1.2%"]}``."""
+    rows = {}
+    for line in out.splitlines():
+        if line.startswith("│"):
+            cells = [cell.strip() for cell in line.strip("│").split("│")]
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
 def test_predict_images(trained_run, tmp_path, monkeypatch):
+    """The printed class and top probabilities of every file are the model's own on the pixels
+    the file is read as; 28x28 digits of classes the model knows are printed as those classes."""
+    from xpnet.images import load_image
+
     monkeypatch.chdir(tmp_path)
-    x, y = _images(3, 1)
+    ckpt = xpnet.load_checkpoint(trained_run / "model.npz")
+    model, names = ckpt.model, ckpt.class_names
+    x, y = _images(60, 1)
+    known = xpnet.to_numpy(model.predict(ckpt.model_inputs(x.reshape(60, 784)))) == y
+    picked = [int(np.flatnonzero(known & (y == k))[0]) for k in np.unique(y[known])[:3]]  # 3 classes it gets right
+    assert len(picked) == 3
     files = []
-    for i in range(3):  # photo-like: larger, dark ink on a light background
-        big = Image.fromarray(255 - x[i]).resize((84, 84), Image.NEAREST)
-        big.save(f"img{i}.png")
-        files.append(f"img{i}.png")
-    out = run("predict", trained_run, *files, "--top", "2").stdout
-    assert "img0.png" in out and "img2.png" in out and "%" in out
+    for i in picked:  # 28x28, white on black: used as they are
+        Image.fromarray(x[i]).save(f"digit{i}.png")
+        files.append(f"digit{i}.png")
+    Image.fromarray(255 - x[picked[0]]).resize((84, 84), Image.NEAREST).save("photo.png")  # dark ink on paper
+    files.append("photo.png")
+    pixels = np.stack([load_image(f) for f in files])
+    np.testing.assert_array_equal(pixels[:3], x[picked].reshape(3, 784))
+    proba = xpnet.to_numpy(model.predict_proba(ckpt.model_inputs(pixels)))
+    expected = xpnet.to_numpy(model.predict(ckpt.model_inputs(pixels)))
+    result = CliRunner().invoke(cli, ["predict", str(trained_run), *files, "--top", "2"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = _table_rows(result.stdout)
+    assert set(rows) == set(files)
+    for f, p, k in zip(files, proba, expected):
+        order = np.argsort(-p)[:2]
+        assert rows[f] == [names[k], f"{names[order[0]]} {p[order[0]]:.1%}, {names[order[1]]} {p[order[1]]:.1%}"], f
+    assert [rows[f][0] for f in files[:3]] == [names[k] for k in y[picked]]  # the classes it was shown
 
 
 def _kaggle_csv(path: Path, x, y=None):

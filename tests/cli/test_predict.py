@@ -16,7 +16,8 @@ from xpnet.input_transform import Preprocessing
 
 
 def run(*args, expect=0):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
+    # A wide terminal: at 80 columns rich folds a long temporary path (pytest-xdist's are) across lines.
+    result = CliRunner().invoke(cli, [str(a) for a in args], env={"COLUMNS": "250"})
     assert result.exit_code == expect, (result.exit_code, result.output, result.exception)
     assert "Traceback" not in result.output
     return result

@@ -8,6 +8,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
@@ -18,20 +19,21 @@ from xpnet.errors import XpnetError
 PACKAGE = Path(xpnet.__file__).parent
 
 #: The layers, bottom first. A module may import modules of its own layer and of those below.
+#: A name is a top-level module or a folder (a package: every module in it has its layer).
 LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
     "math": ["activations", "init", "network", "losses", "optim", "steps"],
-    "model and data": ["model", "training", "stopping", "inputs", "gradcheck", "input_transform", "checkpoint", "datasets", "images", "metrics",
-                       "plots", "augment", "splits"],
-    "runs": ["config", "callbacks", "rundir", "runs"],
-    "applications": ["cli", "cli_output", "cli_predict", "bench", "serve", "sklearn"],
+    "model and data": ["model", "training", "stopping", "inputs", "gradcheck", "input_transform", "checkpoint",
+                       "datasets", "images", "augment"],
+    "runs": ["runs"],
+    "applications": ["cli", "bench", "serve", "sklearn"],
 }
 RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in names}
 MATH = LAYERS["math"]
 ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "array_api_strict", "array_api_compat"}
 #: Where click and rich may be imported: the command line, and the optional download progress bar.
-TERMINAL_OK = {"cli", "cli_output", "cli_predict", "bench", "serve", "datasets.download"}
+TERMINAL_OK = {"cli", "bench", "serve", "datasets.download"}
 
 
 def _modules() -> list[tuple[str, Path]]:
@@ -68,6 +70,24 @@ def _layer_of(module: str) -> str:
 
 
 MODULES = _modules()
+
+
+def test_every_folder_is_one_unit_of_a_layer():
+    """The folders of xpnet/ are the packages the layers name (``runs``, ``cli``, ...), and the
+    layers name no module that is not there."""
+    folders = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    modules = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    assert folders <= set(RANK), f"folders without a layer: {sorted(folders - set(RANK))}"
+    assert set(RANK) <= folders | modules, f"layers name what does not exist: {sorted(set(RANK) - folders - modules)}"
+
+
+def test_the_architecture_page_lists_the_same_layers():
+    """docs/architecture.md's table of layers names what LAYERS names (folders written ``name/``)."""
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:3] for line in page.splitlines() if line.startswith("| ") and "|" in line[2:]]
+    documented = {layer.strip(): {name.rstrip("/") for name in re.findall(r"`([\w/]+)`", names)}
+                  for layer, names in rows if layer.strip() in LAYERS}
+    assert documented == {layer: set(names) for layer, names in LAYERS.items()}
 
 
 @pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])

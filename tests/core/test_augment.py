@@ -167,7 +167,7 @@ def test_xpnet_train_moves_the_training_set_once_with_shifts():
     raw pixels in, one transfer of the (transformed) training set, the same weights as the
     loop of one fit per host-shifted epoch that it replaced."""
     from xpnet.bench.opcount import OpCounter
-    from xpnet.config import TrainConfig
+    from xpnet.runs.config import TrainConfig
     from xpnet.runs import train_epochs
 
     x, y, pre, _ = _shift_problem(n=256)

@@ -72,6 +72,20 @@ def test_round_trip_numpy_restores_everything(tmp_path):
     assert manifest["arrays"]["param.W1"] == {"shape": [8, 12], "dtype": "float32"}
 
 
+def test_model_inputs_transform_raw_pixels_exactly_once(tmp_path):
+    raw = np.random.default_rng(0).integers(0, 256, (5, 12)).astype(np.uint8)
+    pre = Preprocessing(True, 0.25, 0.5)
+    carrying = load_checkpoint(save(xpnet.MLP([12, 4], backend="cpu", preprocessing=pre), tmp_path / "c.npz"))
+    assert carrying.preprocessing == pre and carrying.model_inputs(raw) is raw  # the model transforms them
+    bare = load_checkpoint(save(xpnet.MLP([12, 4], backend="cpu"), tmp_path / "b.npz"))
+    assert bare.model.preprocessing is None and bare.preprocessing == Preprocessing()  # none stored: pixels / 255
+    np.testing.assert_allclose(bare.model_inputs(raw), raw / 255.0, rtol=1e-6)
+    recorded = load_checkpoint(save(xpnet.MLP([12, 4], backend="cpu"), tmp_path / "r.npz", preprocessing=pre))
+    recorded.model.preprocessing = None  # e.g. set aside by the caller: the manifest's record is used
+    assert recorded.preprocessing == pre
+    np.testing.assert_allclose(recorded.model_inputs(raw), pre.transform(raw), rtol=1e-6)
+
+
 def test_checkpoint_is_one_plain_npz_without_pickles(tmp_path):
     path = save(_trained(tmp_path), tmp_path / "m.npz")
     with np.load(path, allow_pickle=False) as archive:

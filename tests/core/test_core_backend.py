@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.backend import BackendUnavailable, get_backend
+from xpnet.backend import BACKEND_FORMS, BackendUnavailable, get_backend, parse_backend_spec
+from xpnet.errors import ConfigError
 
 from tests.conftest import HAVE_GPU, HAVE_TORCH
 
@@ -80,6 +81,54 @@ def test_unknown_spec():
         get_backend("tpu")
     with pytest.raises(ValueError, match="NumPy runs only on the CPU"):
         get_backend("numpy:cuda")
+
+
+@pytest.mark.parametrize("text, library, device", [
+    ("auto", "auto", ""), (" CPU ", "numpy", ""), ("numpy:cpu", "numpy", "cpu"), ("gpu", "cupy", ""),
+    ("cuda:1", "cupy", "1"), ("cupy:0", "cupy", "0"), ("torch", "torch", ""), ("torch:cuda:1", "torch", "cuda:1"),
+    ("torch:gpu", "torch", "gpu"), ("jax:gpu", "jax", "gpu"), ("strict", "array_api_strict", ""),
+    ("array-api-strict:device1", "array_api_strict", "device1"),
+])
+def test_one_parser_reads_every_spec(text, library, device):
+    spec = parse_backend_spec(text)
+    assert (spec.library, spec.device, spec.text, spec.source) == (library, device, text, "argument")
+
+
+def test_every_listed_form_parses():
+    for form in BACKEND_FORMS.split(", "):
+        assert parse_backend_spec(form.replace(":N", ":0")).library != "auto" or form == "auto"
+
+
+@pytest.mark.parametrize("text", ["tpu", "cuda:x", "cuda:", "torch:mps", "torch:cuda:x", "numpy:gpu", "auto:cpu",
+                                  "jax:a-b"])
+def test_a_malformed_spec_names_itself_its_source_and_the_valid_forms(text):
+    with pytest.raises(ConfigError) as err:
+        parse_backend_spec(text, "--backend")
+    message = str(err.value)
+    assert f"unknown backend {text!r} (from --backend)" in message
+    assert message.endswith(f"expected one of: {BACKEND_FORMS}")
+    with pytest.raises(ConfigError, match=r"\(from argument\)"):
+        get_backend(text)  # the library reads specs with the same parser
+
+
+def test_a_parsed_spec_keeps_its_source_through_get_backend():
+    with pytest.raises(ConfigError, match=r"'array_api_strict:nodevice' \(from --backend\): array-api-strict has no "
+                                          r"device 'nodevice'; expected one of: auto, cpu"):
+        get_backend(parse_backend_spec("array_api_strict:nodevice", "--backend"))
+    assert get_backend(parse_backend_spec("array_api_strict:device1", "--backend")).spec == "array_api_strict:device1"
+
+
+def test_the_backend_value_does_not_import_its_factory():
+    """``Backend`` is built by ``_discovery`` (and re-found on unpickling by ``_pickling``); the
+    value object itself imports neither, not even inside a function."""
+    source = (Path(xpnet.__file__).parent / "backend" / "_backend.py").read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+    assert not {"._discovery", "._pickling", "._spec", "xpnet.backend"} & imported, imported
 
 
 def test_available_backends_lists_every_library():

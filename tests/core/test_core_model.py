@@ -136,13 +136,19 @@ def test_model_moves_between_backends():
 
 
 def test_copy_is_independent(backend):
+    """Training the copy changes the copy's weights (every parameter) and none of the original's."""
     X, y = blobs(n=32)
     model = xpnet.MLP([10, 8, 4], backend=backend, seed=1)
     before = model.numpy_params()
     clone = model.copy()
+    for name, w in clone.numpy_params().items():
+        np.testing.assert_array_equal(w, before[name])  # a copy starts with the same weights
     clone.fit(X, y, epochs=1, batch_size=8)
+    assert clone.epoch == 1 and model.epoch == 0
+    trained = clone.numpy_params()
     for name, w in model.numpy_params().items():
         np.testing.assert_array_equal(w, before[name])
+        assert not np.array_equal(trained[name], before[name]), f"training the copy did not change {name}"
 
 
 class StopAfter(Callback):

@@ -31,7 +31,7 @@ def _host(a):
 
 def _same_namespace(model, a):
     assert type(a) is type(model.params["W1"]), type(a)
-    assert model.backend.is_native(a) or model.backend.name == "numpy"
+    assert model.backend.is_native(a)
 
 
 def test_every_entry_point_accepts_every_input_kind(backend, as_input):

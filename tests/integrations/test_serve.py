@@ -546,6 +546,8 @@ def test_cli_port_in_use_and_bad_model(models, tmp_path):
     junk.write_bytes(b"not a checkpoint")
     r = _cli(str(junk))
     assert r.returncode == 2 and "not an xpnet checkpoint" in r.stderr
+    r = _cli(str(models["shallow"]), "--backend", "cuda:x")  # the spec every command reads
+    assert r.returncode == 2 and "'cuda:x' (from --backend)" in r.stderr and "cuda:N" in r.stderr
 
 
 def test_cli_without_the_extra_says_how_to_install(monkeypatch, capsys, models):

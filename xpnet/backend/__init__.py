@@ -8,7 +8,7 @@ what the Array API standard defines.
 
 Backend specs understood by [`get_backend`][xpnet.backend.get_backend]:
 
-| ------------------------------------ | ---------------------------------------------------------------------------------------------------------------------------- |
+| spec                                 | backend                                                                                                                      |
 | ------------------------------------ | ---------------------------------------------------------------------------------------------------------------------------- |
 | ``"auto"``                           | CuPy if it is installed *and* a CUDA device is usable, else NumPy                                                            |
 | ``"cpu"``, ``"numpy"``               | NumPy on the CPU                                                                                                             |
@@ -24,17 +24,18 @@ An explicit request that cannot be met raises [`BackendUnavailable`][xpnet.backe
 and how to fix it; only ``"auto"`` falls back, and it logs which backend it chose and why.
 
 The package's modules, each with one job (import everything from ``xpnet.backend`` itself):
-``_arrays`` (an array's library, device and namespace), ``_backend`` (the
-[`Backend`][xpnet.backend.Backend] object: host ↔ device, random numbers), ``_discovery``
-(what is installed, [`get_backend`][xpnet.backend.get_backend] and the per-library
-constructors), ``_allocator`` (glibc's malloc thresholds) and ``_pickling``
-([`unpickle_on`][xpnet.backend.unpickle_on]).
+``_arrays`` (an array's library, device and namespace; any array to NumPy), ``_spec`` (the
+spec grammar: [`parse_backend_spec`][xpnet.backend.parse_backend_spec]), ``_backend`` (the
+[`Backend`][xpnet.backend.Backend] value: host ↔ device, random numbers; it knows nothing of
+how backends are found), ``_discovery`` (what is installed, [`get_backend`][xpnet.backend.get_backend]
+and the per-library constructors), ``_allocator`` (glibc's malloc thresholds) and ``_pickling``
+([`unpickle_on`][xpnet.backend.unpickle_on], and how a ``Backend`` pickles: as its spec).
 """
 
 from __future__ import annotations
 
 from ._allocator import host_allocator_tuned, tune_host_allocator
-from ._arrays import array_library, array_namespace, device_of
+from ._arrays import array_library, array_namespace, device_of, to_numpy
 from ._backend import Backend, BackendUnavailable, _is_native, resolve_seed  # noqa: F401
 from ._discovery import (  # noqa: F401 (ENV_VAR: for the command line)
     ENV_VAR,
@@ -43,8 +44,8 @@ from ._discovery import (  # noqa: F401 (ENV_VAR: for the command line)
     backend_of,
     cuda_devices,
     get_backend,
-    to_numpy,
 )
+from ._spec import BACKEND_FORMS, BackendSpec, parse_backend_spec  # noqa: F401 (BACKEND_FORMS: for --help)
 from ._pickling import UNPICKLE_ENV_VAR, _unpickle_backend, unpickle_on, unpickle_target  # noqa: F401
 
 # Pickles of a Backend name ``xpnet.backend._unpickle_backend`` (as before the split): keep it so.
@@ -56,6 +57,8 @@ __all__ = [
     "BackendUnavailable",
     "available_backends",
     "get_backend",
+    "BackendSpec",
+    "parse_backend_spec",
     "backend_of",
     "to_numpy",
     "array_namespace",

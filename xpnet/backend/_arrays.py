@@ -1,4 +1,5 @@
-"""Arrays of any library: which library and device an array belongs to, and its namespace.
+"""Arrays of any library: which library and device an array belongs to, its namespace, and
+its values on the host.
 
 The lowest piece of [`xpnet.backend`][xpnet.backend]: it knows nothing of
 [`Backend`][xpnet.backend.Backend] objects. [`array_namespace`][xpnet.backend.array_namespace]
@@ -9,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["array_library", "device_of", "array_namespace"]
+import numpy as np
+
+from ..errors import InvalidInputType
+
+__all__ = ["array_library", "device_of", "array_namespace", "to_numpy"]
 
 
 def array_library(x) -> str | None:
@@ -42,6 +47,42 @@ def device_of(x):
     from array_api_compat import device
 
     return device(x)
+
+
+def to_numpy(x) -> np.ndarray:
+    """Copy any supported array (NumPy, CuPy, PyTorch, JAX, array-api-strict) to NumPy.
+
+    Parameters
+    ----------
+    x : array
+        An array of any supported library, on any device, or a NumPy scalar.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` itself for a NumPy array; otherwise its values on the host (which may share
+        memory with ``x`` where it already lives there: PyTorch on the CPU, array-api-strict).
+
+    Raises
+    ------
+    InvalidInputType
+        ``x`` is not an array.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if np.isscalar(x):
+        return np.asarray(x)
+    library = array_library(x)
+    if library is None:
+        raise InvalidInputType(f"expected an array, got {type(x).__name__}")
+    if library == "cupy":
+        return x.get()
+    if library == "torch":
+        return x.detach().cpu().numpy()
+    if library == "array_api_strict":
+        cpu = array_namespace(x).Device("CPU_DEVICE")
+        return np.asarray(x if device_of(x) == cpu else x.to_device(cpu))
+    return np.asarray(x)  # JAX, Dask (computed), and other libraries NumPy can read
 
 
 # -- the namespace of arrays, memoised -----------------------------------------------------------

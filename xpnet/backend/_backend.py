@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ConfigError, InvalidInput, InvalidInputType, XpnetError
 from . import _allocator
-from ._arrays import array_library, device_of
+from ._arrays import array_library, device_of, to_numpy
 
 __all__ = ["Backend", "BackendUnavailable", "resolve_seed"]
 
@@ -168,8 +168,6 @@ class Backend:
         NumPy array on the host (lists, NumPy arrays, and arrays of other libraries or devices)."""
         if _is_native(self, x) or isinstance(x, np.ndarray):
             return x
-        from ._discovery import to_numpy  # _discovery builds Backends: imported when needed
-
         return to_numpy(x) if array_library(x) is not None else np.asarray(x)
 
     def is_native(self, x) -> bool:
@@ -182,17 +180,7 @@ class Backend:
         Without ``copy`` the result may share memory with ``x`` (NumPy, PyTorch CPU and
         array-api-strict arrays already live on the host); with ``copy`` it never does.
         """
-        if isinstance(x, np.ndarray):
-            host = x
-        elif self.name == "cupy":
-            host = x.get()
-        elif self.name == "torch":
-            host = x.detach().cpu().numpy()
-        elif self.name == "array_api_strict":
-            cpu = self.xp.Device("CPU_DEVICE")
-            host = np.asarray(x if device_of(x) == cpu else x.to_device(cpu))
-        else:
-            host = np.asarray(x)
+        host = to_numpy(x) if array_library(x) is not None else np.asarray(x)
         return np.array(host, copy=True) if copy else host
 
     def rng(self, seed) -> np.random.Generator:
@@ -234,12 +222,8 @@ class Backend:
     def __str__(self) -> str:
         return f"{self.spec} ({self.device_name})"
 
-    def __reduce__(self):
-        # A backend pickles as its spec and is looked up again where it is unpickled (the
-        # namespace module and the device object do not pickle); see unpickle_on.
-        from ._pickling import _unpickle_backend  # it looks the spec up: imported when needed
-
-        return (_unpickle_backend, (self.spec,))
+    # How a Backend pickles (as its spec, looked up again where it is unpickled) is registered
+    # by _pickling with copyreg: that needs get_backend, which this value object does not know.
 
 
 def resolve_seed(seed) -> int:

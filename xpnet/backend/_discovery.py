@@ -1,8 +1,7 @@
 """Which backends exist here and choosing one: [`available_backends`][xpnet.backend.available_backends],
 [`cuda_devices`][xpnet.backend.cuda_devices] (xpnet's one CUDA probe),
 [`get_backend`][xpnet.backend.get_backend] with one constructor per library, and
-[`backend_of`][xpnet.backend.backend_of] / [`to_numpy`][xpnet.backend.to_numpy] for an array
-that already exists."""
+[`backend_of`][xpnet.backend.backend_of] for an array that already exists."""
 
 from __future__ import annotations
 
@@ -16,9 +15,9 @@ import numpy as np
 from ..errors import ConfigError, InvalidInputType
 from ._arrays import array_library, array_namespace, device_of
 from ._backend import Backend, BackendUnavailable
+from ._spec import BACKEND_FORMS, BackendSpec, parse_backend_spec
 
-__all__ = ["BackendInfo", "available_backends", "cuda_devices", "get_backend", "backend_of", "to_numpy",
-           "ENV_VAR"]
+__all__ = ["BackendInfo", "available_backends", "cuda_devices", "get_backend", "backend_of", "ENV_VAR"]
 
 log = logging.getLogger("xpnet.backend")
 
@@ -127,56 +126,53 @@ def available_backends() -> list[BackendInfo]:
 
 
 # -- selection ---------------------------------------------------------------------------------
-_ALIASES = {
-    "cpu": "numpy",
-    "np": "numpy",
-    "gpu": "cupy",
-    "cuda": "cupy",
-    "strict": "array_api_strict",
-    "array-api-strict": "array_api_strict",
-}
-
-
-def get_backend(spec: str | Backend | None = None) -> Backend:
+def get_backend(spec: str | BackendSpec | Backend | None = None) -> Backend:
     """Resolve a backend spec (see the module docstring) to a [`Backend`][xpnet.backend.Backend].
 
-    ``None`` means ``$XPNET_BACKEND`` if set, else ``"auto"``. Raises [`BackendUnavailable`][xpnet.backend.BackendUnavailable]
-    when an explicitly requested library or device is missing, and ``ValueError`` for a spec
-    xpnet does not know.
+    Parameters
+    ----------
+    spec : str, BackendSpec, Backend or None
+        A spec read by [`parse_backend_spec`][xpnet.backend.parse_backend_spec] (``"cpu"``,
+        ``"torch:cuda"``, ...), one parsed already (its ``source`` is named in messages), or a
+        ``Backend`` (returned as it is). ``None`` means ``$XPNET_BACKEND`` if set, else ``"auto"``.
+
+    Returns
+    -------
+    Backend
+
+    Raises
+    ------
+    BackendUnavailable
+        An explicitly requested library or device is missing (only ``"auto"`` falls back).
+    ConfigError
+        A spec xpnet does not know, or a device its library does not have; the message lists
+        the valid forms and says where the spec came from.
     """
     if isinstance(spec, Backend):
         return spec
     if spec is None:
-        spec = os.environ.get(ENV_VAR) or "auto"
-        source = f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "default"
-    else:
-        source = "argument"
-    raw = str(spec).strip().lower()
-    if raw == "auto":
-        return _auto()
-    lib, _, rest = raw.partition(":")
-    if lib == "cuda" and rest:  # "cuda:1"
-        lib = "cupy"
-    lib = _ALIASES.get(lib, lib)
+        env = os.environ.get(ENV_VAR)
+        spec = parse_backend_spec(env, f"${ENV_VAR}") if env else BackendSpec("auto", "", "auto", "default")
+    elif not isinstance(spec, BackendSpec):
+        spec = parse_backend_spec(spec)
+    lib, device = spec.library, spec.device
     try:
+        if lib == "auto":
+            return _auto()
         if lib == "numpy":
-            if rest not in ("", "cpu"):
-                raise ConfigError(f"NumPy runs only on the CPU; got {spec!r}")
             return _numpy_backend()
         if lib == "cupy":
-            return _cupy_backend(int(rest) if rest else 0)
+            return _cupy_backend(int(device) if device else 0)
         if lib == "torch":
-            return _torch_backend(rest or "cpu")
+            return _torch_backend(device or "cpu")
         if lib == "jax":
-            return _jax_backend(rest)
-        if lib == "array_api_strict":
-            return _strict_backend(rest)
+            return _jax_backend(device)
+        return _strict_backend(device)
     except BackendUnavailable as exc:
-        raise BackendUnavailable(f"backend {spec!r} (from {source}) is unavailable: {exc}") from None
-    raise ConfigError(
-        f"unknown backend {spec!r} (from {source}); expected one of: auto, cpu, numpy, gpu, cuda, "
-        "cuda:N, cupy, torch, torch:cuda, jax, array_api_strict"
-    )
+        raise BackendUnavailable(f"backend {spec.text!r} (from {spec.source}) is unavailable: {exc}") from None
+    except ConfigError as exc:  # a device of a valid form that the library does not have
+        raise ConfigError(f"backend {spec.text!r} (from {spec.source}): {str(exc).rstrip('.')}; "
+                          f"expected one of: {BACKEND_FORMS}") from None
 
 
 def _auto() -> Backend:
@@ -219,7 +215,7 @@ def _torch_backend(where: str) -> Backend:
         raise BackendUnavailable(f"PyTorch is not installed ({err}); pip install 'xpnet[torch]'")
     from array_api_compat import torch as xp
 
-    device = torch.device(where if where != "gpu" else "cuda")
+    device = torch.device("cuda" + where[3:] if where.startswith("gpu") else where)  # gpu[:N] is cuda[:N]
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise BackendUnavailable(
@@ -257,7 +253,10 @@ def _strict_backend(device: str) -> Backend:
     if strict is None:
         raise BackendUnavailable(f"array-api-strict is not installed ({err}); pip install array-api-strict")
     name = device or "CPU_DEVICE"
-    dev = strict.Device("CPU_DEVICE" if name.lower() in ("cpu", "cpu_device") else name)
+    try:
+        dev = strict.Device("CPU_DEVICE" if name.lower() in ("cpu", "cpu_device") else name)
+    except ValueError:  # not one of its devices
+        raise ConfigError(f"array-api-strict has no device {name!r}") from None
     spec = "array_api_strict" if dev == strict.Device("CPU_DEVICE") else f"array_api_strict:{name}"
     return Backend("array_api_strict", strict, dev, str(name), spec)
 
@@ -285,13 +284,6 @@ def backend_of(x) -> Backend:
             if dev == xp.Device(name):
                 return _strict_backend(name)
     return _numpy_backend()
-
-
-def to_numpy(x) -> np.ndarray:
-    """Copy any supported array (NumPy, CuPy, PyTorch, JAX, array-api-strict) to NumPy."""
-    if isinstance(x, np.ndarray):
-        return x
-    return backend_of(x).to_numpy(x)
 
 
 from .._typing import resolve_annotations  # noqa: E402

@@ -1,10 +1,11 @@
-"""Unpickling xpnet models and backends onto a chosen backend
-([`unpickle_on`][xpnet.backend.unpickle_on], ``$XPNET_UNPICKLE_BACKEND``)."""
+"""How a [`Backend`][xpnet.backend.Backend] pickles, and unpickling xpnet models and backends
+onto a chosen backend ([`unpickle_on`][xpnet.backend.unpickle_on], ``$XPNET_UNPICKLE_BACKEND``)."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import copyreg
 import os
 
 from ._backend import Backend, BackendUnavailable
@@ -61,6 +62,15 @@ def unpickle_target(saved_spec: str) -> Backend:
 
 def _unpickle_backend(spec: str) -> Backend:
     return unpickle_target(spec)
+
+
+def _reduce_backend(backend: Backend):
+    """A backend pickles (and deep-copies) as its spec: the namespace module and the device
+    object do not pickle, and the spec is looked up again where it is unpickled."""
+    return (_unpickle_backend, (backend.spec,))
+
+
+copyreg.pickle(Backend, _reduce_backend)  # read by pickle, copy, cloudpickle and joblib
 
 
 from .._typing import resolve_annotations  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..config import parse_batch_sizes
+from ..runs.config import parse_batch_sizes
 from ..errors import ConfigError
 from .contenders import CONTENDERS, available_contenders, select_contenders
 from .problem import DEFAULT_LR

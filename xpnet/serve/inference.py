@@ -28,7 +28,7 @@ from .. import images as _images
 from .. import network
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..errors import ConfigError, XpnetError
-from ..rundir import check_trained, find_checkpoint
+from ..runs.rundir import check_trained, find_checkpoint
 
 __all__ = ["Inspector", "RequestError", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
            "image_bytes_from_body", "resolve_checkpoint_path"]
@@ -70,7 +70,7 @@ class RequestError(XpnetError, ValueError):
 
 
 def resolve_checkpoint_path(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or the ``model.npz`` inside a run folder ([`xpnet.rundir.find_checkpoint`][xpnet.rundir.find_checkpoint])."""
+    """A checkpoint file, or the ``model.npz`` inside a run folder ([`xpnet.runs.rundir.find_checkpoint`][xpnet.runs.rundir.find_checkpoint])."""
     return find_checkpoint(path)
 
 
@@ -172,7 +172,7 @@ class Inspector:
     ----------
     warning : str or None
         Why the weights may not be the final ones (an interrupted run, or one that diverged
-        after some epochs and kept its last good weights), from [`xpnet.rundir.check_trained`][xpnet.rundir.check_trained].
+        after some epochs and kept its last good weights), from [`xpnet.runs.rundir.check_trained`][xpnet.runs.rundir.check_trained].
 
     Raises
     ------
@@ -241,7 +241,7 @@ class Inspector:
             "class_names": list(self.class_names),
             "accuracy": None if accuracy is None else float(accuracy),
             "n_test": metrics.get("n_test"),
-            "preprocessing": (getattr(model, "preprocessing", None) or ckpt.preprocessing).describe(),
+            "preprocessing": ckpt.preprocessing.describe(),
             "backend": {"spec": model.backend.spec, "device": model.backend.device_name},
             "input": {"name": "X", "shape": [_SIDE, _SIDE],
                       "description": "the drawing as MNIST-style 28×28 pixels (0 = background, 1 = ink)"},
@@ -337,15 +337,10 @@ class Inspector:
     def _model_inputs(self, pixels: np.ndarray):
         """``(1, 784)`` raw pixels → the model's input X on its backend, preprocessed exactly once.
 
-        A model that carries its preprocessing (``model.preprocessing``, restored from the
-        checkpoint) applies it itself in ``validate_data``; for one that does not, the
-        checkpoint's (pixels / 255 when none was stored) is applied here first, as ``xpnet
-        predict`` does.
+        [`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs], as ``xpnet predict``
+        does: a model that carries its preprocessing applies it itself in ``validate_data``.
         """
-        raw = pixels.reshape(1, -1)
-        if getattr(self.model, "preprocessing", None) is None:
-            raw = self.checkpoint.preprocessing.transform(raw, self.model.dtype_name)
-        return self.model.validate_data(raw).X
+        return self.model.validate_data(self.checkpoint.model_inputs(pixels.reshape(1, -1))).X
 
     def inspect(self, pixels: np.ndarray) -> dict:
         """Run the forward pass on one image and return what ``POST /api/predict`` answers.

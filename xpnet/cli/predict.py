@@ -1,7 +1,7 @@
 """What ``xpnet predict`` shows: a table of predictions for image files and for the rows of
 Kaggle-style CSV files, the ``--show-input`` grid and the ``--kaggle-submission`` file.
 
-[`xpnet.cli`][xpnet.cli] checks the options, loads the checkpoint and turns the images that
+[`xpnet.cli.command`][xpnet.cli.command] checks the options, loads the checkpoint and turns the images that
 could not be read into the exit status; this module renders the rest with rich.
 """
 
@@ -11,24 +11,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_output import console as _console
-from .cli_output import esc as _esc
+from ..checkpoint import Checkpoint
+from .output import console as _console
+from .output import esc as _esc
 
 __all__ = ["show_predictions"]
 
 
-def show_predictions(model, pre, names, images: list[Path], csvs: list[Path], *, top: int, limit: int,
+def show_predictions(checkpoint: Checkpoint, images: list[Path], csvs: list[Path], *, top: int, limit: int,
                      submission: Path | None, show_input: Path | None, pixels: str) -> list[str]:
     """Predict and print the classes of ``images`` and of the rows of ``csvs``.
 
     Parameters
     ----------
-    model : MLP
-        The loaded network (its input layer takes 784 pixels).
-    pre : Preprocessing
-        The checkpoint's input transform, applied here when the model does not apply one itself.
-    names : list of str
-        The class names, indexed by class.
+    checkpoint : Checkpoint
+        The loaded checkpoint: its model (whose input layer takes 784 pixels), the inputs it
+        takes ([`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs]) and its class names.
     images, csvs : list of Path
         Image files (one digit each) and Kaggle Digit Recognizer CSV files.
     top : int
@@ -49,15 +47,15 @@ def show_predictions(model, pre, names, images: list[Path], csvs: list[Path], *,
     """
     from rich.table import Table
 
-    from .datasets import read_kaggle_csv
-    from .fileio import atomic_write
-    from .images import ImageError, load_image, save_input_grid
+    from ..datasets import read_kaggle_csv
+    from ..fileio import atomic_write
+    from ..images import ImageError, load_image, save_input_grid
 
     console = _console()
+    model, names = checkpoint.model, checkpoint.class_names
 
     def probabilities(x_raw):
-        X = x_raw if model.preprocessing is not None else pre.transform(x_raw, model.dtype_name)
-        return model.backend.to_numpy(model.predict_proba(X))
+        return model.backend.to_numpy(model.predict_proba(checkpoint.model_inputs(x_raw)))
 
     def top_text(p):
         order = np.argsort(-p)[:top]

@@ -1,7 +1,7 @@
 """The ``xpnet`` command line: ``info``, ``train``, ``evaluate``, ``predict``, ``gradcheck``, ``bench``.
 
 Options, exit codes and calls into the library ([`xpnet.runs`][xpnet.runs] runs training);
-[`xpnet.cli_output`][xpnet.cli_output] renders the results with rich. Exit codes: 0 success; 1 the work
+[`xpnet.cli.output`][xpnet.cli.output] renders the results with rich. Exit codes: 0 success; 1 the work
 failed (training diverged, a gradient check failed) or a bug in xpnet (any unexpected error:
 rerun with ``--debug`` and report it); 2 bad usage or input (every
 [`XpnetError`][xpnet.errors.XpnetError] and ``OSError``: one line, no traceback); 130 Ctrl-C (``train``
@@ -11,7 +11,6 @@ saves a checkpoint first); 141 the output pipe closed early (``xpnet info | head
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 import traceback
@@ -22,12 +21,13 @@ import click
 import numpy as np
 from click.core import ParameterSource
 
-from . import __version__
-from . import cli_output as out
-from .activations import ACTIVATIONS
-from .config import parse_batch_size
-from .errors import XpnetError
-from .init import INITIALIZERS
+from .. import __version__
+from ..activations import ACTIVATIONS
+from ..backend import BACKEND_FORMS
+from ..errors import XpnetError
+from ..init import INITIALIZERS
+from ..runs.config import parse_batch_size
+from . import output as out
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
@@ -72,7 +72,7 @@ class IntList(click.ParamType):
 
 
 class BatchSize(click.ParamType):
-    """A positive integer, or ``full`` for full-batch gradient descent ([`xpnet.config.parse_batch_size`][xpnet.config.parse_batch_size])."""
+    """A positive integer, or ``full`` for full-batch gradient descent ([`xpnet.runs.config.parse_batch_size`][xpnet.runs.config.parse_batch_size])."""
 
     name = "N|full"
 
@@ -86,30 +86,16 @@ class BatchSize(click.ParamType):
         return "full" if n is None else n
 
 
-#: The backend specs xpnet knows (see xpnet.backend); checked here so that a typo gets this list.
-BACKEND_FORMS = ("auto, cpu, gpu, cuda:N, cupy:N, torch, torch:cpu, torch:cuda, torch:cuda:N, jax, "
-                 "jax:cpu, jax:gpu, array_api_strict, array_api_strict:device1")
-_SPEC = re.compile(r"(auto|cpu|np|numpy(:cpu)?|gpu|cuda|cupy|(gpu|cuda|cupy):\d+|torch(:cpu|:(cuda|gpu)(:\d+)?)?"
-                   r"|jax(:\w+)?|(array_api_strict|array-api-strict|strict)(:\w+)?)")
-
-
 def resolve_backend(spec: str | None):
     """The [`Backend`][xpnet.backend.Backend] for ``--backend`` (``None``: ``$XPNET_BACKEND``, else auto).
 
-    A malformed spec gets the list of valid forms and says where it came from.
+    The spec is read by [`parse_backend_spec`][xpnet.backend.parse_backend_spec], so a malformed
+    one gets the list of valid forms and the message says where it came from (``--backend`` or
+    ``$XPNET_BACKEND``).
     """
-    from .backend import ENV_VAR, BackendUnavailable, get_backend
+    from ..backend import get_backend, parse_backend_spec
 
-    source, text = ("--backend", spec) if spec is not None else (f"${ENV_VAR}", os.environ.get(ENV_VAR) or None)
-    if text is not None and not _SPEC.fullmatch(text.strip().lower()):
-        raise CLIError(f"unknown backend {text!r} (from {source}); use one of: {BACKEND_FORMS}")
-    try:
-        return get_backend(spec)
-    except BackendUnavailable as exc:
-        raise BackendUnavailable(str(exc).replace("(from argument)", f"(from {source})")) from None
-    except ValueError as exc:  # a spec of a known form that its library rejects
-        raise CLIError(f"backend {text!r} (from {source}): {str(exc).rstrip('.')}; use one of: "
-                       f"{BACKEND_FORMS}") from None
+    return get_backend(None if spec is None else parse_backend_spec(spec, "--backend"))
 
 
 def _backend_option(ctx, param, value):
@@ -237,10 +223,10 @@ def info() -> None:
       xpnet info
       XPNET_BACKEND=cpu xpnet info
     """
-    from .backend import ENV_VAR, available_backends
-    from .datasets.cache import data_root
-    from .datasets.sources import KNOWN_DATASETS
-    from .environment import auto_backend, blas_threads, versions
+    from ..backend import ENV_VAR, available_backends
+    from ..datasets.cache import data_root
+    from ..datasets.sources import KNOWN_DATASETS
+    from ..environment import auto_backend, blas_threads, versions
 
     auto, why = auto_backend()
     env = os.environ.get(ENV_VAR)
@@ -338,8 +324,8 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --resume --out runs/gpu-run          # continue after Ctrl-C
       xpnet train --overwrite --out runs/gpu-run --lr 3e-4   # start that run over
     """
-    from .config import TrainConfig
-    from .runs import Run
+    from ..runs import Run
+    from ..runs.config import TrainConfig
 
     started = time.perf_counter()
     console, backend = out.console(), opts["backend"]
@@ -387,13 +373,13 @@ def train(ctx: click.Context, **opts) -> None:
 
 # -- evaluate ---------------------------------------------------------------------------------------
 def _checkpoint_path(path: Path) -> Path:
-    from .runs import find_checkpoint
+    from ..runs import find_checkpoint
 
     return find_checkpoint(path)
 
 
 def _load_data(spec: str, data_dir: str | None):
-    from .runs import load_data
+    from ..runs import load_data
 
     return load_data(spec, data_dir, progress=True)
 
@@ -420,10 +406,9 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
       xpnet evaluate model.npz --data ~/data/mnist-t10k
       xpnet evaluate model.npz --dataset mnist --plot cm.png
     """
-    from . import plots
-    from .checkpoint import load_checkpoint
-    from .runs import check_trained, evaluate_model
-    from .splits import evaluation_split
+    from ..checkpoint import load_checkpoint
+    from ..runs import check_trained, evaluate_model, plots
+    from ..runs.splits import evaluation_split
 
     console = out.console()
     ckpt = load_checkpoint(_checkpoint_path(model_path), backend=backend)
@@ -436,7 +421,7 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
     if data.n_classes != model.sizes[-1]:
         raise CLIError(f"the data has {data.n_classes} classes but the model predicts {model.sizes[-1]}")
     x, y, which = evaluation_split(data, ckpt.dataset)
-    result = evaluate_model(model, ckpt.preprocessing, x, y)
+    result = evaluate_model(model, ckpt.model_inputs(x), y)
     names = ckpt.class_names if len(ckpt.class_names) == data.n_classes else list(data.class_names)
     out.print_evaluation(console, ckpt, data, which, result, names, warning)
     cm = result["confusion_matrix"]
@@ -481,8 +466,8 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
       xpnet predict model.npz test.csv --limit 20
       xpnet predict model.npz test.csv --kaggle-submission submission.csv
     """
-    from .checkpoint import load_checkpoint
-    from .cli_predict import show_predictions
+    from ..checkpoint import load_checkpoint
+    from .predict import show_predictions
 
     csvs = [f for f in files if f.name.lower().endswith((".csv", ".csv.gz"))]
     images = [f for f in files if f not in csvs]
@@ -492,7 +477,7 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
     if show_input is not None and not images:
         raise click.UsageError("--show-input needs at least one image file")
     ckpt = load_checkpoint(_checkpoint_path(model_path), backend=backend)
-    model, pre, names = ckpt.model, ckpt.preprocessing, ckpt.class_names
+    model = ckpt.model
     if model.sizes[0] != 784:
         raise CLIError(f"the model takes {model.sizes[0]} inputs, not 28x28 = 784 pixel images")
     bad = sorted(k for k, v in model.numpy_params().items() if not np.isfinite(v).all())
@@ -500,8 +485,8 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
         raise CLIError(f"{model_path}: the weights {', '.join(bad)} contain NaN or infinity (the training "
                        "diverged), so every prediction would be meaningless; retrain with a lower --lr")
     top = min(top, model.sizes[-1])
-    failed = show_predictions(model, pre, names, images, csvs, top=top, limit=limit,
-                              submission=submission, show_input=show_input, pixels=pixels)
+    failed = show_predictions(ckpt, images, csvs, top=top, limit=limit, submission=submission,
+                              show_input=show_input, pixels=pixels)
     if len(failed) == 1:
         _err(f"Error: {failed[0]}")
         return EXIT_USAGE
@@ -538,8 +523,8 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
       xpnet gradcheck
       xpnet gradcheck --backend gpu --sizes 784,64,32,10 --activation tanh
     """
-    from .gradcheck import gradcheck as run_gradcheck
-    from .model import MLP
+    from ..gradcheck import gradcheck as run_gradcheck
+    from ..model import MLP
 
     console = out.console()
     model = MLP(sizes, activation=activation, backend=backend, seed=seed, dtype="float64")
@@ -561,14 +546,14 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
 
 # -- bench (from xpnet.bench, when present) ---------------------------------------------------------
 try:
-    from .bench import bench_command
+    from ..bench import bench_command
 except ImportError:  # the benchmark module is optional
     pass
 else:
     cli.add_command(bench_command, "bench")
 
 # serve: the drawing page (its web packages are the optional `serve` extra; the command says so)
-from .serve.command import serve_command  # noqa: E402
+from ..serve.command import serve_command  # noqa: E402
 
 cli.add_command(serve_command, "serve")
 
@@ -577,6 +562,3 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI and return its exit code."""
     return cli.main(args=argv, prog_name="xpnet", standalone_mode=False)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """What the command line shows: rich rendering of the values the library returns.
 
-[`xpnet.cli`][xpnet.cli] parses options, calls the library and hands the results to these functions;
+[`xpnet.cli.command`][xpnet.cli.command] parses options, calls the library and hands the results to these functions;
 nothing here computes anything the library does not return.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from .model import Callback
+from ..model import Callback
 
 __all__ = ["console", "esc", "fmt_time", "setup_logging", "print_setup", "ConsoleProgress",
            "report_run", "report_finished", "print_evaluation", "print_gradcheck", "err"]
@@ -93,7 +93,7 @@ def print_setup(console, run) -> None:
 
 
 def report_finished(console, run) -> None:
-    from .rundir import read_metrics
+    from ..runs.rundir import read_metrics
 
     metrics = read_metrics(run.run_dir)
     acc = (metrics.get("test") or {}).get("accuracy")

@@ -13,8 +13,8 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from .checkpoint import Checkpoint
-from .errors import RunError, UntrainedModel
+from ..checkpoint import Checkpoint
+from ..errors import RunError, UntrainedModel
 
 __all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "PLOT_NAMES", "default_run_dir", "latest_run_dir",
            "find_checkpoint", "check_trained", "retrain_command", "read_metrics"]

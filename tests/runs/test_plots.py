@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from xpnet import plots
+from xpnet.runs import plots
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -1,4 +1,4 @@
-"""The operation and transfer counter (xpnet.opcount) counts exactly what code issues."""
+"""The operation and transfer counter (xpnet.bench.opcount) counts exactly what code issues."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .checkpoint import CheckpointError, save
-from .model import MLP, Callback
+from ..checkpoint import CheckpointError, save
+from ..model import MLP, Callback
 
 __all__ = ["CheckpointEveryEpoch", "StopWhen", "stop_on_sigint", "sigint_stops"]
 
@@ -95,7 +95,7 @@ def stop_on_sigint(model: MLP, on_first: Callable[[], None] | None = None) -> It
 
 @contextmanager
 def sigint_stops(model: MLP, active: bool, on_first=None) -> Iterator[dict]:
-    """[`stop_on_sigint`][xpnet.callbacks.stop_on_sigint] when ``active``, else a state that never reports an interrupt."""
+    """[`stop_on_sigint`][xpnet.runs.callbacks.stop_on_sigint] when ``active``, else a state that never reports an interrupt."""
     if not active:
         yield {"interrupted": False}
         return

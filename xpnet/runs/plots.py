@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fileio import atomic_write
+from ..fileio import atomic_write
 
 __all__ = ["plot_history", "plot_confusion_matrix", "plot_misclassified", "plot_first_layer"]
 

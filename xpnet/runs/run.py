@@ -11,7 +11,7 @@ A *run* lives in a directory (``runs/<data>-<YYYYmmdd-HHMMSS>`` by default) hold
 :   The run's status, configuration, history, test results, versions and timings.
 
 ``curves.png``, ``confusion_matrix.png``, ``misclassified.png``, ``first_layer_weights.png``
-:   The plots ([`xpnet.plots`][xpnet.plots]), when asked for.
+:   The plots ([`xpnet.runs.plots`][xpnet.runs.plots]), when asked for.
 
 The run's state machine, recorded as ``status`` in ``metrics.json`` and in the checkpoint's
 ``training`` record:
@@ -20,7 +20,7 @@ The run's state machine, recorded as ``status`` in ``metrics.json`` and in the c
        │──────▶ interrupted    stopped early (Ctrl-C); resume continues exactly
        └──────▶ diverged       the loss became NaN/inf; the last good weights are kept
 
->>> from xpnet.config import TrainConfig
+>>> from xpnet.runs.config import TrainConfig
 >>> result = run_training(TrainConfig.from_preset("default", epochs=2, data="mnist"),
 ...                       "runs/try")                                   # doctest: +SKIP
 >>> result.status, result.test["accuracy"]                               # doctest: +SKIP
@@ -43,16 +43,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .augment import RandomShifts
+from ..augment import RandomShifts
+from ..checkpoint import CheckpointError, load_checkpoint, save
+from ..environment import versions, xpnet_version
+from ..errors import RunError
+from ..fileio import write_json
+from ..input_transform import Preprocessing
+from ..model import MLP, TrainingDiverged
+from ..network import one_hot, softmax_cross_entropy
+from ..optim import Cosine, Optimizer
+from ..validation import check_labels
 from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
-from .checkpoint import CheckpointError, load_checkpoint, save
 from .config import TrainConfig
-from .environment import versions, xpnet_version
-from .errors import RunError
-from .fileio import write_json
-from .model import MLP, TrainingDiverged
-from .optim import Cosine, Optimizer
-from .input_transform import Preprocessing
 from .rundir import (CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, default_run_dir,
                      find_checkpoint, latest_run_dir, read_metrics, retrain_command)
 from .splits import Splits, dataset_record, prepare_splits
@@ -95,28 +97,43 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
               augment=augment)
 
 
-def evaluate_model(model: MLP, preprocessing: Preprocessing | None, x_raw: np.ndarray, y: np.ndarray) -> dict:
-    """Accuracy, loss, predictions, confidence and confusion matrix on raw images.
+def evaluate_model(model: MLP, x, y: np.ndarray) -> dict:
+    """Accuracy, loss, predictions, confidence and confusion matrix of ``model`` on ``(x, y)``.
 
-    ``preprocessing`` is applied only when the model does not carry its own (a checkpoint
-    written before models carried it); inputs are never transformed twice.
+    One forward pass: the logits give the loss and the probabilities, and the probabilities
+    the predictions, the accuracy and the confusion matrix.
+
+    Parameters
+    ----------
+    model : MLP
+        The trained model.
+    x : array_like
+        The inputs as the model takes them: raw pixels for a model that carries its
+        preprocessing (every model a run trains); for a loaded checkpoint,
+        [`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs] of the raw pixels.
+    y : numpy.ndarray
+        The ``(n,)`` integer labels.
 
     Returns
     -------
     dict
-        ``accuracy``, ``loss``, ``n``, ``pred`` (``(n,)`` classes), ``confidence`` (``(n,)``
-        largest probabilities), ``confusion_matrix`` (``(k, k)``) and ``per_class`` (see
-        [`xpnet.metrics.per_class_metrics`][xpnet.metrics.per_class_metrics]); host NumPy values.
+        ``accuracy``, ``loss`` (the mean cross-entropy), ``n``, ``pred`` (``(n,)`` classes),
+        ``confidence`` (``(n,)`` largest probabilities), ``confusion_matrix`` (``(k, k)``) and
+        ``per_class`` (see [`xpnet.runs.metrics.per_class_metrics`][xpnet.runs.metrics.per_class_metrics]);
+        host NumPy values.
     """
     from .metrics import confusion_matrix, per_class_metrics
 
-    own = getattr(model, "preprocessing", None) is not None
-    X = x_raw if own or preprocessing is None else preprocessing.transform(x_raw, model.dtype_name)
-    result = model.evaluate(X, y)
-    proba = model.backend.to_numpy(model.predict_proba(X))
+    k = model.sizes[-1]
+    y = np.asarray(y)
+    Z = model.decision_function(x)  # the forward pass (the model applies its own preprocessing)
+    check_labels(y, Z.shape[0], k)
+    labels = model.backend.asarray(y, model.backend.index_dtype)
+    loss_sum, P = softmax_cross_entropy(Z, one_hot(labels, k, Z.dtype))
+    proba = model.backend.to_numpy(P)
     pred = proba.argmax(axis=1)
-    cm = confusion_matrix(y, pred, model.sizes[-1])
-    return {"accuracy": float(np.mean(pred == y)), "loss": float(result["loss"]), "n": int(len(y)),
+    cm = confusion_matrix(y, pred, k)
+    return {"accuracy": float(np.mean(pred == y)), "loss": float(loss_sum) / len(y), "n": int(len(y)),
             "pred": pred, "confidence": proba.max(axis=1), "confusion_matrix": cm,
             "per_class": per_class_metrics(cm)}
 
@@ -182,15 +199,15 @@ class RunResult:
 
 def load_data(spec: str, data_dir: str | None = None, progress: bool = False):
     """Load a known dataset (``mnist``, ``fashion-mnist``; downloaded and cached) or local data at a path."""
-    from .datasets import load_dataset
-    from .datasets.sources import get_known_dataset
+    from ..datasets import load_dataset
+    from ..datasets.sources import get_known_dataset
 
     known = get_known_dataset(spec) if os.sep not in spec else None
     return load_dataset(spec if known else Path(spec), data_dir=data_dir, download=True, progress=progress)
 
 
 def _data_label(spec: str) -> str:
-    from .datasets.sources import get_known_dataset
+    from ..datasets.sources import get_known_dataset
 
     known = get_known_dataset(spec) if os.sep not in spec else None
     return known.name if known else Path(spec).name
@@ -207,7 +224,7 @@ class Run:
     run_dir : pathlib.Path
         Where the run's files go.
     dataset : xpnet.datasets.Dataset
-        The data; ``splits`` its train / validation / test parts ([`xpnet.splits`][xpnet.splits]).
+        The data; ``splits`` its train / validation / test parts ([`xpnet.runs.splits`][xpnet.runs.splits]).
     model : xpnet.MLP
         The model to train; ``preprocessing`` maps raw pixels to its inputs.
     resumed : bool
@@ -237,7 +254,7 @@ class Run:
         config : TrainConfig
             The settings; ``config.data`` names the data unless ``dataset`` is given.
         run_dir : path or None
-            The run directory (default: [`default_run_dir`][xpnet.rundir.default_run_dir]).
+            The run directory (default: [`default_run_dir`][xpnet.runs.rundir.default_run_dir]).
         dataset : xpnet.datasets.Dataset or None
             Data already loaded (default: load ``config.data``, downloading a known dataset).
         data_dir : path or None
@@ -464,7 +481,7 @@ class Run:
 
     def _completed(self, result: RunResult, ckpt_path: Path, training: dict, data_rec: dict, plots: bool) -> None:
         model, splits = self.model, self.splits
-        test = evaluate_model(model, self.preprocessing, splits.x_test, splits.y_test)
+        test = evaluate_model(model, splits.x_test, splits.y_test)  # the model carries its preprocessing
         result.test = test
         result.metrics["test"] = {"accuracy": test["accuracy"], "loss": test["loss"], "n": test["n"],
                                   "per_class": test["per_class"],

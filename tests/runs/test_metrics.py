@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from xpnet.metrics import confusion_matrix, per_class_metrics
+from xpnet.runs.metrics import confusion_matrix, per_class_metrics
 
 
 def test_confusion_matrix_and_per_class_metrics():

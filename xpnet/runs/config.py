@@ -1,6 +1,6 @@
-"""What defines a training run: the presets, [`TrainConfig`][xpnet.config.TrainConfig], and the batch-size parser.
+"""What defines a training run: the presets, [`TrainConfig`][xpnet.runs.config.TrainConfig], and the batch-size parser.
 
-A [`TrainConfig`][xpnet.config.TrainConfig] is stored in every checkpoint and ``metrics.json`` written by
+A [`TrainConfig`][xpnet.runs.config.TrainConfig] is stored in every checkpoint and ``metrics.json`` written by
 [`xpnet.runs`][xpnet.runs], so a run can be resumed (or repeated) with exactly the same settings.
 """
 
@@ -10,9 +10,9 @@ import shlex
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .errors import ConfigError
-from .model import MLP
-from .optim import Cosine, Optimizer, get_optimizer
+from ..errors import ConfigError
+from ..model import MLP
+from ..optim import Cosine, Optimizer, get_optimizer
 
 __all__ = ["PRESETS", "TrainConfig", "parse_batch_size", "parse_batch_sizes"]
 
@@ -75,7 +75,7 @@ def parse_batch_size(text: str | int | None) -> int | None:
 
 
 def parse_batch_sizes(text: str) -> list[int | None]:
-    """A comma-separated list of batch sizes, each read by [`parse_batch_size`][xpnet.config.parse_batch_size].
+    """A comma-separated list of batch sizes, each read by [`parse_batch_size`][xpnet.runs.config.parse_batch_size].
 
     Parameters
     ----------
@@ -160,7 +160,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        """The inverse of [`to_dict`][xpnet.config.TrainConfig.to_dict] (unknown keys are ignored)."""
+        """The inverse of [`to_dict`][xpnet.runs.config.TrainConfig.to_dict] (unknown keys are ignored)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

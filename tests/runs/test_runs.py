@@ -11,11 +11,11 @@ import pytest
 import xpnet
 from xpnet.augment import random_shifts
 from xpnet.checkpoint import load_checkpoint
-from xpnet.config import PRESETS, TrainConfig, parse_batch_size
+from xpnet.runs.config import PRESETS, TrainConfig, parse_batch_size
 from xpnet.datasets.dataset import make_dataset
 from xpnet.errors import ConfigError, RunError, UntrainedModel, XpnetError
 from xpnet.runs import Run, check_trained, find_checkpoint, run_training
-from xpnet.splits import evaluation_split, prepare_splits
+from xpnet.runs.splits import evaluation_split, prepare_splits
 
 from tests.cli.test_cli import _images
 
@@ -41,6 +41,36 @@ def test_one_call_does_what_xpnet_train_does(data, tmp_path):
     ckpt = load_checkpoint(result.checkpoint)
     assert ckpt.training["status"] == "completed" and check_trained(ckpt) is None
     assert ckpt.training["train_seconds"] == pytest.approx(on_disk["train_seconds"])
+
+
+@pytest.mark.parametrize("carries", [True, False], ids=["model-carries-preprocessing", "checkpoint-records-it"])
+def test_evaluate_model_runs_one_forward_pass_and_agrees_with_the_model(data, tmp_path, monkeypatch, carries):
+    from xpnet import network
+    from xpnet.input_transform import Preprocessing
+    from xpnet.runs import evaluate_model
+
+    x, y = data.x_train[:120], data.y_train[:120]
+    pre = Preprocessing.fit(x)
+    model = xpnet.MLP([784, 16, 10], backend="cpu", seed=0)
+    model.fit(pre.transform(x), y, epochs=2, batch_size=32)
+    if carries:
+        model.preprocessing = pre
+    ckpt = load_checkpoint(xpnet.save(model, tmp_path / "m.npz", preprocessing=pre))
+    ckpt.model.preprocessing = pre if carries else None
+    xt, yt = data.x_test, data.y_test
+    expected = ckpt.model.evaluate(ckpt.model_inputs(xt), yt)
+    predicted = xpnet.to_numpy(ckpt.model.predict(ckpt.model_inputs(xt)))
+    calls = []
+    forward = network.forward
+    monkeypatch.setattr(network, "forward", lambda *a, **k: calls.append(1) or forward(*a, **k))
+    result = evaluate_model(ckpt.model, ckpt.model_inputs(xt), yt)
+    assert len(calls) == 1  # one forward pass gives the loss, the accuracy and the predictions
+    np.testing.assert_array_equal(result["pred"], predicted)
+    assert result["accuracy"] == pytest.approx(expected["accuracy"]) == np.mean(predicted == yt)
+    assert result["loss"] == pytest.approx(expected["loss"], rel=1e-6)
+    assert result["confusion_matrix"].sum() == len(yt) == result["n"]
+    assert np.trace(result["confusion_matrix"]) == int(np.sum(predicted == yt))
+    np.testing.assert_allclose(result["confidence"], xpnet.to_numpy(ckpt.model.predict_proba(ckpt.model_inputs(xt))).max(axis=1))
 
 
 def test_a_finished_run_is_not_trained_again(data, tmp_path):

@@ -1,6 +1,6 @@
 """Train / validation / test splits of a dataset, made the same way by training and evaluation.
 
-[`prepare_splits`][xpnet.splits.prepare_splits] turns a [`Dataset`][xpnet.datasets.dataset.Dataset] into train / validation / test
+[`prepare_splits`][xpnet.runs.splits.prepare_splits] turns a [`Dataset`][xpnet.datasets.dataset.Dataset] into train / validation / test
 parts, all raw uint8 pixels on the host:
 
 * A dataset with labelled training and test splits (MNIST, Fashion-MNIST): the test split is
@@ -11,7 +11,7 @@ parts, all raw uint8 pixels on the host:
   of it, chosen with ``numpy.random.default_rng(seed)``, becomes the test set and the rest the
   training data; ``val_split`` of that training data is then held out for validation. With the
   10,000 MNIST ``t10k`` images and ``val_split=0.2``: 2,000 test, 1,600 validation and 6,400
-  training images. The split is recorded in the checkpoint, so [`evaluation_split`][xpnet.splits.evaluation_split] finds
+  training images. The split is recorded in the checkpoint, so [`evaluation_split`][xpnet.runs.splits.evaluation_split] finds
   the same held-out images again.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .datasets.errors import DataError
-from .errors import ConfigError
+from ..datasets.errors import DataError
+from ..errors import ConfigError
 
 __all__ = ["HOLDOUT_FRACTION", "Splits", "prepare_splits", "test_split", "evaluation_split",
            "dataset_record"]
@@ -51,7 +51,7 @@ class Splits:
 
 
 def _split(x, y, fraction: float, seed: int):
-    from .datasets import train_val_split
+    from ..datasets import train_val_split
 
     return train_val_split(x, y, fraction, seed=seed)
 
@@ -149,13 +149,13 @@ def evaluation_split(dataset, trained_on: dict | None) -> tuple[np.ndarray, np.n
     """The images to evaluate a model on, given the record of the data it was trained on.
 
     The same data (equal SHA-256 checksums) gives the run's own test images
-    ([`test_split`][xpnet.splits.test_split]); other data with a test split gives that split; other data with
+    ([`test_split`][xpnet.runs.splits.test_split]); other data with a test split gives that split; other data with
     one labelled split gives all of it (the model has never seen any of it).
 
     Returns
     -------
     tuple
-        ``(x, y, which)``, as [`test_split`][xpnet.splits.test_split].
+        ``(x, y, which)``, as [`test_split`][xpnet.runs.splits.test_split].
     """
     record = trained_on or {}
     same = bool(dataset.checksums) and dict(dataset.checksums) == (record.get("checksums") or {})
