@@ -77,8 +77,7 @@ def predict(ckpt, x_raw) -> np.ndarray:
     return np.asarray(model.backend.to_numpy(model.predict(ckpt.model_inputs(x_raw))))
 
 
-def evaluate(data_dir: Path, n: int, start: int, seed: int, epochs: int, kinds, pictures: Path | None,
-             jobs: int = 1):
+def evaluate(data_dir: Path, n: int, start: int, seed: int, epochs: int, kinds, pictures: Path | None, jobs: int = 1):
     """Accuracy of two models (plain, and trained with 1-pixel shifts) per picture kind.
 
     Returns ``(models, rows, direct)``: the model names; per kind ``(kind, {model: (arrays,
@@ -95,8 +94,10 @@ def evaluate(data_dir: Path, n: int, start: int, seed: int, epochs: int, kinds, 
         for name, shift in models.items():
             t0 = time.perf_counter()
             ckpts[name] = train_model(x[:N_TRAIN], y[:N_TRAIN], seed, epochs, tmp / f"model{shift}.npz", shift=shift)
-            print(f"trained 784-256-10 ({name}) on {N_TRAIN:,} t10k digits in {time.perf_counter() - t0:.1f} s",
-                  flush=True)
+            print(
+                f"trained 784-256-10 ({name}) on {N_TRAIN:,} t10k digits in {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
         base = {m: predict(c, x[held]) == y[held] for m, c in ckpts.items()}
         redrawn = np.stack(_map(_redraw, [x[c] for c in np.array_split(held, max(1, jobs)) if c.size], jobs))
         direct = {m: float(np.mean(predict(c, redrawn) == y[held])) for m, c in ckpts.items()}
@@ -189,11 +190,13 @@ def _pictures(kind: str, x, indices, seed: int, out: Path) -> None:
             steps = preprocessing_steps(path)
             from PIL import Image
 
-            shown = [(np.asarray(Image.open(path).convert("RGBA")), "picture"),
-                     (x[i].reshape(28, 28), "MNIST original"),
-                     (steps.get("foreground"), "foreground f"),
-                     (steps.get("stroke"), "mask, stroke normalised"),
-                     (steps["output"], "network input")]
+            shown = [
+                (np.asarray(Image.open(path).convert("RGBA")), "picture"),
+                (x[i].reshape(28, 28), "MNIST original"),
+                (steps.get("foreground"), "foreground f"),
+                (steps.get("stroke"), "mask, stroke normalised"),
+                (steps["output"], "network input"),
+            ]
             for ax, (image, title) in zip(row, shown):
                 ax.set_axis_off()
                 if image is None:
@@ -206,33 +209,52 @@ def _pictures(kind: str, x, indices, seed: int, out: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("XPNET_TEST_DATA", "/work/shared/data")),
-                        help="directory holding mnist-t10k/ (default: $XPNET_TEST_DATA)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("XPNET_TEST_DATA", "/work/shared/data")),
+        help="directory holding mnist-t10k/ (default: $XPNET_TEST_DATA)",
+    )
     parser.add_argument("--n", type=int, default=300, help="held-out digits per kind")
-    parser.add_argument("--start", type=int, default=9000,
-                        help="first held-out digit (default 9000: t10k[8000:9000] is kept for tuning)")
+    parser.add_argument(
+        "--start",
+        type=int,
+        default=9000,
+        help="first held-out digit (default 9000: t10k[8000:9000] is kept for tuning)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--kinds", default=",".join(renderings.KINDS))
     parser.add_argument("--pictures", type=Path, help="write before/after pictures here")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="processes drawing and reading the pictures (default: one per CPU)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes drawing and reading the pictures (default: one per CPU)",
+    )
     args = parser.parse_args(argv)
-    models, rows, direct = evaluate(args.data, args.n, args.start, args.seed, args.epochs, args.kinds.split(","),
-                                    args.pictures, args.jobs)
+    models, rows, direct = evaluate(
+        args.data, args.n, args.start, args.seed, args.epochs, args.kinds.split(","), args.pictures, args.jobs
+    )
     count = len(range(args.start, min(args.start + args.n, 10000)))
     worst = {}
     for m in models:
-        print(f"\nmodel: {m} — digits t10k[{args.start}:{args.start + count}]; re-drawn directly at 28×28 "
-              f"(no picture, no preprocessing): {direct[m]:.1%}")
-        print("| kind | digits | 28×28 arrays | through load_image | difference | 95 % interval "
-              "| vs re-drawn directly | refused | ms/image |")
+        print(
+            f"\nmodel: {m} — digits t10k[{args.start}:{args.start + count}]; re-drawn directly at 28×28 "
+            f"(no picture, no preprocessing): {direct[m]:.1%}"
+        )
+        print(
+            "| kind | digits | 28×28 arrays | through load_image | difference | 95 % interval "
+            "| vs re-drawn directly | refused | ms/image |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for kind, acc, refused, sec in rows:
             base, pic, half = acc[m]
             vs = "—" if kind == "mnist-enlarged" else f"{100 * (pic - direct[m]):+.1f} pts"
-            print(f"| {kind} | {count} | {base:.1%} | {pic:.1%} | {100 * (pic - base):+.1f} pts "
-                  f"| ±{100 * half:.1f} | {vs} | {refused} | {1000 * sec:.0f} |")
+            print(
+                f"| {kind} | {count} | {base:.1%} | {pic:.1%} | {100 * (pic - base):+.1f} pts "
+                f"| ±{100 * half:.1f} | {vs} | {refused} | {1000 * sec:.0f} |"
+            )
         worst[m] = min(pic - base for _, acc, _, _ in rows for base, pic, _ in [acc[m]])
         print(f"worst difference ({m}): {100 * worst[m]:+.1f} points (target: no worse than -2.0)")
     return 0 if min(worst.values()) >= -0.02 else 1

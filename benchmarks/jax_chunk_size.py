@@ -26,8 +26,11 @@ def main(path: str, epochs: int = 5) -> None:
     data = load_dataset(path)
     X, y = data.x_train[:20000].reshape(20000, -1) / 255.0, data.y_train[:20000]
     for name, make in (("sgd", lambda: optim.SGD(lr=0.1)), ("adam", lambda: optim.Adam(lr=1e-3))):
-        runs = {"numpy": xpnet.MLP([784, 128, 10], backend="numpy", seed=0).fit_epochs(
-            X, y, epochs=epochs + 1, batch_size=128, optimizer=make())}
+        runs = {
+            "numpy": xpnet.MLP([784, 128, 10], backend="numpy", seed=0).fit_epochs(
+                X, y, epochs=epochs + 1, batch_size=128, optimizer=make()
+            )
+        }
         for k in CHUNKS:
             model = xpnet.MLP([784, 128, 10], backend="jax", seed=0)
             runs[k] = model.fit_epochs(X, y, epochs=epochs + 1, batch_size=128, optimizer=make())

@@ -35,14 +35,20 @@ def _fit_and_score(make, X, y, X_test, y_test) -> dict:
         fit_s = time.perf_counter() - start
     start = time.perf_counter()
     accuracy = float(clf.score(X_test, y_test))
-    return {"fit_s": fit_s, "score_s": time.perf_counter() - start, "epochs": int(clf.n_iter_),
-            "loss": float(clf.loss_), "test_accuracy": accuracy}
+    return {
+        "fit_s": fit_s,
+        "score_s": time.perf_counter() - start,
+        "epochs": int(clf.n_iter_),
+        "loss": float(clf.loss_),
+        "test_accuracy": accuracy,
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=None,
-                        help="data root holding fashion-mnist/ (default: xpnet's data directory)")
+    parser.add_argument(
+        "--data-dir", default=None, help="data root holding fashion-mnist/ (default: xpnet's data directory)"
+    )
     parser.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths")
     parser.add_argument("--max-iter", type=int, default=10, help="epochs (max_iter)")
     parser.add_argument("--batch-size", type=int, default=200)
@@ -65,8 +71,13 @@ def main(argv=None) -> int:
     data = load_dataset("fashion-mnist", data_dir=args.data_dir, download=False, progress=False)
     X, X_test = scale(data.x_train, "float32"), scale(data.x_test, "float32")
     y, y_test = data.y_train, data.y_test
-    params = dict(hidden_layer_sizes=tuple(args.hidden), solver=args.solver,
-                  batch_size=args.batch_size, max_iter=args.max_iter, random_state=args.seed)
+    params = dict(
+        hidden_layer_sizes=tuple(args.hidden),
+        solver=args.solver,
+        batch_size=args.batch_size,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+    )
     contenders = {
         "scikit-learn": lambda: SkMLPClassifier(**params),
         "xpnet": lambda: MLPClassifier(**params, backend=args.backend),
@@ -74,18 +85,29 @@ def main(argv=None) -> int:
     runs: dict[str, list] = {name: [] for name in contenders}
     names = list(contenders)
     for r in range(args.repeats):
-        for name in (names if r % 2 == 0 else names[::-1]):
+        for name in names if r % 2 == 0 else names[::-1]:
             runs[name].append(_fit_and_score(contenders[name], X, y, X_test, y_test))
 
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
+    blas = [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
     report = {
-        "data": {"name": "fashion-mnist", "train": list(X.shape), "test": list(X_test.shape),
-                 "dtype": str(X.dtype)},
+        "data": {
+            "name": "fashion-mnist",
+            "train": list(X.shape),
+            "test": list(X_test.shape),
+            "dtype": str(X.dtype),
+        },
         "params": {**params, "hidden_layer_sizes": list(params["hidden_layer_sizes"])},
         "xpnet_backend": str(xpnet.get_backend(args.backend)),
-        "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "scikit-learn": sklearn.__version__, "xpnet": xpnet.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "xpnet": xpnet.__version__,
+        },
         "blas": blas,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
         "runs": runs,
@@ -103,12 +125,16 @@ def main(argv=None) -> int:
     print("-" * len(head))
     for name, rs in runs.items():
         for i, r in enumerate(rs, 1):
-            print(f"{name:<14}{i:>4}{r['epochs']:>8}{r['fit_s']:>9.2f}{r['fit_s'] / r['epochs']:>9.2f}"
-                  f"{r['loss']:>9.4f}{r['test_accuracy']:>10.4f}")
+            print(
+                f"{name:<14}{i:>4}{r['epochs']:>8}{r['fit_s']:>9.2f}{r['fit_s'] / r['epochs']:>9.2f}"
+                f"{r['loss']:>9.4f}{r['test_accuracy']:>10.4f}"
+            )
     best = {name: min(r["fit_s"] for r in rs) for name, rs in runs.items()}
     print()
-    print(f"fastest fit: scikit-learn {best['scikit-learn']:.2f} s, xpnet {best['xpnet']:.2f} s "
-          f"(xpnet / scikit-learn = {best['xpnet'] / best['scikit-learn']:.2f})")
+    print(
+        f"fastest fit: scikit-learn {best['scikit-learn']:.2f} s, xpnet {best['xpnet']:.2f} s "
+        f"(xpnet / scikit-learn = {best['xpnet'] / best['scikit-learn']:.2f})"
+    )
     return 0
 
 

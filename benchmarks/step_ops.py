@@ -19,8 +19,10 @@ from xpnet.bench.opcount import count_step_ops
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    cases = [("784-128-10, batch 128", lambda: xpnet.MLP([784, 128, 10], backend="array_api_strict"), 128),
-             ("tutorial 784-10-10, full batch", lambda: xpnet.MLP.tutorial(backend="array_api_strict"), None)]
+    cases = [
+        ("784-128-10, batch 128", lambda: xpnet.MLP([784, 128, 10], backend="array_api_strict"), 128),
+        ("tutorial 784-10-10, full batch", lambda: xpnet.MLP.tutorial(backend="array_api_strict"), None),
+    ]
     print(f"{'network':32s} {'opt':5s} {'ops':>4s} {'kernels':>8s} {'lookups':>8s} {'reads':>6s}")
     for label, make, batch in cases:
         X = rng.random((512 if batch is None else 6 * batch, 784), dtype=np.float32)
@@ -29,8 +31,10 @@ def main() -> None:
             optimizer = xpnet.optim.SGD(lr=0.1) if opt == "sgd" else xpnet.optim.Adam(lr=1e-3)
             steps = count_step_ops(make(), X, y, epochs=3, batch_size=batch, optimizer=optimizer)
             steady = [i for i, n in enumerate(steps.totals) if n == steps.steady]
-            print(f"{label:32s} {opt:5s} {steps.steady:4d} {steps.steady_kernels:8d} "
-                  f"{steps.lookups[steady[-1]]:8d} {max(steps.reads):6d}")
+            print(
+                f"{label:32s} {opt:5s} {steps.steady:4d} {steps.steady_kernels:8d} "
+                f"{steps.lookups[steady[-1]]:8d} {max(steps.reads):6d}"
+            )
             print("    " + ", ".join(f"{k} {v}" for k, v in sorted(steps.steady_counts.items())))
 
 

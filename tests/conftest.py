@@ -226,9 +226,13 @@ def matmul_error_bound(A, B, dtype) -> np.ndarray:
 def _activation64(name: str):
     from xpnet.activations import LEAKY_SLOPE
 
-    return {"relu": lambda z: np.maximum(z, 0.0), "identity": lambda z: z, "tanh": np.tanh,
-            "leaky_relu": lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
-            "sigmoid": lambda z: 1 / (1 + np.exp(-z))}[name]
+    return {
+        "relu": lambda z: np.maximum(z, 0.0),
+        "identity": lambda z: z,
+        "tanh": np.tanh,
+        "leaky_relu": lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    }[name]
 
 
 def _forward_with_bounds(params, X, dtype, activation, input_error):
@@ -395,8 +399,7 @@ def mean_cross_entropy_error_bound(params, X, labels, dtype, activation: str = "
     return loss, float(per_sample.mean() + gamma(2 * m + 4, dtype) * (loss + per_sample.mean()))
 
 
-def gradient_error_bounds(params, X, labels, dtype, activation: str = "relu", weights=None,
-                          input_error=0.0) -> dict:
+def gradient_error_bounds(params, X, labels, dtype, activation: str = "relu", weights=None, input_error=0.0) -> dict:
     """Elementwise bounds on the rounding error of the backprop gradients of the mean cross-entropy.
 
     The errors of the forward pass (`forward_error_bounds`) and of the probabilities
@@ -509,5 +512,6 @@ def assert_close_by_bound(actual, desired, bound, err_msg: str = "") -> float:
         raise AssertionError(
             f"{prefix}{n_bad} of {ratio.size} entries differ by more than the rounding bound; worst "
             f"|actual − desired| / bound = {worst:.3g} at {tuple(int(j) for j in i)}: actual "
-            f"{a[i]!r}, desired {d[i]!r}, bound {b[i]:.3g}")
+            f"{a[i]!r}, desired {d[i]!r}, bound {b[i]:.3g}"
+        )
     return worst

@@ -39,8 +39,15 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 KINDS = ("mnist-enlarged", "thin-pen", "fat-marker", "photo", "canvas-rgba", "small-offcentre", "chalkboard")
-SUFFIX = {"mnist-enlarged": ".png", "thin-pen": ".png", "fat-marker": ".png", "photo": ".jpg", "canvas-rgba": ".png",
-          "small-offcentre": ".png", "chalkboard": ".jpg"}
+SUFFIX = {
+    "mnist-enlarged": ".png",
+    "thin-pen": ".png",
+    "fat-marker": ".png",
+    "photo": ".jpg",
+    "canvas-rgba": ".png",
+    "small-offcentre": ".png",
+    "chalkboard": ".jpg",
+}
 
 
 def skeleton(mask: np.ndarray) -> np.ndarray:
@@ -50,7 +57,16 @@ def skeleton(mask: np.ndarray) -> np.ndarray:
         changed = False
         for step in (0, 1):
             p = np.pad(img, 1)
-            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:], p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
+            n = [
+                p[:-2, 1:-1],
+                p[:-2, 2:],
+                p[1:-1, 2:],
+                p[2:, 2:],
+                p[2:, 1:-1],
+                p[2:, :-2],
+                p[1:-1, :-2],
+                p[:-2, :-2],
+            ]
             b = sum(x.astype(np.int8) for x in n)
             a = sum((~n[i] & n[(i + 1) % 8]).astype(np.int8) for i in range(8))
             p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
@@ -77,7 +93,7 @@ def _disk_dilate(mask: np.ndarray, radius: float) -> np.ndarray:
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
             if dy * dy + dx * dx <= radius * radius + 1e-9:
-                out |= p[r + dy:r + dy + h, r + dx:r + dx + w]
+                out |= p[r + dy : r + dy + h, r + dx : r + dx + w]
     return out
 
 
@@ -121,16 +137,19 @@ def stroke_coverage(digit: np.ndarray, height: int, pen: float, own_shape: bool 
     if rows.size == 0:
         raise ValueError("empty digit")
     box = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-    crop = d[max(rows[0] - 1, 0):rows[-1] + 2, max(cols[0] - 1, 0):cols[-1] + 2]
+    crop = d[max(rows[0] - 1, 0) : rows[-1] + 2, max(cols[0] - 1, 0) : cols[-1] + 2]
     scale = 2.0 * height / box
-    big = Image.fromarray(crop).resize((max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
-                                       Image.BICUBIC)
+    big = Image.fromarray(crop).resize(
+        (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))), Image.BICUBIC
+    )
     path = skeleton(np.asarray(big) > 127)
     ink = _disk_dilate(np.pad(path, int(pen) + 2), pen)  # radius pen at 2x size = diameter pen at 1x
     if own_shape:
         shape = same_shape_at_width(crop, pen * box / height)
-        shape = np.asarray(Image.fromarray(shape.astype(np.uint8) * 255).resize((big.width, big.height),
-                                                                                 Image.BILINEAR)) > 127
+        shape = (
+            np.asarray(Image.fromarray(shape.astype(np.uint8) * 255).resize((big.width, big.height), Image.BILINEAR))
+            > 127
+        )
         ink |= np.pad(shape, int(pen) + 2)
     cov = Image.fromarray(ink.astype(np.float32), mode="F")
     cov = cov.resize((max(1, ink.shape[1] // 2), max(1, ink.shape[0] // 2)), Image.BOX)
@@ -148,7 +167,7 @@ def _place(canvas_hw, cov, rng, centre_jitter=0.08, centre=None):
     top = int(np.clip(round(cy * h - ch / 2), 0, max(0, h - ch)))
     left = int(np.clip(round(cx * w - cw / 2), 0, max(0, w - cw)))
     ch, cw = min(ch, h - top), min(cw, w - left)
-    out[top:top + ch, left:left + cw] = cov[:ch, :cw]
+    out[top : top + ch, left : left + cw] = cov[:ch, :cw]
     return out
 
 
@@ -183,8 +202,10 @@ def render(kind: str, digit: np.ndarray, rng: np.random.Generator) -> Image.Imag
         corner = rng.integers(4)
         sy, sx = (ys if corner < 2 else ys[::-1]), (xs if corner % 2 == 0 else xs[:, ::-1])
         shadow = ((sy + sx) < rng.uniform(0.3, 0.45)).astype(np.float32)
-        shadow = np.asarray(Image.fromarray(shadow * 255).convert("L").filter(ImageFilter.GaussianBlur(8)),
-                            dtype=float) / 255
+        shadow = (
+            np.asarray(Image.fromarray(shadow * 255).convert("L").filter(ImageFilter.GaussianBlur(8)), dtype=float)
+            / 255
+        )
         light = np.clip(light * (1 - 0.45 * shadow), 0.2, 1.1)
         colour = (paper * (1 - cov[:, :, None]) + ink * cov[:, :, None]) * light[:, :, None]
         colour += rng.normal(0, 5, colour.shape)
@@ -196,8 +217,13 @@ def render(kind: str, digit: np.ndarray, rng: np.random.Generator) -> Image.Imag
         return Image.fromarray(np.clip(np.rint(rgba), 0, 255).astype(np.uint8), mode="RGBA")
     if kind == "small-offcentre":
         centre = (rng.choice([0.25, 0.75]), rng.choice([0.2, 0.8]))
-        cov = _place((300, 400), stroke_coverage(digit, int(rng.integers(55, 85)), 5.0), rng,
-                     centre_jitter=0.05, centre=centre)
+        cov = _place(
+            (300, 400),
+            stroke_coverage(digit, int(rng.integers(55, 85)), 5.0),
+            rng,
+            centre_jitter=0.05,
+            centre=centre,
+        )
         ink = rng.uniform(0, 60)
         return _to_rgb(np.repeat((250 - (250 - ink) * cov)[:, :, None], 3, axis=2))
     if kind == "chalkboard":

@@ -23,12 +23,12 @@ from .backend import (
     get_backend,
     to_numpy,
 )
-from .gradcheck import GradcheckReport, gradcheck
-from .model import MLP, Callback, History, TrainingDiverged
 from .checkpoint import CheckpointError, load, load_checkpoint, save
 from .environment import xpnet_version
 from .errors import XpnetError
+from .gradcheck import GradcheckReport, gradcheck
 from .input_transform import Preprocessing
+from .model import MLP, Callback, History, TrainingDiverged
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
@@ -49,7 +49,11 @@ __all__ = [
     "optim",
     "to_numpy",
     "__version__",
-    "save", "load", "load_checkpoint", "CheckpointError", "Preprocessing",
+    "save",
+    "load",
+    "load_checkpoint",
+    "CheckpointError",
+    "Preprocessing",
     "XpnetError",
 ]
 

@@ -12,8 +12,8 @@ shape and get their namespace from their arguments, so they run on every Array A
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .backend import array_namespace
 from .errors import ConfigError
@@ -117,6 +117,4 @@ def get_activation(name: str | Activation) -> Activation:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
-        ) from None
+        raise ConfigError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None

@@ -74,7 +74,7 @@ def random_shifts(images: np.ndarray, max_shift: int, seed) -> np.ndarray:
     for a in range(-s, s + 1):
         for b in range(-s, s + 1):
             idx = np.flatnonzero((dy == a) & (dx == b))
-            out[idx] = padded[idx, s - a: s - a + side, s - b: s - b + side]
+            out[idx] = padded[idx, s - a : s - a + side, s - b : s - b + side]
     return out.reshape(n, side * side)
 
 
@@ -162,8 +162,8 @@ class RandomShifts:
         side = math.isqrt(n)
         if side * side != n:
             raise ConfigError(
-                f"random shifts need square images (n_features = side²), got {n} features; "
-                "use --shift 0 for other data")
+                f"random shifts need square images (n_features = side²), got {n} features; use --shift 0 for other data"
+            )
         self._xp, self._n, self._device = xp, n, X.device
         # The namespace's own index dtype: int64 on NumPy (which gathers with it faster than
         # with int32, which it converts first), int32 on JAX without 64-bit mode.
@@ -207,8 +207,7 @@ class RandomShifts:
             raise InvalidInput("RandomShifts.start_epoch needs prepare(X) first")
         xp, N = self._xp, self._source.shape[0] // (self._n + 1)
         ids = xp.asarray(self.draw(epoch, N), dtype=self._index, device=self._device)
-        rows = xp.arange(N, dtype=self._index, device=self._device) if order is None else \
-            xp.astype(order, self._index)
+        rows = xp.arange(N, dtype=self._index, device=self._device) if order is None else xp.astype(order, self._index)
         if order is not None:
             ids = xp.take(ids, order, axis=0)
         self._ids = ids

@@ -53,7 +53,6 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -61,9 +60,9 @@ from .backend import Backend
 from .environment import versions
 from .errors import XpnetError
 from .fileio import atomic_write, to_jsonable
+from .input_transform import Preprocessing
 from .model import MLP, History
 from .optim import optimizer_from_config
-from .input_transform import Preprocessing
 
 __all__ = [
     "CheckpointError",
@@ -94,9 +93,17 @@ class CheckpointError(XpnetError, ValueError):
 
 
 # -- saving ------------------------------------------------------------------------------------
-def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | dict | None = None,
-         training: dict | None = None, dataset: dict | None = None, metrics: dict | None = None,
-         include_optimizer: bool = True, allow_nonfinite: bool = False) -> Path:
+def save(
+    model: MLP,
+    path: str | os.PathLike,
+    *,
+    preprocessing: Preprocessing | dict | None = None,
+    training: dict | None = None,
+    dataset: dict | None = None,
+    metrics: dict | None = None,
+    include_optimizer: bool = True,
+    allow_nonfinite: bool = False,
+) -> Path:
     """Write ``model`` (weights, optimizer state, counters, history) and metadata to ``path``.
 
     Parameters
@@ -129,7 +136,8 @@ def save(model: MLP, path: str | os.PathLike, *, preprocessing: Preprocessing | 
         if bad:
             raise CheckpointError(
                 f"{path}: not saved because parameters {', '.join(bad)} contain NaN or infinity "
-                "(training diverged; lower the learning rate)")
+                "(training diverged; lower the learning rate)"
+            )
     arrays = {PARAM_PREFIX + k: v for k, v in params.items()}
     opt_manifest = None
     if include_optimizer and model.optimizer is not None:
@@ -179,8 +187,9 @@ def _open_archive(path: Path):
         head = stream.read(4)
     if not zipfile.is_zipfile(path):
         if head.startswith(b"PK"):
-            raise CheckpointError(f"{path}: the checkpoint is truncated or corrupted "
-                                  "(its zip directory is missing or damaged)")
+            raise CheckpointError(
+                f"{path}: the checkpoint is truncated or corrupted (its zip directory is missing or damaged)"
+            )
         if head == b"\x93NUM":
             raise CheckpointError(f"{path}: is a single .npy array, not an xpnet checkpoint (.npz)")
         raise CheckpointError(f"{path}: not an xpnet checkpoint (not an .npz/zip archive)")
@@ -210,8 +219,10 @@ def _read_array(archive, key: str, path: Path) -> np.ndarray:
 
 def _parse_manifest(archive, path: Path) -> dict:
     if MANIFEST_KEY not in archive.files:
-        raise CheckpointError(f"{path}: not an xpnet checkpoint (an .npz file without {MANIFEST_KEY!r}; "
-                              "a checkpoint is written by xpnet.save or `xpnet train`)")
+        raise CheckpointError(
+            f"{path}: not an xpnet checkpoint (an .npz file without {MANIFEST_KEY!r}; "
+            "a checkpoint is written by xpnet.save or `xpnet train`)"
+        )
     raw = _read_array(archive, MANIFEST_KEY, path)
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise CheckpointError(f"{path}: {MANIFEST_KEY!r} must be a 1-d uint8 array, got {raw.dtype}{list(raw.shape)}")
@@ -220,16 +231,19 @@ def _parse_manifest(archive, path: Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{path}: the manifest is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not an xpnet checkpoint (manifest format is "
-                              f"{manifest.get('format') if isinstance(manifest, dict) else manifest!r}, "
-                              f"expected {FORMAT!r})")
+        raise CheckpointError(
+            f"{path}: not an xpnet checkpoint (manifest format is "
+            f"{manifest.get('format') if isinstance(manifest, dict) else manifest!r}, "
+            f"expected {FORMAT!r})"
+        )
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         from . import __version__
 
         raise CheckpointError(
             f"{path}: unknown checkpoint format version {version!r}; xpnet {__version__} reads "
-            f"version {FORMAT_VERSION} (upgrade xpnet to read newer checkpoints)")
+            f"version {FORMAT_VERSION} (upgrade xpnet to read newer checkpoints)"
+        )
     model = manifest.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("sizes"), list):
         raise CheckpointError(f"{path}: the manifest has no valid 'model' entry (layer sizes missing)")
@@ -325,8 +339,9 @@ class Checkpoint:
         return list(names) if names and len(names) == n else [str(i) for i in range(n)]
 
 
-def load_checkpoint(path: str | os.PathLike, backend: str | Backend | None = None,
-                    dtype: str | None = None) -> Checkpoint:
+def load_checkpoint(
+    path: str | os.PathLike, backend: str | Backend | None = None, dtype: str | None = None
+) -> Checkpoint:
     """Read a checkpoint and rebuild its model on ``backend`` (any backend; default: auto).
 
     The model gets its parameters, its optimizer with the saved state and step count, its
@@ -344,10 +359,15 @@ def load_checkpoint(path: str | os.PathLike, backend: str | Backend | None = Non
         manifest = _parse_manifest(archive, path)
         cfg = manifest["model"]
         try:
-            model = MLP(cfg["sizes"], activation=cfg.get("activation", "relu"),
-                        init=cfg.get("init", "he"), dtype=dtype or cfg.get("dtype", "float32"),
-                        backend=backend, seed=int(cfg.get("seed", 0)),
-                        loss=cfg.get("loss", "cross_entropy"))  # older files: the softmax head
+            model = MLP(
+                cfg["sizes"],
+                activation=cfg.get("activation", "relu"),
+                init=cfg.get("init", "he"),
+                dtype=dtype or cfg.get("dtype", "float32"),
+                backend=backend,
+                seed=int(cfg.get("seed", 0)),
+                loss=cfg.get("loss", "cross_entropy"),
+            )  # older files: the softmax head
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"{path}: the manifest's model settings are invalid ({exc})") from None
         shapes = {k: tuple(v.shape) for k, v in model.params.items()}
@@ -355,8 +375,10 @@ def load_checkpoint(path: str | os.PathLike, backend: str | Backend | None = Non
         for name, shape in shapes.items():
             a = _read_array(archive, PARAM_PREFIX + name, path)
             if tuple(a.shape) != shape:
-                raise CheckpointError(f"{path}: array {PARAM_PREFIX + name!r} has shape {tuple(a.shape)}, "
-                                      f"but layer sizes {cfg['sizes']} need {shape}")
+                raise CheckpointError(
+                    f"{path}: array {PARAM_PREFIX + name!r} has shape {tuple(a.shape)}, "
+                    f"but layer sizes {cfg['sizes']} need {shape}"
+                )
             if a.dtype.kind != "f":
                 raise CheckpointError(f"{path}: array {PARAM_PREFIX + name!r} has dtype {a.dtype}, expected float")
             params[name] = a
@@ -386,16 +408,20 @@ def _restore_training_state(model: MLP, manifest: dict, archive, shapes: dict, p
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{path}: the manifest's optimizer settings are invalid ({exc})") from None
     step = int(opt.get("step", 0))
-    stored = sorted(k[len(OPT_PREFIX):] for k in archive.files if k.startswith(OPT_PREFIX))
+    stored = sorted(k[len(OPT_PREFIX) :] for k in archive.files if k.startswith(OPT_PREFIX))
     expected = sorted(f"{slot}.{p}" for slot in optimizer.state for p in shapes) if stored or step else []
     if stored and stored != expected:
         missing = sorted(set(expected) - set(stored))
-        raise CheckpointError(f"{path}: optimizer state arrays do not match the {optimizer.name} optimizer "
-                              f"(missing {[OPT_PREFIX + k for k in missing]}, "
-                              f"unexpected {[OPT_PREFIX + k for k in sorted(set(stored) - set(expected))]})")
+        raise CheckpointError(
+            f"{path}: optimizer state arrays do not match the {optimizer.name} optimizer "
+            f"(missing {[OPT_PREFIX + k for k in missing]}, "
+            f"unexpected {[OPT_PREFIX + k for k in sorted(set(stored) - set(expected))]})"
+        )
     if not stored and expected:
-        raise CheckpointError(f"{path}: optimizer state arrays are missing "
-                              f"(expected {OPT_PREFIX + expected[0]} and {len(expected) - 1} more)")
+        raise CheckpointError(
+            f"{path}: optimizer state arrays are missing "
+            f"(expected {OPT_PREFIX + expected[0]} and {len(expected) - 1} more)"
+        )
     state = {}
     for key in stored:
         a = _read_array(archive, OPT_PREFIX + key, path)

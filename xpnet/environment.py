@@ -57,8 +57,12 @@ def versions(backend=None) -> dict[str, str]:
     import array_api_compat
     import numpy as np
 
-    found = {"xpnet": xpnet_version(), "python": platform.python_version(), "numpy": np.__version__,
-             "array_api_compat": array_api_compat.__version__}
+    found = {
+        "xpnet": xpnet_version(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "array_api_compat": array_api_compat.__version__,
+    }
     if backend is not None and backend.name not in found:
         version = _module_version(backend.name)
         if version is not None:
@@ -79,8 +83,9 @@ def environment() -> dict:
         ``num_threads``, ``version``, ``architecture``).
     """
     libraries = {"numpy": _module_version("numpy"), "array_api_compat": _module_version("array_api_compat")}
-    libraries.update({name: _module_version(name) for name in ARRAY_LIBRARIES
-                      if name in sys.modules and name not in libraries})
+    libraries.update(
+        {name: _module_version(name) for name in ARRAY_LIBRARIES if name in sys.modules and name not in libraries}
+    )
     try:
         load = [round(x, 2) for x in os.getloadavg()]
     except (OSError, AttributeError):  # Windows has no load average
@@ -88,13 +93,22 @@ def environment() -> dict:
     try:
         from threadpoolctl import threadpool_info
 
-        pools = [{k: p.get(k) for k in ("internal_api", "user_api", "num_threads", "version", "architecture")}
-                 for p in threadpool_info()]
+        pools = [
+            {k: p.get(k) for k in ("internal_api", "user_api", "num_threads", "version", "architecture")}
+            for p in threadpool_info()
+        ]
     except Exception as exc:  # pragma: no cover - informational only
         pools = [{"error": str(exc)}]
-    return {"xpnet": xpnet_version(), "python": platform.python_version(), "platform": platform.platform(),
-            "cpu": _cpu_model(), "cpu_count": os.cpu_count(), "load_average": load,
-            "libraries": {k: v for k, v in libraries.items() if v is not None}, "threadpools": pools}
+    return {
+        "xpnet": xpnet_version(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "load_average": load,
+        "libraries": {k: v for k, v in libraries.items() if v is not None},
+        "threadpools": pools,
+    }
 
 
 def _cpu_model() -> str:
@@ -144,8 +158,11 @@ def blas_threads() -> str | None:
     try:
         from threadpoolctl import threadpool_info
 
-        pools = [f"{p.get('internal_api')} ({p.get('num_threads')} threads)" for p in threadpool_info()
-                 if p.get("user_api") == "blas"]
+        pools = [
+            f"{p.get('internal_api')} ({p.get('num_threads')} threads)"
+            for p in threadpool_info()
+            if p.get("user_api") == "blas"
+        ]
     except Exception:  # pragma: no cover - informational only
         return None
     return ", ".join(pools) or None

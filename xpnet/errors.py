@@ -24,8 +24,15 @@ module may import it.
 
 from __future__ import annotations
 
-__all__ = ["XpnetError", "ConfigError", "InvalidInput", "InvalidInputType", "RunError", "UntrainedModel",
-           "TrainingDiverged"]
+__all__ = [
+    "XpnetError",
+    "ConfigError",
+    "InvalidInput",
+    "InvalidInputType",
+    "RunError",
+    "UntrainedModel",
+    "TrainingDiverged",
+]
 
 
 class XpnetError(Exception):

@@ -66,8 +66,8 @@ class GradcheckReport:
     @property
     def passed(self) -> bool:
         return all(p.passed for p in self.parameters) and (
-            self.directional_rel_error <= self.tol
-            or self.directional_abs_error <= max(self.atol, self.rounding))
+            self.directional_rel_error <= self.tol or self.directional_abs_error <= max(self.atol, self.rounding)
+        )
 
     def table(self) -> list[tuple[str, ...]]:
         """The per-parameter results as rows of text: a header, then one row per parameter.
@@ -76,26 +76,54 @@ class GradcheckReport:
         ``result`` (``ok`` or ``FAIL``). ``str(report)`` and ``xpnet gradcheck`` both show it.
         """
         rows = [("param", "shape", "checked", "max |fd − bp|", "rel error", "result")]
-        rows += [(p.name, str(p.shape), str(p.n_checked), f"{p.max_abs_error:.2e}", f"{p.rel_error:.2e}",
-                  "ok" if p.passed else "FAIL") for p in self.parameters]
+        rows += [
+            (
+                p.name,
+                str(p.shape),
+                str(p.n_checked),
+                f"{p.max_abs_error:.2e}",
+                f"{p.rel_error:.2e}",
+                "ok" if p.passed else "FAIL",
+            )
+            for p in self.parameters
+        ]
         return rows
 
     def summary(self) -> str:
         """One line: the directional check's error, the settings and the smallest |Z|."""
-        return (f"directional derivative (all parameters): rel error {self.directional_rel_error:.2e}; "
-                f"eps {self.eps:g}, tol {self.tol:g}, rounding floor {max(self.atol, self.rounding):.1e}; "
-                f"smallest |Z| {self.min_abs_preactivation:.1e}")
+        return (
+            f"directional derivative (all parameters): rel error {self.directional_rel_error:.2e}; "
+            f"eps {self.eps:g}, tol {self.tol:g}, rounding floor {max(self.atol, self.rounding):.1e}; "
+            f"smallest |Z| {self.min_abs_preactivation:.1e}"
+        )
 
     def __str__(self) -> str:
         rows = self.table()
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) if i < 5 else cell
-                           for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+        lines = [
+            "  ".join(
+                cell.ljust(w) if i < 2 else cell.rjust(w) if i < 5 else cell
+                for i, (cell, w) in enumerate(zip(row, widths))
+            ).rstrip()
+            for row in rows
+        ]
         return "\n".join([*lines, self.summary(), "PASSED" if self.passed else "FAILED"])
 
 
-def finite_differences(params: dict, X, Y, weights, entries: dict, directions: dict, eps, *,
-                       activation, map, loss="cross_entropy", l2=0.0) -> dict:
+def finite_differences(
+    params: dict,
+    X,
+    Y,
+    weights,
+    entries: dict,
+    directions: dict,
+    eps,
+    *,
+    activation,
+    map,
+    loss="cross_entropy",
+    l2=0.0,
+) -> dict:
     """Everything gradcheck compares, as one pure function (compiled once on JAX).
 
     Parameters
@@ -161,8 +189,18 @@ def _unit(xp, like, j: int):
     return xp.reshape(flat, like.shape)
 
 
-def directional_check(params: dict, X, Y, grads: dict, directions: dict, activation="relu",
-                      eps: float = 1e-6, weights=None, loss="cross_entropy", l2: float = 0.0) -> float:
+def directional_check(
+    params: dict,
+    X,
+    Y,
+    grads: dict,
+    directions: dict,
+    activation="relu",
+    eps: float = 1e-6,
+    weights=None,
+    loss="cross_entropy",
+    l2: float = 0.0,
+) -> float:
     """Relative error of the directional derivative along ``directions`` (normalised to unit
     length d): ``(L(θ+εd) − L(θ−εd))/(2ε)`` against ``Σ ⟨∇L, d⟩``. Checks all parameters at once.
 
@@ -174,8 +212,9 @@ def directional_check(params: dict, X, Y, grads: dict, directions: dict, activat
     return _directional(params, X, Y, grads, directions, activation, eps, weights, loss, l2)[0]
 
 
-def _directional(params, X, Y, grads, directions, activation, eps, weights, loss="cross_entropy",
-                 l2=0.0) -> tuple[float, float]:
+def _directional(
+    params, X, Y, grads, directions, activation, eps, weights, loss="cross_entropy", l2=0.0
+) -> tuple[float, float]:
     """[`directional_check`][xpnet.gradcheck.directional_check]'s relative error and the absolute error ``|fd − bp|``."""
     xp = array_namespace(X)
     norm = math.sqrt(sum(float(xp.sum(d * d)) for d in directions.values()))
@@ -197,9 +236,18 @@ def _directional_errors(numeric: float, analytic: float, grad_norm: float) -> tu
     return (0.0 if denom == 0 else error / denom), error
 
 
-def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1e-9,
-              max_entries: int | None = 256, seed: int = 0, sample_weight=None,
-              l2: float = 0.0) -> GradcheckReport:
+def gradcheck(
+    model,
+    X,
+    y,
+    eps: float = 1e-6,
+    tol: float = 1e-7,
+    atol: float = 1e-9,
+    max_entries: int | None = 256,
+    seed: int = 0,
+    sample_weight=None,
+    l2: float = 0.0,
+) -> GradcheckReport:
     """Compare ``model``'s backprop gradients on ``(X, y)`` with central finite differences.
 
     The model is copied to float64 on its own backend; it is not modified.
@@ -247,13 +295,26 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
         else:
             entries[name] = sorted(rng.choice(size, size=max_entries, replace=False).tolist())
     directions = {k: backend.asarray(rng.standard_normal(p.shape), "float64") for k, p in params.items()}
-    check = steps.compiled(backend, finite_differences, activation=m64.activation, map=backend.map,
-                           loss=m64.head.name, l2=float(l2))
-    out = check(params, Xd, Y, wd, {k: backend.asarray(v, backend.index_dtype) for k, v in entries.items()},
-                directions, float(eps))
+    check = steps.compiled(
+        backend,
+        finite_differences,
+        activation=m64.activation,
+        map=backend.map,
+        loss=m64.head.name,
+        l2=float(l2),
+    )
+    out = check(
+        params,
+        Xd,
+        Y,
+        wd,
+        {k: backend.asarray(v, backend.index_dtype) for k, v in entries.items()},
+        directions,
+        float(eps),
+    )
 
     report = GradcheckReport(eps=eps, tol=tol, atol=atol)
-    report.rounding = 8 * 2.0 ** -52 * max(1.0, abs(float(out["loss"]))) / eps
+    report.rounding = 8 * 2.0**-52 * max(1.0, abs(float(out["loss"]))) / eps
     floor = max(atol, report.rounding)
     if out["min_abs_z"]:
         report.min_abs_preactivation = min(float(z) for z in out["min_abs_z"])
@@ -270,11 +331,13 @@ def gradcheck(model, X, y, eps: float = 1e-6, tol: float = 1e-7, atol: float = 1
             max_abs = max(max_abs, abs(fd - bp))
         denom = math.sqrt(sq_fd) + math.sqrt(sq_bp)
         rel = 0.0 if denom == 0 else math.sqrt(sq_diff) / denom
-        report.parameters.append(ParameterCheck(
-            name, tuple(p.shape), len(entries[name]), max_abs, rel, rel <= tol or max_abs <= floor))
+        report.parameters.append(
+            ParameterCheck(name, tuple(p.shape), len(entries[name]), max_abs, rel, rel <= tol or max_abs <= floor)
+        )
 
     report.directional_rel_error, report.directional_abs_error = _directional_errors(
-        float(out["directional"]), float(out["analytic"]), float(out["grad_norm"]))
+        float(out["directional"]), float(out["analytic"]), float(out["grad_norm"])
+    )
     return report
 
 

@@ -72,7 +72,8 @@ class Preprocessing:
         """
         if not standardize:
             return cls()
-        from .datasets import scale as _scale, standardize as _standardize  # on use: import xpnet stays light
+        from .datasets import scale as _scale  # on use: import xpnet stays light
+        from .datasets import standardize as _standardize
 
         scaled = _scale(np.asarray(x_train), "float64")
         _, mean, std = _standardize(scaled)
@@ -104,7 +105,8 @@ class Preprocessing:
         lib = array_library(x)
         if lib not in (None, "numpy"):
             return self._transform_native(x, dtype)
-        from .datasets import scale as _scale, standardize as _standardize
+        from .datasets import scale as _scale
+        from .datasets import standardize as _standardize
 
         x = np.asarray(x)
         if self.scale and x.dtype.kind in "iu":
@@ -128,8 +130,10 @@ class Preprocessing:
 
     def get_config(self) -> dict:
         """JSON-friendly description; [`from_config`][xpnet.input_transform.Preprocessing.from_config] inverts it."""
-        return {"scale": 255.0 if self.scale else None,
-                "standardize": None if self.mean is None else {"mean": self.mean, "std": self.std}}
+        return {
+            "scale": 255.0 if self.scale else None,
+            "standardize": None if self.mean is None else {"mean": self.mean, "std": self.std},
+        }
 
     @classmethod
     def from_config(cls, config: dict | None) -> Preprocessing:
@@ -137,8 +141,11 @@ class Preprocessing:
         if not config:
             return cls()
         std = config.get("standardize")
-        return cls(config.get("scale") is not None,
-                   None if not std else float(std["mean"]), None if not std else float(std["std"]))
+        return cls(
+            config.get("scale") is not None,
+            None if not std else float(std["mean"]),
+            None if not std else float(std["std"]),
+        )
 
     def describe(self) -> str:
         """One line for people, e.g. ``"pixels / 255, standardised (mean 0.1307, std 0.3081)"``."""

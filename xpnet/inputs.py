@@ -57,7 +57,9 @@ def warn_if_unscaled(X, integers: bool) -> None:
         "X looks unscaled (%s); the network trains best on inputs in [0, 1] or standardised. "
         "Scale it first (xpnet.datasets.scale(X) for 0-255 pixels, xpnet.datasets.standardize "
         "for other features), or let the model do it in fit and predict alike: "
-        "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).", why)
+        "MLP(..., preprocessing=xpnet.Preprocessing.fit(X_train_raw)).",
+        why,
+    )
 
 
 def _predict_block(block, model, method):
@@ -73,7 +75,8 @@ def refuse_dask(X, y, sample_weight) -> None:
                 f"training on Dask arrays is not supported ({name} is a dask array): every step "
                 "would add its tasks to the graph, which then grows without bound. Train on "
                 f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory); "
-                "predict, predict_proba and decision_function do accept Dask arrays, lazily")
+                "predict, predict_proba and decision_function do accept Dask arrays, lazily"
+            )
 
 
 def lazy_map(model, X, method: str):
@@ -81,18 +84,33 @@ def lazy_map(model, X, method: str):
     if X.ndim != 2:
         raise InvalidInput(f"X must be 2-D (samples × features), got shape {tuple(X.shape)}")
     if model.preprocessing is None and X.shape[1] != model.sizes[0]:
-        raise InvalidInput(f"X has {X.shape[1]} features per sample but the network's input layer "
-                         f"has {model.sizes[0]}; expected shape (m, {model.sizes[0]})")
+        raise InvalidInput(
+            f"X has {X.shape[1]} features per sample but the network's input layer "
+            f"has {model.sizes[0]}; expected shape (m, {model.sizes[0]})"
+        )
     from dask.array.utils import meta_from_array  # only here: Dask is an optional extra
 
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})  # every block holds whole samples
     if method == "predict":
-        return X.map_blocks(_predict_block, model, method, drop_axis=1, dtype="int64",
-                            chunks=(X.chunks[0],), meta=meta_from_array(X, ndim=1, dtype="int64"))
+        return X.map_blocks(
+            _predict_block,
+            model,
+            method,
+            drop_axis=1,
+            dtype="int64",
+            chunks=(X.chunks[0],),
+            meta=meta_from_array(X, ndim=1, dtype="int64"),
+        )
     k = model.sizes[-1]
-    return X.map_blocks(_predict_block, model, method, dtype=model.dtype_name, chunks=(X.chunks[0], (k,)),
-                        meta=meta_from_array(X, ndim=2, dtype=model.dtype_name))
+    return X.map_blocks(
+        _predict_block,
+        model,
+        method,
+        dtype=model.dtype_name,
+        chunks=(X.chunks[0], (k,)),
+        meta=meta_from_array(X, ndim=2, dtype=model.dtype_name),
+    )
 
 
 from ._typing import resolve_annotations  # noqa: E402

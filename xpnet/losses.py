@@ -218,8 +218,11 @@ class PoissonDeviance(SquaredError):
         return (xp.sum(ell) if weights is None else xp.vecdot(weights, ell)), A
 
 
-LOSSES: dict[str, type[LossHead]] = {"cross_entropy": CrossEntropy, "squared_error": SquaredError,
-                                     "poisson": PoissonDeviance}
+LOSSES: dict[str, type[LossHead]] = {
+    "cross_entropy": CrossEntropy,
+    "squared_error": SquaredError,
+    "poisson": PoissonDeviance,
+}
 
 
 def get_loss(spec: str | LossHead | None) -> LossHead:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import copy as _copy
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Iterator, Literal
+from typing import Literal
 
 from . import network, steps, training
 from .activations import get_activation
@@ -30,8 +31,15 @@ from .inputs import ModelInputs, lazy_map
 from .losses import LossHead, get_loss
 from .optim import Optimizer
 from .training import DEFAULT
-from .validation import (InvalidInput, InvalidInputType, check_features, check_labels, check_sample_weight,
-                         check_targets, unsigned_integer)
+from .validation import (
+    InvalidInput,
+    InvalidInputType,
+    check_features,
+    check_labels,
+    check_sample_weight,
+    check_targets,
+    unsigned_integer,
+)
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
 
@@ -67,7 +75,7 @@ class History:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "History":
+    def from_dict(cls, data: dict) -> History:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
@@ -84,15 +92,15 @@ class Callback:
     also sets ``model.stop_reason`` to a sentence saying why).
     """
 
-    def on_train_begin(self, model: "MLP", epochs: int, n_batches: int) -> None: ...
+    def on_train_begin(self, model: MLP, epochs: int, n_batches: int) -> None: ...
 
-    def on_epoch_begin(self, model: "MLP", epoch: int) -> None: ...
+    def on_epoch_begin(self, model: MLP, epoch: int) -> None: ...
 
-    def on_batch_end(self, model: "MLP", epoch: int, batch: int, n_batches: int) -> None: ...
+    def on_batch_end(self, model: MLP, epoch: int, batch: int, n_batches: int) -> None: ...
 
-    def on_epoch_end(self, model: "MLP", epoch: int, logs: dict) -> None: ...
+    def on_epoch_end(self, model: MLP, epoch: int, logs: dict) -> None: ...
 
-    def on_train_end(self, model: "MLP", history: History) -> None: ...
+    def on_train_end(self, model: MLP, history: History) -> None: ...
 
 
 class MLP:
@@ -146,10 +154,17 @@ class MLP:
         the [`LossHead`][xpnet.losses.LossHead] of ``loss``.
     """
 
-    def __init__(self, sizes: Iterable[int], activation: str = "relu", init: str = "he",
-                 dtype: str = "float32", backend: str | Backend | None = None, seed: int | None = 0,
-                 preprocessing: Preprocessing | dict | None = None,
-                 loss: str | LossHead = "cross_entropy"):
+    def __init__(
+        self,
+        sizes: Iterable[int],
+        activation: str = "relu",
+        init: str = "he",
+        dtype: str = "float32",
+        backend: str | Backend | None = None,
+        seed: int | None = 0,
+        preprocessing: Preprocessing | dict | None = None,
+        loss: str | LossHead = "cross_entropy",
+    ):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ConfigError(f"sizes must list at least two positive layer widths, got {sizes}")
@@ -165,8 +180,10 @@ class MLP:
         if isinstance(preprocessing, dict):
             preprocessing = Preprocessing.from_config(preprocessing)
         if preprocessing is not None and not isinstance(preprocessing, Preprocessing):
-            raise InvalidInputType("preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
-                            f"got {type(preprocessing).__name__}")
+            raise InvalidInputType(
+                "preprocessing must be an xpnet.Preprocessing, its get_config() dict, or None; "
+                f"got {type(preprocessing).__name__}"
+            )
         self.preprocessing = preprocessing
         self.backend = get_backend(backend)
         self.dtype_name = str(dtype)
@@ -181,14 +198,12 @@ class MLP:
         self.train_defaults = {"epochs": 10, "batch_size": 128, "optimizer": {"name": "adam", "lr": 1e-3}}
 
     @classmethod
-    def tutorial(cls, backend: str | Backend | None = None, seed: int = 0,
-                 dtype: str = "float32") -> "MLP":
+    def tutorial(cls, backend: str | Backend | None = None, seed: int = 0, dtype: str = "float32") -> MLP:
         """The tutorial's network exactly: 784 → 10 ReLU → 10 softmax, weights and biases
         uniform in [−0.5, 0.5]; [`fit`][xpnet.model.MLP.fit] then defaults to full-batch gradient descent with
         α = 0.1 for 500 iterations (``epochs=500, batch_size=None, optimizer=SGD(lr=0.1)``).
         """
-        model = cls([784, 10, 10], activation="relu", init="tutorial", dtype=dtype,
-                    backend=backend, seed=seed)
+        model = cls([784, 10, 10], activation="relu", init="tutorial", dtype=dtype, backend=backend, seed=seed)
         model.train_defaults = {"epochs": 500, "batch_size": None, "optimizer": {"name": "sgd", "lr": 0.1}}
         return model
 
@@ -202,7 +217,8 @@ class MLP:
             params[f"W{l}"] = self.backend.asarray(W, self.dtype_name)
             params[f"b{l}"] = (
                 xp.zeros((fan_out,), dtype=self.dtype, device=self.backend.device)
-                if b is None else self.backend.asarray(b, self.dtype_name)
+                if b is None
+                else self.backend.asarray(b, self.dtype_name)
             )
         return params
 
@@ -218,10 +234,15 @@ class MLP:
 
     def get_config(self) -> dict:
         """Architecture and settings as a JSON-friendly dict (weights not included)."""
-        return {"sizes": list(self.sizes), "activation": self.activation, "init": self.init,
-                "dtype": self.dtype_name, "seed": self.seed,
-                "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config(),
-                "loss": self.head.name}
+        return {
+            "sizes": list(self.sizes),
+            "activation": self.activation,
+            "init": self.init,
+            "dtype": self.dtype_name,
+            "seed": self.seed,
+            "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config(),
+            "loss": self.head.name,
+        }
 
     def numpy_params(self) -> dict:
         """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
@@ -241,7 +262,7 @@ class MLP:
             new[k] = self.backend.asarray(params[k], self.dtype_name)
         self.params = new
 
-    def to(self, backend: str | Backend, dtype: str | None = None) -> "MLP":
+    def to(self, backend: str | Backend, dtype: str | None = None) -> MLP:
         """Move the parameters (and optimizer state) to another backend, in place; returns self.
 
         ``model.to("cpu")``, ``model.to("gpu")``, ``model.to("torch:cuda")``, ...
@@ -256,11 +277,10 @@ class MLP:
         self.backend, self.dtype_name, self.dtype = target, dtype_name, target_dtype
         self.params = {k: target.asarray(v, dtype_name) for k, v in host.items()}
         if opt_host is not None:
-            self.optimizer.load_state(self.optimizer.t, {k: target.asarray(v, dtype_name)
-                                                         for k, v in opt_host.items()})
+            self.optimizer.load_state(self.optimizer.t, {k: target.asarray(v, dtype_name) for k, v in opt_host.items()})
         return self
 
-    def copy(self, backend: str | Backend | None = None, dtype: str | None = None) -> "MLP":
+    def copy(self, backend: str | Backend | None = None, dtype: str | None = None) -> MLP:
         """A new model with the same architecture and weights (no optimizer state or history)."""
         clone = MLP.__new__(MLP)
         clone.__dict__.update(self.__dict__)
@@ -272,8 +292,7 @@ class MLP:
         return clone
 
     # -- data ----------------------------------------------------------------------------------
-    def validate_data(self, X, y=None, sample_weight=None, *, names=("X", "y", "sample_weight")
-                      ) -> ModelInputs:
+    def validate_data(self, X, y=None, sample_weight=None, *, names=("X", "y", "sample_weight")) -> ModelInputs:
         """Check ``X`` (and ``y``, ``sample_weight``) and move them to the model's backend.
 
         What every public entry point does with its inputs; public so that tools working on
@@ -317,8 +336,10 @@ class MLP:
             check_targets(y, n, self.sizes[-1], names[1])
             y = self.backend.asarray(y, self.dtype_name)
             if self.head.nonnegative_targets and n and float(self.backend.xp.min(y)) < 0:
-                raise InvalidInput(f"{names[1]} has negative values, which the {self.head.name!r} "
-                                   "loss does not allow (it models counts and rates >= 0)")
+                raise InvalidInput(
+                    f"{names[1]} has negative values, which the {self.head.name!r} "
+                    "loss does not allow (it models counts and rates >= 0)"
+                )
             if y.ndim == 1:
                 y = self.backend.xp.reshape(y, (n, 1))
         elif y is not None:
@@ -337,11 +358,21 @@ class MLP:
         return ModelInputs(X, y, sample_weight)
 
     # -- training ------------------------------------------------------------------------------
-    def fit(self, X, y, epochs: int | None = None,
-            batch_size: int | None | Literal["default"] = DEFAULT,
-            optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
-            callbacks: Iterable[Callback] = (), sample_weight=None, augment=None,
-            compile: bool | None = None, l2: float = 0.0) -> History:
+    def fit(
+        self,
+        X,
+        y,
+        epochs: int | None = None,
+        batch_size: int | None | Literal["default"] = DEFAULT,
+        optimizer: Optimizer | None = None,
+        validation_data=None,
+        shuffle: bool = True,
+        callbacks: Iterable[Callback] = (),
+        sample_weight=None,
+        augment=None,
+        compile: bool | None = None,
+        l2: float = 0.0,
+    ) -> History:
         """Train on ``X`` (m × n0 features) and ``y`` (m integer labels, or real targets).
 
         Parameters
@@ -417,17 +448,38 @@ class MLP:
         TrainingDiverged
             the loss became NaN or infinite (lower the learning rate).
         """
-        for _ in self.fit_epochs(X, y, epochs, batch_size, optimizer, validation_data, shuffle,
-                                 callbacks, sample_weight=sample_weight, augment=augment,
-                                 compile=compile, l2=l2):
+        for _ in self.fit_epochs(
+            X,
+            y,
+            epochs,
+            batch_size,
+            optimizer,
+            validation_data,
+            shuffle,
+            callbacks,
+            sample_weight=sample_weight,
+            augment=augment,
+            compile=compile,
+            l2=l2,
+        ):
             pass
         return self.history
 
-    def fit_epochs(self, X, y, epochs: int | None = None,
-                   batch_size: int | None | Literal["default"] = DEFAULT,
-                   optimizer: Optimizer | None = None, validation_data=None, shuffle: bool = True,
-                   callbacks: Iterable[Callback] = (), sample_weight=None,
-                   augment=None, compile: bool | None = None, l2: float = 0.0) -> Iterator[dict]:
+    def fit_epochs(
+        self,
+        X,
+        y,
+        epochs: int | None = None,
+        batch_size: int | None | Literal["default"] = DEFAULT,
+        optimizer: Optimizer | None = None,
+        validation_data=None,
+        shuffle: bool = True,
+        callbacks: Iterable[Callback] = (),
+        sample_weight=None,
+        augment=None,
+        compile: bool | None = None,
+        l2: float = 0.0,
+    ) -> Iterator[dict]:
         """[`fit`][xpnet.model.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
         The arguments are [`fit`][xpnet.model.MLP.fit]'s. Each yielded dict is the epoch's entry of
@@ -444,8 +496,21 @@ class MLP:
         dict
             The logs of each finished epoch.
         """
-        run = training.prepare(self, X, y, epochs, batch_size, optimizer, validation_data, shuffle,
-                               callbacks, sample_weight, augment, compile, l2)
+        run = training.prepare(
+            self,
+            X,
+            y,
+            epochs,
+            batch_size,
+            optimizer,
+            validation_data,
+            shuffle,
+            callbacks,
+            sample_weight,
+            augment,
+            compile,
+            l2,
+        )
         yield from training.run_epochs(self, run)
 
     # -- inference -----------------------------------------------------------------------------
@@ -453,8 +518,10 @@ class MLP:
         xp = self.backend.xp
         if self.backend.compiles:
             return self._compiled_logits(X, batch_size)
-        parts = [network.forward(self.params, X[i:min(i + batch_size, X.shape[0]), ...], self.activation)[0]
-                 for i in range(0, X.shape[0], batch_size)]
+        parts = [
+            network.forward(self.params, X[i : min(i + batch_size, X.shape[0]), ...], self.activation)[0]
+            for i in range(0, X.shape[0], batch_size)
+        ]
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
     def _compiled_logits(self, X, batch_size: int):
@@ -465,7 +532,7 @@ class MLP:
         xp, fn = self.backend.xp, steps.compiled_logits(self.backend, self.activation)
         parts = []
         for i in range(0, X.shape[0], batch_size):
-            Xi = X[i:min(i + batch_size, X.shape[0]), ...]
+            Xi = X[i : min(i + batch_size, X.shape[0]), ...]
             m = Xi.shape[0]
             padded = 1 << (m - 1).bit_length() if m < 256 else -(-m // 256) * 256
             if padded != m:
@@ -492,8 +559,9 @@ class MLP:
         [`ConfigError`][xpnet.errors.ConfigError].
         """
         if not self.head.classifies:
-            raise ConfigError(f"predict_proba needs a classifier; this model's loss is {self.head.name!r} "
-                              "(a regressor): use predict")
+            raise ConfigError(
+                f"predict_proba needs a classifier; this model's loss is {self.head.name!r} (a regressor): use predict"
+            )
         if array_library(X) == "dask":
             return self._lazy(X, "predict_proba")
         return network.softmax(self.decision_function(X))
@@ -559,8 +627,13 @@ class MLP:
         """
         X, y, w = self.validate_data(X, y, sample_weight)
         T = self.head.targets(y, self.sizes[-1], self.dtype)
-        _, grads = steps.compiled(self.backend, steps.loss_and_gradients, activation=self.activation,
-                                  loss=self.head.name, l2=float(l2))(self.params, X, T, w)
+        _, grads = steps.compiled(
+            self.backend,
+            steps.loss_and_gradients,
+            activation=self.activation,
+            loss=self.head.name,
+            l2=float(l2),
+        )(self.params, X, T, w)
         return grads
 
     def loss(self, X, y, sample_weight=None) -> float:
@@ -579,8 +652,10 @@ class MLP:
         state["params"] = self.numpy_params()
         if self.optimizer is not None:
             opt = _copy.copy(self.optimizer)  # shallow: the original keeps its device state
-            opt.state = {slot: {k: self.backend.to_numpy(v, copy=True) for k, v in arrays.items()}
-                         for slot, arrays in self.optimizer.state.items()}
+            opt.state = {
+                slot: {k: self.backend.to_numpy(v, copy=True) for k, v in arrays.items()}
+                for slot, arrays in self.optimizer.state.items()
+            }
             opt.schedule = _copy.deepcopy(self.optimizer.schedule)
             state["optimizer"] = opt
         return state
@@ -595,13 +670,17 @@ class MLP:
         self.dtype = backend.float_dtype(self.dtype_name)
         self.params = {k: backend.asarray(v, self.dtype_name) for k, v in state["params"].items()}
         if self.optimizer is not None:
-            self.optimizer.state = {slot: {k: backend.asarray(v, self.dtype_name) for k, v in arrays.items()}
-                                    for slot, arrays in self.optimizer.state.items()}
+            self.optimizer.state = {
+                slot: {k: backend.asarray(v, self.dtype_name) for k, v in arrays.items()}
+                for slot, arrays in self.optimizer.state.items()
+            }
 
     def __repr__(self) -> str:
         loss = "" if self.head.classifies else f", loss={self.head.name!r}"
-        return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
-                f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed}{loss})")
+        return (
+            f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
+            f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed}{loss})"
+        )
 
 
 from ._typing import resolve_annotations  # noqa: E402

@@ -253,8 +253,7 @@ def normalized_weights(weights):
     return weights / total
 
 
-def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0,
-             weights=None) -> dict:
+def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0, weights=None) -> dict:
     """Backward pass of the mean loss: gradients of every parameter.
 
     ``dZ_L = (P − Y)/m``, with ``P`` the output ``A_L`` of the loss head: softmax(Z_L) for
@@ -367,8 +366,7 @@ def mean_loss(params: dict, X, Y, activation="relu", weights=None, loss=None, l2
     return loss_sum / weight_total(Y, weights)
 
 
-def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss=None,
-                       l2: float = 0.0):
+def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0):
     """Mean loss of the network on ``(X, Y)`` and its gradients (forward + backward).
 
     Parameters

@@ -117,8 +117,9 @@ class InvScaling(Schedule):
 
     def __init__(self, power_t: float = 0.5, samples_per_epoch: float = 1.0):
         if power_t < 0 or samples_per_epoch < 0:
-            raise ConfigError(f"InvScaling needs power_t >= 0 and samples_per_epoch >= 0, "
-                              f"got {power_t}, {samples_per_epoch}")
+            raise ConfigError(
+                f"InvScaling needs power_t >= 0 and samples_per_epoch >= 0, got {power_t}, {samples_per_epoch}"
+            )
         self.power_t = float(power_t)
         self.samples_per_epoch = float(samples_per_epoch)
 
@@ -217,8 +218,7 @@ class Optimizer:
         """The learning rate (a Python float) at ``epoch`` of a run of ``total_epochs``."""
         return self.lr * self.schedule.factor(epoch, total_epochs)
 
-    def step(self, params: dict, grads: dict, lr: float | None = None, *,
-             scaled_by: float = 1.0) -> None:
+    def step(self, params: dict, grads: dict, lr: float | None = None, *, scaled_by: float = 1.0) -> None:
         """Update ``params`` (in place where the arrays allow) from ``grads``.
 
         ``lr`` overrides the base learning rate for this step (the training loop passes the
@@ -245,9 +245,7 @@ class Optimizer:
         """Create the zero state arrays (like ``params``) if there are none yet."""
         if self._slots and not self.state[self._slots[0]]:
             for slot in self._slots:
-                self.state[slot] = {
-                    k: array_namespace(p).zeros_like(p) for k, p in params.items()
-                }
+                self.state[slot] = {k: array_namespace(p).zeros_like(p) for k, p in params.items()}
 
     def coefficients(self, lr: float, scale: float, t: int) -> dict:
         """The numbers step ``t`` needs, as Python floats (``"lr"`` and ``"scale"`` at least).
@@ -307,8 +305,12 @@ class Optimizer:
     # -- (de)serialisation, used by checkpoints --------------------------------------------------
     def get_config(self) -> dict:
         """Hyper-parameters as a JSON-friendly dict; ``optimizer_from_config`` inverts it."""
-        return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay,
-                "schedule": self.schedule.get_config()}
+        return {
+            "name": self.name,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "schedule": self.schedule.get_config(),
+        }
 
     def state_arrays(self) -> dict:
         """Per-parameter state as flat ``{"m.W1": array, ...}`` (empty before the first step)."""
@@ -347,8 +349,15 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, lr: float = 0.1, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, schedule=None, lr_in_velocity: bool = False):
+    def __init__(
+        self,
+        lr: float = 0.1,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        schedule=None,
+        lr_in_velocity: bool = False,
+    ):
         super().__init__(lr, weight_decay, schedule)
         self.lr_in_velocity = bool(lr_in_velocity)
         if not 0.0 <= momentum < 1.0:
@@ -364,8 +373,14 @@ class SGD(Optimizer):
         return lr if not (self.momentum or self.weight_decay) else 1.0
 
     def coefficients(self, lr, scale, t):
-        return {"lr": float(lr), "scale": float(scale), "step": lr / scale, "unscale": 1.0 / scale,
-                "momentum": self.momentum, "weight_decay": self.weight_decay}
+        return {
+            "lr": float(lr),
+            "scale": float(scale),
+            "step": lr / scale,
+            "unscale": 1.0 / scale,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+        }
 
     def structure(self):
         return (*super().structure(), bool(self.momentum), self.nesterov, self.lr_in_velocity)
@@ -416,9 +431,16 @@ class Adam(Optimizer):
     _slots = ("m", "v")
     _decoupled = False
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.0, schedule=None,
-                 eps_on: str = "v_hat"):
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        schedule=None,
+        eps_on: str = "v_hat",
+    ):
         super().__init__(lr, weight_decay, schedule)
         for label, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= beta < 1.0:
@@ -439,13 +461,21 @@ class Adam(Optimizer):
         passes over m̂ and v̂ (``eps_hat = ε`` itself with ``eps_on="v"``); ``c1``, ``c2``
         take the gradients' scale out of the moments."""
         b1, b2, wd = self.beta1, self.beta2, self.weight_decay
-        root_bias2 = math.sqrt(1.0 - b2 ** t)
+        root_bias2 = math.sqrt(1.0 - b2**t)
         eps_hat = self.eps * root_bias2 if self.eps_on == "v_hat" else self.eps
-        return {"lr": float(lr), "scale": float(scale), "beta1": b1, "beta2": b2,
-                "step_size": lr * root_bias2 / (1.0 - b1 ** t), "eps_hat": eps_hat,
-                "c1": (1.0 - b1) / scale, "c2": (1.0 - b2) / (scale * scale),
-                "l2": scale * wd, "decay": 1.0 - lr * wd,
-                "flush": _FLUSH_C if t % _FLUSH_EVERY == 0 else 0.0}
+        return {
+            "lr": float(lr),
+            "scale": float(scale),
+            "beta1": b1,
+            "beta2": b2,
+            "step_size": lr * root_bias2 / (1.0 - b1**t),
+            "eps_hat": eps_hat,
+            "c1": (1.0 - b1) / scale,
+            "c2": (1.0 - b2) / (scale * scale),
+            "l2": scale * wd,
+            "decay": 1.0 - lr * wd,
+            "flush": _FLUSH_C if t % _FLUSH_EVERY == 0 else 0.0,
+        }
 
     def apply(self, params, grads, state, c):
         m, v = state["m"], state["v"]
@@ -492,9 +522,16 @@ class AdamW(Adam):
     name = "adamw"
     _decoupled = True
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 1e-2, schedule=None,
-                 eps_on: str = "v_hat"):
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        schedule=None,
+        eps_on: str = "v_hat",
+    ):
         super().__init__(lr, beta1, beta2, eps, weight_decay, schedule, eps_on)
 
 

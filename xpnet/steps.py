@@ -30,8 +30,17 @@ from functools import partial
 from . import network
 from .backend import array_namespace
 
-__all__ = ["train_batches", "logits", "loss_and_gradients", "compiled", "compiled_train_batches",
-           "compiled_logits", "chunks", "step_coefficients", "MAX_CHUNK"]
+__all__ = [
+    "train_batches",
+    "logits",
+    "loss_and_gradients",
+    "compiled",
+    "compiled_train_batches",
+    "compiled_logits",
+    "chunks",
+    "step_coefficients",
+    "MAX_CHUNK",
+]
 
 MAX_CHUNK = 64
 """Most steps one compiled call runs. Between calls, [`MLP.fit`][xpnet.model.MLP.fit] runs each
@@ -42,8 +51,20 @@ progress bar move and Ctrl-C stop sooner; a larger one spends less time per call
 _COMPILED: dict = {}
 
 
-def train_batches(params: dict, state: dict, sums: tuple, data: tuple, batches: tuple, *,
-                  activation, optimizer, augment, head, l2, scan):
+def train_batches(
+    params: dict,
+    state: dict,
+    sums: tuple,
+    data: tuple,
+    batches: tuple,
+    *,
+    activation,
+    optimizer,
+    augment,
+    head,
+    l2,
+    scan,
+):
     """Training steps over a run of ``k`` batches, as one pure function.
 
     Each step is [`MLP.fit`][xpnet.model.MLP.fit]'s: forward, the loss head, backward with
@@ -187,13 +208,28 @@ def compiled_train_batches(backend, activation: str, optimizer, augment, head, l
     """[`train_batches`][xpnet.steps.train_batches] compiled for ``backend``; one per
     activation, optimizer structure, augmentation kind, loss head and λ (the objects of the
     first call serve every later one of the same structure)."""
-    key = ("train", backend.spec, activation, optimizer.structure(),
-           None if augment is None else augment.structure(), head.name, float(l2))
+    key = (
+        "train",
+        backend.spec,
+        activation,
+        optimizer.structure(),
+        None if augment is None else augment.structure(),
+        head.name,
+        float(l2),
+    )
     fn = _COMPILED.get(key)
     if fn is None:
-        fn = _COMPILED[key] = backend.compile(partial(
-            train_batches, activation=activation, optimizer=optimizer, augment=augment,
-            head=head, l2=float(l2), scan=backend.scan))
+        fn = _COMPILED[key] = backend.compile(
+            partial(
+                train_batches,
+                activation=activation,
+                optimizer=optimizer,
+                augment=augment,
+                head=head,
+                l2=float(l2),
+                scan=backend.scan,
+            )
+        )
     return fn
 
 

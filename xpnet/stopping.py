@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import ConfigError
 from .model import MLP, Callback
@@ -52,8 +52,9 @@ class Plateau(Callback):
         Epochs since the last improvement by ``tol``.
     """
 
-    def __init__(self, monitor: str | Callable = "val_loss", mode: str = "auto", tol: float = 0.0,
-                 patience: float = 10):
+    def __init__(
+        self, monitor: str | Callable = "val_loss", mode: str = "auto", tol: float = 0.0, patience: float = 10
+    ):
         if mode not in ("auto", "min", "max"):
             raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         if not (tol >= 0) or not (patience >= 1):
@@ -80,8 +81,10 @@ class Plateau(Callback):
         value = logs.get(self.monitor)
         if value is None:
             known = ", ".join(k for k, v in logs.items() if v is not None)
-            raise ConfigError(f"{type(self).__name__} watches {self.monitor!r}, which this run does not log "
-                              f"(pass validation_data for val_* values); logged: {known}")
+            raise ConfigError(
+                f"{type(self).__name__} watches {self.monitor!r}, which this run does not log "
+                f"(pass validation_data for val_* values); logged: {known}"
+            )
         return float(value)
 
     def update(self, model: MLP, logs: dict) -> bool:
@@ -119,8 +122,14 @@ class EarlyStopping(Plateau):
     ``patience=k + 1`` (it stops once more than ``k`` epochs did not improve).
     """
 
-    def __init__(self, monitor: str | Callable = "val_loss", mode: str = "auto", tol: float = 0.0,
-                 patience: float = 10, restore_best_weights: bool = False):
+    def __init__(
+        self,
+        monitor: str | Callable = "val_loss",
+        mode: str = "auto",
+        tol: float = 0.0,
+        patience: float = 10,
+        restore_best_weights: bool = False,
+    ):
         self.restore_best_weights = bool(restore_best_weights)
         super().__init__(monitor, mode, tol, patience)
 
@@ -157,11 +166,20 @@ class ReduceLROnPlateau(Plateau):
         instead (scikit-learn's ``learning_rate="adaptive"``: ``factor=0.2``,
         ``stop_at_lr=1e-6``). ``None``: never stop.
 
+    Notes
+    -----
     The rate changed is the optimizer's base rate ``lr``; a schedule keeps scaling it.
     """
 
-    def __init__(self, monitor: str | Callable = "val_loss", mode: str = "auto", tol: float = 0.0,
-                 patience: float = 10, factor: float = 0.1, stop_at_lr: float | None = None):
+    def __init__(
+        self,
+        monitor: str | Callable = "val_loss",
+        mode: str = "auto",
+        tol: float = 0.0,
+        patience: float = 10,
+        factor: float = 0.1,
+        stop_at_lr: float | None = None,
+    ):
         if not 0.0 < factor < 1.0:
             raise ConfigError(f"factor must be in (0, 1), got {factor}")
         self.factor = float(factor)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from . import network, steps
 from .errors import ConfigError, TrainingDiverged
@@ -35,8 +36,16 @@ from .validation import InvalidInput, InvalidInputType
 if TYPE_CHECKING:
     from .model import MLP
 
-__all__ = ["TrainingRun", "prepare", "run_epochs", "EpochSums", "batch_ranges", "eager_epoch",
-           "compiled_epoch", "end_epoch"]
+__all__ = [
+    "TrainingRun",
+    "prepare",
+    "run_epochs",
+    "EpochSums",
+    "batch_ranges",
+    "eager_epoch",
+    "compiled_epoch",
+    "end_epoch",
+]
 
 DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
 
@@ -70,8 +79,21 @@ class TrainingRun:
         return math.ceil(self.n / self.batch_size)
 
 
-def prepare(model: MLP, X, y, epochs, batch_size, optimizer, validation_data, shuffle,
-            callbacks, sample_weight, augment, compile, l2) -> TrainingRun:
+def prepare(
+    model: MLP,
+    X,
+    y,
+    epochs,
+    batch_size,
+    optimizer,
+    validation_data,
+    shuffle,
+    callbacks,
+    sample_weight,
+    augment,
+    compile,
+    l2,
+) -> TrainingRun:
     """Check [`fit`][xpnet.model.MLP.fit]'s arguments, fill in the model's defaults, set the
     optimizer and move the data to the device (once per call)."""
     refuse_dask(X, y, sample_weight)
@@ -80,8 +102,9 @@ def prepare(model: MLP, X, y, epochs, batch_size, optimizer, validation_data, sh
         raise ConfigError(f"epochs must be >= 0, got {epochs}")
     if isinstance(batch_size, str):
         if batch_size != DEFAULT:
-            raise ConfigError(f"batch_size must be a positive integer, None (full batch) or "
-                              f"'default', got {batch_size!r}")
+            raise ConfigError(
+                f"batch_size must be a positive integer, None (full batch) or 'default', got {batch_size!r}"
+            )
         batch_size = model.train_defaults["batch_size"]
     if batch_size is not None and int(batch_size) < 1:
         raise ConfigError(f"batch_size must be a positive integer or None (full batch), got {batch_size}")
@@ -111,8 +134,19 @@ def prepare(model: MLP, X, y, epochs, batch_size, optimizer, validation_data, sh
         val = tuple(model.validate_data(*validation_data, names=("X_val", "y_val", "sample_weight_val")))
     n = X.shape[0]
     bs = n if batch_size is None else min(int(batch_size), n)
-    return TrainingRun(X, T, w, val, bs, model.epoch + epochs, bool(shuffle), augment,
-                       _compiles(model, compile, augment), l2, list(callbacks))
+    return TrainingRun(
+        X,
+        T,
+        w,
+        val,
+        bs,
+        model.epoch + epochs,
+        bool(shuffle),
+        augment,
+        _compiles(model, compile, augment),
+        l2,
+        list(callbacks),
+    )
 
 
 def _compiles(model: MLP, compile: bool | None, augment) -> bool:
@@ -229,10 +263,10 @@ class EpochSums:
         """The totals as Python floats (None stays None), in one read from the device."""
         xp = backend.xp
         arrays = [t for t in totals if t is not None and not isinstance(t, (int, float))]
-        host = iter(backend.to_numpy(xp.stack([xp.astype(a, arrays[0].dtype) for a in arrays])).tolist()
-                    if arrays else ())  # (NumPy's float64 scalars are floats already)
-        return [None if t is None else float(t) if isinstance(t, (int, float)) else next(host)
-                for t in totals]
+        host = iter(
+            backend.to_numpy(xp.stack([xp.astype(a, arrays[0].dtype) for a in arrays])).tolist() if arrays else ()
+        )  # (NumPy's float64 scalars are floats already)
+        return [None if t is None else float(t) if isinstance(t, (int, float)) else next(host) for t in totals]
 
 
 def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, float]:
@@ -330,10 +364,12 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
         else:
             lrs = [opt.lr_at(e + b / n_batches, run.total_epochs) for b in range(b0, b1)]
         coefficients = backend.asarray(steps.step_coefficients(opt, lrs, opt.t), model.dtype_name)
-        aug_batches = None if augment is None else tuple(
-            xp.reshape(a, (k, m, *a.shape[1:])) for a in augment.batch_arrays(lo, hi))
-        model.params, opt.state, sums = fn(model.params, opt.state, sums, data,
-                                           (idx, coefficients, aug_batches))
+        aug_batches = (
+            None
+            if augment is None
+            else tuple(xp.reshape(a, (k, m, *a.shape[1:])) for a in augment.batch_arrays(lo, hi))
+        )
+        model.params, opt.state, sums = fn(model.params, opt.state, sums, data, (idx, coefficients, aug_batches))
         opt.t += k
         lr = lrs[-1]
         model.batch = b1
@@ -363,9 +399,16 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"the training loss became {loss} in epoch {e + 1}; lower the learning rate "
-            f"(it was {model.optimizer.lr:g}) or check the inputs are scaled (e.g. to [0, 1])")
-    logs = {"epoch": e + 1, "loss": loss, "accuracy": None if miss is None else (seen + miss) / seen,
-            "val_loss": None, "val_accuracy": None, "lr": lr}
+            f"(it was {model.optimizer.lr:g}) or check the inputs are scaled (e.g. to [0, 1])"
+        )
+    logs = {
+        "epoch": e + 1,
+        "loss": loss,
+        "accuracy": None if miss is None else (seen + miss) / seen,
+        "val_loss": None,
+        "val_accuracy": None,
+        "lr": lr,
+    }
     if run.l2:
         logs["penalty"] = penalty / seen
     if run.val is not None:

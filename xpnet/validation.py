@@ -11,8 +11,15 @@ from __future__ import annotations
 from .backend import array_namespace
 from .errors import InvalidInput, InvalidInputType  # defined there, re-exported here
 
-__all__ = ["check_features", "check_labels", "check_targets", "check_sample_weight", "unsigned_integer", "InvalidInput",
-           "InvalidInputType"]
+__all__ = [
+    "check_features",
+    "check_labels",
+    "check_targets",
+    "check_sample_weight",
+    "unsigned_integer",
+    "InvalidInput",
+    "InvalidInputType",
+]
 
 
 def _kind(xp, dtype) -> str:
@@ -40,9 +47,7 @@ def check_features(X, n_features: int, name: str = "X") -> None:
             hint = f"; flatten images first, e.g. {name}.reshape({name}.shape[0], -1)"
         elif X.ndim == 1:
             hint = f"; for a single sample use {name}.reshape(1, -1)"
-        raise InvalidInput(
-            f"{name} must be 2-D (samples × features), got shape {tuple(X.shape)}{hint}"
-        )
+        raise InvalidInput(f"{name} must be 2-D (samples × features), got shape {tuple(X.shape)}{hint}")
     if X.shape[1] != n_features:
         raise InvalidInput(
             f"{name} has {X.shape[1]} features per sample but the network's input layer has "
@@ -98,8 +103,10 @@ def check_targets(y, n_samples: int, n_outputs: int, name: str = "y") -> None:
     xp, kind = _namespace_and_kind(y, name, "real targets")
     if y.ndim not in (1, 2) or (y.ndim == 1 and n_outputs != 1) or (y.ndim == 2 and y.shape[1] != n_outputs):
         want = f"({n_samples},) or ({n_samples}, 1)" if n_outputs == 1 else f"({n_samples}, {n_outputs})"
-        raise InvalidInput(f"{name} must have shape {want} for a network with {n_outputs} "
-                           f"output{'s' if n_outputs > 1 else ''}, got shape {tuple(y.shape)}")
+        raise InvalidInput(
+            f"{name} must have shape {want} for a network with {n_outputs} "
+            f"output{'s' if n_outputs > 1 else ''}, got shape {tuple(y.shape)}"
+        )
     if y.shape[0] != n_samples:
         raise InvalidInput(f"{name} has {y.shape[0]} targets but X has {n_samples} samples")
     if kind in ("bool", "other"):

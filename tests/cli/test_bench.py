@@ -24,10 +24,27 @@ def test_unknown_contender_exits_2():
 
 def test_cli_prints_table_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    result = CliRunner().invoke(bench.bench_command, [
-        "--samples", "200", "--epochs", "1", "--batch-sizes", "100,full", "--optimizers", "sgd",
-        "--contenders", "floor,xpnet-numpy", "--no-tutorial", "--data", "synthetic",
-        "--no-memory", "--json", str(out)])
+    result = CliRunner().invoke(
+        bench.bench_command,
+        [
+            "--samples",
+            "200",
+            "--epochs",
+            "1",
+            "--batch-sizes",
+            "100,full",
+            "--optimizers",
+            "sgd",
+            "--contenders",
+            "floor,xpnet-numpy",
+            "--no-tutorial",
+            "--data",
+            "synthetic",
+            "--no-memory",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "xpnet-numpy" in result.output and "× floor" in result.output
     data = json.loads(out.read_text())
@@ -40,17 +57,36 @@ def test_cli_rejects_bad_batch_sizes():
 
 
 def test_script_lists_contenders():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench.py"), "--list"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench.py"), "--list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "xpnet-numpy" in proc.stdout and "floor" in proc.stdout
 
 
 def test_cli_tiny_only_and_help_examples(tmp_path):
     out = tmp_path / "tiny.json"
-    result = CliRunner().invoke(bench.bench_command, [
-        "--tiny-only", "--tiny-samples", "128", "--epochs", "1", "--warmup", "0", "--optimizers", "sgd",
-        "--tiny-contenders", "xpnet-numpy,numpy", "--json", str(out)])
+    result = CliRunner().invoke(
+        bench.bench_command,
+        [
+            "--tiny-only",
+            "--tiny-samples",
+            "128",
+            "--epochs",
+            "1",
+            "--warmup",
+            "0",
+            "--optimizers",
+            "sgd",
+            "--tiny-contenders",
+            "xpnet-numpy,numpy",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Per-step overhead: 64-16-10, batch 16" in result.output and "µs/step" in result.output
     assert "784-128-10" not in result.output
@@ -68,8 +104,20 @@ def test_a_data_directory_without_data_exits_2(tmp_path):
 
 def test_cli_shifts_only_and_only_flags_combine(tmp_path):
     out = tmp_path / "shifts.json"
-    args = ["--samples", "64", "--epochs", "1", "--warmup", "0", "--optimizers", "sgd",
-            "--data", "synthetic", "--tiny-samples", "64"]
+    args = [
+        "--samples",
+        "64",
+        "--epochs",
+        "1",
+        "--warmup",
+        "0",
+        "--optimizers",
+        "sgd",
+        "--data",
+        "synthetic",
+        "--tiny-samples",
+        "64",
+    ]
     result = CliRunner().invoke(bench.bench_command, args + ["--shifts-only", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "Augmentation overhead" in result.output and "xpnet-numpy" in result.output
@@ -80,7 +128,9 @@ def test_cli_shifts_only_and_only_flags_combine(tmp_path):
     both = CliRunner().invoke(bench.bench_command, args + ["--shifts-only", "--tiny-only"])
     assert both.exit_code == 0, both.output
     assert "Augmentation overhead" in both.output and "Per-step overhead" in both.output
-    none = CliRunner().invoke(bench.bench_command, args + [
-        "--batch-sizes", "32", "--contenders", "floor", "--no-tutorial", "--no-tiny", "--no-shifts"])
+    none = CliRunner().invoke(
+        bench.bench_command,
+        args + ["--batch-sizes", "32", "--contenders", "floor", "--no-tutorial", "--no-tiny", "--no-shifts"],
+    )
     assert none.exit_code == 0, none.output
     assert "Augmentation overhead" not in none.output and "× floor" in none.output

@@ -19,14 +19,15 @@ from click.testing import CliRunner
 from PIL import Image
 
 import xpnet
-from xpnet.cli import output as cli_output
+from tests.conftest import shared_data_dir
 from xpnet.cli import cli
+from xpnet.cli import output as cli_output
 from xpnet.datasets import write_idx
 
-from tests.conftest import shared_data_dir
-
-needs_mnist_t10k = pytest.mark.skipif(shared_data_dir() is None or not (shared_data_dir() / "mnist-t10k").is_dir(),
-                                      reason="real MNIST t10k not found (set XPNET_TEST_DATA)")
+needs_mnist_t10k = pytest.mark.skipif(
+    shared_data_dir() is None or not (shared_data_dir() / "mnist-t10k").is_dir(),
+    reason="real MNIST t10k not found (set XPNET_TEST_DATA)",
+)
 
 FAST = ["--hidden", "16", "--batch-size", "32", "--no-plots"]
 
@@ -39,7 +40,7 @@ def _images(n, seed):
     x = rng.integers(0, 60, (n, 28, 28))
     for i, k in enumerate(y):
         r, c = divmod(int(k), 5)
-        x[i, 4 + r * 10: 12 + r * 10, 2 + c * 5: 6 + c * 5] += 150
+        x[i, 4 + r * 10 : 12 + r * 10, 2 + c * 5 : 6 + c * 5] += 150
     return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.uint8)
 
 
@@ -84,8 +85,7 @@ def one_line_error(result):
 def trained_run(idx_data, tmp_path_factory) -> Path:
     """One complete `xpnet train` with plots, shared by the evaluate/predict tests."""
     out = tmp_path_factory.mktemp("runs") / "run"
-    result = run("train", "--data", idx_data, "--epochs", "3", "--hidden", "16", "--batch-size", "32",
-                 "--out", out)
+    result = run("train", "--data", idx_data, "--epochs", "3", "--hidden", "16", "--batch-size", "32", "--out", out)
     (out.parent / "train-output.txt").write_text(result.stdout)
     return out
 
@@ -122,16 +122,26 @@ def test_train_writes_model_metrics_and_plots(trained_run):
     out = (trained_run.parent / "train-output.txt").read_text()
     assert "epoch" in out and "val acc" in out
     assert "test accuracy" in out and "wall time" in out
-    for name in ("model.npz", "metrics.json", "curves.png", "confusion_matrix.png", "misclassified.png",
-                 "first_layer_weights.png"):
+    for name in (
+        "model.npz",
+        "metrics.json",
+        "curves.png",
+        "confusion_matrix.png",
+        "misclassified.png",
+        "first_layer_weights.png",
+    ):
         assert (trained_run / name).is_file(), name
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert metrics["status"] == "completed"
     assert len(metrics["history"]["loss"]) == 3
     assert metrics["test"]["accuracy"] > 0.5 and metrics["test"]["n"] == 100
     assert metrics["backend"]["spec"] == "numpy"
-    assert set(metrics["dataset"]["checksums"]) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                                                    "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
+    assert set(metrics["dataset"]["checksums"]) == {
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    }
     assert metrics["config"]["hidden"] == [16] and metrics["versions"]["numpy"] == np.__version__
     ckpt = xpnet.load_checkpoint(trained_run / "model.npz")
     assert ckpt.model.epoch == 3 and ckpt.metrics["test_accuracy"] == metrics["test"]["accuracy"]
@@ -139,8 +149,7 @@ def test_train_writes_model_metrics_and_plots(trained_run):
 
 
 def test_train_on_test_split_only_holds_out_a_test_set(t10k_only, tmp_path):
-    result = run("train", "--data", t10k_only, "--val-split", "0.2", "--epochs", "2", *FAST,
-                 "--out", tmp_path / "r")
+    result = run("train", "--data", t10k_only, "--val-split", "0.2", "--epochs", "2", *FAST, "--out", tmp_path / "r")
     assert "no training split" in result.stdout and "holding out 20%" in result.stdout
     split = json.loads((tmp_path / "r" / "metrics.json").read_text())["dataset"]["split"]
     assert (split["n_test"], split["n_val"], split["n_train"]) == (50, 40, 160)
@@ -153,8 +162,18 @@ def test_train_on_test_split_only_holds_out_a_test_set(t10k_only, tmp_path):
 
 
 def test_tutorial_preset_is_the_tutorial(idx_data, tmp_path):
-    result = run("train", "--preset", "tutorial", "--data", idx_data, "--epochs", "5", "--no-plots",
-                 "--out", tmp_path / "t")
+    result = run(
+        "train",
+        "--preset",
+        "tutorial",
+        "--data",
+        idx_data,
+        "--epochs",
+        "5",
+        "--no-plots",
+        "--out",
+        tmp_path / "t",
+    )
     assert "784-10-10" in result.stdout and "sgd lr=0.1" in result.stdout and "full batch" in result.stdout
     config = json.loads((tmp_path / "t" / "metrics.json").read_text())["config"]
     assert config["init"] == "tutorial" and config["batch_size"] is None and config["standardize"] is False
@@ -209,7 +228,10 @@ def test_predict_images(trained_run, tmp_path, monkeypatch):
     assert set(rows) == set(files)
     for f, p, k in zip(files, proba, expected):
         order = np.argsort(-p)[:2]
-        assert rows[f] == [names[k], f"{names[order[0]]} {p[order[0]]:.1%}, {names[order[1]]} {p[order[1]]:.1%}"], f
+        assert rows[f] == [
+            names[k],
+            f"{names[order[0]]} {p[order[0]]:.1%}, {names[order[1]]} {p[order[1]]:.1%}",
+        ], f
     assert [rows[f][0] for f in files[:3]] == [names[k] for k in y[picked]]  # the classes it was shown
 
 
@@ -241,30 +263,32 @@ def test_gradcheck_passes_and_fails_with_exit_1():
     out = run("gradcheck", "--backend", "cpu", "--sizes", "20,8,5", "--samples", "4").stdout
     assert "PASSED" in out and "W1" in out and "b2" in out
     # A step this coarse: the truncation error O(ε²) dwarfs tol, so the check must fail.
-    failed = run("gradcheck", "--backend", "cpu", "--sizes", "20,8,5", "--eps", "0.5", "--samples", "4",
-                 expect=1)
+    failed = run("gradcheck", "--backend", "cpu", "--sizes", "20,8,5", "--eps", "0.5", "--samples", "4", expect=1)
     assert "FAILED" in failed.stdout
 
 
 # -- bad usage and bad input: exit 2, one line, no traceback -------------------------------------
-@pytest.mark.parametrize("args", [
-    ["train", "--batch-size", "abc"],
-    ["train", "--batch-size", "0"],
-    ["train", "--hidden", "3,x"],
-    ["train", "--hidden", "3,-1"],
-    ["train", "--lr", "0"],
-    ["train", "--val-split", "1.5"],
-    ["train", "--epochs", "0"],
-    ["train", "--dataset", "cifar"],
-    ["train", "--activation", "swish"],
-    ["train", "--data", "/nonexistent/path"],
-    ["train", "--dataset", "mnist", "--data", "."],
-    ["train", "--momentum", "0.9"],  # momentum with the default adamw
-    ["train", "--backend", "no-such-backend"],
-    ["gradcheck", "--sizes", "5"],
-    ["evaluate", "/nonexistent/model.npz"],
-    ["no-such-command"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--batch-size", "abc"],
+        ["train", "--batch-size", "0"],
+        ["train", "--hidden", "3,x"],
+        ["train", "--hidden", "3,-1"],
+        ["train", "--lr", "0"],
+        ["train", "--val-split", "1.5"],
+        ["train", "--epochs", "0"],
+        ["train", "--dataset", "cifar"],
+        ["train", "--activation", "swish"],
+        ["train", "--data", "/nonexistent/path"],
+        ["train", "--dataset", "mnist", "--data", "."],
+        ["train", "--momentum", "0.9"],  # momentum with the default adamw
+        ["train", "--backend", "no-such-backend"],
+        ["gradcheck", "--sizes", "5"],
+        ["evaluate", "/nonexistent/model.npz"],
+        ["no-such-command"],
+    ],
+)
 def test_bad_usage_exits_2_with_one_line(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     one_line_error(run(*args, expect=2))
@@ -325,8 +349,12 @@ def test_offline_without_data_prints_the_clear_message(tmp_path, monkeypatch):
     result = run("train", "--data-dir", empty, expect=2)
     err = result.stderr
     assert "MNIST is not available" in err and "--data" in err
-    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-                 "t10k-labels-idx1-ubyte.gz"):
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ):
         assert name in err
     assert str(empty) in err and "SHA-256" in err
     assert not (tmp_path / "runs").exists()
@@ -380,8 +408,19 @@ def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, m
             model.params["W1"] = model.params["W1"] * np.float32(np.nan)
 
     monkeypatch.setattr(cli_output.ConsoleProgress, "on_batch_end", poison)
-    result = run("train", "--data", idx_data, "--epochs", "3", *FAST, "--save-every", "0",
-                 "--out", tmp_path / "d", expect=1)
+    result = run(
+        "train",
+        "--data",
+        idx_data,
+        "--epochs",
+        "3",
+        *FAST,
+        "--save-every",
+        "0",
+        "--out",
+        tmp_path / "d",
+        expect=1,
+    )
     assert "diverged" in result.stderr and "--lr 0.0001" in result.stderr
     assert "epoch 1" in result.stderr
     kept = xpnet.load(tmp_path / "d" / "model.npz")
@@ -394,8 +433,22 @@ def test_divergence_exits_1_and_keeps_last_good_checkpoint(idx_data, tmp_path, m
 @needs_mnist_t10k
 def test_train_on_real_mnist_t10k(tmp_path):
     data = shared_data_dir() / "mnist-t10k"
-    result = run("train", "--data", data, "--val-split", "0.2", "--epochs", "2", "--hidden", "32",
-                 "--batch-size", "32", "--no-plots", "--out", tmp_path / "real")
+    result = run(
+        "train",
+        "--data",
+        data,
+        "--val-split",
+        "0.2",
+        "--epochs",
+        "2",
+        "--hidden",
+        "32",
+        "--batch-size",
+        "32",
+        "--no-plots",
+        "--out",
+        tmp_path / "real",
+    )
     assert "no training split" in result.stdout
     metrics = json.loads((tmp_path / "real" / "metrics.json").read_text())
     assert metrics["test"]["n"] == 2000 and metrics["test"]["accuracy"] > 0.85
@@ -433,8 +486,7 @@ def test_a_spec_from_the_environment_says_so(monkeypatch, tmp_path):
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "xpnet.cli", "info"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "xpnet.cli", "info"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader is gone before the first line, as with `| head -0`
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) in (0, 141)
@@ -445,8 +497,21 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
 def test_overwrite_starts_a_run_over_in_place(idx_data, tmp_path):
     out = tmp_path / "r"
     run("train", "--data", idx_data, "--epochs", "1", *FAST, "--out", out)
-    run("train", "--data", idx_data, "--epochs", "2", "--hidden", "8", "--batch-size", "32", "--no-plots",
-        "--overwrite", "--out", out)
+    run(
+        "train",
+        "--data",
+        idx_data,
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "32",
+        "--no-plots",
+        "--overwrite",
+        "--out",
+        out,
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["hidden"] == [8] and len(metrics["history"]["loss"]) == 2
     assert metrics["train_seconds_parts"] == [metrics["train_seconds"]]

@@ -15,7 +15,6 @@ import pytest
 from PIL import Image
 
 import xpnet
-
 from tests.cli.test_cli import FAST, _images, _write_split, run
 
 DEVICE = ["--backend", "array_api_strict:device1"]

@@ -24,8 +24,18 @@ LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
     "math": ["activations", "init", "network", "losses", "optim", "steps"],
-    "model and data": ["model", "training", "stopping", "inputs", "gradcheck", "input_transform", "checkpoint",
-                       "datasets", "images", "augment"],
+    "model and data": [
+        "model",
+        "training",
+        "stopping",
+        "inputs",
+        "gradcheck",
+        "input_transform",
+        "checkpoint",
+        "datasets",
+        "images",
+        "augment",
+    ],
     "runs": ["runs"],
     "applications": ["cli", "bench", "serve", "sklearn"],
 }
@@ -85,15 +95,17 @@ def test_the_architecture_page_lists_the_same_layers():
     """docs/architecture.md's table of layers names what LAYERS names (folders written ``name/``)."""
     page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
     rows = [line.split("|")[1:3] for line in page.splitlines() if line.startswith("| ") and "|" in line[2:]]
-    documented = {layer.strip(): {name.rstrip("/") for name in re.findall(r"`([\w/]+)`", names)}
-                  for layer, names in rows if layer.strip() in LAYERS}
+    documented = {
+        layer.strip(): {name.rstrip("/") for name in re.findall(r"`([\w/]+)`", names)}
+        for layer, names in rows
+        if layer.strip() in LAYERS
+    }
     assert documented == {layer: set(names) for layer, names in LAYERS.items()}
 
 
 @pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
 def test_every_module_has_a_layer(name, path):
-    assert _layer_of(name) in RANK, (f"xpnet.{name} has no layer: add it to LAYERS here and to "
-                                     "docs/architecture.md")
+    assert _layer_of(name) in RANK, f"xpnet.{name} has no layer: add it to LAYERS here and to docs/architecture.md"
 
 
 @pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
@@ -154,18 +166,29 @@ def test_no_bare_builtin_errors_are_raised(name, path):
             exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if isinstance(exc, ast.Name) and exc.id in BARE_BUILTINS:
                 bare.append(f"line {node.lineno}: raise {exc.id}")
-    assert not bare, (f"xpnet.{name} raises builtin errors ({'; '.join(bare)}): raise the matching "
-                      "xpnet.errors class (it keeps the builtin base)")
+    assert not bare, (
+        f"xpnet.{name} raises builtin errors ({'; '.join(bare)}): raise the matching "
+        "xpnet.errors class (it keeps the builtin base)"
+    )
 
 
-@pytest.mark.parametrize("name, builtin", [
-    ("xpnet.backend.BackendUnavailable", RuntimeError), ("xpnet.checkpoint.CheckpointError", ValueError),
-    ("xpnet.images.ImageError", ValueError), ("xpnet.model.TrainingDiverged", FloatingPointError),
-    ("xpnet.datasets.errors.DataError", ValueError), ("xpnet.datasets.errors.DatasetUnavailable", ValueError),
-    ("xpnet.errors.ConfigError", ValueError), ("xpnet.errors.RunError", ValueError),
-    ("xpnet.errors.InvalidInput", ValueError), ("xpnet.errors.InvalidInputType", TypeError),
-    ("xpnet.validation.InvalidInput", ValueError), ("xpnet.validation.InvalidInputType", TypeError),
-])
+@pytest.mark.parametrize(
+    "name, builtin",
+    [
+        ("xpnet.backend.BackendUnavailable", RuntimeError),
+        ("xpnet.checkpoint.CheckpointError", ValueError),
+        ("xpnet.images.ImageError", ValueError),
+        ("xpnet.model.TrainingDiverged", FloatingPointError),
+        ("xpnet.datasets.errors.DataError", ValueError),
+        ("xpnet.datasets.errors.DatasetUnavailable", ValueError),
+        ("xpnet.errors.ConfigError", ValueError),
+        ("xpnet.errors.RunError", ValueError),
+        ("xpnet.errors.InvalidInput", ValueError),
+        ("xpnet.errors.InvalidInputType", TypeError),
+        ("xpnet.validation.InvalidInput", ValueError),
+        ("xpnet.validation.InvalidInputType", TypeError),
+    ],
+)
 def test_each_error_keeps_its_builtin_base(name, builtin):
     module, _, cls = name.rpartition(".")
     assert issubclass(getattr(importlib.import_module(module), cls), builtin)

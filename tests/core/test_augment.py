@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.augment import RandomShifts
 from xpnet import Preprocessing
-from xpnet.augment import random_shifts
+from xpnet.augment import RandomShifts, random_shifts
 
 
 def images(n=40, side=28, seed=0):
@@ -44,7 +43,7 @@ def test_draws_encode_the_offsets_and_depend_only_on_seed_and_epoch():
     assert ids.dtype == np.int64 and ids.shape == (1000,)
     np.testing.assert_array_equal(ids // 5 - 2, dy)
     np.testing.assert_array_equal(ids % 5 - 2, dx)
-    assert set(ids.tolist()) == set(range(25))             # every shift occurs
+    assert set(ids.tolist()) == set(range(25))  # every shift occurs
     np.testing.assert_array_equal(ids, RandomShifts(2, seed=1).draw(4, 1000))
     assert (ids != aug.draw(5, 1000)).any() and (ids != RandomShifts(2, seed=2).draw(4, 1000)).any()
 
@@ -83,6 +82,8 @@ def test_bad_use_is_explained(backend):
     aug.prepare(backend.asarray(np.zeros((3, 16)), "float32"))
     with pytest.raises(xpnet.errors.InvalidInput, match="start_epoch"):
         aug.batch(0, 3)
+
+
 # -- in the training loop ---------------------------------------------------------------------------
 def _shift_problem(n=300):
     rng = np.random.default_rng(0)
@@ -99,11 +100,22 @@ def test_fit_with_device_shifts_equals_host_shifting_every_epoch(backend):
     x, y, pre, fill = _shift_problem()
     host = xpnet.MLP([784, 32, 10], backend=backend, seed=3)
     for epoch in range(3):
-        host.fit(pre.transform(random_shifts(x, 1, (3, epoch, 1))), y, epochs=1, batch_size=64,
-                 optimizer=xpnet.optim.Adam(lr=1e-3) if epoch == 0 else None)
+        host.fit(
+            pre.transform(random_shifts(x, 1, (3, epoch, 1))),
+            y,
+            epochs=1,
+            batch_size=64,
+            optimizer=xpnet.optim.Adam(lr=1e-3) if epoch == 0 else None,
+        )
     device = xpnet.MLP([784, 32, 10], backend=backend, seed=3)
-    device.fit(pre.transform(x), y, epochs=3, batch_size=64, optimizer=xpnet.optim.Adam(lr=1e-3),
-               augment=RandomShifts(1, seed=3, fill=fill))
+    device.fit(
+        pre.transform(x),
+        y,
+        epochs=3,
+        batch_size=64,
+        optimizer=xpnet.optim.Adam(lr=1e-3),
+        augment=RandomShifts(1, seed=3, fill=fill),
+    )
     assert device.history.loss == host.history.loss
     for name, w in host.numpy_params().items():
         np.testing.assert_array_equal(device.numpy_params()[name], w, err_msg=name)
@@ -117,8 +129,14 @@ def test_an_interrupted_augmented_run_resumes_bit_for_bit(backend):
         return xpnet.MLP([784, 16, 10], backend=backend, seed=1)
 
     straight = model()
-    straight.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
-                 augment=RandomShifts(2, seed=1, fill=fill))
+    straight.fit(
+        X,
+        y,
+        epochs=3,
+        batch_size=32,
+        optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
+        augment=RandomShifts(2, seed=1, fill=fill),
+    )
 
     class StopAt(xpnet.Callback):
         def on_batch_end(self, m, epoch, batch, n_batches):
@@ -126,8 +144,15 @@ def test_an_interrupted_augmented_run_resumes_bit_for_bit(backend):
                 m.stop_training = True
 
     cut = model()
-    cut.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
-            augment=RandomShifts(2, seed=1, fill=fill), callbacks=[StopAt()])
+    cut.fit(
+        X,
+        y,
+        epochs=3,
+        batch_size=32,
+        optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
+        augment=RandomShifts(2, seed=1, fill=fill),
+        callbacks=[StopAt()],
+    )
     # Stopped after batch 2 of epoch 1; on a backend that compiles, at the end of the run of
     # batches that holds it (here the epoch's 6 full batches).
     assert (cut.epoch, cut.batch) == (1, 6 if cut.backend.compiles else 3)
@@ -167,8 +192,8 @@ def test_xpnet_train_moves_the_training_set_once_with_shifts():
     raw pixels in, one transfer of the (transformed) training set, the same weights as the
     loop of one fit per host-shifted epoch that it replaced."""
     from xpnet.bench.opcount import OpCounter
-    from xpnet.runs.config import TrainConfig
     from xpnet.runs import train_epochs
+    from xpnet.runs.config import TrainConfig
 
     x, y, pre, _ = _shift_problem(n=256)
     config = TrainConfig.from_preset("default", hidden=[16], epochs=3, shift=1, batch_size=64)
@@ -181,8 +206,7 @@ def test_xpnet_train_moves_the_training_set_once_with_shifts():
     old = config.make_model(backend="array_api_strict:device1")
     old.preprocessing, optimizer = pre, config.make_optimizer()
     for epoch in range(3):
-        old.fit(random_shifts(x, 1, (config.seed, epoch, 1)), y, epochs=1, batch_size=64,
-                optimizer=optimizer)
+        old.fit(random_shifts(x, 1, (config.seed, epoch, 1)), y, epochs=1, batch_size=64, optimizer=optimizer)
         optimizer = None
     for name, w in old.numpy_params().items():
         np.testing.assert_array_equal(model.numpy_params()[name], w, err_msg=name)

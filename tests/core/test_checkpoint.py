@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, read_manifest, save
-from xpnet.optim import SGD, AdamW
-from xpnet.input_transform import Preprocessing
-
 from tests.conftest import assert_close_by_bound, proba_error_bound
+from xpnet.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, read_manifest, save
+from xpnet.input_transform import Preprocessing
+from xpnet.optim import SGD, AdamW
 
 
 def _data(n=96, n_in=12, n_classes=4, seed=0):
@@ -27,8 +26,14 @@ def _data(n=96, n_in=12, n_classes=4, seed=0):
 def _trained(tmp_path, epochs=2, **kw):
     X, y = _data()
     model = xpnet.MLP([12, 8, 4], backend="cpu", seed=3, **kw)
-    model.fit(X, y, epochs=epochs, batch_size=16, optimizer=AdamW(lr=1e-2, schedule="cosine"),
-              validation_data=(X[:20], y[:20]))
+    model.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=16,
+        optimizer=AdamW(lr=1e-2, schedule="cosine"),
+        validation_data=(X[:20], y[:20]),
+    )
     return model
 
 
@@ -47,8 +52,14 @@ class StopAt(xpnet.Callback):
 def test_round_trip_numpy_restores_everything(tmp_path):
     model = _trained(tmp_path)
     pre = Preprocessing(True, 0.25, 0.5)
-    path = save(model, tmp_path / "m.npz", preprocessing=pre, training={"lr": 0.01},
-                dataset={"name": "toy", "checksums": {"a": "0" * 64}}, metrics={"test_accuracy": 0.5})
+    path = save(
+        model,
+        tmp_path / "m.npz",
+        preprocessing=pre,
+        training={"lr": 0.01},
+        dataset={"name": "toy", "checksums": {"a": "0" * 64}},
+        metrics={"test_accuracy": 0.5},
+    )
     ckpt = load_checkpoint(path, backend="cpu")
     loaded = ckpt.model
     assert loaded.sizes == model.sizes and loaded.activation == model.activation
@@ -122,11 +133,14 @@ def test_load_with_other_dtype(tmp_path):
 
 
 # -- exact resume --------------------------------------------------------------------------------
-@pytest.mark.parametrize("make_opt, batch_size, stop", [
-    (lambda: AdamW(lr=1e-2, weight_decay=0.05, schedule="cosine"), 16, (1, 2)),  # inside epoch 2
-    (lambda: SGD(lr=0.05, momentum=0.9, schedule="step"), 16, (0, 5)),           # last step of epoch 1
-    (lambda: SGD(lr=0.1), None, (1, 0)),                                          # full batch
-])
+@pytest.mark.parametrize(
+    "make_opt, batch_size, stop",
+    [
+        (lambda: AdamW(lr=1e-2, weight_decay=0.05, schedule="cosine"), 16, (1, 2)),  # inside epoch 2
+        (lambda: SGD(lr=0.05, momentum=0.9, schedule="step"), 16, (0, 5)),  # last step of epoch 1
+        (lambda: SGD(lr=0.1), None, (1, 0)),  # full batch
+    ],
+)
 def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, make_opt, batch_size, stop):
     X, y = _data()
     epochs = 4
@@ -295,8 +309,7 @@ def test_invalid_layer_sizes(tmp_path, good):
 
 
 def test_missing_optimizer_state(tmp_path, good):
-    path = _rewrite(good, tmp_path / "o.npz",
-                    lambda a, m: [a.pop(k) for k in [k for k in a if k.startswith("opt.v.")]])
+    path = _rewrite(good, tmp_path / "o.npz", lambda a, m: [a.pop(k) for k in [k for k in a if k.startswith("opt.v.")]])
     _expect_error(path, "optimizer state", "opt.v.")
 
 

@@ -46,8 +46,17 @@ def test_compiled_and_eager_agree_for_regression_heads_with_l2(loss):
     runs = {}
     for compile in (False, None):
         model = xpnet.MLP([16, 12, 2], loss=loss, backend="jax", dtype="float64", seed=3)
-        model.fit(X, Y, epochs=2, batch_size=64, optimizer=optim.Adam(lr=1e-2), sample_weight=w,
-                  l2=0.5, validation_data=(X[:50], Y[:50]), compile=compile)
+        model.fit(
+            X,
+            Y,
+            epochs=2,
+            batch_size=64,
+            optimizer=optim.Adam(lr=1e-2),
+            sample_weight=w,
+            l2=0.5,
+            validation_data=(X[:50], Y[:50]),
+            compile=compile,
+        )
         runs[compile] = model
     eager, compiled = runs[False], runs[None]
     h_e, h_c = eager.history, compiled.history
@@ -59,10 +68,18 @@ def test_compiled_and_eager_agree_for_regression_heads_with_l2(loss):
 
 
 @needs_jax
-@pytest.mark.parametrize("opt, extra", [
-    ("sgd-momentum", "plain"), ("adam-cosine", "plain"), ("adam-cosine", "weights"),
-    ("adamw", "shifts"), ("sgd", "shifts"), ("sgd", "full-batch"), ("sgd-momentum", "weights"),
-])  # each optimizer and each kind of run, in 7 of the 16 pairs (JAX compiles each anew)
+@pytest.mark.parametrize(
+    "opt, extra",
+    [
+        ("sgd-momentum", "plain"),
+        ("adam-cosine", "plain"),
+        ("adam-cosine", "weights"),
+        ("adamw", "shifts"),
+        ("sgd", "shifts"),
+        ("sgd", "full-batch"),
+        ("sgd-momentum", "weights"),
+    ],
+)  # each optimizer and each kind of run, in 7 of the 16 pairs (JAX compiles each anew)
 def test_compiled_and_eager_loss_curves_agree(opt, extra):
     """float64, 2 shuffled epochs with a shorter last batch (250 = 3·64 + 58): the compiled
     steps and the eager ones give the same curve and weights to ≤ 1e-12."""
@@ -73,9 +90,16 @@ def test_compiled_and_eager_loss_curves_agree(opt, extra):
         kwargs = {"sample_weight": w} if extra == "weights" else {}
         if extra == "shifts":
             kwargs["augment"] = RandomShifts(max_shift=1, seed=3)
-        model.fit(X, y, epochs=2, batch_size=None if extra == "full-batch" else 64,
-                  optimizer=_optimizers()[opt](), validation_data=(X[:50], y[:50]),
-                  compile=compile, **kwargs)
+        model.fit(
+            X,
+            y,
+            epochs=2,
+            batch_size=None if extra == "full-batch" else 64,
+            optimizer=_optimizers()[opt](),
+            validation_data=(X[:50], y[:50]),
+            compile=compile,
+            **kwargs,
+        )
         runs[compile] = model
     eager, compiled = runs[False], runs[None]
     np.testing.assert_allclose(_curve(compiled), _curve(eager), rtol=0, atol=1e-12)
@@ -150,8 +174,7 @@ def test_an_interrupted_compiled_epoch_resumes_where_it_stopped():
     old_chunk = steps.MAX_CHUNK
     steps.MAX_CHUNK = 8  # several runs per epoch of 32 batches
     try:
-        stopped.fit(X, y, epochs=3, batch_size=32, optimizer=optim.SGD(lr=0.1, momentum=0.9),
-                    callbacks=[StopOnce()])
+        stopped.fit(X, y, epochs=3, batch_size=32, optimizer=optim.SGD(lr=0.1, momentum=0.9), callbacks=[StopOnce()])
         assert stopped.history.interrupted and stopped.epoch == 1 and stopped.batch == 8
         stopped.fit(X, y, epochs=2, batch_size=32)  # the unfinished epoch counts as one
     finally:

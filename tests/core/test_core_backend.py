@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 import xpnet
+from tests.conftest import HAVE_GPU, HAVE_TORCH
 from xpnet.backend import BACKEND_FORMS, BackendUnavailable, get_backend, parse_backend_spec
 from xpnet.errors import ConfigError
-
-from tests.conftest import HAVE_GPU, HAVE_TORCH
 
 
 @pytest.mark.parametrize("spec", ["cpu", "numpy", "CPU", " numpy "])
@@ -83,12 +82,23 @@ def test_unknown_spec():
         get_backend("numpy:cuda")
 
 
-@pytest.mark.parametrize("text, library, device", [
-    ("auto", "auto", ""), (" CPU ", "numpy", ""), ("numpy:cpu", "numpy", "cpu"), ("gpu", "cupy", ""),
-    ("cuda:1", "cupy", "1"), ("cupy:0", "cupy", "0"), ("torch", "torch", ""), ("torch:cuda:1", "torch", "cuda:1"),
-    ("torch:gpu", "torch", "gpu"), ("jax:gpu", "jax", "gpu"), ("strict", "array_api_strict", ""),
-    ("array-api-strict:device1", "array_api_strict", "device1"),
-])
+@pytest.mark.parametrize(
+    "text, library, device",
+    [
+        ("auto", "auto", ""),
+        (" CPU ", "numpy", ""),
+        ("numpy:cpu", "numpy", "cpu"),
+        ("gpu", "cupy", ""),
+        ("cuda:1", "cupy", "1"),
+        ("cupy:0", "cupy", "0"),
+        ("torch", "torch", ""),
+        ("torch:cuda:1", "torch", "cuda:1"),
+        ("torch:gpu", "torch", "gpu"),
+        ("jax:gpu", "jax", "gpu"),
+        ("strict", "array_api_strict", ""),
+        ("array-api-strict:device1", "array_api_strict", "device1"),
+    ],
+)
 def test_one_parser_reads_every_spec(text, library, device):
     spec = parse_backend_spec(text)
     assert (spec.library, spec.device, spec.text, spec.source) == (library, device, text, "argument")
@@ -99,8 +109,9 @@ def test_every_listed_form_parses():
         assert parse_backend_spec(form.replace(":N", ":0")).library != "auto" or form == "auto"
 
 
-@pytest.mark.parametrize("text", ["tpu", "cuda:x", "cuda:", "torch:mps", "torch:cuda:x", "numpy:gpu", "auto:cpu",
-                                  "jax:a-b"])
+@pytest.mark.parametrize(
+    "text", ["tpu", "cuda:x", "cuda:", "torch:mps", "torch:cuda:x", "numpy:gpu", "auto:cpu", "jax:a-b"]
+)
 def test_a_malformed_spec_names_itself_its_source_and_the_valid_forms(text):
     with pytest.raises(ConfigError) as err:
         parse_backend_spec(text, "--backend")
@@ -112,8 +123,11 @@ def test_a_malformed_spec_names_itself_its_source_and_the_valid_forms(text):
 
 
 def test_a_parsed_spec_keeps_its_source_through_get_backend():
-    with pytest.raises(ConfigError, match=r"'array_api_strict:nodevice' \(from --backend\): array-api-strict has no "
-                                          r"device 'nodevice'; expected one of: auto, cpu"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'array_api_strict:nodevice' \(from --backend\): array-api-strict has no "
+        r"device 'nodevice'; expected one of: auto, cpu",
+    ):
         get_backend(parse_backend_spec("array_api_strict:nodevice", "--backend"))
     assert get_backend(parse_backend_spec("array_api_strict:device1", "--backend")).spec == "array_api_strict:device1"
 
@@ -163,8 +177,15 @@ def test_importing_xpnet_has_no_side_effects(monkeypatch):
     assert a.backend.name == "numpy" and b.backend.name == "array_api_strict"
 
 
-MATH_MODULES = ["network.py", "activations.py", "optim.py", "model.py", "gradcheck.py",
-                "validation.py", "init.py"]
+MATH_MODULES = [
+    "network.py",
+    "activations.py",
+    "optim.py",
+    "model.py",
+    "gradcheck.py",
+    "validation.py",
+    "init.py",
+]
 
 
 @pytest.mark.parametrize("filename", MATH_MODULES)
@@ -234,13 +255,17 @@ def test_asarray_keeps_integer_dtypes(backend):
         backend.asarray(y, "complex64")
 
 
-@pytest.mark.parametrize("name", ["model", "network", "optim", "validation", "gradcheck", "checkpoint",
-                                  "activations", "init"])
+@pytest.mark.parametrize(
+    "name", ["model", "network", "optim", "validation", "gradcheck", "checkpoint", "activations", "init"]
+)
 def test_one_namespace_lookup_for_everyone(name):
     """Only xpnet.backend asks array_api_compat; everyone else asks xpnet.backend."""
     for path in [Path(xpnet.__file__).parent / f"{name}.py"]:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             assert not any(n.split(".")[0] == "array_api_compat" for n in names), path.name

@@ -15,8 +15,12 @@ def test_backward_scale_multiplies_every_gradient(backend):
     from xpnet import network
 
     rng = np.random.default_rng(0)
-    params = {"W1": backend.asarray(rng.normal(size=(5, 4)), "float64"), "b1": backend.asarray(rng.normal(size=5), "float64"),
-              "W2": backend.asarray(rng.normal(size=(3, 5)), "float64"), "b2": backend.asarray(rng.normal(size=3), "float64")}
+    params = {
+        "W1": backend.asarray(rng.normal(size=(5, 4)), "float64"),
+        "b1": backend.asarray(rng.normal(size=5), "float64"),
+        "W2": backend.asarray(rng.normal(size=(3, 5)), "float64"),
+        "b2": backend.asarray(rng.normal(size=3), "float64"),
+    }
     X = backend.asarray(rng.normal(size=(7, 4)), "float64")
     Y = network.one_hot(backend.asarray(rng.integers(0, 3, 7), "int64"), 3, backend.xp.float64)
     Z, cache = network.forward(params, X)
@@ -62,5 +66,3 @@ def test_adam_flushes_tiny_moments_to_zero(backend):
     tiny = np.finfo(np.float32).tiny
     assert not np.any((m != 0) & (np.abs(m) < tiny))  # no subnormals left
     assert m[0] == 0 and m[1] > 0  # the tiny one is flushed, the normal one is not
-
-

@@ -11,16 +11,14 @@ measures neither slope.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import xpnet
+from tests.conftest import assert_close_by_bound, gradient_error_bounds, max_examples
 from xpnet import network
 from xpnet.activations import ACTIVATIONS
 from xpnet.init import INITIALIZERS
-
-from tests.conftest import assert_close_by_bound, gradient_error_bounds, max_examples
 
 KINK_MARGIN = 1e-4
 
@@ -52,8 +50,15 @@ def problems(draw, losses=LOSSES):
 
 def _model_and_batch(problem, backend, dtype="float64"):
     loss = problem.get("loss", "cross_entropy")
-    model = xpnet.MLP(problem["sizes"], activation=problem["activation"], init=problem["init"],
-                      dtype=dtype, backend=backend, seed=problem["seed"] % 1000, loss=loss)
+    model = xpnet.MLP(
+        problem["sizes"],
+        activation=problem["activation"],
+        init=problem["init"],
+        dtype=dtype,
+        backend=backend,
+        seed=problem["seed"] % 1000,
+        loss=loss,
+    )
     rng = np.random.default_rng(problem["seed"])
     # Non-zero biases: with zero biases a dead layer feeds Z = 0 exactly to the next ReLU.
     host = model.numpy_params()
@@ -82,13 +87,26 @@ def _away_from_kinks(model, X) -> bool:
 
 
 def test_backprop_matches_central_differences(backend):
-    @settings(max_examples=max_examples(backend, 25), deadline=None,
-              suppress_health_check=[HealthCheck.filter_too_much])
+    @settings(
+        max_examples=max_examples(backend, 25),
+        deadline=None,
+        suppress_health_check=[HealthCheck.filter_too_much],
+    )
     @given(problem=problems())
     # Found by hypothesis: identity layers make the loss 22, where rounding alone exceeded tol
     # on b1 and b2 (gradcheck's rounding floor now covers it).
-    @example(problem={"sizes": [1, 1, 2, 4], "m": 2, "activation": "identity", "init": "he",
-                      "seed": 90719, "loss": "cross_entropy", "l2": 0.0, "weighted": False})
+    @example(
+        problem={
+            "sizes": [1, 1, 2, 4],
+            "m": 2,
+            "activation": "identity",
+            "init": "he",
+            "seed": 90719,
+            "loss": "cross_entropy",
+            "l2": 0.0,
+            "weighted": False,
+        }
+    )
     def check(problem):
         model, X, y = _model_and_batch(problem, backend)
         assume(_away_from_kinks(model, X))
@@ -96,8 +114,7 @@ def test_backprop_matches_central_differences(backend):
         if problem["weighted"]:
             w = np.random.default_rng(problem["seed"] + 1).uniform(0.0, 2.0, problem["m"])
             assume(w.sum() > 0.1)
-        report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None,
-                                 sample_weight=w, l2=problem["l2"])
+        report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None, sample_weight=w, l2=problem["l2"])
         assert report.passed, f"{problem}\n{report}"
         # Every parameter was checked entry by entry.
         assert [p.name for p in report.parameters] == list(model.params)

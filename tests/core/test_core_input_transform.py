@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import xpnet
+from tests.conftest import assert_close_by_bound, gamma, native, proba_error_bound
 from xpnet import Preprocessing
 from xpnet.datasets import scale, standardize
-
-from tests.conftest import assert_close_by_bound, gamma, native, proba_error_bound
 
 
 def _pixels(n=60, seed=0):
@@ -22,7 +21,7 @@ def _pixels(n=60, seed=0):
     y = rng.integers(0, 3, n)
     x = rng.integers(0, 80, (n, 16))
     for i, k in enumerate(y):
-        x[i, 5 * k: 5 * k + 5] += 170
+        x[i, 5 * k : 5 * k + 5] += 170
     return np.clip(x, 0, 255).astype(np.uint8), y
 
 
@@ -67,8 +66,9 @@ def test_model_applies_its_preprocessing_everywhere(backend, as_input):
     bare.fit(X, as_input(y), epochs=2, batch_size=16, validation_data=(X, as_input(y)))
     np.testing.assert_array_equal(carrying.history.loss, bare.history.loss)
     np.testing.assert_array_equal(carrying.history.val_loss, bare.history.val_loss)
-    np.testing.assert_array_equal(xpnet.to_numpy(carrying.predict_proba(as_input(x))),
-                                  xpnet.to_numpy(bare.predict_proba(X)))
+    np.testing.assert_array_equal(
+        xpnet.to_numpy(carrying.predict_proba(as_input(x))), xpnet.to_numpy(bare.predict_proba(X))
+    )
     assert carrying.score(as_input(x), as_input(y)) == bare.score(X, y)
     assert carrying.loss(as_input(x), as_input(y)) == bare.loss(X, y)
     g = carrying.gradients(as_input(x), as_input(y))
@@ -76,8 +76,11 @@ def test_model_applies_its_preprocessing_everywhere(backend, as_input):
     host = pre.transform(x)
     z, input_error = _exact_transform(x, pre)
     _, bound = proba_error_bound(bare.params, z, np.float32, bare.activation, input_error)
-    assert_close_by_bound(xpnet.to_numpy(carrying.predict_proba(as_input(x))),
-                          xpnet.to_numpy(bare.predict_proba(host)), 2 * bound)
+    assert_close_by_bound(
+        xpnet.to_numpy(carrying.predict_proba(as_input(x))),
+        xpnet.to_numpy(bare.predict_proba(host)),
+        2 * bound,
+    )
     assert xpnet.gradcheck(carrying, as_input(x[:4]), as_input(y[:4]), max_entries=4).passed
     clone = pickle.loads(pickle.dumps(carrying))
     assert clone.preprocessing == pre and carrying.copy().preprocessing == pre
@@ -117,12 +120,17 @@ def test_cli_trained_model_scores_raw_pixels_like_xpnet_evaluate(tmp_path):
 
 
 # -- the unscaled-data warning ------------------------------------------------------------------
-@pytest.mark.parametrize("kind, warns", [("uint8", True), ("float 0-255", True), ("scaled", False),
-                                         ("standardised", False)])
+@pytest.mark.parametrize(
+    "kind, warns", [("uint8", True), ("float 0-255", True), ("scaled", False), ("standardised", False)]
+)
 def test_fit_warns_on_data_that_looks_unscaled(kind, warns, caplog):
     x, y = _pixels()
-    X = {"uint8": x, "float 0-255": x.astype(np.float32), "scaled": scale(x),
-         "standardised": standardize(scale(x))[0]}[kind]
+    X = {
+        "uint8": x,
+        "float 0-255": x.astype(np.float32),
+        "scaled": scale(x),
+        "standardised": standardize(scale(x))[0],
+    }[kind]
     with caplog.at_level(logging.WARNING, logger="xpnet.model"):
         xpnet.MLP([16, 4, 3], backend="numpy").fit(X, y, epochs=1)
     messages = [r.getMessage() for r in caplog.records if r.name == "xpnet.model"]

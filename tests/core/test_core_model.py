@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet import Callback, optim
-
 from tests.conftest import assert_close_by_bound, gamma, proba_error_bound, unit_roundoff
+from xpnet import Callback, optim
 
 
 def blobs(n=600, n_features=10, n_classes=4, seed=0):
@@ -23,8 +22,14 @@ def blobs(n=600, n_features=10, n_classes=4, seed=0):
 def test_training_reaches_high_accuracy(backend):
     X, y = blobs()
     model = xpnet.MLP([10, 32, 4], backend=backend, seed=0)
-    history = model.fit(X[:500], y[:500], epochs=5, batch_size=32, optimizer=optim.Adam(lr=1e-2),
-                        validation_data=(X[500:], y[500:]))
+    history = model.fit(
+        X[:500],
+        y[:500],
+        epochs=5,
+        batch_size=32,
+        optimizer=optim.Adam(lr=1e-2),
+        validation_data=(X[500:], y[500:]),
+    )
     assert len(history) == 5 and model.epoch == 5
     assert history.loss[-1] < history.loss[0]
     assert history.val_accuracy[-1] >= 0.95
@@ -42,8 +47,12 @@ def test_outputs_live_in_the_models_namespace(backend):
     # Each p̂_i is within (k + 20)·u of p_i relatively (conftest.softmax_error_bound) and the p_i
     # of the rounded logits sum to exactly 1; the host's sum of k terms adds γ_{k−1}.
     k = proba.shape[1]
-    np.testing.assert_allclose(xpnet.to_numpy(proba).sum(axis=1), 1.0, rtol=0,
-                               atol=(k + 20) * unit_roundoff(np.float32) + gamma(k - 1, np.float32))
+    np.testing.assert_allclose(
+        xpnet.to_numpy(proba).sum(axis=1),
+        1.0,
+        rtol=0,
+        atol=(k + 20) * unit_roundoff(np.float32) + gamma(k - 1, np.float32),
+    )
     assert xpnet.to_numpy(labels).tolist() == xpnet.to_numpy(proba).argmax(axis=1).tolist()
     # Device arrays are accepted as inputs too.
     X_dev = backend.asarray(X)
@@ -96,8 +105,11 @@ def test_initializations():
 
 def test_tutorial_training_defaults():
     model = xpnet.MLP.tutorial(backend="numpy")
-    assert model.train_defaults == {"epochs": 500, "batch_size": None,
-                                    "optimizer": {"name": "sgd", "lr": 0.1}}
+    assert model.train_defaults == {
+        "epochs": 500,
+        "batch_size": None,
+        "optimizer": {"name": "sgd", "lr": 0.1},
+    }
     X, y = blobs(n=50, n_features=784, n_classes=10)
     model.fit(X / 10, y, epochs=2)
     assert isinstance(model.optimizer, optim.SGD) and model.optimizer.lr == 0.1
@@ -171,8 +183,14 @@ def test_interrupted_and_continued_run_matches_uninterrupted(opt):
     full.fit(X, y, epochs=3, optimizer=optim.get_optimizer(opt, lr=0.05, schedule="cosine"), **kwargs)
 
     part = xpnet.MLP([10, 16, 4], backend="numpy", seed=3)
-    h = part.fit(X, y, epochs=3, optimizer=optim.get_optimizer(opt, lr=0.05, schedule="cosine"),
-                 callbacks=[StopAfter(10)], **kwargs)  # 7 batches per epoch: stops in epoch 2
+    h = part.fit(
+        X,
+        y,
+        epochs=3,
+        optimizer=optim.get_optimizer(opt, lr=0.05, schedule="cosine"),
+        callbacks=[StopAfter(10)],
+        **kwargs,
+    )  # 7 batches per epoch: stops in epoch 2
     assert h.interrupted and part.epoch == 1 and part.batch == 3
     part.fit(X, y, epochs=2, **kwargs)  # finishes epoch 2, then epoch 3
     assert part.epoch == 3
@@ -188,44 +206,56 @@ def test_diverging_loss_raises_with_advice():
 
 
 # -- bad input ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("X, message", [
-    (np.zeros((5, 28, 28)), "must be 2-D.*reshape"),
-    (np.zeros(784), "must be 2-D.*reshape\\(1, -1\\)"),
-    (np.zeros((5, 783)), "783 features.*input layer has 784"),
-    (np.zeros((0, 784)), "empty"),
-    (np.full((2, 784), np.nan), r"1568 NaN or infinite value\(s\), in 2 sample\(s\) \(first: row 0\)"),
-    (np.array([[0.0] * 784, [np.inf] + [0.0] * 783]), r"1 NaN or infinite value\(s\), in 1 sample\(s\) \(first: row 1\)"),
-    (np.zeros((2, 784), dtype=bool), "real numbers"),
-    (np.array([["a"] * 784]), "array of numbers|real numbers"),
-])
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((5, 28, 28)), "must be 2-D.*reshape"),
+        (np.zeros(784), "must be 2-D.*reshape\\(1, -1\\)"),
+        (np.zeros((5, 783)), "783 features.*input layer has 784"),
+        (np.zeros((0, 784)), "empty"),
+        (np.full((2, 784), np.nan), r"1568 NaN or infinite value\(s\), in 2 sample\(s\) \(first: row 0\)"),
+        (
+            np.array([[0.0] * 784, [np.inf] + [0.0] * 783]),
+            r"1 NaN or infinite value\(s\), in 1 sample\(s\) \(first: row 1\)",
+        ),
+        (np.zeros((2, 784), dtype=bool), "real numbers"),
+        (np.array([["a"] * 784]), "array of numbers|real numbers"),
+    ],
+)
 def test_bad_features(backend, X, message):
     model = xpnet.MLP([784, 4, 10], backend=backend)
     with pytest.raises((ValueError, TypeError), match=message):
         model.predict(X)
 
 
-@pytest.mark.parametrize("y, message", [
-    (np.array([0, 1, 2]), "3 labels but X has 4 samples"),
-    (np.array([0, 1, 2, 10]), r"labels in \[0, 10\].*10 output classes"),
-    (np.array([0, 1, -1, 2]), r"labels in \[-1, 2\]"),
-    (np.array([0.0, 1.0, 2.0, 3.0]), "integer class labels.*astype\\(int\\)"),
-    (np.eye(10)[[0, 1, 2, 3]], "one-hot.*argmax"),
-])
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (np.array([0, 1, 2]), "3 labels but X has 4 samples"),
+        (np.array([0, 1, 2, 10]), r"labels in \[0, 10\].*10 output classes"),
+        (np.array([0, 1, -1, 2]), r"labels in \[-1, 2\]"),
+        (np.array([0.0, 1.0, 2.0, 3.0]), "integer class labels.*astype\\(int\\)"),
+        (np.eye(10)[[0, 1, 2, 3]], "one-hot.*argmax"),
+    ],
+)
 def test_bad_labels(backend, y, message):
     model = xpnet.MLP([784, 4, 10], backend=backend)
     with pytest.raises((ValueError, TypeError), match=message):
         model.fit(np.zeros((4, 784)), y, epochs=1)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"sizes": [784]}, "at least two"),
-    ({"sizes": [784, 0, 10]}, "at least two positive"),
-    ({"sizes": [784, 1]}, "at least 2 classes"),
-    ({"sizes": [4, 2], "activation": "gelu"}, "unknown activation 'gelu'"),
-    ({"sizes": [4, 2], "init": "xavier"}, "unknown init 'xavier'"),
-    ({"sizes": [4, 2], "dtype": "float16"}, "dtype must be one of"),
-    ({"sizes": [4, 2], "backend": "tpu"}, "unknown backend 'tpu'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sizes": [784]}, "at least two"),
+        ({"sizes": [784, 0, 10]}, "at least two positive"),
+        ({"sizes": [784, 1]}, "at least 2 classes"),
+        ({"sizes": [4, 2], "activation": "gelu"}, "unknown activation 'gelu'"),
+        ({"sizes": [4, 2], "init": "xavier"}, "unknown init 'xavier'"),
+        ({"sizes": [4, 2], "dtype": "float16"}, "dtype must be one of"),
+        ({"sizes": [4, 2], "backend": "tpu"}, "unknown backend 'tpu'"),
+    ],
+)
 def test_bad_model_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         xpnet.MLP(**kwargs)

@@ -12,9 +12,8 @@ import copy
 import numpy as np
 
 import xpnet
-from xpnet import optim
-
 from tests.conftest import assert_close_by_bound, native, proba_error_bound
+from xpnet import optim
 
 
 def _data(n=48, n_features=5, n_classes=3, seed=0):
@@ -44,10 +43,15 @@ def test_every_entry_point_accepts_every_input_kind(backend, as_input):
     ref = xpnet.MLP([5, 8, 3], backend=backend, seed=0)
     model = xpnet.MLP([5, 8, 3], backend=backend, seed=0)
     kwargs = dict(epochs=2, batch_size=16)
-    ref.fit(X, y, validation_data=(X[:8], y[:8], w[:8]), sample_weight=w, optimizer=optim.Adam(lr=1e-2),
-            **kwargs)
-    model.fit(as_input(X), as_input(y), validation_data=(as_input(X[:8]), as_input(y[:8]), as_input(w[:8])),
-              sample_weight=as_input(w), optimizer=optim.Adam(lr=1e-2), **kwargs)
+    ref.fit(X, y, validation_data=(X[:8], y[:8], w[:8]), sample_weight=w, optimizer=optim.Adam(lr=1e-2), **kwargs)
+    model.fit(
+        as_input(X),
+        as_input(y),
+        validation_data=(as_input(X[:8]), as_input(y[:8]), as_input(w[:8])),
+        sample_weight=as_input(w),
+        optimizer=optim.Adam(lr=1e-2),
+        **kwargs,
+    )
     np.testing.assert_array_equal(model.history.loss, ref.history.loss)
     np.testing.assert_array_equal(model.history.val_loss, ref.history.val_loss)
 
@@ -64,8 +68,7 @@ def test_every_entry_point_accepts_every_input_kind(backend, as_input):
     for name, g in grads.items():
         _same_namespace(model, g)
         np.testing.assert_array_equal(_host(g), _host(ref.gradients(X, y, sample_weight=w)[name]))
-    report = xpnet.gradcheck(model, as_input(X[:6]), as_input(y[:6]), max_entries=6,
-                             sample_weight=as_input(w[:6]))
+    report = xpnet.gradcheck(model, as_input(X[:6]), as_input(y[:6]), max_entries=6, sample_weight=as_input(w[:6]))
     assert report.passed, str(report)
 
 

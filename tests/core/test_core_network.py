@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 
 import xpnet
+from tests.conftest import (
+    assert_close_by_bound,
+    gamma,
+    gradient_error_bounds,
+    proba_error_bound,
+    unit_roundoff,
+)
 from xpnet import network
 from xpnet.activations import ACTIVATIONS
-
-from tests.conftest import assert_close_by_bound, gamma, gradient_error_bounds, proba_error_bound, unit_roundoff
 
 
 def tutorial_reference(W1, b1, W2, b2, X_cols, labels):
@@ -69,7 +74,6 @@ def test_bias_gradient_is_a_per_unit_sum_and_output_biases_learn(backend):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_softmax_is_stable_for_huge_logits(backend, dtype):
-    xp = backend.xp
     Z = backend.asarray(np.array([[1000.0, 0.0, -1000.0], [89.0, 89.0, 0.0]]), dtype)
     P = backend.to_numpy(network.softmax(Z))
     assert np.all(np.isfinite(P))
@@ -125,5 +129,4 @@ def test_deeper_network_shapes(backend):
     assert [tuple(a.shape) for a in inputs] == [(4, 12), (4, 9), (4, 7), (4, 5)]
     assert [tuple(z.shape) for z in preacts] == [(4, 9), (4, 7), (4, 5)]
     grads = model.gradients(X, np.array([0, 1, 2, 0]))
-    assert {k: tuple(v.shape) for k, v in grads.items()} == {
-        k: tuple(v.shape) for k, v in model.params.items()}
+    assert {k: tuple(v.shape) for k, v in grads.items()} == {k: tuple(v.shape) for k, v in model.params.items()}

@@ -108,13 +108,22 @@ def test_learning_rates_stay_python_floats():
     assert type(opt.lr_at(1.0, 2)) is float
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: optim.SGD(lr=0), lambda: optim.SGD(lr=-1), lambda: optim.SGD(lr=math.nan),
-    lambda: optim.SGD(momentum=1.0), lambda: optim.SGD(nesterov=True),
-    lambda: optim.Adam(beta1=1.0), lambda: optim.Adam(eps=0), lambda: optim.AdamW(weight_decay=-1),
-    lambda: optim.get_optimizer("rmsprop"), lambda: optim.get_schedule("linear"),
-    lambda: optim.StepDecay(every=0),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: optim.SGD(lr=0),
+        lambda: optim.SGD(lr=-1),
+        lambda: optim.SGD(lr=math.nan),
+        lambda: optim.SGD(momentum=1.0),
+        lambda: optim.SGD(nesterov=True),
+        lambda: optim.Adam(beta1=1.0),
+        lambda: optim.Adam(eps=0),
+        lambda: optim.AdamW(weight_decay=-1),
+        lambda: optim.get_optimizer("rmsprop"),
+        lambda: optim.get_schedule("linear"),
+        lambda: optim.StepDecay(every=0),
+    ],
+)
 def test_bad_hyper_parameters_are_rejected(bad):
     with pytest.raises(ValueError):
         bad()

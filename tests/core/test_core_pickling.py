@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import xpnet
+from tests.conftest import HAVE_GPU, assert_close_by_bound, native, proba_error_bound
 from xpnet import optim
 from xpnet.backend import BackendUnavailable, get_backend, unpickle_on
-
-from tests.conftest import HAVE_GPU, assert_close_by_bound, native, proba_error_bound
 
 joblib = pytest.importorskip("joblib")
 
@@ -51,8 +50,10 @@ def _round_trip(how, model, tmp_path):
 @pytest.mark.parametrize("opt", ["sgd-momentum", "adam"])
 def test_round_trip_predicts_identically_and_continues_training_bit_identically(backend, how, opt, tmp_path):
     X, y = _data()
-    make_opt = {"sgd-momentum": lambda: optim.SGD(lr=0.05, momentum=0.9, schedule=optim.Cosine(epochs=3)),
-                "adam": lambda: optim.Adam(lr=1e-2)}[opt]
+    make_opt = {
+        "sgd-momentum": lambda: optim.SGD(lr=0.05, momentum=0.9, schedule=optim.Cosine(epochs=3)),
+        "adam": lambda: optim.Adam(lr=1e-2),
+    }[opt]
     straight = xpnet.MLP([6, 8, 3], backend=backend, seed=4)
     straight.fit(X, y, epochs=3, batch_size=16, optimizer=make_opt())
 

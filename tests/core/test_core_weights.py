@@ -13,15 +13,17 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import xpnet
-from xpnet import network, optim
-
 from tests.conftest import assert_close_by_bound, gradient_error_bounds, max_examples, native
 from tests.core.test_core_gradients import _away_from_kinks, _model_and_batch, problems
+from xpnet import network, optim
 
 
 def test_weighted_backprop_matches_central_differences(backend):
-    @settings(max_examples=max_examples(backend, 20), deadline=None,
-              suppress_health_check=[HealthCheck.filter_too_much])
+    @settings(
+        max_examples=max_examples(backend, 20),
+        deadline=None,
+        suppress_health_check=[HealthCheck.filter_too_much],
+    )
     @given(problem=problems(), data=st.data())
     def check(problem, data):
         model, X, y = _model_and_batch(problem, backend)
@@ -62,8 +64,12 @@ def test_integer_weights_equal_repeated_samples(backend):
     b_weighted = gradient_error_bounds(params, X, y, np.float64, weights=k)
     b_repeated = gradient_error_bounds(params, np.repeat(X, k, axis=0), np.repeat(y, k), np.float64)
     for name in weighted:
-        assert_close_by_bound(xpnet.to_numpy(weighted[name]), xpnet.to_numpy(repeated[name]),
-                              b_weighted[name] + b_repeated[name], err_msg=name)
+        assert_close_by_bound(
+            xpnet.to_numpy(weighted[name]),
+            xpnet.to_numpy(repeated[name]),
+            b_weighted[name] + b_repeated[name],
+            err_msg=name,
+        )
 
 
 def test_full_batch_training_with_weights_equals_repetition():
@@ -118,14 +124,17 @@ def test_network_functions_accept_weights():
     assert xp is not None
 
 
-@pytest.mark.parametrize("w, message", [
-    (np.array([1.0, 2.0]), "2 weights but X has 4 samples"),
-    (np.array([1.0, -1.0, 1.0, 1.0]), ">= 0"),
-    (np.array([1.0, np.nan, 1.0, 1.0]), "NaN"),
-    (np.zeros(4), "all zero"),
-    (np.ones((4, 1)), "1-D"),
-    (np.array(["a"] * 4), "numbers"),
-])
+@pytest.mark.parametrize(
+    "w, message",
+    [
+        (np.array([1.0, 2.0]), "2 weights but X has 4 samples"),
+        (np.array([1.0, -1.0, 1.0, 1.0]), ">= 0"),
+        (np.array([1.0, np.nan, 1.0, 1.0]), "NaN"),
+        (np.zeros(4), "all zero"),
+        (np.ones((4, 1)), "1-D"),
+        (np.array(["a"] * 4), "numbers"),
+    ],
+)
 def test_bad_sample_weight(backend, w, message):
     model = xpnet.MLP([3, 2], backend=backend)
     with pytest.raises((ValueError, TypeError), match=message):

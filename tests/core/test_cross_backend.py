@@ -16,9 +16,12 @@ from xpnet import optim
 
 from ..conftest import HAVE_JAX, HAVE_TORCH
 
-SPECS = ["array_api_strict", "array_api_strict:device1",
-         pytest.param("torch", marks=pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch not installed")),
-         pytest.param("jax", marks=pytest.mark.skipif(not HAVE_JAX, reason="JAX not installed"))]
+SPECS = [
+    "array_api_strict",
+    "array_api_strict:device1",
+    pytest.param("torch", marks=pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch not installed")),
+    pytest.param("jax", marks=pytest.mark.skipif(not HAVE_JAX, reason="JAX not installed")),
+]
 OPTIMIZERS = {
     "sgd-nesterov": lambda: optim.SGD(lr=0.05, momentum=0.9, nesterov=True),
     "adam": lambda: optim.Adam(lr=3e-3, schedule="cosine"),
@@ -30,8 +33,7 @@ def _train(spec, opt):
     X = rng.standard_normal((600, 20))
     y = (X[:, :3].sum(axis=1) > 0).astype(int) + 2 * (X[:, 3] > 0.5)
     model = xpnet.MLP([20, 32, 16, 4], backend=spec, dtype="float64", seed=5)
-    model.fit(X, y, epochs=3, batch_size=64, optimizer=OPTIMIZERS[opt](),
-              validation_data=(X[:100], y[:100]))
+    model.fit(X, y, epochs=3, batch_size=64, optimizer=OPTIMIZERS[opt](), validation_data=(X[:100], y[:100]))
     h = model.history
     return np.array([h.loss, h.accuracy, h.val_loss]), model.numpy_params()
 

@@ -77,8 +77,7 @@ def test_gradient_and_loss_bounds_hold_on_every_backend(backend, activation, wei
     b64 = gradient_error_bounds(wide, X, y, np.float64, activation, weights=w)
     got, ref = model.gradients(X, y, sample_weight=w), exact.gradients(X, y, sample_weight=w)
     for name in params:
-        assert assert_close_by_bound(xpnet.to_numpy(got[name]), ref[name], b32[name] + b64[name],
-                                     err_msg=name) < 1
+        assert assert_close_by_bound(xpnet.to_numpy(got[name]), ref[name], b32[name] + b64[name], err_msg=name) < 1
     loss, bound = mean_cross_entropy_error_bound(params, X, y, np.float32, activation)
     assert abs(model.loss(X, y) - loss) <= bound
     assert abs(exact.loss(X, y) - loss) <= 1e-6 * bound  # float64: the same loss, far below it

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import xpnet
+from tests.conftest import native
 from xpnet import losses, network, optim
 from xpnet.stopping import EarlyStopping, ReduceLROnPlateau
-
-from tests.conftest import native
 
 
 def _regression(n=96, d=4, k=2, seed=0):
@@ -99,12 +98,22 @@ def test_l2_uses_each_batch_true_weight_sum_and_is_in_the_logged_loss(backend):
         params = by_hand.numpy_params()
         expected_sum += float(np.sum(w[lo:hi] * _ce_rows(params, X[lo:hi], y[lo:hi])))
         expected_sum += 0.5 * lam * sum(float((params[k] ** 2).sum()) for k in params if k[0] == "W")
-        grads = by_hand.gradients(native(backend, X[lo:hi]), native(backend, y[lo:hi]),
-                                  native(backend, w[lo:hi]), l2=lam)
+        grads = by_hand.gradients(
+            native(backend, X[lo:hi]), native(backend, y[lo:hi]), native(backend, w[lo:hi]), l2=lam
+        )
         by_hand.set_params({k: params[k] - lr * backend.to_numpy(grads[k]) for k in params})
-    logs = next(model.fit_epochs(native(backend, X), native(backend, y), epochs=1, batch_size=6,
-                                 shuffle=False, optimizer=optim.SGD(lr=lr),
-                                 sample_weight=native(backend, w), l2=lam))
+    logs = next(
+        model.fit_epochs(
+            native(backend, X),
+            native(backend, y),
+            epochs=1,
+            batch_size=6,
+            shuffle=False,
+            optimizer=optim.SGD(lr=lr),
+            sample_weight=native(backend, w),
+            l2=lam,
+        )
+    )
     for k, v in model.numpy_params().items():
         np.testing.assert_allclose(v, by_hand.numpy_params()[k], rtol=1e-12, atol=1e-14)
     assert logs["loss"] == pytest.approx(expected_sum / w.sum(), rel=1e-12)
@@ -140,8 +149,15 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     X, y, Xv, yv = _overfitting_problem()
     model = xpnet.MLP([6, 64, 2], backend="numpy", dtype="float64", seed=0)
     stop = EarlyStopping("val_loss", patience=3, restore_best_weights=True)
-    history = model.fit(X, y, epochs=200, batch_size=8, validation_data=(Xv, yv),
-                        optimizer=optim.Adam(lr=0.01), callbacks=[stop])
+    history = model.fit(
+        X,
+        y,
+        epochs=200,
+        batch_size=8,
+        validation_data=(Xv, yv),
+        optimizer=optim.Adam(lr=0.01),
+        callbacks=[stop],
+    )
     n = len(history)
     assert n < 200 and not history.interrupted
     assert "val_loss did not improve" in history.stop_reason
@@ -167,8 +183,7 @@ def test_reduce_lr_on_plateau_divides_then_stops_at_its_floor():
     model = xpnet.MLP([2, 2], backend="numpy")
     model.optimizer = optim.SGD(lr=0.1)
     # a loss that only grows: every epoch after the first fails to improve
-    cb = ReduceLROnPlateau(lambda model, logs: logs["epoch"], mode="min", patience=2, factor=0.2,
-                           stop_at_lr=0.005)
+    cb = ReduceLROnPlateau(lambda model, logs: logs["epoch"], mode="min", patience=2, factor=0.2, stop_at_lr=0.005)
     lrs = []
     for e in range(12):
         cb.on_epoch_end(model, e, {"epoch": e + 1})

@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 
 import xpnet
+from tests.conftest import gamma, mean_cross_entropy_error_bound, unit_roundoff
 from xpnet import network, optim
 from xpnet.bench.opcount import count_step_ops
-
-from tests.conftest import gamma, mean_cross_entropy_error_bound, unit_roundoff
 
 # (sizes, batch size, optimizer) -> (operations, kernels) of one steady-state step, at most.
 PINNED = {
@@ -84,8 +83,11 @@ def test_per_sample_losses_add_up_to_the_summed_loss_and_mark_the_hits(backend):
     np.testing.assert_allclose(xpnet.to_numpy(log_s - t).sum(), float(loss_sum), rtol=1e-12)
     # Same shift and exps, another sum (P·1 vs sum) and division: a relative difference of at
     # most 2γ_k + 2u whatever the size of p, so an rtol alone is right here.
-    np.testing.assert_allclose(xpnet.to_numpy(P), xpnet.to_numpy(P_ref),
-                               rtol=2 * gamma(7, np.float64) + 2 * unit_roundoff(np.float64))
+    np.testing.assert_allclose(
+        xpnet.to_numpy(P),
+        xpnet.to_numpy(P_ref),
+        rtol=2 * gamma(7, np.float64) + 2 * unit_roundoff(np.float64),
+    )
     hits = xpnet.to_numpy(Z).argmax(axis=1) == labels
     np.testing.assert_array_equal(xpnet.to_numpy(t) == 0, hits)  # no ties among random logits
     assert (xpnet.to_numpy(t) <= 0).all()

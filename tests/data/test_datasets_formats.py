@@ -71,8 +71,14 @@ def test_idx_directory_with_only_the_test_pair(tmp_path, caplog):
 
 
 def test_idx_directory_labels_without_images(tmp_path):
-    write_idx_dir(tmp_path, names={"t10k-labels-idx1-ubyte": "y_test", "train-images-idx3-ubyte": "x_train",
-                                   "train-labels-idx1-ubyte": "y_train"})
+    write_idx_dir(
+        tmp_path,
+        names={
+            "t10k-labels-idx1-ubyte": "y_test",
+            "train-images-idx3-ubyte": "x_train",
+            "train-labels-idx1-ubyte": "y_train",
+        },
+    )
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz: test labels found but no test images"):
         load_dataset(tmp_path)
 
@@ -100,7 +106,9 @@ def test_idx_directory_label_out_of_range(tmp_path):
 def test_idx_directory_wrong_image_size(tmp_path):
     write_idx_dir(tmp_path)
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((3, 32, 32), np.uint8))
-    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: images must have shape \(N, 28, 28\).*\(3, 32, 32\)"):
+    with pytest.raises(
+        DataError, match=r"t10k-images-idx3-ubyte.gz: images must have shape \(N, 28, 28\).*\(3, 32, 32\)"
+    ):
         load_dataset(tmp_path)
 
 
@@ -230,7 +238,7 @@ def test_kaggle_pixel_out_of_range(tmp_path):
 def test_kaggle_negative_pixel(tmp_path):
     x, _ = make_split(1)
     rows = csv_rows(x)
-    rows[0] = "-1" + rows[0][rows[0].index(","):]
+    rows[0] = "-1" + rows[0][rows[0].index(",") :]
     with pytest.raises(DataError, match=r"line 2, column 1 \(pixel0\): pixel value -1 is outside 0..255"):
         read_kaggle_csv(write_csv(tmp_path / "test.csv", TEST_HEADER, rows))
 
@@ -239,7 +247,7 @@ def test_kaggle_negative_pixel(tmp_path):
 def test_kaggle_non_integer_label(tmp_path, label):
     x, y = make_split(2)
     rows = csv_rows(x, y)
-    rows[1] = label + rows[1][rows[1].index(","):]
+    rows[1] = label + rows[1][rows[1].index(",") :]
     with pytest.raises(DataError, match=rf"train.csv: line 3, column 1 \(label\): '{label}' is not an integer"):
         read_kaggle_csv(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows))
 
@@ -247,7 +255,7 @@ def test_kaggle_non_integer_label(tmp_path, label):
 def test_kaggle_label_out_of_range(tmp_path):
     x, y = make_split(2)
     rows = csv_rows(x, y)
-    rows[0] = "10" + rows[0][rows[0].index(","):]
+    rows[0] = "10" + rows[0][rows[0].index(",") :]
     with pytest.raises(DataError, match=r"line 2, column 1 \(label\): label 10 is outside 0..9"):
         read_kaggle_csv(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows))
 
@@ -300,7 +308,10 @@ def test_npz_object_array_is_refused_without_unpickling(tmp_path):
 
 def test_npz_missing_keys(tmp_path):
     np.savez(tmp_path / "other.npz", images=np.zeros((1, 28, 28), np.uint8))
-    with pytest.raises(DataError, match=r"other.npz: none of the expected arrays x_train, y_train, x_test, y_test.*it holds: images"):
+    with pytest.raises(
+        DataError,
+        match=r"other.npz: none of the expected arrays x_train, y_train, x_test, y_test.*it holds: images",
+    ):
         read_npz(tmp_path / "other.npz")
 
 
@@ -314,7 +325,10 @@ def test_npz_training_labels_missing(tmp_path):
 def test_npz_float_pixels(tmp_path):
     x, y = make_split(2)
     np.savez(tmp_path / "scaled.npz", x_train=x / 255.0, y_train=y)
-    with pytest.raises(DataError, match=r"scaled.npz \[x_train\]: pixel values must be integers 0..255, got dtype float64.*multiply by 255"):
+    with pytest.raises(
+        DataError,
+        match=r"scaled.npz \[x_train\]: pixel values must be integers 0..255, got dtype float64.*multiply by 255",
+    ):
         read_npz(tmp_path / "scaled.npz")
 
 
@@ -353,7 +367,9 @@ def test_npy_file_instead_of_npz(tmp_path):
 
 
 def test_unknown_name_and_missing_path(tmp_path):
-    with pytest.raises(DataError, match=r"'kmnist' is neither a known dataset \(mnist, fashion-mnist\) nor an existing file"):
+    with pytest.raises(
+        DataError, match=r"'kmnist' is neither a known dataset \(mnist, fashion-mnist\) nor an existing file"
+    ):
         load_dataset("kmnist")
 
 

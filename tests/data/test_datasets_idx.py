@@ -109,7 +109,9 @@ def test_too_short_for_magic(tmp_path):
 
 
 def test_header_cut_short(tmp_path):
-    with pytest.raises(DataError, match="truncated IDX header: 3 dimensions need a 16-byte header but the file has only 10"):
+    with pytest.raises(
+        DataError, match="truncated IDX header: 3 dimensions need a 16-byte header but the file has only 10"
+    ):
         read_bytes_as_file(tmp_path, struct.pack(">IIH", 0x803, 5, 28))
 
 

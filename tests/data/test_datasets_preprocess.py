@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from xpnet.datasets import flatten, scale, standardize, train_val_split
-
 from tests.conftest import assert_close_by_bound, gamma, unit_roundoff
+from xpnet.datasets import flatten, scale, standardize, train_val_split
 
 
 def test_scale_maps_0_255_to_unit_interval():

@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from xpnet.images import (BlankImageError, ImageError, MultipleObjectsError, load_image, preprocessing_steps,
-                          to_mnist_format)
+from xpnet.images import (
+    BlankImageError,
+    ImageError,
+    MultipleObjectsError,
+    load_image,
+    preprocessing_steps,
+    to_mnist_format,
+)
 from xpnet.images.mnistify import MNIST_STROKE_WIDTH, STROKE_KEEP, stroke_width
 
 SEVEN = [(120, 90), (280, 90), (190, 330)]
@@ -87,7 +93,11 @@ def test_transparent_canvas_export_reads_the_strokes():
     ImageDraw.Draw(white_strokes).line([(p[0] * 0.7, p[1] * 0.7) for p in SEVEN], fill=(255, 255, 255, 255), width=9)
     on_white = Image.new("RGB", (280, 280), "white")
     on_white.paste(rgba, mask=rgba)
-    a, b, c = load_image(png_bytes(rgba)), load_image(png_bytes(white_strokes)), load_image(png_bytes(on_white))
+    a, b, c = (
+        load_image(png_bytes(rgba)),
+        load_image(png_bytes(white_strokes)),
+        load_image(png_bytes(on_white)),
+    )
     assert similarity(a, b) > 0.99 and similarity(a, c) > 0.95
 
 
@@ -114,7 +124,7 @@ def test_a_shadowed_corner_is_not_ink_beside_a_thin_one():
     shadow = Image.fromarray(((xs + ys) < 0.4).astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(8))
     light = 1 - 0.45 * np.asarray(shadow, dtype=float) / 255
     paper = np.array([235.0, 225.0, 200.0])
-    photo = (paper * (clean[:, :, None] / 255) + np.array([40.0, 60.0, 170.0]) * (1 - clean[:, :, None] / 255))
+    photo = paper * (clean[:, :, None] / 255) + np.array([40.0, 60.0, 170.0]) * (1 - clean[:, :, None] / 255)
     photo = photo * light[:, :, None] + np.random.default_rng(3).normal(0, 5, photo.shape)
     buf = io.BytesIO()
     Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=70)
@@ -124,13 +134,16 @@ def test_a_shadowed_corner_is_not_ink_beside_a_thin_one():
 
 
 # -- saying what is wrong --------------------------------------------------------------------------
-@pytest.mark.parametrize("picture", [
-    np.full((300, 300), 255, np.uint8),
-    np.full((300, 300, 3), (200, 190, 160), np.uint8),
-    np.zeros((200, 200, 4), np.uint8),  # fully transparent
-    np.full((28, 28), 0, np.uint8),
-    np.full((40, 40), 255, np.uint8),  # white paper
-])
+@pytest.mark.parametrize(
+    "picture",
+    [
+        np.full((300, 300), 255, np.uint8),
+        np.full((300, 300, 3), (200, 190, 160), np.uint8),
+        np.zeros((200, 200, 4), np.uint8),  # fully transparent
+        np.full((28, 28), 0, np.uint8),
+        np.full((40, 40), 255, np.uint8),  # white paper
+    ],
+)
 def test_blank_pictures_are_said_to_be_blank(picture):
     with pytest.raises(BlankImageError, match="nothing drawn"):
         to_mnist_format(picture)
@@ -181,8 +194,8 @@ def test_float_arrays_in_0_1_and_28x28_shortcut():
     assert (to_mnist_format(img) == to_mnist_format(np.asarray(drawing()))).all()
     mnist_like = np.zeros((28, 28), np.uint8)
     mnist_like[6:22, 12:16] = 255
-    assert (to_mnist_format(mnist_like) == mnist_like.ravel()).all()          # used as it is
-    assert (to_mnist_format(255 - mnist_like) == mnist_like.ravel()).all()    # light background: inverted
+    assert (to_mnist_format(mnist_like) == mnist_like.ravel()).all()  # used as it is
+    assert (to_mnist_format(255 - mnist_like) == mnist_like.ravel()).all()  # light background: inverted
 
 
 def test_steps_are_exposed_for_pictures():
@@ -203,6 +216,7 @@ def t10k_model(tmp_path_factory):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import image_preprocessing as bench
+
     from xpnet.datasets import read_idx_directory
 
     data = read_idx_directory(Path(DATA) / "mnist-t10k")
@@ -212,8 +226,10 @@ def t10k_model(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["mnist-enlarged", "thin-pen", "fat-marker", "photo", "canvas-rgba",
-                                  "small-offcentre", "chalkboard"])
+@pytest.mark.parametrize(
+    "kind",
+    ["mnist-enlarged", "thin-pen", "fat-marker", "photo", "canvas-rgba", "small-offcentre", "chalkboard"],
+)
 def test_redrawn_t10k_digits_are_recognised_about_as_well_as_the_arrays(kind, t10k_model, tmp_path):
     from tests import digit_renderings as renderings
 
@@ -231,7 +247,7 @@ def test_redrawn_t10k_digits_are_recognised_about_as_well_as_the_arrays(kind, t1
 def _digit_photo(size=(120, 90), mode="L"):
     """A dark stroke on a light background, off-centre, like a photo of a handwritten digit."""
     img = np.full((size[1], size[0]), 235, dtype=np.uint8)
-    img[20:70, 70:80] = 20   # a "1", to the right of centre
+    img[20:70, 70:80] = 20  # a "1", to the right of centre
     return Image.fromarray(img).convert(mode)
 
 
@@ -242,17 +258,17 @@ def test_photo_is_inverted_cropped_and_centred(tmp_path):
     assert x.shape == (784,) and x.dtype == np.uint8
     img = x.reshape(28, 28).astype(float)
     assert img[0, :].max() == 0 and img[:, 0].max() == 0  # dark background
-    assert img.max() > 200                                  # bright stroke
+    assert img.max() > 200  # bright stroke
     ys, xs = np.indices(img.shape)
     cy, cx = (ys * img).sum() / img.sum(), (xs * img).sum() / img.sum()
-    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1     # centre of mass in the middle
+    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1  # centre of mass in the middle
     rows = np.flatnonzero(img.max(axis=1) > 50)
-    assert 18 <= rows[-1] - rows[0] + 1 <= 21               # scaled to about 20 pixels
+    assert 18 <= rows[-1] - rows[0] + 1 <= 21  # scaled to about 20 pixels
 
 
 def test_transparent_png_and_28x28_input(tmp_path):
     rgba = np.zeros((60, 60, 4), dtype=np.uint8)
-    rgba[10:50, 25:35] = (0, 0, 0, 255)   # black ink, transparent elsewhere
+    rgba[10:50, 25:35] = (0, 0, 0, 255)  # black ink, transparent elsewhere
     Image.fromarray(rgba, "RGBA").save(tmp_path / "t.png")
     x = load_image(tmp_path / "t.png").reshape(28, 28)
     assert x[0, 0] == 0 and x.max() > 200

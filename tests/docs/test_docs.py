@@ -67,14 +67,14 @@ def test_math_page_links_every_tutorial_equation_to_its_code():
     text = (DOCS / "math.md").read_text(encoding="utf-8")
     links = set(AUTOREF.findall(text))
     needed = {
-        "xpnet.network.forward",               # Z1, A1, Z2 (and the L-layer forward)
-        "xpnet.activations.relu",              # A1 = ReLU(Z1)
-        "xpnet.network.softmax",               # A2 = softmax(Z2)
-        "xpnet.network.one_hot",               # Y
+        "xpnet.network.forward",  # Z1, A1, Z2 (and the L-layer forward)
+        "xpnet.activations.relu",  # A1 = ReLU(Z1)
+        "xpnet.network.softmax",  # A2 = softmax(Z2)
+        "xpnet.network.one_hot",  # Y
         "xpnet.network.softmax_cross_entropy",  # the loss
-        "xpnet.network.backward",              # dZ2, dW2, db2, dW1, db1
-        "xpnet.activations.relu_backward",     # dZ1 = ... ⊙ ReLU'(Z1)
-        "xpnet.optim.SGD",                     # the update
+        "xpnet.network.backward",  # dZ2, dW2, db2, dW1, db1
+        "xpnet.activations.relu_backward",  # dZ1 = ... ⊙ ReLU'(Z1)
+        "xpnet.optim.SGD",  # the update
     }
     assert needed <= links, f"math.md does not link {sorted(needed - links)}"
 
@@ -93,12 +93,17 @@ def test_notebooks_are_committed_with_outputs_and_no_errors(name):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None,
-                    reason="the docs extra is not installed (pip install -e '.[docs]')")
+@pytest.mark.skipif(
+    importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None,
+    reason="the docs extra is not installed (pip install -e '.[docs]')",
+)
 def test_docs_site_builds_strict(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=REPO, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert (tmp_path / "site" / "math" / "index.html").is_file()

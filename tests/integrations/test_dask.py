@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet import Preprocessing
-
 from tests.conftest import assert_close_by_bound, forward_error_bound, proba_error_bound
+from xpnet import Preprocessing
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -31,8 +30,7 @@ def _data(n=53, seed=0):
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                       dashboard_address=":0")
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0")
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -50,8 +48,10 @@ def test_lazy_predictions_chunked_like_x_equal_numpy(client, spec):
     # Chunks of 10 rows against one product of 53: the GEMM kernel may block and sum them in
     # other orders, so logits and probabilities agree to twice their rounding bounds.
     _, proba_bound = proba_error_bound(model.params, X, np.float32, model.activation)
-    bounds = {"decision_function": 2 * forward_error_bound(model.params, X, np.float32, model.activation),
-              "predict_proba": 2 * proba_bound}
+    bounds = {
+        "decision_function": 2 * forward_error_bound(model.params, X, np.float32, model.activation),
+        "predict_proba": 2 * proba_bound,
+    }
     for method, out in lazy.items():
         assert isinstance(out, da.Array), method
         assert out.chunks[0] == Xd.chunks[0], method
@@ -119,7 +119,9 @@ def test_model_ships_to_a_worker_process():
     X, y = _data()
     model = xpnet.MLP([6, 8, 3], backend="numpy", seed=3)
     model.fit(X, y, epochs=1, batch_size=16)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as c,
+    ):
         got = c.compute(model.predict_proba(da.from_array(X, chunks=20))).result()
     np.testing.assert_array_equal(got, model.predict_proba(X))

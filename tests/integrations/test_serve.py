@@ -30,12 +30,6 @@ httpx = pytest.importorskip("httpx", reason="httpx (the HTTP client of these tes
 from PIL import Image, ImageDraw  # noqa: E402
 
 import xpnet  # noqa: E402
-from xpnet.images import load_image  # noqa: E402
-from xpnet.input_transform import Preprocessing  # noqa: E402
-from xpnet.serve.app import create_app  # noqa: E402
-from xpnet.serve.inference import Inspector  # noqa: E402
-from xpnet.serve.server import BackgroundServer, bind_socket, is_loopback, url_for  # noqa: E402
-
 from tests.conftest import (  # noqa: E402
     assert_close_by_bound,
     forward_error_bounds,
@@ -43,10 +37,25 @@ from tests.conftest import (  # noqa: E402
     softmax_error_bound,
     unit_roundoff,
 )
+from xpnet.images import load_image  # noqa: E402
+from xpnet.input_transform import Preprocessing  # noqa: E402
+from xpnet.serve.app import create_app  # noqa: E402
+from xpnet.serve.inference import Inspector  # noqa: E402
+from xpnet.serve.server import BackgroundServer, bind_socket, is_loopback, url_for  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-           "Ankle boot"]
+FASHION = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 
 
 # -- models trained here ----------------------------------------------------------------------------
@@ -59,23 +68,28 @@ def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     for i, c in enumerate(y):
         start = 4 + 4 * (c % 5) + int(rng.integers(-1, 2))
         if c < 5:
-            x[i, start:start + 3, 6:22] += 200
+            x[i, start : start + 3, 6:22] += 200
         else:
-            x[i, 6:22, start:start + 3] += 200
+            x[i, 6:22, start : start + 3] += 200
     return np.clip(x, 0, 255).astype(np.uint8).reshape(n, 784), y
 
 
-def train_checkpoint(path: Path, sizes, activation="relu", class_names=None, dataset="synthetic digits",
-                     epochs=8) -> Path:
+def train_checkpoint(
+    path: Path, sizes, activation="relu", class_names=None, dataset="synthetic digits", epochs=8
+) -> Path:
     x, y = synthetic_digits(600)
     pre = Preprocessing.fit(x)
     model = xpnet.MLP(sizes, activation=activation, backend="numpy", seed=1)
     model.fit(pre.transform(x[:500]), y[:500], epochs=epochs, batch_size=32)
     accuracy = model.score(pre.transform(x[500:]), y[500:])
     names = class_names or [str(i) for i in range(sizes[-1])]
-    return xpnet.save(model, path, preprocessing=pre,
-                      dataset={"name": dataset, "class_names": names},
-                      metrics={"test_accuracy": accuracy, "n_test": 100})
+    return xpnet.save(
+        model,
+        path,
+        preprocessing=pre,
+        dataset={"name": dataset, "class_names": names},
+        metrics={"test_accuracy": accuracy, "n_test": 100},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +98,13 @@ def models(tmp_path_factory) -> dict:
     shallow = train_checkpoint(root / "shallow.npz", [784, 16, 10])
     run = root / "run"
     run.mkdir()
-    deep = train_checkpoint(run / "model.npz", [784, 12, 8, 10], activation="tanh", class_names=FASHION,
-                            dataset="Fashion-MNIST (synthetic stand-in)")
+    deep = train_checkpoint(
+        run / "model.npz",
+        [784, 12, 8, 10],
+        activation="tanh",
+        class_names=FASHION,
+        dataset="Fashion-MNIST (synthetic stand-in)",
+    )
     return {"shallow": shallow, "deep": deep, "deep_run": run}
 
 
@@ -138,8 +157,12 @@ def expected_answer(checkpoint_path: Path, data: bytes, tmp_path: Path) -> dict:
             e = np.exp(Z - Z.max())
             A = e / e.sum()  # A_L = softmax(Z_L)
         layers.append(A[0])
-    return {"pixels": pixels, "layers": layers, "names": ckpt.class_names,
-            "bounds": rounding_bounds(ckpt.model, ckpt.preprocessing.transform(pixels[None, :]))}
+    return {
+        "pixels": pixels,
+        "layers": layers,
+        "names": ckpt.class_names,
+        "bounds": rounding_bounds(ckpt.model, ckpt.preprocessing.transform(pixels[None, :])),
+    }
 
 
 def rounding_bounds(model, X) -> list:
@@ -189,7 +212,10 @@ def test_model_endpoint(client, models):
     assert info["dataset"]["name"] == "synthetic digits"
     assert info["accuracy"] == pytest.approx(ckpt.metrics["test_accuracy"])
     assert info["n_params"] == 784 * 16 + 16 + 16 * 10 + 10
-    assert [layer["equation"] for layer in info["layers"]] == ["A1 = ReLU(W1·X + b1)", "A2 = softmax(W2·A1 + b2)"]
+    assert [layer["equation"] for layer in info["layers"]] == [
+        "A1 = ReLU(W1·X + b1)",
+        "A2 = softmax(W2·A1 + b2)",
+    ]
     assert info["weights"]["count"] == 16 and info["weights"]["tile"] == 28
     assert info["limits"]["max_bytes"] == 5 * 1024 * 1024
 
@@ -204,7 +230,7 @@ def test_weights_png_holds_every_row_of_w1(client, models):
     W1 = xpnet.load_checkpoint(models["shallow"]).model.numpy_params()["W1"]
     for k in (0, 7, 15):
         r0, c0 = divmod(k, cols)
-        tile = sheet[r0 * 28:(r0 + 1) * 28, c0 * 28:(c0 + 1) * 28].reshape(784, 3)
+        tile = sheet[r0 * 28 : (r0 + 1) * 28, c0 * 28 : (c0 + 1) * 28].reshape(784, 3)
         w = W1[k]
         top, bottom = int(np.argmax(w)), int(np.argmin(w))
         if abs(w[top]) >= abs(w[bottom]):  # the largest |w| gets the full colour of its sign
@@ -230,7 +256,10 @@ def test_predict_accepts_what_browsers_and_tools_send(client, models, tmp_path, 
     png = encode(digit_image(6))
     data = png
     if how == "json":
-        kw = {"content": json.dumps({"image": data_url(png)}), "headers": {"Content-Type": "application/json"}}
+        kw = {
+            "content": json.dumps({"image": data_url(png)}),
+            "headers": {"Content-Type": "application/json"},
+        }
     elif how == "json-string":
         kw = {"content": json.dumps(data_url(png)), "headers": {"Content-Type": "application/json"}}
     elif how == "text":
@@ -252,7 +281,10 @@ def test_any_depth_and_fashion_names(models, tmp_path):
         info = c.get("/api/model").json()
         assert info["sizes"] == [784, 12, 8, 10] and info["class_names"] == FASHION
         assert [layer["equation"] for layer in info["layers"]] == [
-            "A1 = tanh(W1·X + b1)", "A2 = tanh(W2·A1 + b2)", "A3 = softmax(W3·A2 + b3)"]
+            "A1 = tanh(W1·X + b1)",
+            "A2 = tanh(W2·A1 + b2)",
+            "A3 = softmax(W3·A2 + b3)",
+        ]
         data = encode(digit_image(8))
         answer = c.post("/api/predict", content=data, headers={"Content-Type": "image/png"}).json()
     check_answer(answer, expected_answer(models["deep"], data, tmp_path))
@@ -304,8 +336,12 @@ def test_real_digits_predicted_as_from_arrays(shared_data, tmp_path):
     pre = Preprocessing.fit(x[:1000])
     model = xpnet.MLP([784, 32, 10], backend="numpy", seed=0)
     model.fit(pre.transform(x[:1000]), y[:1000], epochs=10, batch_size=32)
-    path = xpnet.save(model, tmp_path / "t10k.npz", preprocessing=pre,
-                      dataset={"name": "MNIST t10k", "class_names": [str(i) for i in range(10)]})
+    path = xpnet.save(
+        model,
+        tmp_path / "t10k.npz",
+        preprocessing=pre,
+        dataset={"name": "MNIST t10k", "class_names": [str(i) for i in range(10)]},
+    )
     inspector = Inspector(path)
     agree = correct = 0
     for image, label in zip(x[1000:1100], y[1000:1100]):
@@ -381,7 +417,7 @@ def test_body_over_the_limit_is_413_announced_or_streamed(models):
 
             def chunks():  # no Content-Length: the limit is enforced while reading
                 for i in range(0, len(big), 16_384):
-                    yield big[i:i + 16_384]
+                    yield big[i : i + 16_384]
 
             r = c.post("/api/predict", content=chunks(), headers={"Content-Type": "image/png"})
             assert "content-length" not in r.request.headers
@@ -403,10 +439,18 @@ def test_picture_with_too_many_pixels_is_413(models):
     assert r.status_code == 413 and "400×400" in r.json()["error"]
 
 
-@pytest.mark.parametrize("method,path,status", [
-    ("GET", "/api/predict", 405), ("PUT", "/api/predict", 405), ("POST", "/api/model", 405),
-    ("DELETE", "/", 405), ("GET", "/nope", 404), ("GET", "/static/missing.js", 404), ("POST", "/api/nope", 404),
-])
+@pytest.mark.parametrize(
+    "method,path,status",
+    [
+        ("GET", "/api/predict", 405),
+        ("PUT", "/api/predict", 405),
+        ("POST", "/api/model", 405),
+        ("DELETE", "/", 405),
+        ("GET", "/nope", 404),
+        ("GET", "/static/missing.js", 404),
+        ("POST", "/api/nope", 404),
+    ],
+)
 def test_wrong_method_or_path(client, method, path, status):
     r = client.request(method, path)
     assert r.status_code == status
@@ -463,8 +507,11 @@ def test_unfinished_runs_are_flagged_and_untrained_weights_refused(tmp_path):
     stopped = xpnet.save(model, tmp_path / "stopped.npz", training={"status": "interrupted", "config": {"epochs": 5}})
     info = create_app(stopped).state.inspector.model_info()
     assert "stopped after 2 of 5 epochs" in info["warning"]
-    diverged = xpnet.save(xpnet.MLP([784, 4, 10], backend="numpy"), tmp_path / "diverged.npz",
-                          training={"status": "diverged", "config": {"epochs": 5}})
+    diverged = xpnet.save(
+        xpnet.MLP([784, 4, 10], backend="numpy"),
+        tmp_path / "diverged.npz",
+        training={"status": "diverged", "config": {"epochs": 5}},
+    )
     with pytest.raises(UntrainedModel, match="untrained weights"):
         create_app(diverged)
 
@@ -479,8 +526,13 @@ def test_create_app_rejects_non_image_models(tmp_path):
 def _start_cli(*args: str) -> tuple[subprocess.Popen, str, str]:
     """``xpnet serve ARGS`` in a child process; returns it, its URL, and what it printed."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "xpnet.cli", "serve", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xpnet.cli", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     lines = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -530,8 +582,9 @@ def test_cli_warns_when_reachable_from_the_network(models):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "xpnet.cli", "serve", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "xpnet.cli", "serve", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_port_in_use_and_bad_model(models, tmp_path):
@@ -560,7 +613,9 @@ def test_cli_without_the_extra_says_how_to_install(monkeypatch, capsys, models):
 
 
 def test_import_xpnet_does_not_import_the_web_packages():
-    code = ("import sys, xpnet, xpnet.cli, xpnet.serve, xpnet.serve.command, xpnet.serve.inference; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn')]; "
-            "assert not bad, bad; assert 'serve' in xpnet.cli.cli.commands")
+    code = (
+        "import sys, xpnet, xpnet.cli, xpnet.serve, xpnet.serve.command, xpnet.serve.inference; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn')]; "
+        "assert not bad, bad; assert 'serve' in xpnet.cli.cli.commands"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

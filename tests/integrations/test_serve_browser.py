@@ -44,16 +44,22 @@ except ImportError as exc:
     _unavailable(f"the browser tests need the serve extra and Playwright ({exc})")
 
 import xpnet  # noqa: E402
+from tests.conftest import shared_data_dir  # noqa: E402
 from xpnet.input_transform import Preprocessing  # noqa: E402
 from xpnet.serve.app import create_app  # noqa: E402
 from xpnet.serve.server import BackgroundServer  # noqa: E402
 
-from tests.conftest import shared_data_dir  # noqa: E402
-
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def chromium_path() -> str | None:
@@ -82,16 +88,20 @@ def _train_model(path: Path) -> Path:
         y = rng.integers(0, 10, 2000)
         x = rng.integers(0, 40, (2000, 28, 28)).astype(np.float64)
         for i, c in enumerate(y):
-            x[i, 4 + 2 * c:7 + 2 * c, 6:22] += 200
+            x[i, 4 + 2 * c : 7 + 2 * c, 6:22] += 200
         x, name = np.clip(x, 0, 255).astype(np.uint8).reshape(-1, 784), "synthetic bars"
     n_train = int(0.8 * len(x))
     pre = Preprocessing.fit(x[:n_train])
     model = xpnet.MLP([784, 64, 10], backend="numpy", seed=0)
     model.fit(pre.transform(x[:n_train]), y[:n_train], epochs=6, batch_size=64)
     accuracy = model.score(pre.transform(x[n_train:]), y[n_train:])
-    return xpnet.save(model, path, preprocessing=pre,
-                      dataset={"name": name, "class_names": [str(i) for i in range(10)]},
-                      metrics={"test_accuracy": accuracy, "n_test": len(x) - n_train})
+    return xpnet.save(
+        model,
+        path,
+        preprocessing=pre,
+        dataset={"name": name, "class_names": [str(i) for i in range(10)]},
+        metrics={"test_accuracy": accuracy, "n_test": len(x) - n_train},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +131,13 @@ def browser():
 def three_stroke(n: int = 60) -> list[tuple[float, float]]:
     """A handwritten 3 as one stroke, in [0, 1]² pad coordinates (y down): two arcs that meet,
     slanted a little to the right and with a slight wobble, as a hand draws them."""
+
     def arc(cx, cy, r, a0, a1, k):
-        return [(cx + r * math.cos(math.radians(a)), cy + 1.1 * r * math.sin(math.radians(a)))
-                for a in np.linspace(a0, a1, k)]
+        return [
+            (cx + r * math.cos(math.radians(a)), cy + 1.1 * r * math.sin(math.radians(a)))
+            for a in np.linspace(a0, a1, k)
+        ]
+
     points = arc(0.5, 0.31, 0.16, 205, 445, n) + arc(0.49, 0.66, 0.19, 272, 515, n)
     return [(x + 0.12 * (0.5 - y) + 0.006 * math.sin(9 * i / n), y) for i, (x, y) in enumerate(points)]
 
@@ -140,7 +154,8 @@ def draw_with_mouse(page, stroke) -> None:
 
 def draw_with_pen(page, stroke) -> None:
     """The same stroke as pen pointer events (pointerType "pen"), as a tablet sends them."""
-    page.evaluate("""(stroke) => {
+    page.evaluate(
+        """(stroke) => {
         const pad = document.getElementById('pad');
         const r = pad.getBoundingClientRect();
         const at = ([x, y]) => ({clientX: r.left + x * r.width, clientY: r.top + y * r.height,
@@ -148,7 +163,9 @@ def draw_with_pen(page, stroke) -> None:
         pad.dispatchEvent(new PointerEvent('pointerdown', at(stroke[0])));
         for (const p of stroke.slice(1)) pad.dispatchEvent(new PointerEvent('pointermove', at(p)));
         pad.dispatchEvent(new PointerEvent('pointerup', at(stroke[stroke.length - 1])));
-    }""", [list(p) for p in stroke])
+    }""",
+        [list(p) for p in stroke],
+    )
 
 
 def open_page(browser, server):

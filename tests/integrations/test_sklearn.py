@@ -33,19 +33,20 @@ from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import xpnet  # noqa: E402
-from xpnet.sklearn import MLPClassifier  # noqa: E402
-
 from tests.conftest import assert_close_by_bound, unit_roundoff  # noqa: E402
+from xpnet.sklearn import MLPClassifier  # noqa: E402
 
 SCIPY_ARRAY_API = os.environ.get("SCIPY_ARRAY_API") == "1"
 needs_dispatch = pytest.mark.skipif(not SCIPY_ARRAY_API, reason="SCIPY_ARRAY_API=1 not set")
 
 
 # -- scikit-learn's own checks --------------------------------------------------------------------
-@parametrize_with_checks([
-    MLPClassifier(),
-    MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=100),
-])
+@parametrize_with_checks(
+    [
+        MLPClassifier(),
+        MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=100),
+    ]
+)
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -58,17 +59,34 @@ def _digits(n=300):
     return X[:n] / 16.0, y[:n]
 
 
-@pytest.mark.parametrize("params", [
-    dict(solver="adam", alpha=1e-3, batch_size=50),
-    dict(solver="adam", activation="logistic", batch_size=64),
-    dict(solver="adam", activation="identity", alpha=1.0, batch_size=50),
-    dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.1, alpha=0.01, batch_size=64),
-    dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, batch_size=64, tol=0.1,
-         n_iter_no_change=1, max_iter=12),
-    dict(solver="sgd", momentum=0.9, nesterovs_momentum=False, alpha=0.1, batch_size=300),
-    dict(solver="adam", activation="tanh", alpha=1.0, batch_size=50, early_stopping=True,
-         max_iter=30, n_iter_no_change=2),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam", alpha=1e-3, batch_size=50),
+        dict(solver="adam", activation="logistic", batch_size=64),
+        dict(solver="adam", activation="identity", alpha=1.0, batch_size=50),
+        dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.1, alpha=0.01, batch_size=64),
+        dict(
+            solver="sgd",
+            learning_rate="adaptive",
+            learning_rate_init=0.1,
+            batch_size=64,
+            tol=0.1,
+            n_iter_no_change=1,
+            max_iter=12,
+        ),
+        dict(solver="sgd", momentum=0.9, nesterovs_momentum=False, alpha=0.1, batch_size=300),
+        dict(
+            solver="adam",
+            activation="tanh",
+            alpha=1.0,
+            batch_size=50,
+            early_stopping=True,
+            max_iter=30,
+            n_iter_no_change=2,
+        ),
+    ],
+)
 def test_same_numbers_as_sklearn(params):
     """Same initial weights, updates, penalty, schedules and stopping: without shuffling, the
     loss curve and the weights equal scikit-learn's to rounding (multiclass problems)."""
@@ -134,9 +152,19 @@ def test_weighted_penalised_gradient_matches_central_differences(activation, see
     y = np.arange(n) % k
     w = rng.uniform(0.0, 3.0, n)
     alpha = 0.7
-    clf = MLPClassifier(hidden_layer_sizes=(5, 4), activation=activation, solver="sgd",
-                        momentum=0.0, learning_rate_init=1.0, alpha=alpha, batch_size=n,
-                        max_iter=1, random_state=seed, shuffle=False, dtype="float64")
+    clf = MLPClassifier(
+        hidden_layer_sizes=(5, 4),
+        activation=activation,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1.0,
+        alpha=alpha,
+        batch_size=n,
+        max_iter=1,
+        random_state=seed,
+        shuffle=False,
+        dtype="float64",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y, sample_weight=w)
@@ -159,8 +187,7 @@ def test_weighted_penalised_gradient_matches_central_differences(activation, see
             fd[j] = (up - down) / (2 * eps)
         np.testing.assert_allclose(step, fd, rtol=1e-6, atol=1e-8)
     # and the reported loss is the objective at the weights the step started from
-    assert clf.loss_ == pytest.approx(_reference_objective(coefs, intercepts, X, y, w, alpha, activation),
-                                      rel=1e-12)
+    assert clf.loss_ == pytest.approx(_reference_objective(coefs, intercepts, X, y, w, alpha, activation), rel=1e-12)
 
 
 @pytest.mark.parametrize("spec", ["numpy", "array_api_strict", "array_api_strict:device1"])
@@ -170,8 +197,13 @@ def test_identity_activation_gradcheck(spec):
     pytest.importorskip("array_api_strict")
     rng = np.random.default_rng(5)
     model = xpnet.MLP([4, 6, 5, 3], activation="identity", dtype="float64", backend=spec, seed=2)
-    report = xpnet.gradcheck(model, rng.standard_normal((7, 4)), rng.integers(0, 3, 7),
-                             max_entries=None, sample_weight=rng.uniform(0, 2, 7))
+    report = xpnet.gradcheck(
+        model,
+        rng.standard_normal((7, 4)),
+        rng.integers(0, 3, 7),
+        max_entries=None,
+        sample_weight=rng.uniform(0, 2, 7),
+    )
     assert report.passed, report
 
 
@@ -191,8 +223,7 @@ def test_sample_weight_ones_equals_none_and_zero_weight_removes_sample():
 
 
 # -- fitted attributes, labels, partial_fit, warm_start -------------------------------------------
-@pytest.mark.parametrize("labels", [np.array(["cat", "dog", "emu"]), np.array([1, 2, 3]),
-                                    np.array([-1.0, 0.0, 7.0])])
+@pytest.mark.parametrize("labels", [np.array(["cat", "dog", "emu"]), np.array([1, 2, 3]), np.array([-1.0, 0.0, 7.0])])
 def test_any_labels_and_fitted_attributes(labels):
     X, y_idx = make_classification(60, 6, n_informative=4, n_classes=3, random_state=0)
     y = labels[y_idx]
@@ -287,8 +318,11 @@ def test_pipeline_and_grid_search():
     """The example of docs/sklearn.md."""
     X, y = load_digits(return_X_y=True)
     pipe = make_pipeline(MinMaxScaler(), MLPClassifier(max_iter=30, random_state=0))
-    grid = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(32,), (64,)],
-                               "mlpclassifier__alpha": [1e-4, 1e-2]}, cv=3)
+    grid = GridSearchCV(
+        pipe,
+        {"mlpclassifier__hidden_layer_sizes": [(32,), (64,)], "mlpclassifier__alpha": [1e-4, 1e-2]},
+        cv=3,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         grid.fit(X[:1200], y[:1200])
@@ -298,8 +332,7 @@ def test_pipeline_and_grid_search():
 
 
 def test_params_clone_pickle():
-    clf = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.5, backend="cpu", dtype="float32",
-                        random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.5, backend="cpu", dtype="float32", random_state=0)
     params = clf.get_params()
     assert params["alpha"] == 0.5 and params["backend"] == "cpu" and params["max_fun"] == 15000
     assert set(params) == set(SkMLPClassifier().get_params()) | {"backend", "dtype"}
@@ -358,7 +391,10 @@ def test_array_api_dispatch_y_and_weights_from_another_namespace_or_device():
     probas = []
     with sklearn.config_context(array_api_dispatch=True), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for yy, sw in [(y, np.ones(100)), (xps.asarray(y, device=cpu), xps.asarray(np.ones(100), device=cpu))]:
+        for yy, sw in [
+            (y, np.ones(100)),
+            (xps.asarray(y, device=cpu), xps.asarray(np.ones(100), device=cpu)),
+        ]:
             clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(Xd, yy, sample_weight=sw)
             assert clf.model_.backend.spec == "array_api_strict:device1"
             assert clf.predict(Xd).device == d1
@@ -371,8 +407,9 @@ def test_explicit_backend_with_numpy_inputs_answers_in_numpy():
     X, y = _digits(100)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0,
-                            backend="array_api_strict:device1").fit(X, y)
+        clf = MLPClassifier(
+            hidden_layer_sizes=(8,), max_iter=2, random_state=0, backend="array_api_strict:device1"
+        ).fit(X, y)
     assert clf.model_.backend.spec == "array_api_strict:device1"
     assert isinstance(clf.predict_proba(X), np.ndarray) and isinstance(clf.coefs_[0], np.ndarray)
     assert clf.predict(X).dtype == y.dtype

@@ -33,15 +33,20 @@ def _expected_failures(estimator) -> dict:
     data where scikit-learn's own ``MLPRegressor(loss="poisson")`` fails it too."""
     if estimator.loss != "poisson":
         return {}
-    return {"check_regressor_multioutput": "negative targets: refused, with a clear error",
-            "check_regressors_train": "scikit-learn's own Poisson MLPRegressor fails it too"}
+    return {
+        "check_regressor_multioutput": "negative targets: refused, with a clear error",
+        "check_regressors_train": "scikit-learn's own Poisson MLPRegressor fails it too",
+    }
 
 
-@parametrize_with_checks([
-    MLPRegressor(),
-    MLPRegressor(solver="sgd", learning_rate="adaptive", max_iter=100),
-    MLPRegressor(loss="poisson"),
-], expected_failed_checks=_expected_failures)
+@parametrize_with_checks(
+    [
+        MLPRegressor(),
+        MLPRegressor(solver="sgd", learning_rate="adaptive", max_iter=100),
+        MLPRegressor(loss="poisson"),
+    ],
+    expected_failed_checks=_expected_failures,
+)
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -57,16 +62,32 @@ def _data(n_outputs=1, n=240, positive=False):
     return X, y
 
 
-@pytest.mark.parametrize("params, n_outputs", [
-    (dict(solver="adam", alpha=1e-3, batch_size=50), 1),
-    (dict(solver="adam", activation="tanh", alpha=0.5, batch_size=64), 3),
-    (dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.01, alpha=0.01, batch_size=64), 2),
-    (dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.01, batch_size=64, tol=0.1,
-          n_iter_no_change=1, max_iter=12), 1),
-    (dict(solver="sgd", momentum=0.9, nesterovs_momentum=False, alpha=0.1, learning_rate_init=0.01), 1),
-    (dict(solver="adam", activation="logistic", early_stopping=True, max_iter=30, n_iter_no_change=2), 2),
-    (dict(solver="adam", loss="poisson", batch_size=50), 1),
-])
+@pytest.mark.parametrize(
+    "params, n_outputs",
+    [
+        (dict(solver="adam", alpha=1e-3, batch_size=50), 1),
+        (dict(solver="adam", activation="tanh", alpha=0.5, batch_size=64), 3),
+        (
+            dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.01, alpha=0.01, batch_size=64),
+            2,
+        ),
+        (
+            dict(
+                solver="sgd",
+                learning_rate="adaptive",
+                learning_rate_init=0.01,
+                batch_size=64,
+                tol=0.1,
+                n_iter_no_change=1,
+                max_iter=12,
+            ),
+            1,
+        ),
+        (dict(solver="sgd", momentum=0.9, nesterovs_momentum=False, alpha=0.1, learning_rate_init=0.01), 1),
+        (dict(solver="adam", activation="logistic", early_stopping=True, max_iter=30, n_iter_no_change=2), 2),
+        (dict(solver="adam", loss="poisson", batch_size=50), 1),
+    ],
+)
 def test_same_numbers_as_sklearn(params, n_outputs):
     """Without shuffling, the loss curve, the weights and the predictions equal
     scikit-learn's to rounding, multi-output and Poisson included."""
@@ -134,9 +155,18 @@ def test_weighted_penalised_gradient_matches_central_differences():
     rng = np.random.default_rng(0)
     n, d, k, alpha = 11, 4, 2, 0.3
     X, Y, w = rng.standard_normal((n, d)), rng.standard_normal((n, k)), rng.uniform(0, 2, n)
-    reg = MLPRegressor(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0,
-                       learning_rate_init=1.0, alpha=alpha, batch_size=n, max_iter=1,
-                       random_state=0, shuffle=False)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1.0,
+        alpha=alpha,
+        batch_size=n,
+        max_iter=1,
+        random_state=0,
+        shuffle=False,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, Y, sample_weight=w)
@@ -148,7 +178,8 @@ def test_weighted_penalised_gradient_matches_central_differences():
         W1, W2, b1, b2 = p
         Z = np.tanh(X @ W1 + b1) @ W2 + b2
         return (w @ (0.5 * ((Z - Y) ** 2).sum(axis=1))) / w.sum() + alpha / (2 * w.sum()) * (
-            (W1 * W1).sum() + (W2 * W2).sum())
+            (W1 * W1).sum() + (W2 * W2).sum()
+        )
 
     eps = 1e-6
     for p, step in zip(params, steps):

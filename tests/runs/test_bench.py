@@ -13,19 +13,27 @@ import math
 
 import pytest
 
+from tests.conftest import assert_close_by_bound, matmul_error_bound
 from xpnet import bench
 from xpnet.errors import ConfigError
-
-from tests.conftest import assert_close_by_bound, matmul_error_bound
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 HAVE_JAX = importlib.util.find_spec("jax") is not None
 
 
 def _tiny(**kwargs):
-    args = dict(epochs=1, warmup=1, batch_sizes=(64, None), optimizers=("sgd", "adam"),
-                contenders="floor,xpnet-numpy,numpy", data="synthetic", n_samples=256,
-                tutorial=True, tutorial_epochs=2, memory=True)
+    args = dict(
+        epochs=1,
+        warmup=1,
+        batch_sizes=(64, None),
+        optimizers=("sgd", "adam"),
+        contenders="floor,xpnet-numpy,numpy",
+        data="synthetic",
+        n_samples=256,
+        tutorial=True,
+        tutorial_epochs=2,
+        memory=True,
+    )
     args.update(kwargs)
     return bench.run_benchmark(**args)
 
@@ -39,9 +47,13 @@ def test_run_benchmark_structure_and_json_round_trip():
     assert json.loads(json.dumps(results)) == results  # plain JSON types only
     assert results["data"] == {"source": "synthetic", "n_samples": 256, "n_features": 784}
     configs = [(r["network"], r["batch_size"], r["optimizer"]) for r in results["results"]]
-    assert configs == [("784-128-10", 64, "sgd"), ("784-128-10", "full", "sgd"),
-                       ("784-128-10", 64, "adam"), ("784-128-10", "full", "adam"),
-                       ("784-10-10", "full", "sgd")]
+    assert configs == [
+        ("784-128-10", 64, "sgd"),
+        ("784-128-10", "full", "sgd"),
+        ("784-128-10", 64, "adam"),
+        ("784-128-10", "full", "adam"),
+        ("784-10-10", "full", "sgd"),
+    ]
     assert [r["tutorial"] for r in results["results"]] == [False] * 4 + [True]
     env = results["environment"]
     assert isinstance(env["threadpools"], list) and env["libraries"]["numpy"]
@@ -78,10 +90,15 @@ def test_contenders_train_the_same_network():
 
 @pytest.mark.skipif(not (HAVE_TORCH or HAVE_JAX), reason="neither PyTorch nor JAX is installed")
 def test_optional_library_contenders_run_and_agree():
-    names = ["numpy"] + (["torch", "xpnet-torch"] if HAVE_TORCH else []) + (
-        ["jax-jit", "jax-scan"] if HAVE_JAX else [])
-    results = _tiny(contenders=",".join(names), batch_sizes=(96,), optimizers=("sgd", "adam"),
-                    n_samples=200, memory=False, tutorial=False)
+    names = ["numpy"] + (["torch", "xpnet-torch"] if HAVE_TORCH else []) + (["jax-jit", "jax-scan"] if HAVE_JAX else [])
+    results = _tiny(
+        contenders=",".join(names),
+        batch_sizes=(96,),
+        optimizers=("sgd", "adam"),
+        n_samples=200,
+        memory=False,
+        tutorial=False,
+    )
     # Other libraries' kernels, after training (no bound survives the steps): observed ≤ 3e-6
     # relative here (JAX with Adam); 1e-3 leaves room for other kernels and for Adam's
     # sign-like first steps, where rounding can flip the step of a near-zero gradient.
@@ -94,8 +111,14 @@ def test_optional_library_contenders_run_and_agree():
 
 
 def test_strict_oracle_is_selectable():
-    results = _tiny(contenders="xpnet-strict,xpnet-numpy", batch_sizes=(32,), optimizers=("sgd",),
-                    n_samples=64, memory=False, tutorial=False)
+    results = _tiny(
+        contenders="xpnet-strict,xpnet-numpy",
+        batch_sizes=(32,),
+        optimizers=("sgd",),
+        n_samples=64,
+        memory=False,
+        tutorial=False,
+    )
     cs = _by_name(results["results"][0])
     assert cs["xpnet-strict"]["status"] == "ok"
     assert cs["xpnet-strict"]["final_loss"] == pytest.approx(cs["xpnet-numpy"]["final_loss"], rel=1e-4)
@@ -106,8 +129,9 @@ def test_thread_limit_is_applied_and_restored(monkeypatch):
 
     monkeypatch.setenv("XLA_FLAGS", "")  # restored afterwards, whatever the benchmark sets
     before = [p["num_threads"] for p in threadpool_info()]
-    results = _tiny(threads=1, contenders="floor", batch_sizes=(128,), optimizers=("sgd",),
-                    tutorial=False, memory=False)
+    results = _tiny(
+        threads=1, contenders="floor", batch_sizes=(128,), optimizers=("sgd",), tutorial=False, memory=False
+    )
     assert results["environment"]["threads_requested"] == 1
     assert all(p["num_threads"] == 1 for p in results["environment"]["threadpools"])
     assert [p["num_threads"] for p in threadpool_info()] == before
@@ -117,8 +141,13 @@ def test_gpu_contenders_are_skipped_with_a_reason_without_a_gpu():
     usable = bench.available_contenders()
     assert usable["floor"] is None and usable["xpnet-numpy"] is None and usable["numpy"] is None
     if usable["xpnet-cupy"] is not None:  # no CUDA GPU with CuPy here
-        results = _tiny(contenders="floor,xpnet-cupy,floor-cupy", batch_sizes=(128,),
-                        optimizers=("sgd",), tutorial=False, memory=False)
+        results = _tiny(
+            contenders="floor,xpnet-cupy,floor-cupy",
+            batch_sizes=(128,),
+            optimizers=("sgd",),
+            tutorial=False,
+            memory=False,
+        )
         cs = _by_name(results["results"][0])
         assert cs["xpnet-cupy"]["status"] == "skipped" and cs["xpnet-cupy"]["reason"]
         assert cs["floor"]["status"] == "ok"
@@ -193,10 +222,10 @@ def test_floor_layouts_compute_the_same_products():
     Xb = data.X[lo:hi]
     inputs = [Xb] + A[1:]
     for l, (dw_a, dw_b) in enumerate(zip(a.dW, b.dW)):  # dW_l = dZ_lᵀ·A_{l−1}
-        assert_close_by_bound(dw_a, dw_b.T, 2 * matmul_error_bound(dZ[l].T, inputs[l], np.float32),
-                              err_msg=f"dW{l + 1}")
-    assert_close_by_bound(Z[0], b.buffers[m][1][0], 2 * matmul_error_bound(Xb, a.W[0].T, np.float32),
-                          err_msg="Z1")
+        assert_close_by_bound(
+            dw_a, dw_b.T, 2 * matmul_error_bound(dZ[l].T, inputs[l], np.float32), err_msg=f"dW{l + 1}"
+        )
+    assert_close_by_bound(Z[0], b.buffers[m][1][0], 2 * matmul_error_bound(Xb, a.W[0].T, np.float32), err_msg="Z1")
     with pytest.raises(ValueError, match="layout"):
         FloorRunner(p, "diagonal")
 
@@ -211,9 +240,16 @@ def test_floor_reports_its_faster_layout(monkeypatch):
         r.epoch()
         t = fake.get(getattr(r, "layout", None), 0.45)
         return t, t, None
+
     monkeypatch.setattr(run, "time_epoch", time_epoch)
-    results = _tiny(contenders="floor,numpy", batch_sizes=(64,), optimizers=("sgd",),
-                    tutorial=False, memory=False, epochs=3)
+    results = _tiny(
+        contenders="floor,numpy",
+        batch_sizes=(64,),
+        optimizers=("sgd",),
+        tutorial=False,
+        memory=False,
+        epochs=3,
+    )
     floor = _by_name(results["results"][0])["floor"]
     assert floor["layout"] == "out_in" and floor["median_s"] == 0.30
     assert {k: v["median_s"] for k, v in floor["layouts"].items()} == fake
@@ -244,10 +280,17 @@ def test_report_marks_ratios_when_the_floor_scatters(monkeypatch):
         r.epoch()
         t = next(floor_times) if getattr(r, "layout", None) == "out_in" else 1.0
         return t, 0.5, None
+
     monkeypatch.setattr(run, "time_epoch", time_epoch)
     monkeypatch.setattr(run, "_variant_slots", lambda name: ["out_in"] if name == "floor" else [None])
-    results = _tiny(contenders="floor,numpy", batch_sizes=(64,), optimizers=("sgd",),
-                    tutorial=False, memory=False, epochs=3)
+    results = _tiny(
+        contenders="floor,numpy",
+        batch_sizes=(64,),
+        optimizers=("sgd",),
+        tutorial=False,
+        memory=False,
+        epochs=3,
+    )
     res = results["results"][0]
     wall = res["reference_scatter"]["floor"]["wall"]
     assert wall["unreliable"] is True and wall["spread"] == pytest.approx(0.15 / 0.31)
@@ -262,8 +305,15 @@ def test_report_marks_ratios_when_the_floor_scatters(monkeypatch):
 
 # -- the per-step overhead table ------------------------------------------------------------------
 def test_tiny_network_table():
-    results = _tiny(batch_sizes=(), tutorial=False, memory=False, tiny=True,
-                    tiny_contenders="xpnet-numpy,numpy,torch", tiny_samples=256, epochs=2)
+    results = _tiny(
+        batch_sizes=(),
+        tutorial=False,
+        memory=False,
+        tiny=True,
+        tiny_contenders="xpnet-numpy,numpy,torch",
+        tiny_samples=256,
+        epochs=2,
+    )
     assert results["results"] == [] and results["data"] is None
     tiny = results["tiny"]
     assert (tiny["network"], tiny["batch_size"], tiny["n_samples"]) == ("64-16-10", 16, 256)
@@ -315,10 +365,17 @@ def test_report_marks_a_contenders_own_scatter(monkeypatch):
         r.epoch()
         t = 0.2 if getattr(r, "layout", None) else next(numpy_times)
         return t, 0.3, None
+
     monkeypatch.setattr(run, "time_epoch", time_epoch)
     monkeypatch.setattr(run, "_variant_slots", lambda name: ["out_in"] if name == "floor" else [None])
-    results = _tiny(contenders="floor,numpy", batch_sizes=(64,), optimizers=("sgd",),
-                    tutorial=False, memory=False, epochs=3)
+    results = _tiny(
+        contenders="floor,numpy",
+        batch_sizes=(64,),
+        optimizers=("sgd",),
+        tutorial=False,
+        memory=False,
+        epochs=3,
+    )
     res = results["results"][0]
     assert res["reference_scatter"]["floor"]["wall"]["unreliable"] is False
     assert _by_name(res)["numpy"]["scatter"]["wall"]["unreliable"] is True
@@ -331,15 +388,25 @@ def test_report_marks_a_contenders_own_scatter(monkeypatch):
 
 # -- the augmentation overhead table --------------------------------------------------------------
 def test_augmentation_overhead_table():
-    results = _tiny(batch_sizes=(), tutorial=False, memory=False, shifts=True, shift_batch=32,
-                    n_samples=96, epochs=2, optimizers=("sgd",))
+    results = _tiny(
+        batch_sizes=(),
+        tutorial=False,
+        memory=False,
+        shifts=True,
+        shift_batch=32,
+        n_samples=96,
+        epochs=2,
+        optimizers=("sgd",),
+    )
     assert results["results"] == [] and "tiny" not in results
     shifts = results["shifts"]
     assert (shifts["max_shift"], shifts["batch_size"], shifts["n_samples"]) == (1, 32, 96)
     assert shifts["pairs"]["xpnet-numpy"] == "xpnet-numpy+shifts"
     assert shifts["reference"]["cpu"] == "xpnet-numpy" and shifts["target_network"] == "784-32-10"
     assert [(r["network"], r["optimizer"]) for r in shifts["results"]] == [
-        ("784-32-10", "sgd"), ("784-128-10", "sgd")]
+        ("784-32-10", "sgd"),
+        ("784-128-10", "sgd"),
+    ]
     assert [r["target_ratio"] for r in shifts["results"]] == [shifts["target_ratio"], None]
     for res in shifts["results"]:
         assert res["n_batches"] == 3
@@ -348,8 +415,7 @@ def test_augmentation_overhead_table():
         assert plain["status"] == shifted["status"] == "ok"
         assert plain["ratio_to_unshifted"] == 1.0 and "ratio_to_floor" not in shifted
         assert shifted["ratio_to_unshifted"] == pytest.approx(shifted["median_s"] / plain["median_s"])
-        assert shifted["cpu_ratio_to_unshifted"] == pytest.approx(
-            shifted["median_cpu_s"] / plain["median_cpu_s"])
+        assert shifted["cpu_ratio_to_unshifted"] == pytest.approx(shifted["median_cpu_s"] / plain["median_cpu_s"])
         assert len(shifted["epoch_seconds"]) == len(shifted["epoch_cpu_seconds"]) == 2
         # the same start and batches, different (shifted) images: a different, finite loss
         assert math.isfinite(shifted["final_loss"]) and shifted["final_loss"] != plain["final_loss"]
@@ -373,8 +439,14 @@ def test_shifted_contender_trains_on_the_shifted_images():
     runner.close()
     model = MLP(list(p.sizes), backend="numpy", seed=p.seed)
     model.set_params({k: v.copy() for k, v in p.params0.items()})
-    history = model.fit(data.X, data.y, epochs=2, batch_size=16, optimizer=SGD(lr=0.1),
-                        augment=RandomShifts(max_shift=1, seed=3))
+    history = model.fit(
+        data.X,
+        data.y,
+        epochs=2,
+        batch_size=16,
+        optimizer=SGD(lr=0.1),
+        augment=RandomShifts(max_shift=1, seed=3),
+    )
     assert losses == pytest.approx(history.loss, rel=1e-6)
     assert not CONTENDERS["xpnet-numpy+shifts"].default  # not in the main tables unless asked
 
@@ -390,9 +462,18 @@ def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
         r.epoch()
         t = 0.62 if r.shift else next(plain_times)
         return t, 0.5, None
+
     monkeypatch.setattr(run, "time_epoch", time_epoch)
-    results = _tiny(batch_sizes=(), tutorial=False, memory=False, shifts=True, shift_batch=32,
-                    n_samples=64, epochs=3, optimizers=("sgd",))
+    results = _tiny(
+        batch_sizes=(),
+        tutorial=False,
+        memory=False,
+        shifts=True,
+        shift_batch=32,
+        n_samples=64,
+        epochs=3,
+        optimizers=("sgd",),
+    )
     res = results["shifts"]["results"][0]
     assert res["reference_scatter"]["xpnet-numpy"]["wall"]["unreliable"] is True
     console = Console(record=True, width=300)
@@ -402,5 +483,3 @@ def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
     assert "2.00?" in text  # 0.62 / 0.31, marked: the unshifted run's wall-clock epochs scattered
     assert "784-32-10 sgd: xpnet-numpy's wall-clock epochs scattered by 48 %" in text
     assert "≤ 1.15" in text and "× floor:" not in text
-
-

@@ -18,14 +18,13 @@ def test_counts_each_call_once(strict):
     xp = strict.xp
     x = strict.asarray(np.arange(6.0).reshape(2, 3), "float32")
     with OpCounter(strict) as ops:
-        y = x + 1.0          # add
-        y *= 2.0             # imul
-        z = y @ x.T          # T, matmul
-        s = xp.sum(z)        # sum (its own internal calls are not counted again)
+        y = x + 1.0  # add
+        y *= 2.0  # imul
+        z = y @ x.T  # T, matmul
+        s = xp.sum(z)  # sum (its own internal calls are not counted again)
         e = xp.exp(y[0, :])  # getitem, exp
-        value = float(s)     # a scalar read
-    assert dict(ops.counts) == {"add": 1, "imul": 1, "T": 1, "matmul": 1, "sum": 1, "getitem": 1,
-                                "exp": 1}
+        value = float(s)  # a scalar read
+    assert dict(ops.counts) == {"add": 1, "imul": 1, "T": 1, "matmul": 1, "sum": 1, "getitem": 1, "exp": 1}
     assert ops.total == 7 and ops.reads == 1
     assert [(t.kind, t.size) for t in ops.transfers] == [("scalar", 1)]
     assert value == float(np.sum((np.arange(6.0).reshape(2, 3) + 1) * 2 @ np.arange(6.0).reshape(2, 3).T))
@@ -35,14 +34,14 @@ def test_counts_each_call_once(strict):
 def test_transfers_are_recorded_with_their_size(strict):
     xp = strict.xp
     with OpCounter(strict) as ops:
-        a = strict.asarray(np.zeros((4, 5)), "float32")     # host → device: 20 elements
-        xpnet.to_numpy(a)                                  # device → host
-        xp.zeros((3,), device=strict.device)               # created on the device: no transfer
+        a = strict.asarray(np.zeros((4, 5)), "float32")  # host → device: 20 elements
+        xpnet.to_numpy(a)  # device → host
+        xp.zeros((3,), device=strict.device)  # created on the device: no transfer
     kinds = [(t.kind, t.size) for t in ops.transfers]
     assert kinds[0] == ("to_device", 20)
     assert ("to_host", 20) in kinds
     if strict.spec.endswith("device1"):
-        assert ("move", 20) in kinds                       # to the CPU device first
+        assert ("move", 20) in kinds  # to the CPU device first
     assert ops.large_transfers(20) == [t for t in ops.transfers if t.size == 20]
 
 

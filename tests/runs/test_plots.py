@@ -19,8 +19,13 @@ def _is_png(path, min_size=(100, 100)):
 
 
 def test_history_plot(tmp_path):
-    history = {"epoch": [1, 2, 3], "loss": [1.0, 0.6, 0.4], "accuracy": [0.6, 0.8, 0.9],
-               "val_loss": [0.9, 0.7, 0.6], "val_accuracy": [0.65, 0.75, 0.8]}
+    history = {
+        "epoch": [1, 2, 3],
+        "loss": [1.0, 0.6, 0.4],
+        "accuracy": [0.6, 0.8, 0.9],
+        "val_loss": [0.9, 0.7, 0.6],
+        "val_accuracy": [0.65, 0.75, 0.8],
+    }
     assert _is_png(plots.plot_history(history, tmp_path / "curves.png", title="toy"))
     no_val = {**history, "val_loss": [None] * 3, "val_accuracy": [None] * 3}
     assert _is_png(plots.plot_history(no_val, tmp_path / "curves2.png"))
@@ -37,12 +42,12 @@ def test_misclassified_grid(tmp_path):
     images = rng.integers(0, 256, (30, 784), dtype=np.uint8)
     y = np.arange(30) % 10
     pred = np.where(np.arange(30) % 3 == 0, (y + 1) % 10, y)
-    path = plots.plot_misclassified(images, y, pred, [str(i) for i in range(10)], tmp_path / "m.png",
-                                    confidence=rng.random(30))
+    path = plots.plot_misclassified(
+        images, y, pred, [str(i) for i in range(10)], tmp_path / "m.png", confidence=rng.random(30)
+    )
     assert _is_png(path)
     # no errors at all still gives a readable picture
-    assert _is_png(plots.plot_misclassified(images, y, y, list("0123456789"), tmp_path / "none.png"),
-                   min_size=(50, 50))
+    assert _is_png(plots.plot_misclassified(images, y, y, list("0123456789"), tmp_path / "none.png"), min_size=(50, 50))
 
 
 def test_first_layer_plot(tmp_path):

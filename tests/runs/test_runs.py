@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 
 import xpnet
+from tests.cli.test_cli import _images
 from xpnet.augment import random_shifts
 from xpnet.checkpoint import load_checkpoint
-from xpnet.runs.config import PRESETS, TrainConfig, parse_batch_size
 from xpnet.datasets.dataset import make_dataset
 from xpnet.errors import ConfigError, RunError, UntrainedModel, XpnetError
 from xpnet.runs import Run, check_trained, find_checkpoint, run_training
+from xpnet.runs.config import PRESETS, TrainConfig, parse_batch_size
 from xpnet.runs.splits import evaluation_split, prepare_splits
-
-from tests.cli.test_cli import _images
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +69,9 @@ def test_evaluate_model_runs_one_forward_pass_and_agrees_with_the_model(data, tm
     assert result["loss"] == pytest.approx(expected["loss"], rel=1e-6)
     assert result["confusion_matrix"].sum() == len(yt) == result["n"]
     assert np.trace(result["confusion_matrix"]) == int(np.sum(predicted == yt))
-    np.testing.assert_allclose(result["confidence"], xpnet.to_numpy(ckpt.model.predict_proba(ckpt.model_inputs(xt))).max(axis=1))
+    np.testing.assert_allclose(
+        result["confidence"], xpnet.to_numpy(ckpt.model.predict_proba(ckpt.model_inputs(xt))).max(axis=1)
+    )
 
 
 def test_a_finished_run_is_not_trained_again(data, tmp_path):
@@ -91,8 +92,9 @@ def test_an_existing_run_needs_resume_or_overwrite(data, tmp_path):
     run_training(small(), tmp_path / "r", dataset=data, plots=False, handle_sigint=False)
     with pytest.raises(RunError, match="--overwrite"):
         Run.create(small(), tmp_path / "r", dataset=data)
-    result = run_training(small(hidden=[8]), tmp_path / "r", dataset=data, overwrite=True, plots=False,
-                          handle_sigint=False)
+    result = run_training(
+        small(hidden=[8]), tmp_path / "r", dataset=data, overwrite=True, plots=False, handle_sigint=False
+    )
     assert result.model.sizes == [784, 8, 10]
 
 
@@ -118,8 +120,11 @@ def test_a_config_writes_its_own_command():
     config = TrainConfig.from_preset("default", hidden=[16], standardize=False, data="/d")
     config.batch_size = None  # from_preset skips None overrides
     assert config.command("--out", "r", lr=0.01) == (
-        "xpnet train --data /d --hidden 16 --lr 0.01 --batch-size full --no-standardize --out r")
-    assert TrainConfig.from_preset("tutorial", data="mnist").command() == "xpnet train --dataset mnist --preset tutorial"
+        "xpnet train --data /d --hidden 16 --lr 0.01 --batch-size full --no-standardize --out r"
+    )
+    assert (
+        TrainConfig.from_preset("tutorial", data="mnist").command() == "xpnet train --dataset mnist --preset tutorial"
+    )
 
 
 def test_find_checkpoint_names_the_run_folders_inside(data, tmp_path):
@@ -131,8 +136,9 @@ def test_find_checkpoint_names_the_run_folders_inside(data, tmp_path):
         find_checkpoint(tmp_path)
 
 
-@pytest.mark.parametrize("text, expected", [("128", 128), (" 7 ", 7), (64, 64), ("full", None), ("ALL", None),
-                                            (None, None)])
+@pytest.mark.parametrize(
+    "text, expected", [("128", 128), (" 7 ", 7), (64, 64), ("full", None), ("ALL", None), (None, None)]
+)
 def test_parse_batch_size(text, expected):
     assert parse_batch_size(text) == expected
 
@@ -170,8 +176,8 @@ def test_random_shifts_move_images_reproducibly():
     a, b = random_shifts(x, 2, (0, 3, 1)), random_shifts(x, 2, (0, 3, 1))
     np.testing.assert_array_equal(a, b)
     assert a.shape == x.shape and a.dtype == np.uint8
-    assert (a.sum(axis=1) == x.sum(axis=1)).all()          # the block stays inside the frame
-    assert (a != x).any(axis=1).mean() > 0.5                # most images moved
+    assert (a.sum(axis=1) == x.sum(axis=1)).all()  # the block stays inside the frame
+    assert (a != x).any(axis=1).mean() > 0.5  # most images moved
     rows = np.flatnonzero(a.reshape(50, 28, 28).max(axis=(0, 2)))
-    assert rows.min() >= 8 and rows.max() <= 19             # by at most 2 pixels
+    assert rows.min() >= 8 and rows.max() <= 19  # by at most 2 pixels
     np.testing.assert_array_equal(random_shifts(x, 0, 1), x)

@@ -45,8 +45,8 @@ from ._discovery import (  # noqa: F401 (ENV_VAR: for the command line)
     cuda_devices,
     get_backend,
 )
-from ._spec import BACKEND_FORMS, BackendSpec, parse_backend_spec  # noqa: F401 (BACKEND_FORMS: for --help)
 from ._pickling import UNPICKLE_ENV_VAR, _unpickle_backend, unpickle_on, unpickle_target  # noqa: F401
+from ._spec import BACKEND_FORMS, BackendSpec, parse_backend_spec  # noqa: F401 (BACKEND_FORMS: for --help)
 
 # Pickles of a Backend name ``xpnet.backend._unpickle_backend`` (as before the split): keep it so.
 _unpickle_backend.__module__ = __name__

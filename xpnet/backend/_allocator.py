@@ -49,7 +49,8 @@ def tune_host_allocator() -> bool:
 
             libc = ctypes.CDLL(None)
             _ALLOCATOR_TUNED = bool(libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)) and bool(
-                libc.mallopt(_M_TRIM_THRESHOLD, 512 << 20))
+                libc.mallopt(_M_TRIM_THRESHOLD, 512 << 20)
+            )
         except (OSError, AttributeError):  # no glibc (musl, macOS, Windows)
             _ALLOCATOR_TUNED = False
         log.debug("glibc malloc thresholds raised: %s", _ALLOCATOR_TUNED)

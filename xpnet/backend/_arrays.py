@@ -26,9 +26,13 @@ def array_library(x) -> str | None:
     """
     import array_api_compat as aac
 
-    for name, test in (("numpy", aac.is_numpy_array), ("cupy", aac.is_cupy_array),
-                       ("torch", aac.is_torch_array), ("jax", aac.is_jax_array),
-                       ("dask", aac.is_dask_array)):
+    for name, test in (
+        ("numpy", aac.is_numpy_array),
+        ("cupy", aac.is_cupy_array),
+        ("torch", aac.is_torch_array),
+        ("jax", aac.is_jax_array),
+        ("dask", aac.is_dask_array),
+    ):
         if test(x):
             return name
     if not aac.is_array_api_obj(x):

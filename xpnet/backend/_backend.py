@@ -49,8 +49,10 @@ class Backend:
     @property
     def is_gpu(self) -> bool:
         """True when arrays live on a CUDA device."""
-        return "cuda" in self.spec or self.name == "cupy" or (
-            self.name == "jax" and getattr(self.device, "platform", "cpu") == "gpu"
+        return (
+            "cuda" in self.spec
+            or self.name == "cupy"
+            or (self.name == "jax" and getattr(self.device, "platform", "cpu") == "gpu")
         )
 
     def float_dtype(self, name: str = "float32"):
@@ -107,7 +109,7 @@ class Backend:
             return jax.lax.scan(lambda c, x: (body(c, x), None), carry, xs)[0]
         leaves = [a for a in _leaves(xs) if a is not None]
         for i in range(leaves[0].shape[0] if leaves else 0):
-            carry = body(carry, _map_leaves(lambda a: None if a is None else a[i, ...], xs))
+            carry = body(carry, _map_leaves(lambda a, i=i: None if a is None else a[i, ...], xs))
         return carry
 
     def map(self, fn, xs):
@@ -248,8 +250,9 @@ def resolve_seed(seed) -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**32 - 1))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise InvalidInputType(f"seed must be an int >= 0, None, or a numpy RandomState/Generator, "
-                        f"got {type(seed).__name__}")
+        raise InvalidInputType(
+            f"seed must be an int >= 0, None, or a numpy RandomState/Generator, got {type(seed).__name__}"
+        )
     if seed < 0:
         raise InvalidInput(f"seed must be >= 0, got {seed}")
     return int(seed)
@@ -262,8 +265,6 @@ def _dtype_name(dtype) -> str:
         return np.dtype(dtype).name
     except TypeError:
         return str(dtype).rsplit(".", 1)[-1]
-
-
 
 
 def _leaves(tree):

@@ -101,8 +101,13 @@ def available_backends() -> list[BackendInfo]:
             n = 0
         for i in range(n):
             rows.append(
-                BackendInfo(f"torch:cuda:{i}", "torch", True, torch.cuda.get_device_name(i),
-                            f"PyTorch {torch.__version__}")
+                BackendInfo(
+                    f"torch:cuda:{i}",
+                    "torch",
+                    True,
+                    torch.cuda.get_device_name(i),
+                    f"PyTorch {torch.__version__}",
+                )
             )
 
     jax, err = _import("jax")
@@ -117,11 +122,25 @@ def available_backends() -> list[BackendInfo]:
 
     strict, err = _import("array_api_strict")
     if strict is None:
-        rows.append(BackendInfo("array_api_strict", "array_api_strict", False, "-",
-                                "array-api-strict is not installed (pip install array-api-strict)"))
+        rows.append(
+            BackendInfo(
+                "array_api_strict",
+                "array_api_strict",
+                False,
+                "-",
+                "array-api-strict is not installed (pip install array-api-strict)",
+            )
+        )
     else:
-        rows.append(BackendInfo("array_api_strict", "array_api_strict", True, "CPU_DEVICE",
-                                f"array-api-strict {strict.__version__} (conformance testing only; slow)"))
+        rows.append(
+            BackendInfo(
+                "array_api_strict",
+                "array_api_strict",
+                True,
+                "CPU_DEVICE",
+                f"array-api-strict {strict.__version__} (conformance testing only; slow)",
+            )
+        )
     return rows
 
 
@@ -171,8 +190,9 @@ def get_backend(spec: str | BackendSpec | Backend | None = None) -> Backend:
     except BackendUnavailable as exc:
         raise BackendUnavailable(f"backend {spec.text!r} (from {spec.source}) is unavailable: {exc}") from None
     except ConfigError as exc:  # a device of a valid form that the library does not have
-        raise ConfigError(f"backend {spec.text!r} (from {spec.source}): {str(exc).rstrip('.')}; "
-                          f"expected one of: {BACKEND_FORMS}") from None
+        raise ConfigError(
+            f"backend {spec.text!r} (from {spec.source}): {str(exc).rstrip('.')}; expected one of: {BACKEND_FORMS}"
+        ) from None
 
 
 def _auto() -> Backend:
@@ -259,7 +279,6 @@ def _strict_backend(device: str) -> Backend:
         raise ConfigError(f"array-api-strict has no device {name!r}") from None
     spec = "array_api_strict" if dev == strict.Device("CPU_DEVICE") else f"array_api_strict:{name}"
     return Backend("array_api_strict", strict, dev, str(name), spec)
-
 
 
 # -- helpers for arbitrary arrays ----------------------------------------------------------------

@@ -14,8 +14,7 @@ from ._discovery import get_backend
 __all__ = ["unpickle_on", "unpickle_target", "UNPICKLE_ENV_VAR"]
 
 UNPICKLE_ENV_VAR = "XPNET_UNPICKLE_BACKEND"
-_UNPICKLE_TARGET: contextvars.ContextVar[str | None] = contextvars.ContextVar("xpnet_unpickle_on",
-                                                                              default=None)
+_UNPICKLE_TARGET: contextvars.ContextVar[str | None] = contextvars.ContextVar("xpnet_unpickle_on", default=None)
 
 
 @contextlib.contextmanager
@@ -57,7 +56,8 @@ def unpickle_target(saved_spec: str) -> Backend:
         raise BackendUnavailable(
             f"{exc}. The object was pickled on {saved_spec!r}; to load it onto the CPU instead, "
             "unpickle it inside `with xpnet.backend.unpickle_on('cpu'):` "
-            f"(or set {UNPICKLE_ENV_VAR}=cpu)") from None
+            f"(or set {UNPICKLE_ENV_VAR}=cpu)"
+        ) from None
 
 
 def _unpickle_backend(spec: str) -> Backend:

@@ -17,8 +17,10 @@ from ..errors import ConfigError
 __all__ = ["BackendSpec", "parse_backend_spec", "BACKEND_FORMS"]
 
 #: Every form a spec can take, as error messages and ``--help`` list them.
-BACKEND_FORMS = ("auto, cpu, gpu, cuda:N, cupy:N, torch, torch:cpu, torch:cuda, torch:cuda:N, jax, "
-                 "jax:cpu, jax:gpu, array_api_strict, array_api_strict:device1")
+BACKEND_FORMS = (
+    "auto, cpu, gpu, cuda:N, cupy:N, torch, torch:cpu, torch:cuda, torch:cuda:N, jax, "
+    "jax:cpu, jax:gpu, array_api_strict, array_api_strict:device1"
+)
 
 #: Other names of a library, as people write them.
 _ALIASES = {

@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..runs.config import parse_batch_sizes
 from ..errors import ConfigError
+from ..runs.config import parse_batch_sizes
 from .contenders import CONTENDERS, available_contenders, select_contenders
 from .problem import DEFAULT_LR
 from .report import print_report
@@ -42,51 +42,133 @@ def _write_json(path: str, results: dict) -> None:
 
 
 @click.command("bench")
-@click.option("--epochs", type=click.IntRange(min=1), default=None,
-              help="Timed epochs per contender (median reported). Default 5 (2 with --quick).")
-@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Untimed epochs first (compilation, caches, page faults).")
-@click.option("--batch-sizes", default="128,512,full", show_default=True,
-              help="Comma-separated batch sizes; 'full' for full-batch gradient descent.")
-@click.option("--optimizers", default="sgd,adam", show_default=True,
-              help="Comma-separated: sgd (lr 0.1), adam (lr 1e-3).")
-@click.option("--contenders", default="default", show_default=True,
-              help="'default' (all usable but xpnet-strict and xpnet-jax-eager), 'all', or a "
-                   "comma-separated list; see --list.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Limit BLAS/OpenMP (threadpoolctl), PyTorch and XLA to this many threads for "
-                   "the whole run. Default: each library's own default.")
-@click.option("--data", default="auto", show_default=True,
-              help="'auto' (real Fashion-MNIST if found, else synthetic), 'synthetic', or a "
-                   "directory of Fashion-MNIST IDX files.")
-@click.option("--samples", type=click.IntRange(min=1), default=None,
-              help="Use only the first N training samples. Default: all (12,000 with --quick).")
-@click.option("--tutorial/--no-tutorial", default=True, show_default=True,
-              help="Also time the tutorial network (784-10-10, full batch, SGD).")
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Timed epochs per contender (median reported). Default 5 (2 with --quick).",
+)
+@click.option(
+    "--warmup",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Untimed epochs first (compilation, caches, page faults).",
+)
+@click.option(
+    "--batch-sizes",
+    default="128,512,full",
+    show_default=True,
+    help="Comma-separated batch sizes; 'full' for full-batch gradient descent.",
+)
+@click.option(
+    "--optimizers",
+    default="sgd,adam",
+    show_default=True,
+    help="Comma-separated: sgd (lr 0.1), adam (lr 1e-3).",
+)
+@click.option(
+    "--contenders",
+    default="default",
+    show_default=True,
+    help="'default' (all usable but xpnet-strict and xpnet-jax-eager), 'all', or a comma-separated list; see --list.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Limit BLAS/OpenMP (threadpoolctl), PyTorch and XLA to this many threads for "
+    "the whole run. Default: each library's own default.",
+)
+@click.option(
+    "--data",
+    default="auto",
+    show_default=True,
+    help="'auto' (real Fashion-MNIST if found, else synthetic), 'synthetic', or a "
+    "directory of Fashion-MNIST IDX files.",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use only the first N training samples. Default: all (12,000 with --quick).",
+)
+@click.option(
+    "--tutorial/--no-tutorial",
+    default=True,
+    show_default=True,
+    help="Also time the tutorial network (784-10-10, full batch, SGD).",
+)
 @click.option("--tutorial-only", is_flag=True, help="Time only the tutorial network.")
-@click.option("--tiny/--no-tiny", default=True, show_default=True,
-              help="Also print the per-step overhead table: 64-16-10, batch 16, 16,384 synthetic "
-                   "samples, µs per step, for each --optimizers.")
+@click.option(
+    "--tiny/--no-tiny",
+    default=True,
+    show_default=True,
+    help="Also print the per-step overhead table: 64-16-10, batch 16, 16,384 synthetic "
+    "samples, µs per step, for each --optimizers.",
+)
 @click.option("--tiny-only", is_flag=True, help="Print only the per-step overhead table.")
-@click.option("--tiny-contenders", default=TINY_CONTENDERS, show_default=True,
-              help="Contenders of the per-step overhead table (those not installed are skipped).")
-@click.option("--tiny-samples", type=click.IntRange(min=16), default=16384, show_default=True,
-              help="Synthetic samples of the per-step overhead table (1,024 steps of 16 by default).")
-@click.option("--shifts/--no-shifts", default=True, show_default=True,
-              help="Also print the augmentation overhead table: xpnet training with "
-                   "RandomShifts(max_shift=1) against the same without, 784-32-10 and 784-128-10, "
-                   "batch 128, on the benchmark's data, for each --optimizers.")
+@click.option(
+    "--tiny-contenders",
+    default=TINY_CONTENDERS,
+    show_default=True,
+    help="Contenders of the per-step overhead table (those not installed are skipped).",
+)
+@click.option(
+    "--tiny-samples",
+    type=click.IntRange(min=16),
+    default=16384,
+    show_default=True,
+    help="Synthetic samples of the per-step overhead table (1,024 steps of 16 by default).",
+)
+@click.option(
+    "--shifts/--no-shifts",
+    default=True,
+    show_default=True,
+    help="Also print the augmentation overhead table: xpnet training with "
+    "RandomShifts(max_shift=1) against the same without, 784-32-10 and 784-128-10, "
+    "batch 128, on the benchmark's data, for each --optimizers.",
+)
 @click.option("--shifts-only", is_flag=True, help="Print only the augmentation overhead table.")
-@click.option("--memory/--no-memory", default=True, show_default=True,
-              help="Measure each contender's extra memory in one more, untimed epoch.")
+@click.option(
+    "--memory/--no-memory",
+    default=True,
+    show_default=True,
+    help="Measure each contender's extra memory in one more, untimed epoch.",
+)
 @click.option("--quick", is_flag=True, help="A fast look: 2 epochs on 12,000 samples.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Also write the results as JSON to this file.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the results as JSON to this file.",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the contenders and whether each is usable.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Initial weights and shuffling.")
-def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, data, samples,
-                  tutorial, tutorial_only, tiny, tiny_only, tiny_contenders, tiny_samples, shifts,
-                  shifts_only, memory, quick, json_path, list_only, seed):
+def bench_command(
+    epochs,
+    warmup,
+    batch_sizes,
+    optimizers,
+    contenders,
+    threads,
+    data,
+    samples,
+    tutorial,
+    tutorial_only,
+    tiny,
+    tiny_only,
+    tiny_contenders,
+    tiny_samples,
+    shifts,
+    shifts_only,
+    memory,
+    quick,
+    json_path,
+    list_only,
+    seed,
+):
     """Time training epochs of xpnet against the GEMM floor, plain NumPy, PyTorch and JAX.
 
     All contenders train the same network (784-128-10 ReLU, softmax cross-entropy, float32)
@@ -114,8 +196,10 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
         for name, why in available_contenders().items():
             c = CONTENDERS[name]
             state = "usable" if why is None else f"unavailable: {why}"
-            console.print(f"{name:18s} {c.platform:5s} {'' if c.default else '(opt-in) '}"
-                          f"{c.description} — {state}", highlight=False)
+            console.print(
+                f"{name:18s} {c.platform:5s} {'' if c.default else '(opt-in) '}{c.description} — {state}",
+                highlight=False,
+            )
         return
     try:
         sizes = parse_batch_sizes(batch_sizes)
@@ -124,8 +208,10 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
     opts = _names(optimizers)
     bad = [o for o in opts if o not in DEFAULT_LR]
     if bad or not opts:
-        raise click.BadParameter(f"unknown optimizer(s) {', '.join(bad) or '(none given)'}; choose sgd, adam",
-                                 param_hint="--optimizers")
+        raise click.BadParameter(
+            f"unknown optimizer(s) {', '.join(bad) or '(none given)'}; choose sgd, adam",
+            param_hint="--optimizers",
+        )
     for spec, hint in ((contenders, "--contenders"), (tiny_contenders, "--tiny-contenders")):
         try:
             select_contenders(spec)
@@ -142,10 +228,21 @@ def bench_command(epochs, warmup, batch_sizes, optimizers, contenders, threads, 
 
     try:
         results = run_benchmark(
-            epochs=epochs, warmup=warmup, batch_sizes=sizes if main_tables else [],
-            optimizers=opts, contenders=contenders, threads=threads, data=data, n_samples=samples,
-            tutorial=tutorial, memory=memory, seed=seed,
-            tiny=tiny, tiny_contenders=tiny_contenders, tiny_samples=tiny_samples, shifts=shifts,
+            epochs=epochs,
+            warmup=warmup,
+            batch_sizes=sizes if main_tables else [],
+            optimizers=opts,
+            contenders=contenders,
+            threads=threads,
+            data=data,
+            n_samples=samples,
+            tutorial=tutorial,
+            memory=memory,
+            seed=seed,
+            tiny=tiny,
+            tiny_contenders=tiny_contenders,
+            tiny_samples=tiny_samples,
+            shifts=shifts,
             progress=lambda msg: console.print(f"[dim]{msg}[/]", highlight=False),
         )
     except DataError as exc:

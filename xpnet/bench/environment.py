@@ -17,9 +17,19 @@ from ..environment import environment
 __all__ = ["collect_environment", "ENV_KEYS", "SLOW_ENV"]
 
 #: Environment variables that change which BLAS kernel or how many threads run.
-ENV_KEYS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS", "XLA_FLAGS", "XPNET_BACKEND", "CUDA_VISIBLE_DEVICES",
-            "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "XPNET_MALLOC_TUNING")
+ENV_KEYS = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "XLA_FLAGS",
+    "XPNET_BACKEND",
+    "CUDA_VISIBLE_DEVICES",
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_MMAP_THRESHOLD_",
+    "XPNET_MALLOC_TUNING",
+)
 #: Variables that pin OpenBLAS to a slower kernel when set.
 SLOW_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -51,7 +61,10 @@ def collect_environment(threads: int | None) -> dict:
         "malloc_tuned": bool(host_allocator_tuned()),
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "env": {k: os.environ[k] for k in ENV_KEYS if k in os.environ},
-        "warnings": [f"{k}={os.environ[k]} is set: it pins OpenBLAS's kernel choice and can make "
-                     f"NumPy much slower; unset it for representative numbers" for k in SLOW_ENV
-                     if k in os.environ],
+        "warnings": [
+            f"{k}={os.environ[k]} is set: it pins OpenBLAS's kernel choice and can make "
+            f"NumPy much slower; unset it for representative numbers"
+            for k in SLOW_ENV
+            if k in os.environ
+        ],
     }

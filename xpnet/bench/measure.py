@@ -25,8 +25,15 @@ from pathlib import Path
 
 from .contenders.base import Runner, have
 
-__all__ = ["time_epoch", "measure_memory", "ThreadLimits", "median", "scatter",
-           "SCATTER_SPREAD_LIMIT", "SCATTER_CV_LIMIT"]
+__all__ = [
+    "time_epoch",
+    "measure_memory",
+    "ThreadLimits",
+    "median",
+    "scatter",
+    "SCATTER_SPREAD_LIMIT",
+    "SCATTER_CV_LIMIT",
+]
 
 #: A reference whose timed epochs spread by more than this, (max − min) / median, makes the
 #: ratios to it unreliable: the report says so instead of printing them as if they were firm.
@@ -58,13 +65,25 @@ def scatter(times) -> dict:
     """
     xs = [float(t) for t in times if t is not None]
     if len(xs) < 2:
-        return {"n": len(xs), "spread": None, "cv": None, "min": min(xs, default=None),
-                "max": max(xs, default=None), "unreliable": None}
+        return {
+            "n": len(xs),
+            "spread": None,
+            "cv": None,
+            "min": min(xs, default=None),
+            "max": max(xs, default=None),
+            "unreliable": None,
+        }
     med, mean = statistics.median(xs), statistics.fmean(xs)
     spread = (max(xs) - min(xs)) / med if med > 0 else float("inf")
     cv = statistics.stdev(xs) / mean if mean > 0 else float("inf")
-    return {"n": len(xs), "spread": spread, "cv": cv, "min": min(xs), "max": max(xs),
-            "unreliable": bool(spread > SCATTER_SPREAD_LIMIT or cv > SCATTER_CV_LIMIT)}
+    return {
+        "n": len(xs),
+        "spread": spread,
+        "cv": cv,
+        "min": min(xs),
+        "max": max(xs),
+        "unreliable": bool(spread > SCATTER_SPREAD_LIMIT or cv > SCATTER_CV_LIMIT),
+    }
 
 
 class _CudaEvents:
@@ -93,6 +112,7 @@ class _CudaEvents:
 
             return cupy.cuda.get_elapsed_time(self.start, self.end) / 1000.0
         return self.start.elapsed_time(self.end) / 1000.0
+
 
 def time_epoch(runner: Runner) -> tuple[float, float, float | None]:
     """Train one epoch of ``runner`` and time it.
@@ -214,8 +234,9 @@ class ThreadLimits:
         if "jax" not in sys.modules and threads == 1:
             flags = os.environ.get("XLA_FLAGS", "")
             if "xla_cpu_multi_thread_eigen" not in flags:
-                os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
-                                           "intra_op_parallelism_threads=1").strip()
+                os.environ["XLA_FLAGS"] = (
+                    flags + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+                ).strip()
         if have("torch"):
             import torch
 

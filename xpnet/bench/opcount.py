@@ -44,11 +44,36 @@ __all__ = ["OpCounter", "Transfer", "StepOps", "count_step_ops", "VIEWS"]
 #: in-place), matrix product, indexing.
 _OPERATORS = tuple(
     f"__{p}{name}__"
-    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
-                 "and", "or", "xor", "lshift", "rshift")
+    for name in (
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "matmul",
+        "and",
+        "or",
+        "xor",
+        "lshift",
+        "rshift",
+    )
     for p in ("", "r", "i")
-) + ("__neg__", "__pos__", "__abs__", "__invert__", "__eq__", "__ne__", "__lt__", "__le__",
-     "__gt__", "__ge__", "__getitem__", "__setitem__")
+) + (
+    "__neg__",
+    "__pos__",
+    "__abs__",
+    "__invert__",
+    "__eq__",
+    "__ne__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__getitem__",
+    "__setitem__",
+)
 #: Array properties that are operations (a transposed view).
 _PROPERTIES = ("T", "mT")
 #: Array methods that copy the array (or a scalar) to the host.
@@ -56,14 +81,23 @@ _SCALAR_READS = ("__float__", "__int__", "__bool__", "__index__", "__complex__")
 _ARRAY_READS = ("__array__", "__dlpack__")
 #: Operations that make a view (no kernel on CuPy, no pass over memory anywhere). Indexing with
 #: integer arrays is a gather, counted as ``getitem_array``.
-VIEWS = frozenset({"T", "mT", "getitem", "reshape", "expand_dims", "squeeze", "permute_dims",
-                   "broadcast_to"})
+VIEWS = frozenset({"T", "mT", "getitem", "reshape", "expand_dims", "squeeze", "permute_dims", "broadcast_to"})
 #: Namespace functions that compute nothing on arrays.
-_NOT_OPERATIONS = frozenset({
-    "isdtype", "result_type", "can_cast", "finfo", "iinfo", "__array_namespace_info__",
-    "get_array_api_strict_flags", "set_array_api_strict_flags", "reset_array_api_strict_flags",
-    "ArrayAPIStrictFlags", "Device",
-})
+_NOT_OPERATIONS = frozenset(
+    {
+        "isdtype",
+        "result_type",
+        "can_cast",
+        "finfo",
+        "iinfo",
+        "__array_namespace_info__",
+        "get_array_api_strict_flags",
+        "set_array_api_strict_flags",
+        "reset_array_api_strict_flags",
+        "ArrayAPIStrictFlags",
+        "Device",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -205,9 +239,10 @@ class OpCounter:
     def _on_read(self, kind):
         def record(x, *args, **kwargs):
             self.transfers.append(Transfer(kind, x.size, tuple(x.shape)))
+
         return record
 
-    def __enter__(self) -> "OpCounter":
+    def __enter__(self) -> OpCounter:
         if self._active:
             raise InvalidInput("this OpCounter is already active")
         cls, xp = self.array_type, self.xp
@@ -220,7 +255,8 @@ class OpCounter:
             self._restore()
             raise InvalidInputType(
                 f"cannot count the operators of {cls.__module__}.{cls.__name__}, a built-in type; "
-                "count on backend 'array_api_strict' instead, which runs the same code") from None
+                "count on backend 'array_api_strict' instead, which runs the same code"
+            ) from None
         for name in _PROPERTIES:
             prop = vars(cls).get(name)
             if isinstance(prop, property):
@@ -255,8 +291,9 @@ class OpCounter:
             return original(*arrays)
 
         for mod_name, mod in list(sys.modules.items()):
-            if (mod_name == "xpnet" or mod_name.startswith("xpnet.")) and \
-                    getattr(mod, "array_namespace", None) is original:
+            if (mod_name == "xpnet" or mod_name.startswith("xpnet.")) and getattr(
+                mod, "array_namespace", None
+            ) is original:
                 self._patch(mod, "array_namespace", counted_namespace)
 
     def _restore(self) -> None:

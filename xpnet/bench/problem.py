@@ -15,8 +15,18 @@ import numpy as np
 
 from ..datasets import DataError, load_dataset, scale
 
-__all__ = ["BenchData", "Problem", "synthetic_data", "load_bench_data", "initial_params",
-           "DEFAULT_SIZES", "TUTORIAL_SIZES", "TINY_SIZES", "DEFAULT_LR", "ADAM"]
+__all__ = [
+    "BenchData",
+    "Problem",
+    "synthetic_data",
+    "load_bench_data",
+    "initial_params",
+    "DEFAULT_SIZES",
+    "TUTORIAL_SIZES",
+    "TINY_SIZES",
+    "DEFAULT_LR",
+    "ADAM",
+]
 
 DEFAULT_SIZES = (784, 128, 10)
 TUTORIAL_SIZES = (784, 10, 10)
@@ -53,8 +63,9 @@ class BenchData:
         return int(self.X.shape[0])
 
 
-def synthetic_data(n: int = 60000, n_features: int = 784, n_classes: int = 10,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_data(
+    n: int = 60000, n_features: int = 784, n_classes: int = 10, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST-like synthetic images with class-dependent patterns.
 
     Parameters
@@ -103,8 +114,11 @@ def _fashion_dirs() -> list[Path]:
         if os.environ.get(var):
             base = Path(os.environ[var])
             dirs += [base, base / "fashion-mnist"]
-    dirs += [repo.parent / "shared" / "data" / "fashion-mnist",
-             repo / "shared" / "data" / "fashion-mnist", dataset_dir("fashion-mnist")]
+    dirs += [
+        repo.parent / "shared" / "data" / "fashion-mnist",
+        repo / "shared" / "data" / "fashion-mnist",
+        dataset_dir("fashion-mnist"),
+    ]
     return dirs
 
 
@@ -119,8 +133,9 @@ def _load_train_split(directory: Path) -> tuple[np.ndarray, np.ndarray] | None:
     return ds.x_train, ds.y_train
 
 
-def load_bench_data(source: str = "auto", n_samples: int | None = None, seed: int = 0,
-                    n_features: int = 784) -> BenchData:
+def load_bench_data(
+    source: str = "auto", n_samples: int | None = None, seed: int = 0, n_features: int = 784
+) -> BenchData:
     """The benchmark's training set.
 
     Parameters
@@ -157,8 +172,10 @@ def load_bench_data(source: str = "auto", n_samples: int | None = None, seed: in
         except DataError as exc:
             raise DataError(f"--data {source}: {exc}") from None
         if ds.x_train is None or ds.y_train is None:
-            raise DataError(f"--data {source}: no training split (train-images-idx3-ubyte[.gz] "
-                            "and train-labels-idx1-ubyte[.gz]) there")
+            raise DataError(
+                f"--data {source}: no training split (train-images-idx3-ubyte[.gz] "
+                "and train-labels-idx1-ubyte[.gz]) there"
+            )
         loaded, where = (ds.x_train, ds.y_train), f"Fashion-MNIST train ({source})"
     elif source == "auto":
         for d in _fashion_dirs():
@@ -170,8 +187,13 @@ def load_bench_data(source: str = "auto", n_samples: int | None = None, seed: in
     if loaded is None:
         n = 60000 if n_samples is None else int(n_samples)
         loaded = synthetic_data(n, n_features=n_features, seed=seed)
-        where = ("synthetic (Fashion-MNIST shape; the real files were not found)" if source == "auto"
-                 else "synthetic" if n_features == 784 else f"synthetic, {n_features} features")
+        where = (
+            "synthetic (Fashion-MNIST shape; the real files were not found)"
+            if source == "auto"
+            else "synthetic"
+            if n_features == 784
+            else f"synthetic, {n_features} features"
+        )
     x, y = loaded
     if n_samples is not None:
         x, y = x[:n_samples], y[:n_samples]

@@ -66,43 +66,62 @@ def scatter_warnings(res: dict) -> list[str]:
                 f"({s['min']:.4f}–{s['max']:.4f} s, CV {100 * s['cv']:.0f} %) over {s['n']} epochs "
                 f"(limits {100 * SCATTER_SPREAD_LIMIT:.0f} % spread, {100 * SCATTER_CV_LIMIT:.0f} % CV): "
                 f"the {label} ratios to it (marked {_SCATTER_MARK}) are unreliable; rerun on a quieter "
-                "machine or with more --epochs")
+                "machine or with more --epochs"
+            )
     refs = set(res.get("reference_scatter") or {})
     for clock, label in (("wall", "wall-clock"), ("cpu", "CPU-time")):
-        own = [f"{c['name']} {100 * c['scatter'][clock]['spread']:.0f} %" for c in res.get("contenders", [])
-               if c["name"] not in refs and _own_unreliable(c, clock)]
+        own = [
+            f"{c['name']} {100 * c['scatter'][clock]['spread']:.0f} %"
+            for c in res.get("contenders", [])
+            if c["name"] not in refs and _own_unreliable(c, clock)
+        ]
         if own:
-            lines.append(f"{label} epochs scattered (max − min over the median) for {', '.join(own)}: "
-                         f"their {label} ratios are marked {_SCATTER_MARK} as well")
+            lines.append(
+                f"{label} epochs scattered (max − min over the median) for {', '.join(own)}: "
+                f"their {label} ratios are marked {_SCATTER_MARK} as well"
+            )
     return lines
 
 
 def _header(results: dict, console) -> None:
     env = results["environment"]
-    blas = ", ".join(
-        f"{p.get('internal_api', '?')} {p.get('version', '')} {p.get('architecture', '') or ''}"
-        f" ({p.get('num_threads', '?')} threads)".replace("  ", " ")
-        for p in env["threadpools"] if isinstance(p, dict) and "internal_api" in p
-    ) or "none found"
-    console.print(f"[bold]xpnet bench[/]  {results['created']}  ·  {env['cpu']} ({env['cpu_count']} CPUs)"
-                  f"  ·  Python {env['python']}")
+    blas = (
+        ", ".join(
+            f"{p.get('internal_api', '?')} {p.get('version', '')} {p.get('architecture', '') or ''}"
+            f" ({p.get('num_threads', '?')} threads)".replace("  ", " ")
+            for p in env["threadpools"]
+            if isinstance(p, dict) and "internal_api" in p
+        )
+        or "none found"
+    )
+    console.print(
+        f"[bold]xpnet bench[/]  {results['created']}  ·  {env['cpu']} ({env['cpu_count']} CPUs)"
+        f"  ·  Python {env['python']}"
+    )
     console.print("libraries: " + ", ".join(f"{k} {v}" for k, v in env["libraries"].items()))
-    console.print(f"thread pools: {blas}; threads requested: {env['threads_requested']}"
-                  + (f"; torch threads: {env['torch_threads']}" if env.get("torch_threads") else "")
-                  + f"; glibc malloc thresholds raised: {'yes' if env.get('malloc_tuned') else 'no'}")
+    console.print(
+        f"thread pools: {blas}; threads requested: {env['threads_requested']}"
+        + (f"; torch threads: {env['torch_threads']}" if env.get("torch_threads") else "")
+        + f"; glibc malloc thresholds raised: {'yes' if env.get('malloc_tuned') else 'no'}"
+    )
     if env.get("env"):
         console.print("environment: " + ", ".join(f"{k}={v}" for k, v in env["env"].items()))
     if env.get("load_average"):
         console.print("load average at the end: " + ", ".join(f"{x:.2f}" for x in env["load_average"]))
     if results.get("data"):
-        console.print(f"data: {results['data']['source']}, {results['data']['n_samples']} samples; "
-                      f"median of {results['epochs']} epochs after {results['warmup']} warm-up epoch(s), "
-                      "contenders interleaved epoch by epoch")
+        console.print(
+            f"data: {results['data']['source']}, {results['data']['n_samples']} samples; "
+            f"median of {results['epochs']} epochs after {results['warmup']} warm-up epoch(s), "
+            "contenders interleaved epoch by epoch"
+        )
     for w in env.get("warnings", []):
         console.print(f"[bold yellow]warning:[/] {w}")
     skipped = {}
-    for res in (results["results"] + (results.get("tiny") or {}).get("results", [])
-                + (results.get("shifts") or {}).get("results", [])):
+    for res in (
+        results["results"]
+        + (results.get("tiny") or {}).get("results", [])
+        + (results.get("shifts") or {}).get("results", [])
+    ):
         for c in res["contenders"]:
             if c["status"] == "skipped":
                 skipped[c["name"]] = c["reason"]
@@ -113,12 +132,23 @@ def _header(results: dict, console) -> None:
 def _main_table(res: dict, console) -> None:
     from rich.table import Table
 
-    title = (f"{res['network']}{' (the tutorial network)' if res['tutorial'] else ''}, "
-             f"batch {res['batch_size']} ({res['n_batches']} steps/epoch), {res['optimizer']} "
-             f"lr {res['lr']:g} — {res['gemm_gflop_per_epoch']:.2f} GEMM GFLOP/epoch")
+    title = (
+        f"{res['network']}{' (the tutorial network)' if res['tutorial'] else ''}, "
+        f"batch {res['batch_size']} ({res['n_batches']} steps/epoch), {res['optimizer']} "
+        f"lr {res['lr']:g} — {res['gemm_gflop_per_epoch']:.2f} GEMM GFLOP/epoch"
+    )
     table = Table(title=title, title_justify="left")
-    for col in ("contender", "s/epoch", "× floor", "CPU s/epoch", "× floor (CPU)", "samples/s",
-                "GFLOP/s", "+MiB", "loss") + (("500 it. (s)",) if res["tutorial"] else ()):
+    for col in (
+        "contender",
+        "s/epoch",
+        "× floor",
+        "CPU s/epoch",
+        "× floor (CPU)",
+        "samples/s",
+        "GFLOP/s",
+        "+MiB",
+        "loss",
+    ) + (("500 it. (s)",) if res["tutorial"] else ()):
         table.add_column(col, justify="left" if col == "contender" else "right", no_wrap=True)
     failed, layouts = [], []
     for c in res["contenders"]:
@@ -158,9 +188,11 @@ def _tiny_table(tiny: dict, console) -> None:
 
     tables = tiny["results"]
     steps = tables[0]["n_batches"] if tables else 0
-    table = Table(title=f"Per-step overhead: {tiny['network']}, batch {tiny['batch_size']}, "
-                        f"{tiny['n_samples']:,} samples ({steps} steps/epoch), µs per step",
-                  title_justify="left")
+    table = Table(
+        title=f"Per-step overhead: {tiny['network']}, batch {tiny['batch_size']}, "
+        f"{tiny['n_samples']:,} samples ({steps} steps/epoch), µs per step",
+        title_justify="left",
+    )
     table.add_column("contender", no_wrap=True)
     for res in tables:
         opt = res["optimizer"]
@@ -176,8 +208,12 @@ def _tiny_table(tiny: dict, console) -> None:
             if c is None:
                 row += ["—"] * 4
                 continue
-            row += [_fmt(c.get("us_per_step"), ".1f"), _ratio(res, c, "ratio_to_numpy", "numpy", "wall"),
-                    _fmt(c.get("cpu_us_per_step"), ".1f"), _ratio(res, c, "cpu_ratio_to_numpy", "numpy", "cpu")]
+            row += [
+                _fmt(c.get("us_per_step"), ".1f"),
+                _ratio(res, c, "ratio_to_numpy", "numpy", "wall"),
+                _fmt(c.get("cpu_us_per_step"), ".1f"),
+                _ratio(res, c, "cpu_ratio_to_numpy", "numpy", "cpu"),
+            ]
         table.add_row(*row)
     console.print(table)
     _print_problems(tables, console, lambda res: res["optimizer"])
@@ -188,13 +224,25 @@ def _shifts_table(shifts: dict, console) -> None:
 
     tables = shifts["results"]
     steps = tables[0]["n_batches"] if tables else 0
-    table = Table(title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}) against none, "
-                        f"batch {shifts['batch_size']}, {shifts['n_samples']:,} samples ({steps} steps/epoch), "
-                        "s per epoch", title_justify="left")
-    for col in ("network", "optimizer", "contender", "s/epoch", "shifts s/epoch", "× (shifts/none)",
-                "CPU s/epoch", "shifts CPU s/epoch", "× (CPU)", "target"):
-        table.add_column(col, justify="left" if col in ("network", "optimizer", "contender") else "right",
-                         no_wrap=True)
+    table = Table(
+        title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}) against none, "
+        f"batch {shifts['batch_size']}, {shifts['n_samples']:,} samples ({steps} steps/epoch), "
+        "s per epoch",
+        title_justify="left",
+    )
+    for col in (
+        "network",
+        "optimizer",
+        "contender",
+        "s/epoch",
+        "shifts s/epoch",
+        "× (shifts/none)",
+        "CPU s/epoch",
+        "shifts CPU s/epoch",
+        "× (CPU)",
+        "target",
+    ):
+        table.add_column(col, justify="left" if col in ("network", "optimizer", "contender") else "right", no_wrap=True)
     for res in tables:
         cs = {c["name"]: c for c in res["contenders"] if c["status"] == "ok"}
         for plain, shifted in shifts["pairs"].items():
@@ -203,12 +251,18 @@ def _shifts_table(shifts: dict, console) -> None:
                 continue
             cpu = a["platform"] == "cpu"
             target = res.get("target_ratio")
-            table.add_row(res["network"], res["optimizer"], plain, _fmt(a["median_s"], ".4f"),
-                          _fmt(b["median_s"], ".4f"), _ratio(res, b, "ratio_to_unshifted", plain, "wall"),
-                          _fmt(a["median_cpu_s"], ".4f") if cpu else "—",
-                          _fmt(b["median_cpu_s"], ".4f") if cpu else "—",
-                          _ratio(res, b, "cpu_ratio_to_unshifted", plain, "cpu"),
-                          "—" if target is None else f"≤ {target:.2f}")
+            table.add_row(
+                res["network"],
+                res["optimizer"],
+                plain,
+                _fmt(a["median_s"], ".4f"),
+                _fmt(b["median_s"], ".4f"),
+                _ratio(res, b, "ratio_to_unshifted", plain, "wall"),
+                _fmt(a["median_cpu_s"], ".4f") if cpu else "—",
+                _fmt(b["median_cpu_s"], ".4f") if cpu else "—",
+                _ratio(res, b, "cpu_ratio_to_unshifted", plain, "cpu"),
+                "—" if target is None else f"≤ {target:.2f}",
+            )
     console.print(table)
     _print_problems(tables, console, lambda res: f"{res['network']} {res['optimizer']}")
 
@@ -245,15 +299,18 @@ def print_report(results: dict, console=None) -> None:
         _shifts_table(results["shifts"], console)
     notes = []
     if results["results"]:
-        notes.append("× floor: median seconds per epoch over the GEMM floor's on the same device "
-                     "(wall clock; CUDA events on GPUs); the floor is the faster of two weight layouts. "
-                     "+MiB: extra memory one epoch touches. loss: mean training loss of the last epoch.")
+        notes.append(
+            "× floor: median seconds per epoch over the GEMM floor's on the same device "
+            "(wall clock; CUDA events on GPUs); the floor is the faster of two weight layouts. "
+            "+MiB: extra memory one epoch touches. loss: mean training loss of the last epoch."
+        )
     if results.get("tiny"):
-        notes.append("Per-step overhead: median epoch time / steps per epoch; × numpy: over the "
-                     "plain NumPy loop's.")
+        notes.append("Per-step overhead: median epoch time / steps per epoch; × numpy: over the plain NumPy loop's.")
     if results.get("shifts"):
-        notes.append("Augmentation overhead: median epoch time with random shifts over the same "
-                     "training's without, both xpnet MLP.fit on the same backend and data; the "
-                     f"target is for {results['shifts']['target_network']}.")
+        notes.append(
+            "Augmentation overhead: median epoch time with random shifts over the same "
+            "training's without, both xpnet MLP.fit on the same backend and data; the "
+            f"target is for {results['shifts']['target_network']}."
+        )
     if notes:
         console.print("[dim]" + " ".join(notes) + "[/]")

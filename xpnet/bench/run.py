@@ -14,18 +14,32 @@ import datetime as _dt
 import gc
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import ConfigError
 from .contenders import CONTENDERS, FLOOR_OF, Runner, available_contenders, select_contenders
 from .environment import collect_environment
 from .measure import ThreadLimits, measure_memory, median, scatter, time_epoch
-from .problem import (DEFAULT_LR, DEFAULT_SIZES, TINY_SIZES, TUTORIAL_SIZES, Problem,
-                      initial_params, load_bench_data)
+from .problem import (
+    DEFAULT_LR,
+    DEFAULT_SIZES,
+    TINY_SIZES,
+    TUTORIAL_SIZES,
+    Problem,
+    initial_params,
+    load_bench_data,
+)
 
-__all__ = ["run_benchmark", "run_problem", "prepare_host_allocator", "TINY_CONTENDERS",
-           "SHIFT_SIZES", "SHIFT_BATCH", "SHIFT_TARGET"]
+__all__ = [
+    "run_benchmark",
+    "run_problem",
+    "prepare_host_allocator",
+    "TINY_CONTENDERS",
+    "SHIFT_SIZES",
+    "SHIFT_BATCH",
+    "SHIFT_TARGET",
+]
 
 #: Who the per-step overhead table compares by default (those not installed are skipped).
 TINY_CONTENDERS = "xpnet-numpy,numpy,torch"
@@ -61,9 +75,18 @@ def _variant_slots(name: str) -> list[str | None]:
     return list(CONTENDERS[name].variants) or [None]
 
 
-def run_problem(p: Problem, selected, skipped, epochs: int, warmup: int, memory: bool,
-                is_tutorial: bool = False, say: Callable[[str], None] = lambda m: None,
-                reference_of: dict | None = None, ratio_key: str = "floor") -> dict:
+def run_problem(
+    p: Problem,
+    selected,
+    skipped,
+    epochs: int,
+    warmup: int,
+    memory: bool,
+    is_tutorial: bool = False,
+    say: Callable[[str], None] = lambda m: None,
+    reference_of: dict | None = None,
+    ratio_key: str = "floor",
+) -> dict:
     """Time the ``selected`` contenders on ``p``, interleaved epoch by epoch.
 
     Parameters
@@ -99,8 +122,13 @@ def run_problem(p: Problem, selected, skipped, epochs: int, warmup: int, memory:
     timing: dict[tuple[str, str | None], dict] = {}
     for name in selected:
         c = CONTENDERS[name]
-        entries[name] = {"name": name, "platform": c.platform, "description": c.description,
-                         "status": "ok", "reason": None}
+        entries[name] = {
+            "name": name,
+            "platform": c.platform,
+            "description": c.description,
+            "status": "ok",
+            "reason": None,
+        }
         for variant in _variant_slots(name):
             try:
                 slots[(name, variant)] = c.make(p, variant)
@@ -114,9 +142,13 @@ def run_problem(p: Problem, selected, skipped, epochs: int, warmup: int, memory:
                 if r is not None:
                     r.close()
     for name, why in skipped.items():
-        entries[name] = {"name": name, "platform": CONTENDERS[name].platform,
-                         "description": CONTENDERS[name].description, "status": "skipped",
-                         "reason": why}
+        entries[name] = {
+            "name": name,
+            "platform": CONTENDERS[name].platform,
+            "description": CONTENDERS[name].description,
+            "status": "skipped",
+            "reason": why,
+        }
     # Interleaved epochs: every contender's epoch e before any contender's epoch e + 1.
     for e in range(warmup + epochs):
         for key, r in list(slots.items()):
@@ -143,13 +175,21 @@ def run_problem(p: Problem, selected, skipped, epochs: int, warmup: int, memory:
             continue
         best = min(keys, key=lambda k: median(timing[k]["wall"]) or float("inf"))
         t = timing[best]
-        entry.update(epoch_seconds=t["wall"], epoch_cpu_seconds=t["cpu"],
-                     losses=[x for x in t["losses"] if x is not None])
+        entry.update(
+            epoch_seconds=t["wall"],
+            epoch_cpu_seconds=t["cpu"],
+            losses=[x for x in t["losses"] if x is not None],
+        )
         if best[1] is not None:
             entry["layout"] = best[1]
-            entry["layouts"] = {k[1]: {"median_s": median(timing[k]["wall"]),
-                                       "median_cpu_s": median(timing[k]["cpu"]),
-                                       "epoch_seconds": timing[k]["wall"]} for k in keys}
+            entry["layouts"] = {
+                k[1]: {
+                    "median_s": median(timing[k]["wall"]),
+                    "median_cpu_s": median(timing[k]["cpu"]),
+                    "epoch_seconds": timing[k]["wall"],
+                }
+                for k in keys
+            }
         chosen[name] = slots[best]
     for key, r in slots.items():
         if chosen.get(key[0]) is not r:
@@ -182,25 +222,33 @@ def _summarise(p, entries, epochs, is_tutorial, reference_of, ratio_key) -> dict
             ref = reference_of.get(entry["platform"])
             fmed, fcmed = medians.get(ref), cpu_medians.get(ref)
             losses = entry.pop("losses")
-            entry.update({
-                "median_s": med,
-                "median_cpu_s": cmed,
-                f"ratio_to_{ratio_key}": (med / fmed) if med and fmed else None,
-                f"cpu_ratio_to_{ratio_key}": (cmed / fcmed) if cmed and fcmed and entry["platform"] == "cpu" else None,
-                "samples_per_s": (p.n / med) if med else None,
-                "gemm_gflop_per_s": (flops / med / 1e9) if med else None,
-                "final_loss": losses[-1] if losses else None,
-                "scatter": {"wall": scatter(entry["epoch_seconds"]),
-                            "cpu": scatter(entry["epoch_cpu_seconds"]) if entry["platform"] == "cpu" else None},
-            })
+            entry.update(
+                {
+                    "median_s": med,
+                    "median_cpu_s": cmed,
+                    f"ratio_to_{ratio_key}": (med / fmed) if med and fmed else None,
+                    f"cpu_ratio_to_{ratio_key}": (cmed / fcmed)
+                    if cmed and fcmed and entry["platform"] == "cpu"
+                    else None,
+                    "samples_per_s": (p.n / med) if med else None,
+                    "gemm_gflop_per_s": (flops / med / 1e9) if med else None,
+                    "final_loss": losses[-1] if losses else None,
+                    "scatter": {
+                        "wall": scatter(entry["epoch_seconds"]),
+                        "cpu": scatter(entry["epoch_cpu_seconds"]) if entry["platform"] == "cpu" else None,
+                    },
+                }
+            )
             if is_tutorial and med:
                 entry["iterations_500_s"] = 500 * med
         out.append(entry)
     ref_scatter = {}
     for platform, ref in reference_of.items():
         if ref in ok:
-            ref_scatter[ref] = {"wall": scatter(ok[ref]["epoch_seconds"]),
-                                "cpu": scatter(ok[ref]["epoch_cpu_seconds"]) if platform == "cpu" else None}
+            ref_scatter[ref] = {
+                "wall": scatter(ok[ref]["epoch_seconds"]),
+                "cpu": scatter(ok[ref]["epoch_cpu_seconds"]) if platform == "cpu" else None,
+            }
     return {
         "network": "-".join(map(str, p.sizes)),
         "sizes": list(p.sizes),
@@ -321,21 +369,46 @@ def run_benchmark(
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
             "environment": None,
-            "data": None if bench_data is None else {
-                "source": bench_data.source, "n_samples": bench_data.n,
-                "n_features": int(bench_data.X.shape[1])},
+            "data": None
+            if bench_data is None
+            else {
+                "source": bench_data.source,
+                "n_samples": bench_data.n,
+                "n_features": int(bench_data.X.shape[1]),
+            },
             "epochs": epochs,
             "warmup": warmup,
-            "clock": {"cpu": "wall clock (time.perf_counter) and process CPU time (time.process_time)",
-                      "cuda": "CUDA events on the default stream after a device synchronisation"},
+            "clock": {
+                "cpu": "wall clock (time.perf_counter) and process CPU time (time.process_time)",
+                "cuda": "CUDA events on the default stream after a device synchronisation",
+            },
             "results": results,
         }
         if tiny:
-            out["tiny"] = _run_tiny(tiny_contenders, usable, tiny_sizes, tiny_batch, tiny_samples,
-                                    optimizers, epochs, warmup, seed, say)
+            out["tiny"] = _run_tiny(
+                tiny_contenders,
+                usable,
+                tiny_sizes,
+                tiny_batch,
+                tiny_samples,
+                optimizers,
+                epochs,
+                warmup,
+                seed,
+                say,
+            )
         if shifts:
-            out["shifts"] = _run_shifts(bench_data, usable, (SHIFT_SIZES, tuple(sizes)), shift_batch,
-                                        optimizers, epochs, warmup, seed, say)
+            out["shifts"] = _run_shifts(
+                bench_data,
+                usable,
+                (SHIFT_SIZES, tuple(sizes)),
+                shift_batch,
+                optimizers,
+                epochs,
+                warmup,
+                seed,
+                say,
+            )
         out["environment"] = collect_environment(threads)
         return out
     finally:
@@ -351,16 +424,32 @@ def _run_tiny(spec, usable, sizes, batch, n_samples, optimizers, epochs, warmup,
     for opt in optimizers:
         p = Problem(data, tuple(sizes), min(int(batch), data.n), opt, DEFAULT_LR[opt], "he", seed)
         p.params0 = initial_params(p.sizes, p.init, p.seed)
-        res = run_problem(p, selected, skipped, epochs, warmup, False, False, say,
-                          reference_of={"cpu": "numpy"}, ratio_key="numpy")
+        res = run_problem(
+            p,
+            selected,
+            skipped,
+            epochs,
+            warmup,
+            False,
+            False,
+            say,
+            reference_of={"cpu": "numpy"},
+            ratio_key="numpy",
+        )
         steps = res["n_batches"]
         for c in res["contenders"]:
             if c["status"] == "ok":
                 c["us_per_step"] = 1e6 * c["median_s"] / steps if c["median_s"] else None
                 c["cpu_us_per_step"] = 1e6 * c["median_cpu_s"] / steps if c["median_cpu_s"] else None
         tables.append(res)
-    return {"network": "-".join(map(str, sizes)), "batch_size": int(batch), "n_samples": data.n,
-            "data": data.source, "reference": "numpy", "results": tables}
+    return {
+        "network": "-".join(map(str, sizes)),
+        "batch_size": int(batch),
+        "n_samples": data.n,
+        "data": data.source,
+        "reference": "numpy",
+        "results": tables,
+    }
 
 
 def _run_shifts(data, usable, networks, batch, optimizers, epochs, warmup, seed, say) -> dict:
@@ -376,10 +465,28 @@ def _run_shifts(data, usable, networks, batch, optimizers, epochs, warmup, seed,
             p = Problem(data, tuple(sizes), min(int(batch), data.n), opt, DEFAULT_LR[opt], "he", seed)
             p.params0 = initial_params(p.sizes, p.init, p.seed)
             say(f"augmentation overhead, {p.label()}: {', '.join(selected)}")
-            res = run_problem(p, selected, skipped, epochs, warmup, False, False, say,
-                              reference_of=reference_of, ratio_key="unshifted")
+            res = run_problem(
+                p,
+                selected,
+                skipped,
+                epochs,
+                warmup,
+                False,
+                False,
+                say,
+                reference_of=reference_of,
+                ratio_key="unshifted",
+            )
             res["target_ratio"] = SHIFT_TARGET if tuple(sizes) == SHIFT_SIZES else None
             tables.append(res)
-    return {"max_shift": SHIFT, "batch_size": int(batch), "n_samples": data.n, "data": data.source,
-            "pairs": dict(SHIFTED), "reference": reference_of, "target_ratio": SHIFT_TARGET,
-            "target_network": "-".join(map(str, SHIFT_SIZES)), "results": tables}
+    return {
+        "max_shift": SHIFT,
+        "batch_size": int(batch),
+        "n_samples": data.n,
+        "data": data.source,
+        "pairs": dict(SHIFTED),
+        "reference": reference_of,
+        "target_ratio": SHIFT_TARGET,
+        "target_network": "-".join(map(str, SHIFT_SIZES)),
+        "results": tables,
+    }

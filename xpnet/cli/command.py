@@ -246,8 +246,23 @@ def info() -> None:
 
 
 # -- train ------------------------------------------------------------------------------------------
-_FRESH_ONLY = ("preset", "hidden", "activation", "init", "optimizer", "lr", "weight_decay", "momentum",
-               "schedule", "batch_size", "standardize", "shift", "dtype", "seed", "val_split")
+_FRESH_ONLY = (
+    "preset",
+    "hidden",
+    "activation",
+    "init",
+    "optimizer",
+    "lr",
+    "weight_decay",
+    "momentum",
+    "schedule",
+    "batch_size",
+    "standardize",
+    "shift",
+    "dtype",
+    "seed",
+    "val_split",
+)
 
 
 def _explicit(ctx: click.Context, names) -> list[str]:
@@ -256,49 +271,92 @@ def _explicit(ctx: click.Context, names) -> list[str]:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]),
-              help="A known dataset, downloaded (and cached) on first use. Default: mnist.")
-@click.option("--data", "data_path", type=click.Path(exists=True, path_type=Path),
-              help="Local data instead: a directory of IDX files (gzipped or not), a Kaggle "
-                   "train.csv[.gz], or an .npz with x_train/y_train/x_test/y_test.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Cache directory for downloaded datasets (default: $XPNET_DATA_DIR, else the "
-                   "user cache directory).")
-@click.option("--preset", type=click.Choice(["default", "tutorial"]), default="default", show_default=True,
-              help="default: 784-1024-512-10, AdamW (weight decay 0.1) + cosine, 20 epochs of batch "
-                   "128, standardised inputs shifted by up to 1 pixel. tutorial: the tutorial exactly "
-                   "(784-10-10, uniform init, full-batch gradient descent, lr 0.1, 500 iterations). "
-                   "Options below override it.")
+@click.option(
+    "--dataset",
+    type=click.Choice(["mnist", "fashion-mnist"]),
+    help="A known dataset, downloaded (and cached) on first use. Default: mnist.",
+)
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Local data instead: a directory of IDX files (gzipped or not), a Kaggle "
+    "train.csv[.gz], or an .npz with x_train/y_train/x_test/y_test.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache directory for downloaded datasets (default: $XPNET_DATA_DIR, else the user cache directory).",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["default", "tutorial"]),
+    default="default",
+    show_default=True,
+    help="default: 784-1024-512-10, AdamW (weight decay 0.1) + cosine, 20 epochs of batch "
+    "128, standardised inputs shifted by up to 1 pixel. tutorial: the tutorial exactly "
+    "(784-10-10, uniform init, full-batch gradient descent, lr 0.1, 500 iterations). "
+    "Options below override it.",
+)
 @click.option("--hidden", type=IntList(), help="Hidden layer widths, e.g. 256,128 ('none': no hidden layer).")
 @click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), help="Hidden activation.")
 @click.option("--init", type=click.Choice(list(INITIALIZERS)), help="Weight initialisation.")
 @click.option("--optimizer", type=click.Choice(["sgd", "adam", "adamw"]), help="Update rule.")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Learning rate.")
-@click.option("--weight-decay", type=click.FloatRange(min=0), help="Weight decay (L2 for sgd/adam, decoupled for adamw).")
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0),
+    help="Weight decay (L2 for sgd/adam, decoupled for adamw).",
+)
 @click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), help="Momentum (sgd only).")
 @click.option("--schedule", type=click.Choice(["constant", "step", "cosine"]), help="Learning-rate schedule.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs to train (with --resume: the new total).")
 @click.option("--batch-size", type=BatchSize(), help="Samples per step, or 'full' for full-batch gradient descent.")
-@click.option("--standardize/--no-standardize", default=None,
-              help="Standardise the scaled pixels with the training set's mean and std.")
-@click.option("--shift", type=click.IntRange(0, 4), metavar="PIXELS",
-              help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch (0: off).")
+@click.option(
+    "--standardize/--no-standardize",
+    default=None,
+    help="Standardise the scaled pixels with the training set's mean and std.",
+)
+@click.option(
+    "--shift",
+    type=click.IntRange(0, 4),
+    metavar="PIXELS",
+    help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch (0: off).",
+)
 @click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type (default float32).")
 @click.option("--seed", type=int, help="Seeds the weights, the shuffling and the data splits (default 0).")
-@click.option("--val-split", type=click.FloatRange(0, 1, max_open=True),
-              help="Fraction of the training data held out for validation (default 0.1).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Run directory (default: runs/<data>-<YYYYmmdd-HHMMSS>).")
-@click.option("--resume", is_flag=True,
-              help="Continue the run in --out (default: the newest run under runs/) from its checkpoint.")
+@click.option(
+    "--val-split",
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Fraction of the training data held out for validation (default 0.1).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run directory (default: runs/<data>-<YYYYmmdd-HHMMSS>).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in --out (default: the newest run under runs/) from its checkpoint.",
+)
 @click.option("--overwrite", is_flag=True, help="Start the run in --out over when it holds one already.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the PNG plots.")
-@click.option("--save-every", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
-              help="Save a checkpoint at the end of an epoch at most this often (0: every epoch). "
-                   "Ctrl-C and the end of training always save.")
-@click.option("--log-every", type=click.IntRange(min=1),
-              help="Print a table row every N epochs (default: every epoch up to 50 epochs).")
+@click.option(
+    "--save-every",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Save a checkpoint at the end of an epoch at most this often (0: every epoch). "
+    "Ctrl-C and the end of training always save.",
+)
+@click.option(
+    "--log-every",
+    type=click.IntRange(min=1),
+    help="Print a table row every N epochs (default: every epoch up to 50 epochs).",
+)
 @click.pass_context
 def train(ctx: click.Context, **opts) -> None:
     """Train a network and write the model, metrics.json and plots into a run directory.
@@ -337,29 +395,42 @@ def train(ctx: click.Context, **opts) -> None:
         fixed = _explicit(ctx, _FRESH_ONLY)
         if fixed:
             names = ", ".join("--" + n.replace("_", "-") for n in fixed)
-            raise click.UsageError(f"{names}: cannot be changed when resuming, the run's checkpoint fixes the "
-                                   "model, optimizer and data split; start it over with --overwrite (and the "
-                                   "new settings) or start a new run")
-        run = Run.resume(opts["out"], epochs=opts["epochs"], data=spec, data_dir=data_dir, backend=backend,
-                         progress=True)
+            raise click.UsageError(
+                f"{names}: cannot be changed when resuming, the run's checkpoint fixes the "
+                "model, optimizer and data split; start it over with --overwrite (and the "
+                "new settings) or start a new run"
+            )
+        run = Run.resume(
+            opts["out"], epochs=opts["epochs"], data=spec, data_dir=data_dir, backend=backend, progress=True
+        )
         if run.finished:
             out.report_finished(console, run)
             return
-        console.print(f"Resuming [bold]{out.esc(run.run_dir)}[/] at epoch {run.model.epoch + 1}"
-                      + (f", step {run.model.batch + 1}" if run.model.batch else "") + f" of {run.config.epochs}.")
+        console.print(
+            f"Resuming [bold]{out.esc(run.run_dir)}[/] at epoch {run.model.epoch + 1}"
+            + (f", step {run.model.batch + 1}" if run.model.batch else "")
+            + f" of {run.config.epochs}."
+        )
     else:
         overrides = {k: opts[k] for k in (*_FRESH_ONLY[1:], "epochs") if k != "batch_size"}
         config = TrainConfig.from_preset(opts["preset"], **overrides, data=spec or "mnist")
         if opts["batch_size"] is not None:
             config.batch_size = None if opts["batch_size"] == "full" else opts["batch_size"]
-        run = Run.create(config, opts["out"], data_dir=data_dir, backend=backend, overwrite=opts["overwrite"],
-                         progress=True)
+        run = Run.create(
+            config,
+            opts["out"],
+            data_dir=data_dir,
+            backend=backend,
+            overwrite=opts["overwrite"],
+            progress=True,
+        )
     out.print_setup(console, run)
     run.model.backend.prepare_training()  # process-wide speed settings: xpnet train asks, MLP.fit does not
 
     def on_ctrl_c():
-        sys.stderr.write("\nCtrl-C: finishing this step, then saving a checkpoint "
-                         "(press Ctrl-C again to abort without saving)\n")
+        sys.stderr.write(
+            "\nCtrl-C: finishing this step, then saving a checkpoint (press Ctrl-C again to abort without saving)\n"
+        )
         sys.stderr.flush()
 
     reporter = out.ConsoleProgress(console, run.config.epochs, opts["log_every"])
@@ -387,12 +458,20 @@ def _load_data(spec: str, data_dir: str | None):
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, path_type=Path))
 @click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), help="Evaluate on a known dataset.")
-@click.option("--data", "data_path", type=click.Path(exists=True, path_type=Path),
-              help="Evaluate on local data (IDX directory, Kaggle CSV, .npz).")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Evaluate on local data (IDX directory, Kaggle CSV, .npz).",
+)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Dataset cache directory.")
 @click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the confusion-matrix PNG (default: confusion_matrix-<data>.png next to MODEL).")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the confusion-matrix PNG (default: confusion_matrix-<data>.png next to MODEL).",
+)
 def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path) -> None:
     """Measure a trained model: accuracy, per-class precision/recall, confusion matrix.
 
@@ -435,18 +514,46 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
 # -- predict ----------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, path_type=Path))
-@click.argument("files", metavar="FILE...", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True,
-              help="How many of the most probable classes to show.")
-@click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Rows of a CSV to show (0: all).")
-@click.option("--kaggle-submission", "submission", type=click.Path(dir_okay=False, path_type=Path),
-              help="With a Kaggle test.csv: write the competition's ImageId,Label file here.")
-@click.option("--show-input", "show_input", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a PNG grid of the 28x28 images the network received, with its predictions.")
-@click.option("--pixels", type=click.Choice(["auto", "0-255", "0-1"]), default="auto", show_default=True,
-              help="CSV pixel scale: 0-255 integers, 0-1 floats, or auto (0-1 when the values are fractions).")
+@click.argument(
+    "files",
+    metavar="FILE...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="How many of the most probable classes to show.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Rows of a CSV to show (0: all).",
+)
+@click.option(
+    "--kaggle-submission",
+    "submission",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With a Kaggle test.csv: write the competition's ImageId,Label file here.",
+)
+@click.option(
+    "--show-input",
+    "show_input",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a PNG grid of the 28x28 images the network received, with its predictions.",
+)
+@click.option(
+    "--pixels",
+    type=click.Choice(["auto", "0-255", "0-1"]),
+    default="auto",
+    show_default=True,
+    help="CSV pixel scale: 0-255 integers, 0-1 floats, or auto (0-1 when the values are fractions).",
+)
 @click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
 def predict(model_path: Path, files, top, limit, submission, show_input, pixels, backend) -> int:
     """Predict the class of images (PNG, JPEG, ...) or of the rows of a CSV file.
@@ -472,8 +579,7 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
     csvs = [f for f in files if f.name.lower().endswith((".csv", ".csv.gz"))]
     images = [f for f in files if f not in csvs]
     if submission is not None and (len(csvs) != 1 or images):
-        raise click.UsageError("--kaggle-submission needs exactly one CSV file (the Kaggle test.csv) "
-                               "and no images")
+        raise click.UsageError("--kaggle-submission needs exactly one CSV file (the Kaggle test.csv) and no images")
     if show_input is not None and not images:
         raise click.UsageError("--show-input needs at least one image file")
     ckpt = load_checkpoint(_checkpoint_path(model_path), backend=backend)
@@ -482,11 +588,14 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
         raise CLIError(f"the model takes {model.sizes[0]} inputs, not 28x28 = 784 pixel images")
     bad = sorted(k for k, v in model.numpy_params().items() if not np.isfinite(v).all())
     if bad:
-        raise CLIError(f"{model_path}: the weights {', '.join(bad)} contain NaN or infinity (the training "
-                       "diverged), so every prediction would be meaningless; retrain with a lower --lr")
+        raise CLIError(
+            f"{model_path}: the weights {', '.join(bad)} contain NaN or infinity (the training "
+            "diverged), so every prediction would be meaningless; retrain with a lower --lr"
+        )
     top = min(top, model.sizes[-1])
-    failed = show_predictions(ckpt, images, csvs, top=top, limit=limit, submission=submission,
-                              show_input=show_input, pixels=pixels)
+    failed = show_predictions(
+        ckpt, images, csvs, top=top, limit=limit, submission=submission, show_input=show_input, pixels=pixels
+    )
     if len(failed) == 1:
         _err(f"Error: {failed[0]}")
         return EXIT_USAGE
@@ -501,17 +610,42 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
 # -- gradcheck --------------------------------------------------------------------------------------
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--backend", metavar="SPEC", callback=_backend_option, help=BACKEND_HELP)
-@click.option("--sizes", type=IntList(min_items=2), default="784,32,10", show_default=True,
-              help="Layer widths of the network to check.")
+@click.option(
+    "--sizes",
+    type=IntList(min_items=2),
+    default="784,32,10",
+    show_default=True,
+    help="Layer widths of the network to check.",
+)
 @click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True)
-@click.option("--samples", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Batch size of the random data.")
-@click.option("--max-entries", type=click.IntRange(min=1), default=64, show_default=True,
-              help="Entries checked per parameter (chosen at random).")
-@click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
-              help="Finite-difference step.")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-7, show_default=True,
-              help="Largest accepted relative error.")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Batch size of the random data.",
+)
+@click.option(
+    "--max-entries",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Entries checked per parameter (chosen at random).",
+)
+@click.option(
+    "--eps",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1e-6,
+    show_default=True,
+    help="Finite-difference step.",
+)
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1e-7,
+    show_default=True,
+    help="Largest accepted relative error.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) -> None:
     """Compare backprop gradients with central finite differences, parameter by parameter.
@@ -534,13 +668,20 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
     start = time.perf_counter()
     report = run_gradcheck(model, X, y, eps=eps, tol=tol, max_entries=max_entries, seed=seed)
     seconds = time.perf_counter() - start
-    out.print_gradcheck(console, report, f"gradcheck: {'-'.join(map(str, sizes))} {activation} on "
-                        f"{out.esc(model.backend)}, {samples} samples, float64, eps {eps:g}, tol {tol:g}", seconds)
+    out.print_gradcheck(
+        console,
+        report,
+        f"gradcheck: {'-'.join(map(str, sizes))} {activation} on "
+        f"{out.esc(model.backend)}, {samples} samples, float64, eps {eps:g}, tol {tol:g}",
+        seconds,
+    )
     if report.passed:
         return
     if activation in ("relu", "leaky_relu") and report.min_abs_preactivation < 10 * eps:
-        console.print("Note: a pre-activation lies within 10·eps of the ReLU kink; a finite difference "
-                      "across it measures the wrong slope. Try another --seed.")
+        console.print(
+            "Note: a pre-activation lies within 10·eps of the ReLU kink; a finite difference "
+            "across it measures the wrong slope. Try another --seed."
+        )
     click.get_current_context().exit(EXIT_FAILURE)
 
 
@@ -561,4 +702,3 @@ cli.add_command(serve_command, "serve")
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI and return its exit code."""
     return cli.main(args=argv, prog_name="xpnet", standalone_mode=False)
-

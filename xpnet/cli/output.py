@@ -11,8 +11,19 @@ import sys
 
 from ..model import Callback
 
-__all__ = ["console", "esc", "fmt_time", "setup_logging", "print_setup", "ConsoleProgress",
-           "report_run", "report_finished", "print_evaluation", "print_gradcheck", "err"]
+__all__ = [
+    "console",
+    "esc",
+    "fmt_time",
+    "setup_logging",
+    "print_setup",
+    "ConsoleProgress",
+    "report_run",
+    "report_finished",
+    "print_evaluation",
+    "print_gradcheck",
+    "err",
+]
 
 
 def err(message: str) -> None:
@@ -36,8 +47,9 @@ def setup_logging(verbose: int) -> None:
     for h in list(logger.handlers):
         if getattr(h, "_xpnet_cli", False):
             logger.removeHandler(h)
-    handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=False,
-                          markup=False, rich_tracebacks=False)
+    handler = RichHandler(
+        console=Console(stderr=True), show_time=False, show_path=False, markup=False, rich_tracebacks=False
+    )
     handler._xpnet_cli = True
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler.setLevel(level)
@@ -82,10 +94,15 @@ def print_setup(console, run) -> None:
         ("data", run.dataset.summary()),
         *[("", note) for note in s.notes],
         ("split", f"{len(s.x_train):,} train / {len(s.x_val):,} validation / {len(s.x_test):,} test"),
-        ("model", f"{'-'.join(map(str, m.sizes))} {m.activation}, {m.init} init, {m.dtype_name} "
-                  f"({m.n_params:,} parameters)"),
-        ("training", f"{c.describe_optimizer()}; {c.epochs} epochs, {batch}; "
-                     f"inputs: {run.preprocessing.describe()}  [preset {c.preset}]"),
+        (
+            "model",
+            f"{'-'.join(map(str, m.sizes))} {m.activation}, {m.init} init, {m.dtype_name} ({m.n_params:,} parameters)",
+        ),
+        (
+            "training",
+            f"{c.describe_optimizer()}; {c.epochs} epochs, {batch}; "
+            f"inputs: {run.preprocessing.describe()}  [preset {c.preset}]",
+        ),
         ("backend", f"{m.backend.spec} ({m.backend.device_name})"),
     ]
     for key, value in rows:
@@ -98,12 +115,17 @@ def report_finished(console, run) -> None:
     metrics = read_metrics(run.run_dir)
     acc = (metrics.get("test") or {}).get("accuracy")
     seconds = metrics.get("train_seconds")
-    console.print(f"{esc(run.run_dir)} is already complete: it trained {run.model.epoch} of {run.config.epochs} "
-                  f"epochs" + (f" (test accuracy {acc:.4f}" if acc is not None else " (")
-                  + (f", trained in {fmt_time(seconds)})" if seconds is not None else ")")
-                  + ". Nothing was changed.")
-    console.print(f"To train it longer: xpnet train --resume --out {esc(run.run_dir)} --epochs "
-                  f"{run.model.epoch + max(1, run.config.epochs // 2)}")
+    console.print(
+        f"{esc(run.run_dir)} is already complete: it trained {run.model.epoch} of {run.config.epochs} "
+        f"epochs"
+        + (f" (test accuracy {acc:.4f}" if acc is not None else " (")
+        + (f", trained in {fmt_time(seconds)})" if seconds is not None else ")")
+        + ". Nothing was changed."
+    )
+    console.print(
+        f"To train it longer: xpnet train --resume --out {esc(run.run_dir)} --epochs "
+        f"{run.model.epoch + max(1, run.config.epochs // 2)}"
+    )
 
 
 def report_run(console, result, wall_seconds: float, data_dir: str | None = None) -> None:
@@ -112,8 +134,11 @@ def report_run(console, result, wall_seconds: float, data_dir: str | None = None
         err(f"Training diverged: {result.error}")
         if result.warnings:
             err(f"NumPy warned while training: {'; '.join(result.warnings)}.")
-        kept = (f"epoch {result.kept_epoch}" if result.kept_epoch else
-                "epoch 0: the initial, untrained weights, which evaluate refuses")
+        kept = (
+            f"epoch {result.kept_epoch}"
+            if result.kept_epoch
+            else "epoch 0: the initial, untrained weights, which evaluate refuses"
+        )
         err(f"Kept the last good checkpoint ({kept}) in {result.checkpoint}.")
         err(f"Start over with --lr {result.suggested_lr:g} ({result.suggestion}):")
         extra = ("--data-dir", data_dir) if data_dir else ()
@@ -126,8 +151,10 @@ def report_run(console, result, wall_seconds: float, data_dir: str | None = None
     test, total = result.test, result.metrics["train_seconds"]
     parts = len(result.metrics.get("train_seconds_parts", []))
     trained = f"trained in {fmt_time(total)}" + (f" over {parts} sessions" if parts > 1 else "")
-    console.print(f"[bold]test accuracy {test['accuracy']:.4f}[/] on {test['n']:,} images "
-                  f"(loss {test['loss']:.4f}) · {trained} · wall time {fmt_time(wall_seconds)}")
+    console.print(
+        f"[bold]test accuracy {test['accuracy']:.4f}[/] on {test['n']:,} images "
+        f"(loss {test['loss']:.4f}) · {trained} · wall time {fmt_time(wall_seconds)}"
+    )
     console.print(f"wrote {esc(result.run_dir)}/: {', '.join(result.files)}")
 
 
@@ -143,20 +170,35 @@ class ConsoleProgress(Callback):
         self.task = None
 
     def on_train_begin(self, model, epochs, n_batches):
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         if self.progress is not None:  # training proceeds one fit() per epoch (augmentation)
             return
         steps = max(0, (self.target - model.epoch) * n_batches - model.batch)
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("steps"), TimeElapsedColumn(), TextColumn("eta"),
-                                 TimeRemainingColumn(), console=self.console, transient=True,
-                                 disable=not self.console.is_terminal)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("steps"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+            disable=not self.console.is_terminal,
+        )
         self.progress.start()
         self.task = self.progress.add_task(f"epoch {model.epoch + 1}/{self.target}", total=steps)
-        self.console.print(f"[bold]{'epoch':>7} {'loss':>9} {'accuracy':>9} {'val loss':>9} "
-                           f"{'val acc':>9} {'time':>8}[/]")
+        self.console.print(
+            f"[bold]{'epoch':>7} {'loss':>9} {'accuracy':>9} {'val loss':>9} {'val acc':>9} {'time':>8}[/]"
+        )
 
     def on_epoch_begin(self, model, epoch):
         self.progress.update(self.task, description=f"epoch {epoch + 1}/{self.target}")
@@ -174,15 +216,15 @@ class ConsoleProgress(Callback):
         def num(v):
             return f"{v:>9.4f}" if v is not None else f"{'-':>9}"
 
-        return (f"{logs['epoch']:>7} {num(logs['loss'])} {num(logs['accuracy'])} {num(logs['val_loss'])} "
-                f"{num(logs['val_accuracy'])} {logs.get('epoch_time', 0.0):>7.1f}s")
+        return (
+            f"{logs['epoch']:>7} {num(logs['loss'])} {num(logs['accuracy'])} {num(logs['val_loss'])} "
+            f"{num(logs['val_accuracy'])} {logs.get('epoch_time', 0.0):>7.1f}s"
+        )
 
     def close(self):
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-
-
 
 
 def print_evaluation(console, ckpt, data, which: str, result: dict, names: list, warning: str | None) -> None:
@@ -191,20 +233,29 @@ def print_evaluation(console, ckpt, data, which: str, result: dict, names: list,
     from rich.table import Table
 
     model = ckpt.model
-    console.print(f"[bold]{esc(ckpt.path)}[/]: {'-'.join(map(str, model.sizes))} {model.activation}, "
-                  f"trained {model.epoch} epochs on {esc(ckpt.dataset.get('name', '?'))}")
+    console.print(
+        f"[bold]{esc(ckpt.path)}[/]: {'-'.join(map(str, model.sizes))} {model.activation}, "
+        f"trained {model.epoch} epochs on {esc(ckpt.dataset.get('name', '?'))}"
+    )
     if warning:
         console.print(f"[yellow]Note:[/] {esc(warning)}.")
     console.print(f"Evaluating on {esc(data.name)}: {which}.")
-    console.print(f"[bold]accuracy {result['accuracy']:.4f}[/] ({int(np.trace(result['confusion_matrix'])):,}"
-                  f" of {result['n']:,} correct) · loss {result['loss']:.4f}")
+    console.print(
+        f"[bold]accuracy {result['accuracy']:.4f}[/] ({int(np.trace(result['confusion_matrix'])):,}"
+        f" of {result['n']:,} correct) · loss {result['loss']:.4f}"
+    )
     table = Table(title="Per class", title_justify="left")
     for col in ("class", "precision", "recall", "F1", "support"):
         table.add_column(col, justify="left" if col == "class" else "right")
     for row in result["per_class"]:
         label = names[row["class"]]
-        table.add_row(f"{row['class']} {esc(label)}" if label != str(row["class"]) else str(row["class"]),
-                      f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", f"{row['support']:,}")
+        table.add_row(
+            f"{row['class']} {esc(label)}" if label != str(row["class"]) else str(row["class"]),
+            f"{row['precision']:.4f}",
+            f"{row['recall']:.4f}",
+            f"{row['f1']:.4f}",
+            f"{row['support']:,}",
+        )
     console.print(table)
     cm = result["confusion_matrix"]
     cmt = Table(title="Confusion matrix (rows: true class, columns: predicted)", title_justify="left")
@@ -212,8 +263,10 @@ def print_evaluation(console, ckpt, data, which: str, result: dict, names: list,
     for j in range(cm.shape[1]):
         cmt.add_column(str(j), justify="right")
     for i in range(cm.shape[0]):
-        cmt.add_row(str(i), *[f"[bold]{v:,}[/]" if i == j else (f"{v:,}" if v else "[dim]·[/]")
-                              for j, v in enumerate(cm[i])])
+        cmt.add_row(
+            str(i),
+            *[f"[bold]{v:,}[/]" if i == j else (f"{v:,}" if v else "[dim]·[/]") for j, v in enumerate(cm[i])],
+        )
     console.print(cmt)
 
 
@@ -239,8 +292,10 @@ def print_info(console, versions: dict, backends, auto, why: str, env_line: str,
 
     from rich.table import Table
 
-    console.print(f"[bold]xpnet {versions['xpnet']}[/] · Python {versions['python']} · NumPy {versions['numpy']} · "
-                  f"array-api-compat {versions['array_api_compat']} · {esc(platform.platform(terse=True))}")
+    console.print(
+        f"[bold]xpnet {versions['xpnet']}[/] · Python {versions['python']} · NumPy {versions['numpy']} · "
+        f"array-api-compat {versions['array_api_compat']} · {esc(platform.platform(terse=True))}"
+    )
     table = Table(title="Backends", title_justify="left")
     for col in ("spec", "usable", "device", "details"):
         table.add_column(col)

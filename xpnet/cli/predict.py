@@ -18,8 +18,17 @@ from .output import esc as _esc
 __all__ = ["show_predictions"]
 
 
-def show_predictions(checkpoint: Checkpoint, images: list[Path], csvs: list[Path], *, top: int, limit: int,
-                     submission: Path | None, show_input: Path | None, pixels: str) -> list[str]:
+def show_predictions(
+    checkpoint: Checkpoint,
+    images: list[Path],
+    csvs: list[Path],
+    *,
+    top: int,
+    limit: int,
+    submission: Path | None,
+    show_input: Path | None,
+    pixels: str,
+) -> list[str]:
     """Predict and print the classes of ``images`` and of the rows of ``csvs``.
 
     Parameters
@@ -88,13 +97,19 @@ def show_predictions(checkpoint: Checkpoint, images: list[Path], csvs: list[Path
         proba = probabilities(x)
         pred = proba.argmax(axis=1)
         shown = len(x) if limit == 0 else min(limit, len(x))
-        table = Table(title=f"{_esc(f)}: {len(x):,} rows" + (f" (first {shown})" if shown < len(x) else ""),
-                      title_justify="left")
+        table = Table(
+            title=f"{_esc(f)}: {len(x):,} rows" + (f" (first {shown})" if shown < len(x) else ""),
+            title_justify="left",
+        )
         for col in ("row", *(["label"] if y is not None else []), "prediction", f"top {top} probabilities"):
             table.add_column(col)
         for i in range(shown):
-            table.add_row(str(i + 1), *([_esc(names[int(y[i])])] if y is not None else []),
-                          f"[bold]{_esc(names[int(pred[i])])}[/]", top_text(proba[i]))
+            table.add_row(
+                str(i + 1),
+                *([_esc(names[int(y[i])])] if y is not None else []),
+                f"[bold]{_esc(names[int(pred[i])])}[/]",
+                top_text(proba[i]),
+            )
         console.print(table)
         if y is not None:
             console.print(f"accuracy on the {len(y):,} labelled rows: {float(np.mean(pred == y)):.4f}")

@@ -13,13 +13,13 @@ Messages go to the ``"xpnet.datasets"`` logger; nothing is printed.
 """
 
 from .dataset import Dataset
+from .directory import read_idx_directory
 from .download import ensure_downloaded, fetch_files
 from .errors import DataError, DatasetUnavailable
 from .idx import read_idx, write_idx
 from .kaggle import read_kaggle_csv
 from .load import load_dataset
 from .npz import read_npz
-from .directory import read_idx_directory
 from .preprocess import flatten, scale, standardize, train_val_split
 from .sources import FASHION_MNIST, KNOWN_DATASETS, MNIST, FileSpec, KnownDataset
 

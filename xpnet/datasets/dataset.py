@@ -95,9 +95,7 @@ class Dataset:
         def shape(array: np.ndarray | None) -> str:
             return "None" if array is None else f"{array.dtype}{list(array.shape)}"
 
-        arrays = ", ".join(
-            f"{key}={shape(getattr(self, key))}" for key in ("x_train", "y_train", "x_test", "y_test")
-        )
+        arrays = ", ".join(f"{key}={shape(getattr(self, key))}" for key in ("x_train", "y_train", "x_test", "y_test"))
         return f"Dataset(name={self.name!r}, {arrays}, n_classes={self.n_classes}, source={self.source!r})"
 
 
@@ -171,9 +169,7 @@ def as_images(images: np.ndarray, origin: str) -> np.ndarray:
     if not (images.ndim == 3 and images.shape[1:] == IMAGE_SHAPE) and not (
         images.ndim == 2 and images.shape[1] == N_PIXELS
     ):
-        raise DataError(
-            f"{origin}: images must have shape (N, 28, 28) or (N, 784), got {images.shape}"
-        )
+        raise DataError(f"{origin}: images must have shape (N, 28, 28) or (N, 784), got {images.shape}")
     if len(images) == 0:
         raise DataError(f"{origin}: contains 0 images")
     flat = images.reshape(len(images), N_PIXELS)

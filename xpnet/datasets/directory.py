@@ -196,7 +196,13 @@ def _log_found(directory: Path, paths: dict[str, Path]) -> None:
     for split, label in (("train", "training"), ("test", "test")):
         missing = [IDX_STEMS[role] for role in (f"{split}_images", f"{split}_labels") if role not in paths]
         if len(missing) == 2:
-            logger.info("No %s files (%s[.gz]) in %s: the dataset has no %s split", label, " / ".join(missing), directory, label)
+            logger.info(
+                "No %s files (%s[.gz]) in %s: the dataset has no %s split",
+                label,
+                " / ".join(missing),
+                directory,
+                label,
+            )
 
 
 def _nothing_found_message(directory: Path) -> str:

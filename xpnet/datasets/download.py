@@ -21,8 +21,8 @@ from pathlib import Path
 import requests
 import urllib3
 
-from .cache import DATA_DIR_ENV, dataset_dir
 from ..errors import XpnetError
+from .cache import DATA_DIR_ENV, dataset_dir
 from .errors import DataError, DatasetUnavailable
 from .sources import KNOWN_DATASETS, FileSpec, KnownDataset, get_known_dataset
 
@@ -87,9 +87,7 @@ def ensure_downloaded(
     if isinstance(dataset, str):
         known = get_known_dataset(dataset)
         if known is None:
-            raise DataError(
-                f"unknown dataset {dataset!r}; known datasets: {', '.join(KNOWN_DATASETS)}"
-            )
+            raise DataError(f"unknown dataset {dataset!r}; known datasets: {', '.join(KNOWN_DATASETS)}")
         dataset = known
     return fetch_files(
         dataset.files,

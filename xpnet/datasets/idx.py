@@ -124,10 +124,7 @@ def parse_idx(data: bytes, *, source: str = "<bytes>", ndim: int | None = None) 
             f"0x{magic:08X}; expected one of {_TYPE_LIST}"
         )
     if n_dims == 0:
-        raise DataError(
-            f"{source}: magic number 0x{magic:08X} declares 0 dimensions; "
-            f"expected {expected_magic}"
-        )
+        raise DataError(f"{source}: magic number 0x{magic:08X} declares 0 dimensions; expected {expected_magic}")
     if ndim is not None and n_dims != ndim:
         raise DataError(
             f"{source}: magic number 0x{magic:08X} declares {n_dims} dimension(s), "

@@ -14,8 +14,8 @@ import io
 import os
 import warnings
 import zlib
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,13 @@ from .dataset import N_PIXELS, Dataset, make_dataset
 from .errors import DataError
 from .idx import is_gzip
 
-__all__ = ["PIXEL_SCALES", "read_kaggle_csv", "read_kaggle_file", "read_kaggle_directory", "find_kaggle_files"]
+__all__ = [
+    "PIXEL_SCALES",
+    "read_kaggle_csv",
+    "read_kaggle_file",
+    "read_kaggle_directory",
+    "find_kaggle_files",
+]
 
 _PIXEL_HEADERS = (
     [f"pixel{i}" for i in range(N_PIXELS)],
@@ -92,11 +98,19 @@ def read_kaggle_csv(path: str | os.PathLike, *, pixels: str = "auto") -> tuple[n
     if values is not None and values.shape[0] == 0:
         raise DataError(f"{path}: no data rows after the header")
     labeled = columns[0] == "label"
-    if values is not None and values.shape[1] == len(columns) and fractional and labeled \
-            and not np.array_equal(values[:, 0], np.round(values[:, 0])):
+    if (
+        values is not None
+        and values.shape[1] == len(columns)
+        and fractional
+        and labeled
+        and not np.array_equal(values[:, 0], np.round(values[:, 0]))
+    ):
         values = None  # a fractional label: let _locate_problem name it
-    scale = _pixel_scale(path, values, labeled, pixels, fractional) if values is not None and \
-        values.shape[1] == len(columns) else 255.0
+    scale = (
+        _pixel_scale(path, values, labeled, pixels, fractional)
+        if values is not None and values.shape[1] == len(columns)
+        else 255.0
+    )
     if values is None or values.shape[1] != len(columns) or not _in_range(values, labeled, scale):
         # Rare path: read the file again to say exactly where the problem is.
         raise DataError(_locate_problem(path, columns, values, header, scale) or f"{path}: {numpy_message}")
@@ -129,13 +143,17 @@ def _pixel_scale(path: Path, values: np.ndarray, labeled: bool, pixels: str, fra
     if fractional and high <= 1.0:
         return 1.0
     if not fractional and high <= 1.0 and pix.size:
-        raise DataError(f"{path}: every pixel value is 0 or 1, which could be 0-255 intensities (a black "
-                        "image) or 0-1 intensities; say which: xpnet predict --pixels 0-1 (or --pixels "
-                        "0-255), read_kaggle_csv(..., pixels='0-1')")
+        raise DataError(
+            f"{path}: every pixel value is 0 or 1, which could be 0-255 intensities (a black "
+            "image) or 0-1 intensities; say which: xpnet predict --pixels 0-1 (or --pixels "
+            "0-255), read_kaggle_csv(..., pixels='0-1')"
+        )
     if fractional:
-        raise DataError(f"{path}: pixel values have fractions and go up to {high:g}: if they are 0-255 "
-                        "intensities, use xpnet predict --pixels 0-255 (read_kaggle_csv(..., pixels='0-255')) "
-                        "to round them")
+        raise DataError(
+            f"{path}: pixel values have fractions and go up to {high:g}: if they are 0-255 "
+            "intensities, use xpnet predict --pixels 0-255 (read_kaggle_csv(..., pixels='0-255')) "
+            "to round them"
+        )
     return 255.0
 
 
@@ -248,8 +266,10 @@ def _check_header(path: Path, line: str) -> tuple[list[str], bool]:
             return ["label", *_PIXEL_HEADERS[0]], False
         if len(columns) == N_PIXELS:
             return list(_PIXEL_HEADERS[0]), False
-        raise DataError(f"{path}: line 1: no header row and {len(columns)} values; expected {N_PIXELS + 1} "
-                        f"(label and pixels) or {N_PIXELS} (pixels only), or a header {_EXPECTED_HEADER}")
+        raise DataError(
+            f"{path}: line 1: no header row and {len(columns)} values; expected {N_PIXELS + 1} "
+            f"(label and pixels) or {N_PIXELS} (pixels only), or a header {_EXPECTED_HEADER}"
+        )
     labeled = columns[0] == "label"
     pixels = columns[1:] if labeled else columns
     if any(pixels == expected for expected in _PIXEL_HEADERS):
@@ -303,8 +323,9 @@ def _first_out_of_range_row(values: np.ndarray, labeled: bool, scale: float = 25
     return int(bad_rows[0]) if bad_rows.size else None
 
 
-def _locate_problem(path: Path, columns: list[str], values: np.ndarray | None, header: bool = True,
-                    scale: float = 255.0) -> str | None:
+def _locate_problem(
+    path: Path, columns: list[str], values: np.ndarray | None, header: bool = True, scale: float = 255.0
+) -> str | None:
     """Describe the first bad data line, or return None if none is found.
 
     ``values`` is what NumPy parsed (None if it failed): then the bad row is
@@ -328,15 +349,17 @@ def _locate_problem(path: Path, columns: list[str], values: np.ndarray | None, h
                 continue  # a quick look is enough: only the bad line is split
             if bad_row is not None and row != bad_row:
                 continue
-            problem = _describe_line(f"{path}: line {line_number}", line.rstrip("\r\n").split(","), columns, labeled,
-                                     scale)
+            problem = _describe_line(
+                f"{path}: line {line_number}", line.rstrip("\r\n").split(","), columns, labeled, scale
+            )
             if problem:
                 return problem
     return None
 
 
-def _describe_line(where: str, fields: list[str], columns: list[str], labeled: bool,
-                   scale: float = 255.0) -> str | None:
+def _describe_line(
+    where: str, fields: list[str], columns: list[str], labeled: bool, scale: float = 255.0
+) -> str | None:
     if len(fields) != len(columns):
         return f"{where}: {len(fields)} values, expected {len(columns)} (one per header column)"
     for index, field in enumerate(fields):

@@ -49,9 +49,7 @@ def read_npz(path: str | os.PathLike) -> Dataset:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a readable .npz archive ({exc})") from exc
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(
-            f"{path}: holds a single array, not an .npz archive with the arrays {', '.join(NPZ_KEYS)}"
-        )
+        raise DataError(f"{path}: holds a single array, not an .npz archive with the arrays {', '.join(NPZ_KEYS)}")
     with archive:
         present = [key for key in NPZ_KEYS if key in archive.files]
         if not present:

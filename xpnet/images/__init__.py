@@ -27,8 +27,15 @@ from .errors import BlankImageError, ImageError, MultipleObjectsError
 from .mnistify import prepare
 
 __all__ = [
-    "load_image", "to_mnist_format", "preprocessing_steps", "save_input_grid",
-    "ImageError", "BlankImageError", "MultipleObjectsError", "IMAGE_SUFFIXES", "MAX_PIXELS",
+    "load_image",
+    "to_mnist_format",
+    "preprocessing_steps",
+    "save_input_grid",
+    "ImageError",
+    "BlankImageError",
+    "MultipleObjectsError",
+    "IMAGE_SUFFIXES",
+    "MAX_PIXELS",
 ]
 
 ImageSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
@@ -103,7 +110,7 @@ def preprocessing_steps(source: ImageSource) -> dict:
     return steps
 
 
-def save_input_grid(images, titles, path) -> "os.PathLike":
+def save_input_grid(images, titles, path) -> os.PathLike:
     """Write a PNG grid of 28×28 network inputs with a title under each (atomically).
 
     Parameters

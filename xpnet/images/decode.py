@@ -69,8 +69,10 @@ def open_image(source):
     try:
         with Image.open(stream) as img:
             if img.width * img.height > MAX_PIXELS:
-                raise ImageError(f"{name}: {img.width}x{img.height} pixels is more than the "
-                                 f"{MAX_PIXELS:,} accepted; scale the picture down first")
+                raise ImageError(
+                    f"{name}: {img.width}x{img.height} pixels is more than the "
+                    f"{MAX_PIXELS:,} accepted; scale the picture down first"
+                )
             img.load()
             img = ImageOps.exif_transpose(img)
             return _to_rgba(img)
@@ -84,8 +86,9 @@ def open_image(source):
         raise ImageError(f"{name}: too many pixels ({exc})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         detail = str(exc) or type(exc).__name__
-        raise ImageError(f"{name}: not a readable image ({detail}); give a PNG, JPEG, BMP, GIF, "
-                         "TIFF or WebP file") from None
+        raise ImageError(
+            f"{name}: not a readable image ({detail}); give a PNG, JPEG, BMP, GIF, TIFF or WebP file"
+        ) from None
 
 
 def _to_rgba(img):
@@ -151,4 +154,3 @@ def array_to_image(array):
     a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
     mode = "L" if a.ndim == 2 else ("RGB" if a.shape[2] == 3 else "RGBA")
     return Image.fromarray(a, mode=mode).convert("RGBA")
-

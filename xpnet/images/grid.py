@@ -36,8 +36,9 @@ def save_input_grid(images, titles, path: str | os.PathLike) -> Path:
     x = np.asarray(images, dtype=np.float64).reshape(-1, 28, 28)
     titles = list(titles)
     if len(titles) != len(x) or len(x) == 0:
-        raise InvalidInput(f"need one title per image and at least one image, got {len(x)} images "
-                         f"and {len(titles)} titles")
+        raise InvalidInput(
+            f"need one title per image and at least one image, got {len(x)} images and {len(titles)} titles"
+        )
     cols = min(len(x), 6)
     rows = math.ceil(len(x) / cols)
     fig = Figure(figsize=(2.0 * cols, 2.3 * rows), layout="constrained")

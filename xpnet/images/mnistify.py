@@ -30,9 +30,18 @@ import numpy as np
 from .errors import BlankImageError, ImageError, MultipleObjectsError
 
 __all__ = [
-    "prepare", "working_size", "foreground", "threshold", "select_digit", "normalise_stroke",
-    "render", "stroke_width",
-    "MNIST_STROKE_WIDTH", "BOX", "FRAME", "CENTRE",
+    "prepare",
+    "working_size",
+    "foreground",
+    "threshold",
+    "select_digit",
+    "normalise_stroke",
+    "render",
+    "stroke_width",
+    "MNIST_STROKE_WIDTH",
+    "BOX",
+    "FRAME",
+    "CENTRE",
 ]
 
 log = logging.getLogger("xpnet.images")
@@ -224,8 +233,9 @@ def _block_median(rgb: np.ndarray, blocks: int, percentile: float = 50.0) -> np.
     b = int(np.ceil(max(h, w) / blocks))
     gh, gw = int(np.ceil(h / b)), int(np.ceil(w / b))
     padded = np.pad(rgb, ((0, gh * b - h), (0, gw * b - w), (0, 0)), mode="reflect" if min(h, w) > b else "edge")
-    grid = np.percentile(padded.reshape(gh, b, gw, b, c).transpose(0, 2, 4, 1, 3).reshape(gh, gw, c, b * b),
-                         percentile, axis=3)
+    grid = np.percentile(
+        padded.reshape(gh, b, gw, b, c).transpose(0, 2, 4, 1, 3).reshape(gh, gw, c, b * b), percentile, axis=3
+    )
     return _resize_channels(grid, (gw * b, gh * b))[:h, :w]
 
 
@@ -251,7 +261,10 @@ def _filter(a: np.ndarray, k: int, reduce) -> np.ndarray:
     for axis in (0, 1):
         pad = [(0, 0)] * a.ndim
         pad[axis] = (r, r)
-        a = reduce(sliding_window_view(np.pad(a, pad, mode="reflect" if a.shape[axis] > r else "edge"), k, axis=axis), axis=-1)
+        a = reduce(
+            sliding_window_view(np.pad(a, pad, mode="reflect" if a.shape[axis] > r else "edge"), k, axis=axis),
+            axis=-1,
+        )
     return a
 
 
@@ -260,8 +273,15 @@ def _resize_channels(a: np.ndarray, size: tuple[int, int], resample=None) -> np.
     from PIL import Image
 
     resample = Image.BILINEAR if resample is None else resample
-    return np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(a[:, :, i], dtype=np.float32), mode="F")
-                                .resize(size, resample)) for i in range(a.shape[2])], axis=2)
+    return np.stack(
+        [
+            np.asarray(
+                Image.fromarray(np.ascontiguousarray(a[:, :, i], dtype=np.float32), mode="F").resize(size, resample)
+            )
+            for i in range(a.shape[2])
+        ],
+        axis=2,
+    )
 
 
 # -- 3. threshold --------------------------------------------------------------------------------
@@ -305,12 +325,15 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
     t_noise = m + 4.0 * sigma + 8.0
     candidates = f[f > t_noise]
     if candidates.size < max(6, int(2e-4 * f.size)):
-        raise BlankImageError(f"{name}: nothing drawn (no mark stands out from the background); "
-                              "draw a digit, or use a picture with more contrast")
+        raise BlankImageError(
+            f"{name}: nothing drawn (no mark stands out from the background); "
+            "draw a digit, or use a picture with more contrast"
+        )
     c = float(np.percentile(candidates, 90))
     if c - m < MIN_CONTRAST:
-        raise BlankImageError(f"{name}: nothing drawn (the darkest marks differ from the paper by only "
-                              f"{c - m:.0f} of 255 gray levels)")
+        raise BlankImageError(
+            f"{name}: nothing drawn (the darkest marks differ from the paper by only {c - m:.0f} of 255 gray levels)"
+        )
     mask = f > max(t_noise, m + 0.5 * (c - m))
     return _smooth(mask)
 
@@ -322,7 +345,7 @@ def _smooth(mask: np.ndarray) -> np.ndarray:
     """
     p = np.pad(mask, 1).astype(np.int8)
     h, w = mask.shape
-    votes = sum(p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3))
+    votes = sum(p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3))
     smoothed = votes >= 5
     return smoothed if smoothed.sum() >= 0.7 * mask.sum() else mask
 
@@ -386,7 +409,9 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
     if significant.size > 1:
         raise MultipleObjectsError(
             f"{name}: {significant.size} separate marks far apart, not one digit; "
-            "crop the picture to a single digit (or erase the other marks)", count=int(significant.size))
+            "crop the picture to a single digit (or erase the other marks)",
+            count=int(significant.size),
+        )
     keep = np.repeat(np.repeat((groups == main) & pooled, p, axis=0), p, axis=1)[:h, :w]
     return mask & keep
 
@@ -549,7 +574,7 @@ def render(mask: np.ndarray) -> np.ndarray:
     from PIL import Image
 
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    crop = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
+    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
     h, w = crop.shape
     scale = BOX / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -559,12 +584,13 @@ def render(mask: np.ndarray) -> np.ndarray:
     cy, cx = (ys * small).sum() / total, (xs * small).sum() / total
     margin = (FRAME - BOX) // 2  # place the box at (margin, margin), then shift it
     frame = np.zeros((FRAME, FRAME), dtype=np.float32)
-    frame[margin:margin + nh, margin:margin + nw] = small
+    frame[margin : margin + nh, margin : margin + nw] = small
     dy = float(np.clip(CENTRE - (cy + margin), -margin, FRAME - margin - nh))
     dx = float(np.clip(CENTRE - (cx + margin), -margin, FRAME - margin - nw))
     # Pillow's affine maps each output pixel (c, r) to the input point (c − dx, r − dy)
-    moved = Image.fromarray(frame, mode="F").transform((FRAME, FRAME), Image.AFFINE, (1, 0, -dx, 0, 1, -dy),
-                                                       Image.BILINEAR)
+    moved = Image.fromarray(frame, mode="F").transform(
+        (FRAME, FRAME), Image.AFFINE, (1, 0, -dx, 0, 1, -dy), Image.BILINEAR
+    )
     return np.clip(np.rint(np.asarray(moved)), 0, 255).astype(np.uint8).reshape(FRAME * FRAME)
 
 

@@ -23,8 +23,19 @@ each with one job:
 The names below are importable from ``xpnet.runs`` itself.
 """
 
-from .rundir import CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, find_checkpoint
 from .run import Run, RunResult, evaluate_model, load_data, run_training, train_epochs
+from .rundir import CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, find_checkpoint
 
-__all__ = ["Run", "RunResult", "run_training", "evaluate_model", "train_epochs", "load_data", "check_trained",
-           "find_checkpoint", "CHECKPOINT_NAME", "METRICS_NAME", "PLOT_NAMES"]
+__all__ = [
+    "Run",
+    "RunResult",
+    "run_training",
+    "evaluate_model",
+    "train_epochs",
+    "load_data",
+    "check_trained",
+    "find_checkpoint",
+    "CHECKPOINT_NAME",
+    "METRICS_NAME",
+    "PLOT_NAMES",
+]

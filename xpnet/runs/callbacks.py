@@ -6,9 +6,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..checkpoint import CheckpointError, save
 from ..model import MLP, Callback

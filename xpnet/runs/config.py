@@ -22,16 +22,34 @@ __all__ = ["PRESETS", "TrainConfig", "parse_batch_size", "parse_batch_sizes"]
 #: measurements in docs). ``tutorial`` is the tutorial's network and training exactly.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {
-        "hidden": [1024, 512], "activation": "relu", "init": "he",
-        "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.1, "momentum": 0.0,
-        "schedule": "cosine", "epochs": 20, "batch_size": 128, "standardize": True,
-        "shift": 1, "val_split": 0.1,
+        "hidden": [1024, 512],
+        "activation": "relu",
+        "init": "he",
+        "optimizer": "adamw",
+        "lr": 1e-3,
+        "weight_decay": 0.1,
+        "momentum": 0.0,
+        "schedule": "cosine",
+        "epochs": 20,
+        "batch_size": 128,
+        "standardize": True,
+        "shift": 1,
+        "val_split": 0.1,
     },
     "tutorial": {
-        "hidden": [10], "activation": "relu", "init": "tutorial",
-        "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "momentum": 0.0,
-        "schedule": "constant", "epochs": 500, "batch_size": None, "standardize": False,
-        "shift": 0, "val_split": 0.1,
+        "hidden": [10],
+        "activation": "relu",
+        "init": "tutorial",
+        "optimizer": "sgd",
+        "lr": 0.1,
+        "weight_decay": 0.0,
+        "momentum": 0.0,
+        "schedule": "constant",
+        "epochs": 500,
+        "batch_size": None,
+        "standardize": False,
+        "shift": 0,
+        "val_split": 0.1,
     },
 }
 
@@ -73,7 +91,6 @@ def parse_batch_size(text: str | int | None) -> int | None:
     return value
 
 
-
 def parse_batch_sizes(text: str) -> list[int | None]:
     """A comma-separated list of batch sizes, each read by [`parse_batch_size`][xpnet.runs.config.parse_batch_size].
 
@@ -96,6 +113,7 @@ def parse_batch_sizes(text: str) -> list[int | None]:
     if not sizes:
         raise ConfigError(f"no batch size in {str(text)!r}; give at least one, e.g. '128,full'")
     return sizes
+
 
 @dataclass
 class TrainConfig:
@@ -170,10 +188,19 @@ class TrainConfig:
 
     def make_model(self, backend=None, n_inputs: int = 784, n_classes: int = 10) -> MLP:
         """A new [`MLP`][xpnet.model.MLP] with these settings, ``n_inputs`` inputs and ``n_classes`` outputs."""
-        model = MLP([n_inputs, *self.hidden, n_classes], activation=self.activation, init=self.init,
-                    dtype=self.dtype, backend=backend, seed=self.seed)
-        model.train_defaults = {"epochs": self.epochs, "batch_size": self.batch_size,
-                                "optimizer": self.make_optimizer().get_config()}
+        model = MLP(
+            [n_inputs, *self.hidden, n_classes],
+            activation=self.activation,
+            init=self.init,
+            dtype=self.dtype,
+            backend=backend,
+            seed=self.seed,
+        )
+        model.train_defaults = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "optimizer": self.make_optimizer().get_config(),
+        }
         return model
 
     def make_optimizer(self) -> Optimizer:
@@ -232,7 +259,11 @@ class TrainConfig:
         values = {**self.to_dict(), **changes}
         preset = PRESETS.get(values["preset"], PRESETS["default"])
         data = str(values["data"])
-        args = ["xpnet", "train", *(["--dataset", data] if data in ("mnist", "fashion-mnist") else ["--data", data])]
+        args = [
+            "xpnet",
+            "train",
+            *(["--dataset", data] if data in ("mnist", "fashion-mnist") else ["--data", data]),
+        ]
         if values["preset"] != "default":
             args += ["--preset", values["preset"]]
         defaults = {**preset, "dtype": "float32", "seed": 0}

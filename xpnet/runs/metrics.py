@@ -21,8 +21,7 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= n_classes):
             raise InvalidInput(f"{name} has labels outside 0..{n_classes - 1}")
-    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(
-        n_classes, n_classes)
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
 def per_class_metrics(cm: np.ndarray) -> list[dict]:
@@ -40,5 +39,13 @@ def per_class_metrics(cm: np.ndarray) -> list[dict]:
         precision = np.where(predicted > 0, tp / predicted, 0.0)
         recall = np.where(actual > 0, tp / actual, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return [{"class": k, "precision": float(precision[k]), "recall": float(recall[k]),
-             "f1": float(f1[k]), "support": int(actual[k])} for k in range(cm.shape[0])]
+    return [
+        {
+            "class": k,
+            "precision": float(precision[k]),
+            "recall": float(recall[k]),
+            "f1": float(f1[k]),
+            "support": int(actual[k]),
+        }
+        for k in range(cm.shape[0])
+    ]

@@ -68,8 +68,7 @@ def plot_history(history, path: str | os.PathLike, title: str | None = None) -> 
     return _save(fig, path)
 
 
-def plot_confusion_matrix(cm: np.ndarray, class_names, path: str | os.PathLike,
-                          title: str | None = None) -> Path:
+def plot_confusion_matrix(cm: np.ndarray, class_names, path: str | os.PathLike, title: str | None = None) -> Path:
     """The confusion matrix as a heat map (rows: true class, columns: predicted), with counts."""
     cm = np.asarray(cm)
     n = cm.shape[0]
@@ -90,16 +89,31 @@ def plot_confusion_matrix(cm: np.ndarray, class_names, path: str | os.PathLike,
         for i in range(n):
             for j in range(n):
                 if cm[i, j]:
-                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7 if n > 10 else 8,
-                            color="white" if frac[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        str(cm[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=7 if n > 10 else 8,
+                        color="white" if frac[i, j] > 0.5 else "black",
+                    )
     total = cm.sum()
     acc = np.trace(cm) / total if total else 0.0
     ax.set_title(title or f"confusion matrix (accuracy {acc:.4f}, {total} images)")
     return _save(fig, path)
 
 
-def plot_misclassified(images: np.ndarray, y_true, y_pred, class_names, path: str | os.PathLike,
-                       max_images: int = 36, confidence=None, title: str | None = None) -> Path:
+def plot_misclassified(
+    images: np.ndarray,
+    y_true,
+    y_pred,
+    class_names,
+    path: str | os.PathLike,
+    max_images: int = 36,
+    confidence=None,
+    title: str | None = None,
+) -> Path:
     """A grid of misclassified 28×28 images, each titled ``true → predicted``.
 
     ``images`` are the raw ``(N, 784)`` test images (the first ``max_images`` errors are
@@ -114,8 +128,7 @@ def plot_misclassified(images: np.ndarray, y_true, y_pred, class_names, path: st
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(1.25 * cols + 0.2, 1.45 * rows + 0.6))
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.8 / (1.45 * rows + 0.6),
-                        wspace=0.15, hspace=0.5)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.8 / (1.45 * rows + 0.6), wspace=0.15, hspace=0.5)
     if len(wrong) == 0:
         ax = fig.subplots()
         ax.axis("off")
@@ -133,8 +146,10 @@ def plot_misclassified(images: np.ndarray, y_true, y_pred, class_names, path: st
             label += f" {float(confidence[i]):.0%}"
         ax.set_title(label, fontsize=7, color="firebrick", linespacing=1.1)
     n_wrong = int(np.sum(y_true != y_pred))
-    fig.suptitle(title or f"misclassified test images (first {len(wrong)} of {n_wrong}): true and predicted class",
-                 fontsize=9)
+    fig.suptitle(
+        title or f"misclassified test images (first {len(wrong)} of {n_wrong}): true and predicted class",
+        fontsize=9,
+    )
     return _save(fig, path)
 
 
@@ -142,8 +157,9 @@ def _short(name: str, width: int = 12) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
-def plot_first_layer(W1: np.ndarray, path: str | os.PathLike, max_units: int = 64,
-                     title: str | None = None) -> Path | None:
+def plot_first_layer(
+    W1: np.ndarray, path: str | os.PathLike, max_units: int = 64, title: str | None = None
+) -> Path | None:
     """The first layer's weight vectors as images (one tile per hidden unit).
 
     Each row of ``W1`` (shape ``(n1, 784)``) is reshaped to 28×28, scaled by its own largest
@@ -165,12 +181,15 @@ def plot_first_layer(W1: np.ndarray, path: str | os.PathLike, max_units: int = 6
         r, c = divmod(k, cols)
         w = W1[k].reshape(side, side)
         lim = float(np.abs(w).max()) or 1.0
-        mosaic[r * (side + gap): r * (side + gap) + side, c * (side + gap): c * (side + gap) + side] = w / lim
+        mosaic[r * (side + gap) : r * (side + gap) + side, c * (side + gap) : c * (side + gap) + side] = w / lim
     fig = _figure(1.0 * cols + 0.6, 1.0 * rows + 0.6)
     ax = fig.subplots()
     ax.imshow(np.ma.masked_invalid(mosaic), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     ax.axis("off")
-    ax.set_title(title or f"first-layer weights, one {side}×{side} tile per hidden unit\n"
-                 f"({units} of {W1.shape[0]} units, each scaled to its largest |w|; red +, blue −)",
-                 fontsize=9)
+    ax.set_title(
+        title
+        or f"first-layer weights, one {side}×{side} tile per hidden unit\n"
+        f"({units} of {W1.shape[0]} units, each scaled to its largest |w|; red +, blue −)",
+        fontsize=9,
+    )
     return _save(fig, path)

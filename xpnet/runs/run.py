@@ -37,9 +37,10 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -55,20 +56,48 @@ from ..optim import Cosine, Optimizer
 from ..validation import check_labels
 from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
 from .config import TrainConfig
-from .rundir import (CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, default_run_dir,
-                     find_checkpoint, latest_run_dir, read_metrics, retrain_command)
+from .rundir import (
+    CHECKPOINT_NAME,
+    METRICS_NAME,
+    PLOT_NAMES,
+    check_trained,
+    default_run_dir,
+    find_checkpoint,
+    latest_run_dir,
+    read_metrics,
+    retrain_command,
+)
 from .splits import Splits, dataset_record, prepare_splits
 
-__all__ = ["Run", "RunResult", "run_training", "evaluate_model", "train_epochs", "load_data", "check_trained",
-           "find_checkpoint", "CHECKPOINT_NAME", "METRICS_NAME", "PLOT_NAMES"]
+__all__ = [
+    "Run",
+    "RunResult",
+    "run_training",
+    "evaluate_model",
+    "train_epochs",
+    "load_data",
+    "check_trained",
+    "find_checkpoint",
+    "CHECKPOINT_NAME",
+    "METRICS_NAME",
+    "PLOT_NAMES",
+]
 
 log = logging.getLogger("xpnet.runs")
 
 
 # -- the epoch loop ------------------------------------------------------------------------------
-def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preprocessing: Preprocessing,
-                 config: TrainConfig, optimizer: Optimizer | None, validation=None,
-                 callbacks=(), should_stop: Callable[[], bool] = lambda: False) -> None:
+def train_epochs(
+    model: MLP,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    preprocessing: Preprocessing,
+    config: TrainConfig,
+    optimizer: Optimizer | None,
+    validation=None,
+    callbacks=(),
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
     """Train ``model`` on raw pixels until it has finished ``config.epochs`` epochs (or is stopped).
 
     ``preprocessing`` becomes the model's own (`MLP.preprocessing`): ``fit`` and every
@@ -92,9 +121,16 @@ def train_epochs(model: MLP, x_train: np.ndarray, y_train: np.ndarray, preproces
     if config.shift:  # an uncovered pixel gets the value a raw 0 pixel is transformed to
         zero = preprocessing.transform(np.zeros((1, 1), np.uint8), model.dtype_name)
         augment = RandomShifts(config.shift, seed=config.seed, fill=float(zero[0, 0]))
-    model.fit(x_train, y_train, epochs=max(0, config.epochs - model.epoch), optimizer=optimizer,
-              batch_size=config.batch_size, validation_data=validation, callbacks=list(callbacks),
-              augment=augment)
+    model.fit(
+        x_train,
+        y_train,
+        epochs=max(0, config.epochs - model.epoch),
+        optimizer=optimizer,
+        batch_size=config.batch_size,
+        validation_data=validation,
+        callbacks=list(callbacks),
+        augment=augment,
+    )
 
 
 def evaluate_model(model: MLP, x, y: np.ndarray) -> dict:
@@ -133,9 +169,15 @@ def evaluate_model(model: MLP, x, y: np.ndarray) -> dict:
     proba = model.backend.to_numpy(P)
     pred = proba.argmax(axis=1)
     cm = confusion_matrix(y, pred, k)
-    return {"accuracy": float(np.mean(pred == y)), "loss": float(loss_sum) / len(y), "n": int(len(y)),
-            "pred": pred, "confidence": proba.max(axis=1), "confusion_matrix": cm,
-            "per_class": per_class_metrics(cm)}
+    return {
+        "accuracy": float(np.mean(pred == y)),
+        "loss": float(loss_sum) / len(y),
+        "n": int(len(y)),
+        "pred": pred,
+        "confidence": proba.max(axis=1),
+        "confusion_matrix": cm,
+        "per_class": per_class_metrics(cm),
+    }
 
 
 # -- a run ---------------------------------------------------------------------------------------
@@ -244,9 +286,17 @@ class Run:
     overwrite: bool = False
 
     @classmethod
-    def create(cls, config: TrainConfig, run_dir: str | os.PathLike | None = None, *, dataset=None,
-               data_dir: str | os.PathLike | None = None, backend=None, overwrite: bool = False,
-               progress: bool = False) -> Run:
+    def create(
+        cls,
+        config: TrainConfig,
+        run_dir: str | os.PathLike | None = None,
+        *,
+        dataset=None,
+        data_dir: str | os.PathLike | None = None,
+        backend=None,
+        overwrite: bool = False,
+        progress: bool = False,
+    ) -> Run:
         """Set up a new run: check the settings and the directory, load the data, build the model.
 
         Parameters
@@ -275,12 +325,17 @@ class Run:
             ``run_dir`` already holds a run and ``overwrite`` is false.
         """
         config.make_optimizer()  # validate the combination before touching files or data
-        run_dir = Path(run_dir) if run_dir is not None else default_run_dir(
-            dataset.name if dataset is not None else _data_label(config.data))
+        run_dir = (
+            Path(run_dir)
+            if run_dir is not None
+            else default_run_dir(dataset.name if dataset is not None else _data_label(config.data))
+        )
         if (run_dir / CHECKPOINT_NAME).exists() and not overwrite:
-            raise RunError(f"{run_dir} already holds a run ({CHECKPOINT_NAME}); continue it with "
-                           f"'xpnet train --resume --out {run_dir}', start it over with --overwrite, "
-                           "or choose another --out")
+            raise RunError(
+                f"{run_dir} already holds a run ({CHECKPOINT_NAME}); continue it with "
+                f"'xpnet train --resume --out {run_dir}', start it over with --overwrite, "
+                "or choose another --out"
+            )
         data_dir = str(data_dir) if data_dir else None
         if dataset is None:
             dataset = load_data(config.data, data_dir, progress)
@@ -293,9 +348,17 @@ class Run:
         return cls(config, run_dir, dataset, data_dir, splits, model, preprocessing, overwrite=overwrite)
 
     @classmethod
-    def resume(cls, run_dir: str | os.PathLike | None = None, *, epochs: int | None = None, dataset=None,
-               data: str | None = None, data_dir: str | os.PathLike | None = None, backend=None,
-               progress: bool = False) -> Run:
+    def resume(
+        cls,
+        run_dir: str | os.PathLike | None = None,
+        *,
+        epochs: int | None = None,
+        dataset=None,
+        data: str | None = None,
+        data_dir: str | os.PathLike | None = None,
+        backend=None,
+        progress: bool = False,
+    ) -> Run:
         """Set up the continuation of the run in ``run_dir`` from its checkpoint.
 
         Parameters
@@ -317,20 +380,25 @@ class Run:
         """
         run_dir = Path(run_dir) if run_dir is not None else latest_run_dir()
         if run_dir is None:
-            raise RunError("nothing to resume: no run directory with a checkpoint under runs/; "
-                           "pass the run with --out DIR")
+            raise RunError(
+                "nothing to resume: no run directory with a checkpoint under runs/; pass the run with --out DIR"
+            )
         path = run_dir / CHECKPOINT_NAME
         if not path.is_file():
             raise RunError(f"cannot resume: {path} does not exist (is --out the run directory?)")
         ckpt = load_checkpoint(path, backend=backend)
         if "config" not in ckpt.training:
-            raise RunError(f"{path}: this checkpoint has no training configuration (it was not written by "
-                           "'xpnet train'), so it cannot be resumed from the command line")
+            raise RunError(
+                f"{path}: this checkpoint has no training configuration (it was not written by "
+                "'xpnet train'), so it cannot be resumed from the command line"
+            )
         config = TrainConfig.from_dict(ckpt.training["config"])
         status = ckpt.training.get("status")
         if status == "diverged":
-            raise RunError(f"{run_dir} diverged, and resuming keeps its learning rate ({config.lr:g}), so it "
-                           f"would diverge again; start over with '{retrain_command(ckpt)}'")
+            raise RunError(
+                f"{run_dir} diverged, and resuming keeps its learning rate ({config.lr:g}), so it "
+                f"would diverge again; start over with '{retrain_command(ckpt)}'"
+            )
         if epochs is not None:
             config.epochs = int(epochs)
         if config.schedule == "cosine" and ckpt.model.optimizer is not None:
@@ -340,8 +408,10 @@ class Run:
             dataset = load_data(data or config.data, data_dir, progress)
         saved = ckpt.dataset.get("checksums") or {}
         if saved and dataset.checksums and saved != dict(dataset.checksums):
-            raise RunError(f"the data at {data or config.data} differs from the data this run was trained on "
-                           "(SHA-256 checksums do not match); resume with the same data or start a new run")
+            raise RunError(
+                f"the data at {data or config.data} differs from the data this run was trained on "
+                "(SHA-256 checksums do not match); resume with the same data or start a new run"
+            )
         config.data = data or config.data
         splits = prepare_splits(dataset, config.val_split, config.seed)
         previous = ckpt.training.get("train_seconds")
@@ -349,8 +419,18 @@ class Run:
             previous = read_metrics(run_dir).get("train_seconds", 0.0)
         if status is None and ckpt.metrics.get("test_accuracy") is not None:
             status = "completed"
-        return cls(config, run_dir, dataset, data_dir, splits, ckpt.model, ckpt.preprocessing, resumed=True,
-                   previous_seconds=float(previous or 0.0), previous_status=status)
+        return cls(
+            config,
+            run_dir,
+            dataset,
+            data_dir,
+            splits,
+            ckpt.model,
+            ckpt.preprocessing,
+            resumed=True,
+            previous_seconds=float(previous or 0.0),
+            previous_status=status,
+        )
 
     @property
     def finished(self) -> bool:
@@ -365,12 +445,23 @@ class Run:
 
     def _records(self) -> tuple[dict, dict]:
         backend = self.model.backend
-        training = {"config": self.config.to_dict(), "data_dir": self.data_dir, "backend": backend.spec,
-                    "device": backend.device_name}
+        training = {
+            "config": self.config.to_dict(),
+            "data_dir": self.data_dir,
+            "backend": backend.spec,
+            "device": backend.device_name,
+        }
         return training, dataset_record(self.dataset, self.config.data, self.splits)
 
-    def train(self, callbacks=(), *, plots: bool = True, save_every: float = 30.0, handle_sigint: bool = True,
-              on_sigint: Callable[[], None] | None = None) -> RunResult:
+    def train(
+        self,
+        callbacks=(),
+        *,
+        plots: bool = True,
+        save_every: float = 30.0,
+        handle_sigint: bool = True,
+        on_sigint: Callable[[], None] | None = None,
+    ) -> RunResult:
         """Train to the end of the run, then evaluate, save and plot; or stop cleanly.
 
         Parameters
@@ -393,8 +484,15 @@ class Run:
             Never raises [`TrainingDiverged`][xpnet.model.TrainingDiverged]: a divergence is a ``diverged`` result.
         """
         if self.finished:
-            return RunResult("completed", self.run_dir, read_metrics(self.run_dir), [], self.model,
-                             already_finished=True, config=self.config)
+            return RunResult(
+                "completed",
+                self.run_dir,
+                read_metrics(self.run_dir),
+                [],
+                self.model,
+                already_finished=True,
+                config=self.config,
+            )
         if self.overwrite:
             for name in (CHECKPOINT_NAME, METRICS_NAME, *PLOT_NAMES):
                 (self.run_dir / name).unlink(missing_ok=True)
@@ -410,17 +508,31 @@ class Run:
 
         ckpt_path = self.run_dir / CHECKPOINT_NAME
         pre, splits, model, config = self.preprocessing, self.splits, self.model, self.config
-        saver = CheckpointEveryEpoch(ckpt_path, lambda: {"preprocessing": pre, "training": record("running"),
-                                                         "dataset": data_rec}, save_every)
+        saver = CheckpointEveryEpoch(
+            ckpt_path,
+            lambda: {"preprocessing": pre, "training": record("running"), "dataset": data_rec},
+            save_every,
+        )
         optimizer = None if (self.resumed and model.optimizer is not None) else config.make_optimizer()
         validation = (splits.x_val, splits.y_val) if len(splits.x_val) else None  # raw: the model scales
         status, diverged = "completed", None
-        with warnings.catch_warnings(record=True) as caught, sigint_stops(model, handle_sigint, on_sigint) as sig:
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            sigint_stops(model, handle_sigint, on_sigint) as sig,
+        ):
             warnings.simplefilter("default", RuntimeWarning)
             try:
-                train_epochs(model, splits.x_train, splits.y_train, pre, config, optimizer, validation,
-                             callbacks=[StopWhen(lambda: sig["interrupted"]), *callbacks, saver],
-                             should_stop=lambda: sig["interrupted"])
+                train_epochs(
+                    model,
+                    splits.x_train,
+                    splits.y_train,
+                    pre,
+                    config,
+                    optimizer,
+                    validation,
+                    callbacks=[StopWhen(lambda: sig["interrupted"]), *callbacks, saver],
+                    should_stop=lambda: sig["interrupted"],
+                )
             except TrainingDiverged as exc:
                 status, diverged = "diverged", exc
         seconds = time.perf_counter() - start
@@ -432,11 +544,17 @@ class Run:
         if status == "completed" and (model.history.interrupted or model.epoch < config.epochs):
             status = "interrupted"
         metrics: dict[str, Any] = {
-            "status": status, "xpnet_version": xpnet_version(), "config": config.to_dict(),
-            "model": model.get_config(), "n_params": model.n_params, "preprocessing": pre.get_config(),
+            "status": status,
+            "xpnet_version": xpnet_version(),
+            "config": config.to_dict(),
+            "model": model.get_config(),
+            "n_params": model.n_params,
+            "preprocessing": pre.get_config(),
             "backend": {"spec": model.backend.spec, "device": model.backend.device_name},
-            "versions": versions(model.backend), "dataset": data_rec,
-            "progress": {"epoch": model.epoch, "batch": model.batch}, "history": model.history.to_dict(),
+            "versions": versions(model.backend),
+            "dataset": data_rec,
+            "progress": {"epoch": model.epoch, "batch": model.batch},
+            "history": model.history.to_dict(),
             "train_seconds": self.previous_seconds + seconds,
             "train_seconds_parts": [*earlier_parts, seconds],
         }
@@ -444,8 +562,16 @@ class Run:
             metrics["warnings"] = float_warnings
             if status != "diverged":
                 log.warning("floating-point warnings while training: %s", "; ".join(float_warnings))
-        result = RunResult(status, self.run_dir, metrics, [], model, warnings=float_warnings, train_seconds=seconds,
-                           config=config)
+        result = RunResult(
+            status,
+            self.run_dir,
+            metrics,
+            [],
+            model,
+            warnings=float_warnings,
+            train_seconds=seconds,
+            config=config,
+        )
         if status == "diverged":
             self._diverged(result, diverged, ckpt_path, data_rec)
         elif status == "interrupted":
@@ -462,9 +588,14 @@ class Run:
         kept = load_checkpoint(ckpt_path, backend="cpu")  # the last good weights, saved before the bad epoch
         result.kept_epoch = kept.model.epoch
         note = {"epoch": self.model.epoch + 1, "message": str(error), "suggested_lr": result.suggested_lr}
-        save(kept.model, ckpt_path, preprocessing=kept.manifest.get("preprocessing"),
-             training={**kept.training, "status": "diverged", "diverged": note}, dataset=kept.dataset,
-             metrics=kept.metrics)
+        save(
+            kept.model,
+            ckpt_path,
+            preprocessing=kept.manifest.get("preprocessing"),
+            training={**kept.training, "status": "diverged", "diverged": note},
+            dataset=kept.dataset,
+            metrics=kept.metrics,
+        )
         result.metrics["diverged"] = {**note, "kept_epoch": result.kept_epoch}
         result.files.append(CHECKPOINT_NAME)
 
@@ -472,8 +603,11 @@ class Run:
         model = self.model
         try:
             save(model, ckpt_path, preprocessing=self.preprocessing, training=training, dataset=data_rec)
-            where = (f"epoch {model.epoch + 1}, step {model.batch}/{self.n_batches}" if model.batch
-                     else f"the end of epoch {model.epoch}")
+            where = (
+                f"epoch {model.epoch + 1}, step {model.batch}/{self.n_batches}"
+                if model.batch
+                else f"the end of epoch {model.epoch}"
+            )
             result.saved = f"saved a checkpoint at {where} in {ckpt_path}"
             result.files.append(CHECKPOINT_NAME)
         except CheckpointError as exc:
@@ -483,11 +617,21 @@ class Run:
         model, splits = self.model, self.splits
         test = evaluate_model(model, splits.x_test, splits.y_test)  # the model carries its preprocessing
         result.test = test
-        result.metrics["test"] = {"accuracy": test["accuracy"], "loss": test["loss"], "n": test["n"],
-                                  "per_class": test["per_class"],
-                                  "confusion_matrix": test["confusion_matrix"].tolist()}
-        save(model, ckpt_path, preprocessing=self.preprocessing, training=training, dataset=data_rec,
-             metrics={"test_accuracy": test["accuracy"], "test_loss": test["loss"], "n_test": test["n"]})
+        result.metrics["test"] = {
+            "accuracy": test["accuracy"],
+            "loss": test["loss"],
+            "n": test["n"],
+            "per_class": test["per_class"],
+            "confusion_matrix": test["confusion_matrix"].tolist(),
+        }
+        save(
+            model,
+            ckpt_path,
+            preprocessing=self.preprocessing,
+            training=training,
+            dataset=data_rec,
+            metrics={"test_accuracy": test["accuracy"], "test_loss": test["loss"], "n_test": test["n"]},
+        )
         result.files.append(CHECKPOINT_NAME)
         if plots:
             result.files += self._plots(test)
@@ -497,11 +641,20 @@ class Run:
         from . import plots
 
         model, run_dir, names = self.model, self.run_dir, list(self.dataset.class_names)
-        plots.plot_history(model.history, run_dir / "curves.png",
-                           title=f"{self.dataset.name}: {'-'.join(map(str, model.sizes))}")
+        plots.plot_history(
+            model.history,
+            run_dir / "curves.png",
+            title=f"{self.dataset.name}: {'-'.join(map(str, model.sizes))}",
+        )
         plots.plot_confusion_matrix(test["confusion_matrix"], names, run_dir / "confusion_matrix.png")
-        plots.plot_misclassified(self.splits.x_test, self.splits.y_test, test["pred"], names,
-                                 run_dir / "misclassified.png", confidence=test["confidence"])
+        plots.plot_misclassified(
+            self.splits.x_test,
+            self.splits.y_test,
+            test["pred"],
+            names,
+            run_dir / "misclassified.png",
+            confidence=test["confidence"],
+        )
         written = ["curves.png", "confusion_matrix.png", "misclassified.png"]
         if plots.plot_first_layer(model.numpy_params()["W1"], run_dir / "first_layer_weights.png") is not None:
             written.append("first_layer_weights.png")
@@ -521,10 +674,21 @@ def _float_warnings(caught) -> list[str]:
     return seen
 
 
-def run_training(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
-                 resume: bool = False, overwrite: bool = False, dataset=None, data_dir=None, backend=None,
-                 epochs: int | None = None, plots: bool = True, save_every: float = 30.0,
-                 callbacks=(), handle_sigint: bool = True) -> RunResult:
+def run_training(
+    config: TrainConfig | None = None,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    dataset=None,
+    data_dir=None,
+    backend=None,
+    epochs: int | None = None,
+    plots: bool = True,
+    save_every: float = 30.0,
+    callbacks=(),
+    handle_sigint: bool = True,
+) -> RunResult:
     """Do what ``xpnet train`` does, in one call: set up (or resume) a run and train it.
 
     Parameters
@@ -562,4 +726,3 @@ def run_training(config: TrainConfig | None = None, out_dir: str | os.PathLike |
             config.epochs = int(epochs)
         run = Run.create(config, out_dir, dataset=dataset, data_dir=data_dir, backend=backend, overwrite=overwrite)
     return run.train(callbacks, plots=plots, save_every=save_every, handle_sigint=handle_sigint)
-

@@ -16,8 +16,17 @@ from pathlib import Path
 from ..checkpoint import Checkpoint
 from ..errors import RunError, UntrainedModel
 
-__all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "PLOT_NAMES", "default_run_dir", "latest_run_dir",
-           "find_checkpoint", "check_trained", "retrain_command", "read_metrics"]
+__all__ = [
+    "CHECKPOINT_NAME",
+    "METRICS_NAME",
+    "PLOT_NAMES",
+    "default_run_dir",
+    "latest_run_dir",
+    "find_checkpoint",
+    "check_trained",
+    "retrain_command",
+    "read_metrics",
+]
 
 #: File names inside a run directory.
 CHECKPOINT_NAME = "model.npz"
@@ -40,8 +49,10 @@ def default_run_dir(data_name: str, root: str | os.PathLike = "runs") -> Path:
 def _run_dirs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted((p for p in root.iterdir() if (p / CHECKPOINT_NAME).is_file()),
-                  key=lambda p: (p / CHECKPOINT_NAME).stat().st_mtime)
+    return sorted(
+        (p for p in root.iterdir() if (p / CHECKPOINT_NAME).is_file()),
+        key=lambda p: (p / CHECKPOINT_NAME).stat().st_mtime,
+    )
 
 
 def latest_run_dir(root: str | os.PathLike = "runs") -> Path | None:
@@ -67,11 +78,14 @@ def find_checkpoint(path: str | os.PathLike) -> Path:
     inside = _run_dirs(path)
     if inside:
         names = ", ".join(p.name for p in inside[-5:]) + (f" and {len(inside) - 5} more" if len(inside) > 5 else "")
-        raise RunError(f"{path} is not a run directory but holds {len(inside)} run folder"
-                       f"{'s' if len(inside) > 1 else ''} ({names}); pass one of them, e.g. {inside[-1]} "
-                       "(the newest)")
-    raise RunError(f"{path} is a directory without a checkpoint ({CHECKPOINT_NAME}); pass a run "
-                   "directory or a checkpoint file")
+        raise RunError(
+            f"{path} is not a run directory but holds {len(inside)} run folder"
+            f"{'s' if len(inside) > 1 else ''} ({names}); pass one of them, e.g. {inside[-1]} "
+            "(the newest)"
+        )
+    raise RunError(
+        f"{path} is a directory without a checkpoint ({CHECKPOINT_NAME}); pass a run directory or a checkpoint file"
+    )
 
 
 def check_trained(checkpoint: Checkpoint) -> str | None:
@@ -97,13 +111,18 @@ def check_trained(checkpoint: Checkpoint) -> str | None:
     if status == "diverged":
         retry = retrain_command(checkpoint)
         if epoch == 0:
-            raise UntrainedModel(f"{checkpoint.path} holds untrained weights: the run diverged in its first "
-                                 f"epoch, so only the initial weights were kept; train again with '{retry}'")
-        return (f"the run diverged after {epoch} of {total} epochs; {checkpoint.path} holds the weights of "
-                f"epoch {epoch} (train again with '{retry}')")
+            raise UntrainedModel(
+                f"{checkpoint.path} holds untrained weights: the run diverged in its first "
+                f"epoch, so only the initial weights were kept; train again with '{retry}'"
+            )
+        return (
+            f"the run diverged after {epoch} of {total} epochs; {checkpoint.path} holds the weights of "
+            f"epoch {epoch} (train again with '{retry}')"
+        )
     if status in ("interrupted", "running"):
-        return (f"the run was stopped after {epoch} of {total} epochs; finish it with "
-                f"'xpnet train --resume --out {where}'")
+        return (
+            f"the run was stopped after {epoch} of {total} epochs; finish it with 'xpnet train --resume --out {where}'"
+        )
     return None
 
 

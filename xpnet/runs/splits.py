@@ -25,8 +25,7 @@ import numpy as np
 from ..datasets.errors import DataError
 from ..errors import ConfigError
 
-__all__ = ["HOLDOUT_FRACTION", "Splits", "prepare_splits", "test_split", "evaluation_split",
-           "dataset_record"]
+__all__ = ["HOLDOUT_FRACTION", "Splits", "prepare_splits", "test_split", "evaluation_split", "dataset_record"]
 
 #: Fraction of a dataset's only labelled split that is held out as the test set.
 HOLDOUT_FRACTION = 0.2
@@ -57,8 +56,10 @@ def _split(x, y, fraction: float, seed: int):
 
 
 def _labelled(dataset) -> tuple[bool, bool]:
-    return (dataset.x_train is not None and dataset.y_train is not None,
-            dataset.x_test is not None and dataset.y_test is not None)
+    return (
+        dataset.x_train is not None and dataset.y_train is not None,
+        dataset.x_test is not None and dataset.y_test is not None,
+    )
 
 
 def prepare_splits(dataset, val_split: float, seed: int, holdout: float = HOLDOUT_FRACTION) -> Splits:
@@ -90,8 +91,12 @@ def prepare_splits(dataset, val_split: float, seed: int, holdout: float = HOLDOU
         raise ConfigError(f"--val-split must be in [0, 1), got {val_split}")
     notes = []
     has_train, has_test = _labelled(dataset)
-    info: dict[str, Any] = {"val_split": val_split, "seed": seed, "holdout_fraction": None,
-                            "holdout_from": None}
+    info: dict[str, Any] = {
+        "val_split": val_split,
+        "seed": seed,
+        "holdout_fraction": None,
+        "holdout_from": None,
+    }
     if has_train and has_test:
         x_rest, y_rest, x_test, y_test = dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test
     elif has_train or has_test:
@@ -104,7 +109,8 @@ def prepare_splits(dataset, val_split: float, seed: int, holdout: float = HOLDOU
         notes.append(
             f"The data has no {missing}: holding out {holdout:.0%} of its {len(x_all):,} {source} "
             f"images ({len(x_test):,}, chosen with seed {seed}) as the test set and training on "
-            f"the other {len(x_rest):,}.")
+            f"the other {len(x_rest):,}."
+        )
     else:
         raise DataError(f"{dataset.source or dataset.name}: the data has no labelled images to train on")
     if val_split > 0:
@@ -141,8 +147,14 @@ def test_split(dataset, split_info: dict | None) -> tuple[np.ndarray, np.ndarray
     x_all = dataset.x_train if has_train else dataset.x_test
     y_all = dataset.y_train if has_train else dataset.y_test
     _, _, x_test, y_test = _split(x_all, y_all, fraction, seed)
-    return x_test, y_test, (f"the held-out {fraction:.0%} of the only labelled split "
-                            f"({len(x_test):,} images, seed {seed}), as in training")
+    return (
+        x_test,
+        y_test,
+        (
+            f"the held-out {fraction:.0%} of the only labelled split "
+            f"({len(x_test):,} images, seed {seed}), as in training"
+        ),
+    )
 
 
 def evaluation_split(dataset, trained_on: dict | None) -> tuple[np.ndarray, np.ndarray, str]:
@@ -170,8 +182,13 @@ def evaluation_split(dataset, trained_on: dict | None) -> tuple[np.ndarray, np.n
 
 def dataset_record(dataset, spec: str, splits: Splits | None = None) -> dict:
     """What the checkpoint and metrics.json say about the data (name, checksums, split)."""
-    record = {"name": dataset.name, "spec": spec, "source": dataset.source,
-              "checksums": dict(dataset.checksums), "class_names": list(dataset.class_names)}
+    record = {
+        "name": dataset.name,
+        "spec": spec,
+        "source": dataset.source,
+        "checksums": dict(dataset.checksums),
+        "class_names": list(dataset.class_names),
+    }
     if splits is not None:
         record["split"] = splits.info
     return record

@@ -28,5 +28,4 @@ package does not import them; [`xpnet.serve.app`][xpnet.serve.app] and [`xpnet.s
 __all__ = ["SERVE_EXTRA_HINT"]
 
 #: What to tell someone who runs ``xpnet serve`` without the web packages.
-SERVE_EXTRA_HINT = ("xpnet serve needs the optional web packages (Starlette and uvicorn): "
-                    "pip install 'xpnet[serve]'")
+SERVE_EXTRA_HINT = "xpnet serve needs the optional web packages (Starlette and uvicorn): pip install 'xpnet[serve]'"

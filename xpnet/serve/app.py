@@ -45,9 +45,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # The page loads nothing but its own files and talks only to this server.
 _PAGE_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
-                                "style-src 'self'; connect-src 'self'; base-uri 'none'; "
-                                "form-action 'none'; frame-ancestors 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
+        "style-src 'self'; connect-src 'self'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
@@ -56,12 +58,16 @@ _REASONS = {404: "not_found", 405: "method_not_allowed"}
 
 
 def _error(status: int, message: str, reason: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": message, "reason": reason, "status": status}, status_code=status,
-                        headers=headers)
+    return JSONResponse({"error": message, "reason": reason, "status": status}, status_code=status, headers=headers)
 
 
-def create_app(model_path_or_checkpoint, backend=None, *, max_bytes: int = DEFAULT_MAX_BYTES,
-               max_pixels: int = DEFAULT_MAX_PIXELS) -> Starlette:
+def create_app(
+    model_path_or_checkpoint,
+    backend=None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Starlette:
     """The Starlette application serving one model.
 
     Parameters
@@ -109,8 +115,7 @@ def create_app(model_path_or_checkpoint, backend=None, *, max_bytes: int = DEFAU
         return Response(data, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
     async def predict(request: Request) -> Response:
-        too_large = (f"the request body is over the limit of {max_bytes:,} bytes: "
-                     "send a smaller image")
+        too_large = f"the request body is over the limit of {max_bytes:,} bytes: send a smaller image"
         length = request.headers.get("content-length")
         if length is not None:
             try:
@@ -135,19 +140,19 @@ def create_app(model_path_or_checkpoint, backend=None, *, max_bytes: int = DEFAU
         status = exc.status_code
         if status == 405:
             allowed = (exc.headers or {}).get("Allow", "")
-            message = f"{request.method} is not allowed on {request.url.path}" + (
-                f"; use {allowed}" if allowed else "")
+            message = f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
         elif status == 404:
-            message = (f"no such page or endpoint: {request.url.path} (the API is GET /api/model, "
-                       "GET /api/weights.png and POST /api/predict)")
+            message = (
+                f"no such page or endpoint: {request.url.path} (the API is GET /api/model, "
+                "GET /api/weights.png and POST /api/predict)"
+            )
         else:
             message = str(exc.detail)
         return _error(status, message, _REASONS.get(status, "http_error"), exc.headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("error answering %s %s", request.method, request.url.path)
-        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details",
-                      "internal_error")
+        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details", "internal_error")
 
     routes = [
         Route("/", index, methods=["GET"]),

@@ -28,11 +28,20 @@ def _have_web_packages() -> bool:
 
 @click.command("serve", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, path_type=Path))
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. The default is reachable from this machine only; "
-                   "0.0.0.0 (or another address) makes the page reachable from the network.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port to listen on (0: pick a free one).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. The default is reachable from this machine only; "
+    "0.0.0.0 (or another address) makes the page reachable from the network.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: pick a free one).",
+)
 @click.option("--backend", metavar="SPEC", help="Backend to run the model on (default: $XPNET_BACKEND, else auto).")
 @click.option("--access-log", is_flag=True, help="Print one line per request.")
 def serve_command(model_path: Path, host: str, port: int, backend: str | None, access_log: bool) -> None:
@@ -66,16 +75,23 @@ def serve_command(model_path: Path, host: str, port: int, backend: str | None, a
         facts.append(f"trained on {info['dataset']['name']}")
     if info["accuracy"] is not None:
         facts.append(f"test accuracy {info['accuracy']:.2%}")
-    click.echo(f"xpnet serve: {app.state.inspector.checkpoint.path} ({', '.join(facts)}) "
-               f"on {info['backend']['spec']} ({info['backend']['device']})")
+    click.echo(
+        f"xpnet serve: {app.state.inspector.checkpoint.path} ({', '.join(facts)}) "
+        f"on {info['backend']['spec']} ({info['backend']['device']})"
+    )
     if info.get("warning"):
         click.echo(f"Warning: {info['warning']}", err=True)
     if not is_loopback(host):
-        click.echo(f"Warning: listening on {host}: the page and its API are reachable from the network "
-                   "by anyone who can reach this machine (the default --host 127.0.0.1 is not).", err=True)
+        click.echo(
+            f"Warning: listening on {host}: the page and its API are reachable from the network "
+            "by anyone who can reach this machine (the default --host 127.0.0.1 is not).",
+            err=True,
+        )
     if host in ("0.0.0.0", "::", ""):
-        click.echo(f"Open {url_for('127.0.0.1' if host != '::' else '::1', bound)} here, or this machine's "
-                   f"address on port {bound} from elsewhere.  (Ctrl-C stops.)")
+        click.echo(
+            f"Open {url_for('127.0.0.1' if host != '::' else '::1', bound)} here, or this machine's "
+            f"address on port {bound} from elsewhere.  (Ctrl-C stops.)"
+        )
     else:
         click.echo(f"Open {url_for(host, bound)} in a browser.  (Ctrl-C stops.)")
     try:

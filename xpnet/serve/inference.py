@@ -30,8 +30,14 @@ from ..checkpoint import Checkpoint, load_checkpoint
 from ..errors import ConfigError, XpnetError
 from ..runs.rundir import check_trained, find_checkpoint
 
-__all__ = ["Inspector", "RequestError", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
-           "image_bytes_from_body", "resolve_checkpoint_path"]
+__all__ = [
+    "Inspector",
+    "RequestError",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "image_bytes_from_body",
+    "resolve_checkpoint_path",
+]
 
 log = logging.getLogger("xpnet.serve")
 
@@ -83,18 +89,17 @@ def _from_data_url(text: str) -> bytes:
     """The bytes inside a ``data:image/png;base64,...`` URL (what ``canvas.toDataURL()`` gives)."""
     text = text.strip()
     if not text.lower().startswith("data:"):
-        raise RequestError(400, "expected a data URL (data:image/png;base64,...) holding the image",
-                           "bad_data_url")
+        raise RequestError(400, "expected a data URL (data:image/png;base64,...) holding the image", "bad_data_url")
     header, comma, payload = text.partition(",")
     if not comma:
         raise RequestError(400, "the data URL has no ',' before its data", "bad_data_url")
     media = header[5:].split(";", 1)[0].strip().lower()
     if media and not media.startswith("image/"):
-        raise RequestError(415, f"the data URL holds {media!r}, not an image (send image/png or image/jpeg)",
-                           "not_an_image")
+        raise RequestError(
+            415, f"the data URL holds {media!r}, not an image (send image/png or image/jpeg)", "not_an_image"
+        )
     if ";base64" not in header.lower():
-        raise RequestError(400, "the data URL must be base64-encoded (data:image/png;base64,...)",
-                           "bad_data_url")
+        raise RequestError(400, "the data URL must be base64-encoded (data:image/png;base64,...)", "bad_data_url")
     try:
         data = base64.b64decode(payload.strip(), validate=True)
     except (binascii.Error, ValueError):
@@ -127,8 +132,9 @@ def image_bytes_from_body(body: bytes, content_type: str | None) -> bytes:
         400 for an empty or malformed body, 415 for a content type that holds no image.
     """
     if not body:
-        raise RequestError(400, "the request body is empty: send a PNG or JPEG image, or the canvas's data URL",
-                           "empty_body")
+        raise RequestError(
+            400, "the request body is empty: send a PNG or JPEG image, or the canvas's data URL", "empty_body"
+        )
     media = _media_type(content_type)
     if media in ("", "application/octet-stream") or media.startswith("image/"):
         return _from_data_url(body.decode("latin-1")) if body[:5].lower() == b"data:" else body
@@ -140,17 +146,23 @@ def image_bytes_from_body(body: bytes, content_type: str | None) -> bytes:
         if isinstance(value, dict):
             value = value.get("image")
         if not isinstance(value, str):
-            raise RequestError(400, 'the JSON body needs an "image" field holding a data URL '
-                               '(data:image/png;base64,...)', "bad_json")
+            raise RequestError(
+                400,
+                'the JSON body needs an "image" field holding a data URL (data:image/png;base64,...)',
+                "bad_json",
+            )
         return _from_data_url(value)
     if media == "text/plain":
         try:
             return _from_data_url(body.decode("ascii"))
         except UnicodeDecodeError:
-            raise RequestError(400, "a text/plain body must be the canvas's data URL (ASCII)",
-                               "bad_data_url") from None
-    raise RequestError(415, f"cannot read a {media} body: send the image file itself (Content-Type "
-                       "image/png or image/jpeg), or JSON {\"image\": DATA_URL}", "unsupported_media_type")
+            raise RequestError(400, "a text/plain body must be the canvas's data URL (ASCII)", "bad_data_url") from None
+    raise RequestError(
+        415,
+        f"cannot read a {media} body: send the image file itself (Content-Type "
+        'image/png or image/jpeg), or JSON {"image": DATA_URL}',
+        "unsupported_media_type",
+    )
 
 
 # -- the model ------------------------------------------------------------------------------------
@@ -196,8 +208,10 @@ class Inspector:
         self.warning = check_trained(checkpoint)
         self.model = checkpoint.model
         if self.model.sizes[0] != _SIDE * _SIDE:
-            raise ConfigError(f"{checkpoint.path}: the model takes {self.model.sizes[0]} inputs, "
-                             f"not {_SIDE}x{_SIDE} = {_SIDE * _SIDE} pixel images; xpnet serve needs a digit model")
+            raise ConfigError(
+                f"{checkpoint.path}: the model takes {self.model.sizes[0]} inputs, "
+                f"not {_SIDE}x{_SIDE} = {_SIDE * _SIDE} pixel images; xpnet serve needs a digit model"
+            )
         self.class_names = checkpoint.class_names
         self.max_pixels = int(max_pixels)
         self._lock = threading.Lock()  # one forward pass at a time (GPU streams, BLAS threads)
@@ -225,10 +239,17 @@ class Inspector:
         ckpt, model = self.checkpoint, self.model
         metrics, dataset = ckpt.metrics, ckpt.dataset
         L = model.n_layers
-        layers = [{"name": name, "units": int(n), "activation": "softmax" if l == L else model.activation,
-                   "equation": eq, "weights": f"W{l}", "weights_shape": [int(n), int(model.sizes[l - 1])]}
-                  for l, (name, n, eq) in enumerate(zip(self.layer_names(), model.sizes[1:], self.equations()),
-                                                     start=1)]
+        layers = [
+            {
+                "name": name,
+                "units": int(n),
+                "activation": "softmax" if l == L else model.activation,
+                "equation": eq,
+                "weights": f"W{l}",
+                "weights_shape": [int(n), int(model.sizes[l - 1])],
+            }
+            for l, (name, n, eq) in enumerate(zip(self.layer_names(), model.sizes[1:], self.equations()), start=1)
+        ]
         accuracy = metrics.get("test_accuracy")
         return {
             "checkpoint": ckpt.path.name,
@@ -243,12 +264,20 @@ class Inspector:
             "n_test": metrics.get("n_test"),
             "preprocessing": ckpt.preprocessing.describe(),
             "backend": {"spec": model.backend.spec, "device": model.backend.device_name},
-            "input": {"name": "X", "shape": [_SIDE, _SIDE],
-                      "description": "the drawing as MNIST-style 28×28 pixels (0 = background, 1 = ink)"},
+            "input": {
+                "name": "X",
+                "shape": [_SIDE, _SIDE],
+                "description": "the drawing as MNIST-style 28×28 pixels (0 = background, 1 = ink)",
+            },
             "layers": layers,
-            "weights": {"url": "/api/weights.png", "layer": "W1", "tile": _SIDE,
-                        "columns": self._sprite_columns, "count": int(model.sizes[1]),
-                        "colors": "per unit, scaled to its largest |weight|: orange > 0, blue < 0"},
+            "weights": {
+                "url": "/api/weights.png",
+                "layer": "W1",
+                "tile": _SIDE,
+                "columns": self._sprite_columns,
+                "count": int(model.sizes[1]),
+                "colors": "per unit, scaled to its largest |weight|: orange > 0, blue < 0",
+            },
             "limits": {"max_pixels": self.max_pixels},
             "warning": self.warning,
         }
@@ -270,12 +299,12 @@ class Inspector:
             t = W / np.where(peak > 0, peak, 1.0)  # in [−1, 1]
             pos = np.array([255.0, 150.0, 40.0])
             neg = np.array([60.0, 140.0, 255.0])
-            rgb = (np.clip(t, 0, None)[..., None] * pos + np.clip(-t, 0, None)[..., None] * neg)
+            rgb = np.clip(t, 0, None)[..., None] * pos + np.clip(-t, 0, None)[..., None] * neg
             rgb = rgb.reshape(n, _SIDE, _SIDE, 3)
             sheet = np.zeros((rows * _SIDE, cols * _SIDE, 3))
             for k in range(n):
                 r, c = divmod(k, cols)
-                sheet[r * _SIDE:(r + 1) * _SIDE, c * _SIDE:(c + 1) * _SIDE] = rgb[k]
+                sheet[r * _SIDE : (r + 1) * _SIDE, c * _SIDE : (c + 1) * _SIDE] = rgb[k]
             buffer = io.BytesIO()
             Image.fromarray(np.clip(np.rint(sheet), 0, 255).astype(np.uint8), "RGB").save(buffer, "PNG")
             self._sprite = buffer.getvalue()
@@ -308,14 +337,22 @@ class Inspector:
             with Image.open(io.BytesIO(data)) as img:
                 width, height = img.size
         except UnidentifiedImageError:
-            raise RequestError(400, "the body is not an image (not PNG, JPEG or another format Pillow "
-                               "reads): send a PNG or JPEG", "not_an_image") from None
+            raise RequestError(
+                400,
+                "the body is not an image (not PNG, JPEG or another format Pillow reads): send a PNG or JPEG",
+                "not_an_image",
+            ) from None
         except (OSError, SyntaxError, ValueError) as exc:
-            raise RequestError(400, f"the image cannot be read ({_short(exc)}): send a PNG or JPEG",
-                               "not_an_image") from None
+            raise RequestError(
+                400, f"the image cannot be read ({_short(exc)}): send a PNG or JPEG", "not_an_image"
+            ) from None
         if width * height > self.max_pixels:
-            raise RequestError(413, f"the image is {width}×{height} pixels; the limit is "
-                               f"{self.max_pixels:,} pixels: send a smaller picture", "too_large")
+            raise RequestError(
+                413,
+                f"the image is {width}×{height} pixels; the limit is "
+                f"{self.max_pixels:,} pixels: send a smaller picture",
+                "too_large",
+            )
         try:
             pixels = _images.load_image(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
@@ -370,11 +407,16 @@ class Inspector:
             probabilities = np.array(to_np(P)[0], dtype=np.float64)
         activations.append(probabilities)
         L = model.n_layers
-        layers = [{"name": name, "shape": [int(a.shape[0])],
-                   "activation": "softmax" if l == L else model.activation,
-                   "equation": eq, "values": a.tolist()}
-                  for l, (name, eq, a) in enumerate(zip(self.layer_names(), self.equations(), activations),
-                                                     start=1)]
+        layers = [
+            {
+                "name": name,
+                "shape": [int(a.shape[0])],
+                "activation": "softmax" if l == L else model.activation,
+                "equation": eq,
+                "values": a.tolist(),
+            }
+            for l, (name, eq, a) in enumerate(zip(self.layer_names(), self.equations(), activations), start=1)
+        ]
         k = int(np.argmax(probabilities))
         return {
             "prediction": k,
@@ -392,7 +434,7 @@ class Inspector:
 def _user_message(exc: Exception) -> str:
     """xpnet.images' message without the name it gives an unnamed stream ("the image: ...")."""
     text = str(exc)
-    return text[len("the image: "):] if text.startswith("the image: ") else text
+    return text[len("the image: ") :] if text.startswith("the image: ") else text
 
 
 def _short(exc: Exception) -> str:

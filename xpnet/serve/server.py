@@ -67,7 +67,8 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
     """
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
-            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
     except socket.gaierror as exc:
         raise ServerError(f"cannot listen on {host!r}: unknown host ({exc.strerror})") from None
     sock = socket.socket(family, kind, proto)
@@ -77,11 +78,14 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise ServerError(f"port {port} on {host} is already in use: choose another with --port "
-                              "(--port 0 picks a free one)") from None
+            raise ServerError(
+                f"port {port} on {host} is already in use: choose another with --port (--port 0 picks a free one)"
+            ) from None
         if exc.errno == errno.EACCES:
-            raise ServerError(f"not allowed to listen on port {port} (ports below 1024 need administrator "
-                              "rights): choose another with --port") from None
+            raise ServerError(
+                f"not allowed to listen on port {port} (ports below 1024 need administrator "
+                "rights): choose another with --port"
+            ) from None
         raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(128)  # connections from now on wait in the queue until uvicorn accepts them
     sock.set_inheritable(True)
@@ -89,8 +93,7 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
 
 
 def _config(app, log_level: str, access_log: bool) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="off",
-                          timeout_graceful_shutdown=2)
+    return uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="off", timeout_graceful_shutdown=2)
 
 
 def serve(app, sock: socket.socket, *, log_level: str = "warning", access_log: bool = False) -> None:
@@ -122,13 +125,17 @@ class BackgroundServer:
         self.url: str | None = None
         self._sock: socket.socket | None = None
 
-    def start(self, timeout: float = 30.0) -> "BackgroundServer":
+    def start(self, timeout: float = 30.0) -> BackgroundServer:
         """Bind, start the thread, and wait (up to ``timeout`` s) until the server accepts."""
         self._sock = bind_socket(self.host, self.port)
         self.port = self._sock.getsockname()[1]
         self.url = url_for(self.host, self.port)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]},
-                                       name=f"xpnet-serve-{self.port}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run,
+            kwargs={"sockets": [self._sock]},
+            name=f"xpnet-serve-{self.port}",
+            daemon=True,
+        )
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -146,7 +153,7 @@ class BackgroundServer:
         if self._sock is not None:
             self._sock.close()
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -32,7 +32,6 @@ scikit-learn uses one logistic unit. The models are equivalent:
 ``predict_proba`` returns ``(n, 2)`` in both.
 """
 
-
 from ._classifier import MLPClassifier
 from ._regressor import MLPRegressor
 

@@ -69,13 +69,35 @@ class BaseMLP(BaseEstimator):
         "dtype": [None, StrOptions({"float32", "float64"})],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 backend=None, dtype=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        backend=None,
+        dtype=None,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -107,21 +129,22 @@ class BaseMLP(BaseEstimator):
 
     def _check_solver(self) -> bool:
         if self.solver not in ("sgd", "adam"):
-            raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
-                                 f"{self.solver} is not stochastic.")
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic."
+            )
         return True
 
     def _refuse_sparse(self, X) -> None:
         if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
             raise InvalidInputType(
                 f"xpnet.sklearn.{type(self).__name__} does not support sparse input: xpnet's "
-                "network is dense. Convert X with X.toarray() if it fits in memory.")
+                "network is dense. Convert X with X.toarray() if it fits in memory."
+            )
 
     def _validate_xy(self, X, y, sample_weight, reset: bool):
         self._refuse_sparse(X)
         xp, _ = get_namespace(X)
-        X, y = validate_data(self, X, y, dtype=(xp.float64, xp.float32), reset=reset,
-                             **self._y_validation)
+        X, y = validate_data(self, X, y, dtype=(xp.float64, xp.float32), reset=reset, **self._y_validation)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         return X, y, sample_weight
@@ -134,7 +157,8 @@ class BaseMLP(BaseEstimator):
             raise ConfigError(
                 f"solver='lbfgs' is not offered by xpnet.sklearn.{type(self).__name__}: xpnet "
                 "trains with stochastic gradient methods only. Use solver='adam' or solver='sgd' "
-                f"(or sklearn.neural_network.{type(self).__name__} for L-BFGS).")
+                f"(or sklearn.neural_network.{type(self).__name__} for L-BFGS)."
+            )
         if self.early_stopping and incremental:
             raise ConfigError("partial_fit does not support early_stopping=True")
         hidden = self.hidden_layer_sizes
@@ -149,8 +173,9 @@ class BaseMLP(BaseEstimator):
         if sample_weight is not None:
             sw_host = _host(sample_weight).astype(np.float64)
             if not sw_host.sum() > 0:
-                raise InvalidInput("Sample weights must contain at least one non-zero number; "
-                                   "the total weight is zero.")
+                raise InvalidInput(
+                    "Sample weights must contain at least one non-zero number; the total weight is zero."
+                )
 
         self._input_backend = backend_of(X).spec
         rs = check_random_state(self.random_state)
@@ -165,11 +190,11 @@ class BaseMLP(BaseEstimator):
             # scikit-learn's split for the same random_state: stratified where its output is a
             # single unit of a classifier (two classes), not for one-hot or real targets.
             stratify = targets if self._stratify_split else None
-            tr, va = train_test_split(idx, random_state=rs, test_size=self.validation_fraction,
-                                      stratify=stratify)
+            tr, va = train_test_split(idx, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
             if va.shape[0] < 2:
-                raise ConfigError("The validation set is too small. Increase "
-                                  "'validation_fraction' or the size of your dataset.")
+                raise ConfigError(
+                    "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
+                )
             xp = model.backend.xp
             Xd = model.validate_data(X).X
             Xt, Xv = (xp.take(Xd, model.backend.asarray(i), axis=0) for i in (tr, va))
@@ -188,12 +213,22 @@ class BaseMLP(BaseEstimator):
 
     def _initialize(self, X, hidden, k: int, rs):
         """A new network with scikit-learn's initial weights, and the fitted-state attributes."""
-        backend = get_backend(self.backend) if self.backend is not None else (
-            backend_of(X) if _dispatch_enabled() else get_backend("cpu"))
+        backend = (
+            get_backend(self.backend)
+            if self.backend is not None
+            else (backend_of(X) if _dispatch_enabled() else get_backend("cpu"))
+        )
         dtype = self.dtype or ("float32" if _dtype_name(X) == "float32" else "float64")
         sizes = [X.shape[1], *hidden, k]
-        model = MLP(sizes, activation=ACTIVATION_NAMES[self.activation], init="glorot",
-                    dtype=dtype, backend=backend, seed=0, loss=self._LOSS)
+        model = MLP(
+            sizes,
+            activation=ACTIVATION_NAMES[self.activation],
+            init="glorot",
+            dtype=dtype,
+            backend=backend,
+            seed=0,
+            loss=self._LOSS,
+        )
         factor = 2.0 if self.activation == "logistic" else 6.0
         params = {}
         for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -251,10 +286,18 @@ class BaseMLP(BaseEstimator):
 
         start = len(self.loss_curve_)
         callbacks = stopping_callbacks(
-            self, validation_score if self.early_stopping else lambda model, logs: self.loss_)
-        epochs = model.fit_epochs(X, y, epochs=1 if incremental else self.max_iter,
-                                  batch_size=batch_size(self, n), shuffle=bool(self.shuffle),
-                                  callbacks=[Record(), *callbacks], sample_weight=sw, l2=float(self.alpha))
+            self, validation_score if self.early_stopping else lambda model, logs: self.loss_
+        )
+        epochs = model.fit_epochs(
+            X,
+            y,
+            epochs=1 if incremental else self.max_iter,
+            batch_size=batch_size(self, n),
+            shuffle=bool(self.shuffle),
+            callbacks=[Record(), *callbacks],
+            sample_weight=sw,
+            l2=float(self.alpha),
+        )
         self.n_iter_ = 0
         with VerboseLog(self.verbose):
             for _ in epochs:
@@ -262,9 +305,12 @@ class BaseMLP(BaseEstimator):
                 self.t_ += n
                 set_samples_per_epoch(model.optimizer, self, model.epoch, n)
                 if not incremental and not model.stop_training and self.n_iter_ == self.max_iter:
-                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                                  "reached and the optimization hasn't converged yet.",
-                                  ConvergenceWarning)
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
         stopper = callbacks[0]
         self._no_improvement_count = stopper.wait
         if self.early_stopping:
@@ -324,13 +370,22 @@ class BaseMLP(BaseEstimator):
         super().__setstate__(state)
         if saved is not None:
             c = saved["config"]
-            model = MLP(c["sizes"], activation=c["activation"], init=c["init"], dtype=c["dtype"],
-                        backend=saved["backend"], seed=c["seed"], loss=self._LOSS)
+            model = MLP(
+                c["sizes"],
+                activation=c["activation"],
+                init=c["init"],
+                dtype=c["dtype"],
+                backend=saved["backend"],
+                seed=c["seed"],
+                loss=self._LOSS,
+            )
             model.set_params(saved["params"])
             model.epoch = saved["epoch"]
             opt = new_optimizer(self, saved["opt_lr"])
-            opt.load_state(saved["opt_t"], {k: model.backend.asarray(v, c["dtype"])
-                                            for k, v in saved["opt_state"].items()})
+            opt.load_state(
+                saved["opt_t"],
+                {k: model.backend.asarray(v, c["dtype"]) for k, v in saved["opt_state"].items()},
+            )
             model.optimizer = opt
             self.model_ = model
 

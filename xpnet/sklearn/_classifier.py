@@ -197,14 +197,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             if set(classes) != set(self.classes_):
                 raise InvalidInput(
                     "warm_start can only be used where `y` has the same classes as in the "
-                    f"previous call to fit. Previously got {self.classes_}, `y` has {classes}")
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                )
         elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-            raise InvalidInput(f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                               f"{self.classes_}. 'y' has {classes}.")
+            raise InvalidInput(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. 'y' has {classes}."
+            )
         if len(self.classes_) < 2:
             raise InvalidInput(
-                "MLPClassifier needs samples of at least 2 classes to train; got 1 class: "
-                f"{self.classes_[0]!r}.")
+                f"MLPClassifier needs samples of at least 2 classes to train; got 1 class: {self.classes_[0]!r}."
+            )
         return np.searchsorted(self.classes_, y_host).astype(np.int64)
 
     def _n_outputs(self, targets) -> int:

@@ -28,8 +28,13 @@ def new_optimizer(est, lr: float) -> Optimizer:
     if est.solver == "adam":
         return Adam(lr=lr, beta1=est.beta_1, beta2=est.beta_2, eps=est.epsilon, eps_on="v")
     schedule = InvScaling(est.power_t) if est.learning_rate == "invscaling" else None
-    return SGD(lr=lr, momentum=est.momentum, nesterov=bool(est.nesterovs_momentum and est.momentum > 0),
-               schedule=schedule, lr_in_velocity=True)
+    return SGD(
+        lr=lr,
+        momentum=est.momentum,
+        nesterov=bool(est.nesterovs_momentum and est.momentum > 0),
+        schedule=schedule,
+        lr_in_velocity=True,
+    )
 
 
 def set_samples_per_epoch(opt: Optimizer, est, epoch: int, n: int) -> None:
@@ -46,7 +51,9 @@ def batch_size(est, n: int) -> int:
     if est.batch_size == "auto":
         return min(200, n)
     if est.batch_size > n:
-        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=2
+        )
     return int(np.clip(est.batch_size, 1, n))
 
 

@@ -9,8 +9,10 @@ from ..backend import backend_of
 try:  # scikit-learn >= 1.9
     from sklearn.utils._array_api import check_same_namespace
 except ImportError:  # older: methods accept inputs of any namespace (converted to the model's)
+
     def check_same_namespace(X, estimator, *, attribute, method):
         return None
+
 
 __all__ = ["check_same_namespace"]
 

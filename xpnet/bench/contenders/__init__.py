@@ -16,14 +16,28 @@ from ...errors import ConfigError
 from . import cupy_floor, floor, jax_grad, numpy_loop, torch_eager, xpnet_fit
 from .base import Contender, Runner
 
-__all__ = ["Contender", "Runner", "CONTENDERS", "FLOOR_OF", "available_contenders",
-           "select_contenders"]
+__all__ = ["Contender", "Runner", "CONTENDERS", "FLOOR_OF", "available_contenders", "select_contenders"]
 
-_ORDER = ["floor", "floor+gather", "xpnet-numpy", "xpnet-numpy+shifts", "numpy", "torch",
-          "xpnet-torch", "jax-jit", "jax-scan", "xpnet-jax", "xpnet-jax-eager", "xpnet-strict", "floor-cupy",
-          "xpnet-cupy", "xpnet-cupy+shifts", "torch-cuda", "xpnet-torch-cuda"]
-_ALL = {c.name: c for m in (floor, xpnet_fit, numpy_loop, torch_eager, jax_grad, cupy_floor)
-        for c in m.CONTENDERS}
+_ORDER = [
+    "floor",
+    "floor+gather",
+    "xpnet-numpy",
+    "xpnet-numpy+shifts",
+    "numpy",
+    "torch",
+    "xpnet-torch",
+    "jax-jit",
+    "jax-scan",
+    "xpnet-jax",
+    "xpnet-jax-eager",
+    "xpnet-strict",
+    "floor-cupy",
+    "xpnet-cupy",
+    "xpnet-cupy+shifts",
+    "torch-cuda",
+    "xpnet-torch-cuda",
+]
+_ALL = {c.name: c for m in (floor, xpnet_fit, numpy_loop, torch_eager, jax_grad, cupy_floor) for c in m.CONTENDERS}
 #: Every contender by name, in the order the tables list them.
 CONTENDERS: dict[str, Contender] = {n: _ALL[n] for n in _ORDER + sorted(set(_ALL) - set(_ORDER))}
 #: The floor every contender of a platform is compared with.

@@ -50,7 +50,12 @@ def cupy_floor(p: Problem, layout: str) -> Runner:
 
 
 CONTENDERS = [
-    Contender("floor-cupy", "cuda", "CuPy matrix products only (matmul(out=)), no shuffling, "
-              "faster of two weight layouts", lambda: cuda_unusable("cupy"), cupy_floor,
-              variants=tuple(LAYOUTS)),
+    Contender(
+        "floor-cupy",
+        "cuda",
+        "CuPy matrix products only (matmul(out=)), no shuffling, faster of two weight layouts",
+        lambda: cuda_unusable("cupy"),
+        cupy_floor,
+        variants=tuple(LAYOUTS),
+    ),
 ]

@@ -50,8 +50,7 @@ class FloorRunner(Runner):
         Take each batch's rows through the epoch's permutation first (what shuffling adds).
     """
 
-    def __init__(self, p: Problem, layout: str = "out_in", xp=np, platform: str = "cpu",
-                 gather: bool = False):
+    def __init__(self, p: Problem, layout: str = "out_in", xp=np, platform: str = "cpu", gather: bool = False):
         if layout not in LAYOUTS:
             raise ConfigError(f"unknown floor layout {layout!r}; choose from {', '.join(LAYOUTS)}")
         self.platform, self.xp, self.p, self.layout, self.gather = platform, xp, p, layout, gather
@@ -107,10 +106,20 @@ class FloorRunner(Runner):
 
 
 CONTENDERS = [
-    Contender("floor", "cpu", "NumPy matrix products only (matmul(out=)), no shuffling, "
-              "faster of two weight layouts", lambda: None,
-              lambda p, layout: FloorRunner(p, layout), variants=tuple(LAYOUTS)),
-    Contender("floor+gather", "cpu", "the floor plus each batch's rows gathered through the "
-              "epoch's permutation (what shuffling adds)", lambda: None,
-              lambda p, layout: FloorRunner(p, layout, gather=True), variants=tuple(LAYOUTS)),
+    Contender(
+        "floor",
+        "cpu",
+        "NumPy matrix products only (matmul(out=)), no shuffling, faster of two weight layouts",
+        lambda: None,
+        lambda p, layout: FloorRunner(p, layout),
+        variants=tuple(LAYOUTS),
+    ),
+    Contender(
+        "floor+gather",
+        "cpu",
+        "the floor plus each batch's rows gathered through the epoch's permutation (what shuffling adds)",
+        lambda: None,
+        lambda p, layout: FloorRunner(p, layout, gather=True),
+        variants=tuple(LAYOUTS),
+    ),
 ]

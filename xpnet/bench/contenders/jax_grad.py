@@ -33,9 +33,11 @@ class JaxRunner(Runner):
         put = lambda a: jax.device_put(a, dev)  # noqa: E731
         self.X, self.Y = put(p.data.X), put(p.Y)
         self.params = {k: put(v.copy()) for k, v in p.params0.items()}  # donated: a copy
-        self.state = ({k: jnp.zeros_like(v) for k, v in self.params.items()},  # m
-                      {k: jnp.zeros_like(v) for k, v in self.params.items()},  # v
-                      jnp.zeros((), jnp.float32))  # t
+        self.state = (
+            {k: jnp.zeros_like(v) for k, v in self.params.items()},  # m
+            {k: jnp.zeros_like(v) for k, v in self.params.items()},  # v
+            jnp.zeros((), jnp.float32),
+        )  # t
         L, lr, opt = p.n_layers, p.lr, p.optimizer
         b1, b2, eps = ADAM["beta1"], ADAM["beta2"], ADAM["eps"]
 
@@ -58,9 +60,8 @@ class JaxRunner(Runner):
             g = {k: gk * scale for k, gk in g.items()}
             m = {k: b1 * m[k] + (1 - b1) * g[k] for k in g}
             v = {k: b2 * v[k] + (1 - b2) * g[k] * g[k] for k in g}
-            alpha = lr * jnp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-            params = {k: w - alpha * m[k] / (jnp.sqrt(v[k]) + eps * jnp.sqrt(1 - b2 ** t))
-                      for k, w in params.items()}
+            alpha = lr * jnp.sqrt(1 - b2**t) / (1 - b1**t)
+            params = {k: w - alpha * m[k] / (jnp.sqrt(v[k]) + eps * jnp.sqrt(1 - b2**t)) for k, w in params.items()}
             return params, (m, v, t), loss_sum
 
         def gather_step(params, state, X, Y, idx):
@@ -82,7 +83,7 @@ class JaxRunner(Runner):
         self.e = 0
 
     def epoch(self):
-        p, jnp = self.p, self.jnp
+        p = self.p
         order = p.permutation(self.e)
         self.e += 1
         if order is None:
@@ -91,7 +92,7 @@ class JaxRunner(Runner):
         bs = p.batch_size
         nb = p.n // bs
         if self.mode == "scan":
-            idx2d = self._put(order[:nb * bs].reshape(nb, bs))
+            idx2d = self._put(order[: nb * bs].reshape(nb, bs))
             self.params, self.state, total = self._scan_epoch(self.params, self.state, self.X, self.Y, idx2d)
             totals = [total]
         else:
@@ -99,11 +100,13 @@ class JaxRunner(Runner):
             totals = []
             for b in range(nb):
                 self.params, self.state, t = self._gather_step(
-                    self.params, self.state, self.X, self.Y, order_dev[b * bs:(b + 1) * bs])
+                    self.params, self.state, self.X, self.Y, order_dev[b * bs : (b + 1) * bs]
+                )
                 totals.append(t)
         if nb * bs < p.n:
             self.params, self.state, t = self._gather_step(
-                self.params, self.state, self.X, self.Y, self._put(order[nb * bs:]))
+                self.params, self.state, self.X, self.Y, self._put(order[nb * bs :])
+            )
             totals.append(t)
         return float(sum(float(t) for t in totals)) / p.n
 
@@ -112,8 +115,18 @@ class JaxRunner(Runner):
 
 
 CONTENDERS = [
-    Contender("jax-jit", "cpu", "JAX, jax.grad, one jitted step per batch",
-              probe_module("jax", "JAX"), lambda p, variant=None: JaxRunner(p, "jit")),
-    Contender("jax-scan", "cpu", "JAX, jax.grad, whole epoch jitted with lax.scan",
-              probe_module("jax", "JAX"), lambda p, variant=None: JaxRunner(p, "scan")),
+    Contender(
+        "jax-jit",
+        "cpu",
+        "JAX, jax.grad, one jitted step per batch",
+        probe_module("jax", "JAX"),
+        lambda p, variant=None: JaxRunner(p, "jit"),
+    ),
+    Contender(
+        "jax-scan",
+        "cpu",
+        "JAX, jax.grad, whole epoch jitted with lax.scan",
+        probe_module("jax", "JAX"),
+        lambda p, variant=None: JaxRunner(p, "scan"),
+    ),
 ]

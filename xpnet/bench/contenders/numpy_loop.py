@@ -80,12 +80,17 @@ class NumpyRunner(Runner):
             g = grads[k]
             self.m[k] = b1 * self.m[k] + (1 - b1) * g
             self.v[k] = b2 * self.v[k] + (1 - b2) * g * g
-            m_hat = self.m[k] / (1 - b1 ** self.t)
-            v_hat = self.v[k] / (1 - b2 ** self.t)
+            m_hat = self.m[k] / (1 - b1**self.t)
+            v_hat = self.v[k] / (1 - b2**self.t)
             P[k] -= lr * m_hat / (np.sqrt(v_hat) + eps)
 
 
 CONTENDERS = [
-    Contender("numpy", "cpu", "plain hand-written NumPy (tutorial style)", lambda: None,
-              lambda p, variant=None: NumpyRunner(p)),
+    Contender(
+        "numpy",
+        "cpu",
+        "plain hand-written NumPy (tutorial style)",
+        lambda: None,
+        lambda p, variant=None: NumpyRunner(p),
+    ),
 ]

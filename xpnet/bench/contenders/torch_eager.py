@@ -36,13 +36,15 @@ class TorchRunner(Runner):
             torch.backends.cudnn.allow_tf32 = False
         self.X = torch.from_numpy(p.data.X).to(self.device)
         self.y = torch.from_numpy(p.data.y).to(self.device)
-        self.params = [torch.tensor(p.params0[f"{k}{l}"], device=self.device, requires_grad=True)
-                       for l in range(1, p.n_layers + 1) for k in ("W", "b")]
+        self.params = [
+            torch.tensor(p.params0[f"{k}{l}"], device=self.device, requires_grad=True)
+            for l in range(1, p.n_layers + 1)
+            for k in ("W", "b")
+        ]
         if p.optimizer == "sgd":
             self.opt = torch.optim.SGD(self.params, lr=p.lr)
         else:
-            self.opt = torch.optim.Adam(self.params, lr=p.lr, betas=(ADAM["beta1"], ADAM["beta2"]),
-                                        eps=ADAM["eps"])
+            self.opt = torch.optim.Adam(self.params, lr=p.lr, betas=(ADAM["beta1"], ADAM["beta2"]), eps=ADAM["eps"])
         self.e = 0
 
     def epoch(self):
@@ -84,8 +86,18 @@ def _probe_torch_cuda():
 
 
 CONTENDERS = [
-    Contender("torch", "cpu", "PyTorch eager CPU, autograd + torch.optim",
-              probe_module("torch", "PyTorch"), lambda p, variant=None: TorchRunner(p, "cpu")),
-    Contender("torch-cuda", "cuda", "PyTorch eager CUDA, autograd + torch.optim",
-              _probe_torch_cuda, lambda p, variant=None: TorchRunner(p, "cuda")),
+    Contender(
+        "torch",
+        "cpu",
+        "PyTorch eager CPU, autograd + torch.optim",
+        probe_module("torch", "PyTorch"),
+        lambda p, variant=None: TorchRunner(p, "cpu"),
+    ),
+    Contender(
+        "torch-cuda",
+        "cuda",
+        "PyTorch eager CUDA, autograd + torch.optim",
+        _probe_torch_cuda,
+        lambda p, variant=None: TorchRunner(p, "cuda"),
+    ),
 ]

@@ -56,8 +56,15 @@ class XpnetRunner(Runner):
             from ...augment import RandomShifts
 
             augment = RandomShifts(max_shift=shift, seed=p.seed)
-        self._epochs = self.model.fit_epochs(p.data.X, p.data.y, epochs=1 << 40, batch_size=batch,
-                                             optimizer=opt, augment=augment, compile=compile)
+        self._epochs = self.model.fit_epochs(
+            p.data.X,
+            p.data.y,
+            epochs=1 << 40,
+            batch_size=batch,
+            optimizer=opt,
+            augment=augment,
+            compile=compile,
+        )
 
     def epoch(self):
         return next(self._epochs)["loss"]
@@ -78,25 +85,65 @@ def _cuda_probe(library: str):
         from .cupy_floor import cuda_unusable
 
         return cuda_unusable(library)
+
     return probe
 
 
 CONTENDERS = [
     Contender("xpnet-numpy", "cpu", "xpnet MLP.fit on NumPy", lambda: None, _xpnet("numpy")),
-    Contender("xpnet-torch", "cpu", "xpnet MLP.fit on PyTorch CPU",
-              probe_module("torch", "PyTorch"), _xpnet("torch:cpu")),
-    Contender("xpnet-jax", "cpu", "xpnet MLP.fit on JAX (steps compiled: jax.jit of lax.scan)",
-              probe_module("jax", "JAX"), _xpnet("jax")),
-    Contender("xpnet-jax-eager", "cpu", "xpnet MLP.fit on JAX with compile=False (one dispatch per operation)",
-              probe_module("jax", "JAX"), _xpnet("jax", compile=False), default=False),
-    Contender("xpnet-strict", "cpu", "xpnet MLP.fit on array-api-strict (the slow oracle)",
-              probe_module("array_api_strict", "array-api-strict"), _xpnet("array_api_strict"),
-              default=False),
+    Contender(
+        "xpnet-torch",
+        "cpu",
+        "xpnet MLP.fit on PyTorch CPU",
+        probe_module("torch", "PyTorch"),
+        _xpnet("torch:cpu"),
+    ),
+    Contender(
+        "xpnet-jax",
+        "cpu",
+        "xpnet MLP.fit on JAX (steps compiled: jax.jit of lax.scan)",
+        probe_module("jax", "JAX"),
+        _xpnet("jax"),
+    ),
+    Contender(
+        "xpnet-jax-eager",
+        "cpu",
+        "xpnet MLP.fit on JAX with compile=False (one dispatch per operation)",
+        probe_module("jax", "JAX"),
+        _xpnet("jax", compile=False),
+        default=False,
+    ),
+    Contender(
+        "xpnet-strict",
+        "cpu",
+        "xpnet MLP.fit on array-api-strict (the slow oracle)",
+        probe_module("array_api_strict", "array-api-strict"),
+        _xpnet("array_api_strict"),
+        default=False,
+    ),
     Contender("xpnet-cupy", "cuda", "xpnet MLP.fit on CuPy", _cuda_probe("cupy"), _xpnet("cupy")),
-    Contender("xpnet-torch-cuda", "cuda", "xpnet MLP.fit on PyTorch CUDA", _cuda_probe("torch"),
-              _xpnet("torch:cuda"), default=False),
-    Contender("xpnet-numpy+shifts", "cpu", f"xpnet MLP.fit on NumPy with RandomShifts(max_shift={SHIFT})",
-              lambda: None, _xpnet("numpy", SHIFT), default=False),
-    Contender("xpnet-cupy+shifts", "cuda", f"xpnet MLP.fit on CuPy with RandomShifts(max_shift={SHIFT})",
-              _cuda_probe("cupy"), _xpnet("cupy", SHIFT), default=False),
+    Contender(
+        "xpnet-torch-cuda",
+        "cuda",
+        "xpnet MLP.fit on PyTorch CUDA",
+        _cuda_probe("torch"),
+        _xpnet("torch:cuda"),
+        default=False,
+    ),
+    Contender(
+        "xpnet-numpy+shifts",
+        "cpu",
+        f"xpnet MLP.fit on NumPy with RandomShifts(max_shift={SHIFT})",
+        lambda: None,
+        _xpnet("numpy", SHIFT),
+        default=False,
+    ),
+    Contender(
+        "xpnet-cupy+shifts",
+        "cuda",
+        f"xpnet MLP.fit on CuPy with RandomShifts(max_shift={SHIFT})",
+        _cuda_probe("cupy"),
+        _xpnet("cupy", SHIFT),
+        default=False,
+    ),
 ]
