@@ -9,6 +9,12 @@ epochs run, the last training loss and the test accuracy.
 
     python benchmarks/sklearn_side_by_side.py --data-dir /work/shared/data
     python benchmarks/sklearn_side_by_side.py --data-dir DIR --backend gpu --json
+    python benchmarks/sklearn_side_by_side.py --data-dir DIR --interleave --seeds 0 1 2
+
+``--interleave`` measures the ratio on a noisy machine: both estimators train one epoch at a
+time (``partial_fit``, the same epoch as ``fit``'s), alternating which goes first, so that each
+epoch of one is timed next to an epoch of the other; it reports the median of the per-epoch
+ratios and each estimator's test accuracy after ``--max-iter`` epochs, for every seed.
 
 Both train in float32 on the same BLAS (NumPy's) when xpnet runs on the CPU; ``--backend``
 moves xpnet's training to another backend (its results still come back as NumPy arrays).
@@ -57,7 +63,15 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="fits of each estimator (alternating)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of both")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="alternate single epochs (partial_fit) of the two; report per-epoch ratios",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="with --interleave: random_states")
     args = parser.parse_args(argv)
+    if args.interleave:
+        return _interleaved(args)
 
     import numpy as np
     import sklearn
@@ -134,6 +148,64 @@ def main(argv=None) -> int:
     print(
         f"fastest fit: scikit-learn {best['scikit-learn']:.2f} s, xpnet {best['xpnet']:.2f} s "
         f"(xpnet / scikit-learn = {best['xpnet'] / best['scikit-learn']:.2f})"
+    )
+    return 0
+
+
+def _interleaved(args) -> int:
+    """Both estimators one epoch at a time, alternating; the median per-epoch time ratio."""
+    import statistics
+
+    import numpy as np
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+    from threadpoolctl import threadpool_info
+
+    from xpnet.datasets import load_dataset, scale
+    from xpnet.sklearn import MLPClassifier
+
+    data = load_dataset("fashion-mnist", data_dir=args.data_dir, download=False, progress=False)
+    X, X_test = scale(data.x_train, "float32"), scale(data.x_test, "float32")
+    y, y_test = data.y_train, data.y_test
+    classes = np.unique(y)
+    blas = [
+        f"{i.get('internal_api')} {i.get('architecture')} ({i.get('num_threads')} threads)"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
+    print(
+        f"Fashion-MNIST: train {tuple(X.shape)} test {tuple(X_test.shape)} float32 in [0, 1]; "
+        f"hidden {tuple(args.hidden)}, {args.solver}, batch {args.batch_size}, {args.max_iter} epochs "
+        f"of partial_fit each, alternating; xpnet backend {args.backend}; BLAS {'; '.join(blas)}"
+    )
+    head = f"{'seed':>4}{'sklearn s/epoch':>17}{'xpnet s/epoch':>15}{'median ratio':>14}{'sklearn acc':>13}{'xpnet acc':>11}"
+    print(head)
+    print("-" * len(head))
+    all_ratios, accs = [], {"scikit-learn": [], "xpnet": []}
+    for seed in args.seeds or [args.seed]:
+        params = dict(
+            hidden_layer_sizes=tuple(args.hidden), solver=args.solver, batch_size=args.batch_size, random_state=seed
+        )
+        ests = {"scikit-learn": SkMLPClassifier(**params), "xpnet": MLPClassifier(**params, backend=args.backend)}
+        times = {name: [] for name in ests}
+        for epoch in range(args.max_iter):
+            order = list(ests) if epoch % 2 == 0 else list(ests)[::-1]
+            for name in order:
+                start = time.perf_counter()
+                ests[name].partial_fit(X, y, classes=classes)
+                times[name].append(time.perf_counter() - start)
+        ratios = [a / b for a, b in zip(times["xpnet"], times["scikit-learn"])]
+        all_ratios += ratios
+        for name, est in ests.items():
+            accs[name].append(float(est.score(X_test, y_test)))
+        print(
+            f"{seed:>4}{statistics.median(times['scikit-learn']):>17.3f}{statistics.median(times['xpnet']):>15.3f}"
+            f"{statistics.median(ratios):>14.2f}{accs['scikit-learn'][-1]:>13.4f}{accs['xpnet'][-1]:>11.4f}"
+        )
+    print()
+    print(
+        f"median of all per-epoch ratios xpnet / scikit-learn: {statistics.median(all_ratios):.2f} "
+        f"(xpnet {1 / statistics.median(all_ratios):.2f}x as fast); mean test accuracy: scikit-learn "
+        f"{np.mean(accs['scikit-learn']):.4f}, xpnet {np.mean(accs['xpnet']):.4f}"
     )
     return 0
 

@@ -14,7 +14,7 @@ Where the math is: [`xpnet.network`][xpnet.network] (forward, softmax cross-entr
 
 import logging
 
-from . import activations, network, optim
+from . import activations, losses, network, optim
 from .backend import (
     Backend,
     BackendInfo,
@@ -29,6 +29,7 @@ from .errors import XpnetError
 from .gradcheck import GradcheckReport, gradcheck
 from .input_transform import Preprocessing
 from .model import MLP, Callback, History, TrainingDiverged
+from .stopping import EarlyStopping, ReduceLROnPlateau
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
@@ -38,10 +39,13 @@ __all__ = [
     "BackendInfo",
     "BackendUnavailable",
     "Callback",
+    "EarlyStopping",
+    "ReduceLROnPlateau",
     "GradcheckReport",
     "History",
     "TrainingDiverged",
     "activations",
+    "losses",
     "available_backends",
     "get_backend",
     "gradcheck",

@@ -100,6 +100,15 @@ class RandomShifts:
     ------
     ConfigError
         ``max_shift`` is negative or not whole.
+
+    Notes
+    -----
+    What [`MLP.fit`][xpnet.model.MLP.fit]'s ``augment`` calls, so that another augmentation
+    can do the same: ``prepare(X)`` once, with the features on the device;
+    ``start_epoch(epoch, order)`` with the epoch's sample order on the device (``None`` when
+    not shuffled); ``batch(lo, hi)``, the augmented features of ``order[lo:hi]``. On a backend
+    that compiles (JAX) also ``structure()``, ``device_constants()``, ``batch_arrays(lo, hi)``
+    and a pure static ``gather(constants, arrays)``; without them training runs eagerly.
     """
 
     def __init__(self, max_shift: int, seed: int = 0, fill: float = 0.0):

@@ -9,9 +9,17 @@ import logging
 from typing import Any, NamedTuple
 
 from .backend import array_library, array_namespace
-from .validation import InvalidInput, InvalidInputType
+from .validation import (
+    InvalidInput,
+    InvalidInputType,
+    check_features,
+    check_labels,
+    check_sample_weight,
+    check_targets,
+    unsigned_integer,
+)
 
-__all__ = ["ModelInputs", "warn_if_unscaled", "is_integer_array", "refuse_dask", "lazy_map"]
+__all__ = ["ModelInputs", "validate_inputs", "warn_if_unscaled", "is_integer_array", "refuse_dask", "lazy_map"]
 
 log = logging.getLogger("xpnet.model")  # the model's warnings, under the model's name
 
@@ -29,6 +37,42 @@ class ModelInputs(NamedTuple):
 
 # Re-exported by xpnet.model, where it is documented.
 ModelInputs.__module__ = "xpnet.model"
+
+
+def validate_inputs(model, X, y=None, sample_weight=None, names=("X", "y", "sample_weight")) -> ModelInputs:
+    """[`MLP.validate_data`][xpnet.model.MLP.validate_data]: check the inputs against ``model``
+    (its preprocessing, input width, head and outputs) and move them to its backend."""
+    X = model.backend.host_or_native(X)
+    if model.preprocessing is not None:
+        X = model.preprocessing.transform(X, model.dtype_name)
+    check_features(X, model.sizes[0], names[0])
+    X = model.backend.asarray(X, model.dtype_name)
+    n = X.shape[0]
+    if y is not None and not model.head.classifies:
+        y = model.backend.host_or_native(y)
+        check_targets(y, n, model.sizes[-1], names[1])
+        y = model.backend.asarray(y, model.dtype_name)
+        if model.head.nonnegative_targets and n and float(model.backend.xp.min(y)) < 0:
+            raise InvalidInput(
+                f"{names[1]} has negative values, which the {model.head.name!r} "
+                "loss does not allow (it models counts and rates >= 0)"
+            )
+        if y.ndim == 1:
+            y = model.backend.xp.reshape(y, (n, 1))
+    elif y is not None:
+        y = model.backend.host_or_native(y)
+        if model.backend.is_native(y) and unsigned_integer(y):
+            # Once, here: PyTorch implements few operations (min, max, ...) on uint16-64.
+            y = model.backend.xp.astype(y, model.backend.index_dtype)
+        check_labels(y, n, model.sizes[-1], names[1])
+        y = model.backend.asarray(y, model.backend.index_dtype)
+    if sample_weight is not None:
+        if isinstance(sample_weight, (int, float)):
+            sample_weight = [float(sample_weight)] * n
+        sample_weight = model.backend.host_or_native(sample_weight)
+        check_sample_weight(sample_weight, n, names[2])
+        sample_weight = model.backend.asarray(sample_weight, model.dtype_name)
+    return ModelInputs(X, y, sample_weight)
 
 
 _UNSCALED_LIMIT = 50.0  # |x| beyond this: not scaled to [0, 1] nor standardised

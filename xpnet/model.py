@@ -27,19 +27,11 @@ from .backend import Backend, array_library, get_backend, resolve_seed, unpickle
 from .errors import ConfigError, TrainingDiverged
 from .init import INITIALIZERS, init_layer
 from .input_transform import Preprocessing
-from .inputs import ModelInputs, lazy_map
+from .inputs import ModelInputs, lazy_map, validate_inputs
 from .losses import LossHead, get_loss
 from .optim import Optimizer
 from .training import DEFAULT
-from .validation import (
-    InvalidInput,
-    InvalidInputType,
-    check_features,
-    check_labels,
-    check_sample_weight,
-    check_targets,
-    unsigned_integer,
-)
+from .validation import InvalidInput, InvalidInputType
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
 
@@ -325,37 +317,7 @@ class MLP:
         ValueError, TypeError
             Saying what is wrong with which input and what was expected.
         """
-        X = self.backend.host_or_native(X)
-        if self.preprocessing is not None:
-            X = self.preprocessing.transform(X, self.dtype_name)
-        check_features(X, self.sizes[0], names[0])
-        X = self.backend.asarray(X, self.dtype_name)
-        n = X.shape[0]
-        if y is not None and not self.head.classifies:
-            y = self.backend.host_or_native(y)
-            check_targets(y, n, self.sizes[-1], names[1])
-            y = self.backend.asarray(y, self.dtype_name)
-            if self.head.nonnegative_targets and n and float(self.backend.xp.min(y)) < 0:
-                raise InvalidInput(
-                    f"{names[1]} has negative values, which the {self.head.name!r} "
-                    "loss does not allow (it models counts and rates >= 0)"
-                )
-            if y.ndim == 1:
-                y = self.backend.xp.reshape(y, (n, 1))
-        elif y is not None:
-            y = self.backend.host_or_native(y)
-            if self.backend.is_native(y) and unsigned_integer(y):
-                # Once, here: PyTorch implements few operations (min, max, ...) on uint16-64.
-                y = self.backend.xp.astype(y, self.backend.index_dtype)
-            check_labels(y, n, self.sizes[-1], names[1])
-            y = self.backend.asarray(y, self.backend.index_dtype)
-        if sample_weight is not None:
-            if isinstance(sample_weight, (int, float)):
-                sample_weight = [float(sample_weight)] * n
-            sample_weight = self.backend.host_or_native(sample_weight)
-            check_sample_weight(sample_weight, n, names[2])
-            sample_weight = self.backend.asarray(sample_weight, self.dtype_name)
-        return ModelInputs(X, y, sample_weight)
+        return validate_inputs(self, X, y, sample_weight, names)
 
     # -- training ------------------------------------------------------------------------------
     def fit(
@@ -407,15 +369,9 @@ class MLP:
             accuracy are weighted means over the epoch.
         augment
             Optional augmentation of every batch on the model's device, such as
-            [`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts]: an object with ``prepare(X)`` (called once,
-            with the features on the device), ``start_epoch(epoch, order)`` (the epoch's sample
-            order on the device, ``None`` when not shuffled) and ``batch(lo, hi)`` (the
-            augmented features of the samples ``order[lo:hi]``). The training data crosses to
-            the device once per call, however many epochs are trained. On a backend that
-            compiles (JAX), the augmentation also needs ``structure()``,
-            ``device_constants()``, ``batch_arrays(lo, hi)`` and a pure ``gather(constants,
-            arrays)``, as [`RandomShifts`][xpnet.augment.RandomShifts] has; without them
-            training runs eagerly.
+            [`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts] (whose docstring gives the
+            methods an augmentation needs, eagerly and compiled). The training data crosses to
+            the device once per call, however many epochs are trained.
 
         compile
             ``None`` (default): compile the training steps where the backend compiles (see
@@ -448,20 +404,8 @@ class MLP:
         TrainingDiverged
             the loss became NaN or infinite (lower the learning rate).
         """
-        for _ in self.fit_epochs(
-            X,
-            y,
-            epochs,
-            batch_size,
-            optimizer,
-            validation_data,
-            shuffle,
-            callbacks,
-            sample_weight=sample_weight,
-            augment=augment,
-            compile=compile,
-            l2=l2,
-        ):
+        args = (epochs, batch_size, optimizer, validation_data, shuffle, callbacks, sample_weight, augment, compile)
+        for _ in self.fit_epochs(X, y, *args, l2=l2):
             pass
         return self.history
 
@@ -485,7 +429,8 @@ class MLP:
         The arguments are [`fit`][xpnet.model.MLP.fit]'s. Each yielded dict is the epoch's entry of
         `history`: ``{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
         "epoch_time"}`` (``accuracy`` None for a regression head, whose validation score is
-        ``val_r2``; ``penalty`` too with ``l2``). The steps are [`xpnet.training`][xpnet.training]'s. Nothing is trained before the first ``next()``; stop iterating (or
+        ``val_r2``; ``penalty`` too with ``l2``). The steps are
+        [`xpnet.training`][xpnet.training]'s. Nothing is trained before the first ``next()``; stop iterating (or
         ``close()`` the generator) to stop between epochs, with the model's state as after the
         last yielded epoch. [`fit`][xpnet.model.MLP.fit] runs it to the end; the benchmark advances it one epoch
         at a time, so that xpnet's epochs interleave with other contenders' in one process and
@@ -496,50 +441,15 @@ class MLP:
         dict
             The logs of each finished epoch.
         """
-        run = training.prepare(
-            self,
-            X,
-            y,
-            epochs,
-            batch_size,
-            optimizer,
-            validation_data,
-            shuffle,
-            callbacks,
-            sample_weight,
-            augment,
-            compile,
-            l2,
-        )
+        args = (epochs, batch_size, optimizer, validation_data, shuffle, callbacks, sample_weight, augment, compile)
+        run = training.prepare(self, X, y, *args, l2)
         yield from training.run_epochs(self, run)
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
-        xp = self.backend.xp
-        if self.backend.compiles:
-            return self._compiled_logits(X, batch_size)
-        parts = [
-            network.forward(self.params, X[i : min(i + batch_size, X.shape[0]), ...], self.activation)[0]
-            for i in range(0, X.shape[0], batch_size)
-        ]
-        return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
-
-    def _compiled_logits(self, X, batch_size: int):
-        """The logits through the compiled forward pass of
-        [`xpnet.steps.logits`][xpnet.steps.logits]. Each block of rows is padded with zero rows
-        to a multiple of 256 (a power of two below 256), so that inputs of every size share a
-        few compilations; the padding rows' logits are dropped."""
-        xp, fn = self.backend.xp, steps.compiled_logits(self.backend, self.activation)
-        parts = []
-        for i in range(0, X.shape[0], batch_size):
-            Xi = X[i : min(i + batch_size, X.shape[0]), ...]
-            m = Xi.shape[0]
-            padded = 1 << (m - 1).bit_length() if m < 256 else -(-m // 256) * 256
-            if padded != m:
-                pad = xp.zeros((padded - m, Xi.shape[1]), dtype=Xi.dtype, device=self.backend.device)
-                Xi = xp.concat([Xi, pad], axis=0)
-            parts.append(fn(self.params, Xi)[:m, ...])
-        return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+        """The logits ``Z_L`` of device inputs, in blocks of ``batch_size`` rows
+        ([`steps.logits_in_blocks`][xpnet.steps.logits_in_blocks])."""
+        return steps.logits_in_blocks(self.backend, self.params, self.activation, X, batch_size)
 
     def decision_function(self, X):
         """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace.
@@ -585,16 +495,6 @@ class MLP:
         """``method`` mapped over the row chunks of the Dask array X, without computing."""
         return lazy_map(self, X, method)
 
-    def _evaluate_device(self, X, y, w=None) -> tuple[float, float]:
-        """The mean loss and the head's score (accuracy, or R²) on device data, as floats."""
-        xp = self.backend.xp
-        Z = self._logits(X)
-        loss_sum, _ = self.head.loss_sum(Z, self.head.targets(y, self.sizes[-1], self.dtype), w)
-        num, den = self.head.score(Z, y, w)
-        values = [loss_sum, num, X.shape[0] if w is None else xp.sum(w), den]
-        loss_sum, num, n, den = training.EpochSums.read(self.backend, values)  # one read
-        return loss_sum / n, num / den
-
     def evaluate(self, X, y, sample_weight=None) -> dict:
         """Mean loss and accuracy on ``(X, y)``: ``{"loss": ..., "accuracy": ...}``; for a
         regressor ``{"loss": ..., "r2": ...}`` (R², averaged over the outputs).
@@ -603,7 +503,7 @@ class MLP:
         ``Σ w_i [ŷ_i = y_i] / Σ w_i``. Values are Python floats.
         """
         X, y, w = self.validate_data(X, y, sample_weight)
-        loss, score = self._evaluate_device(X, y, w)
+        loss, score = training.evaluate_on_device(self, X, y, w)
         return {"loss": loss, "accuracy" if self.head.classifies else "r2": score}
 
     def score(self, X, y, sample_weight=None) -> float:

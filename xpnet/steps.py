@@ -37,6 +37,7 @@ __all__ = [
     "compiled",
     "compiled_train_batches",
     "compiled_logits",
+    "logits_in_blocks",
     "chunks",
     "step_coefficients",
     "MAX_CHUNK",
@@ -236,6 +237,31 @@ def compiled_train_batches(backend, activation: str, optimizer, augment, head, l
 def compiled_logits(backend, activation: str):
     """[`logits`][xpnet.steps.logits] compiled for ``backend`` (made once, then reused)."""
     return compiled(backend, logits, activation=activation)
+
+
+def logits_in_blocks(backend, params: dict, activation: str, X, batch_size: int = 8192):
+    """The logits ``Z_L`` of ``X`` ``(m, n0)``, forward passes over blocks of ``batch_size`` rows
+    (inference of a large X without a large temporary), ``(m, nL)``.
+
+    Where the backend compiles, through [`logits`][xpnet.steps.logits] compiled once: each
+    block is padded with zero rows to a multiple of 256 (a power of two below 256), so that
+    inputs of every size share a few compilations; the padding rows' logits are dropped.
+    """
+    xp = backend.xp
+    fn = compiled_logits(backend, activation) if backend.compiles else None
+    parts = []
+    for i in range(0, X.shape[0], batch_size):
+        Xi = X[i : min(i + batch_size, X.shape[0]), ...]
+        if fn is None:
+            parts.append(network.forward(params, Xi, activation)[0])
+            continue
+        m = Xi.shape[0]
+        padded = 1 << (m - 1).bit_length() if m < 256 else -(-m // 256) * 256
+        if padded != m:
+            pad = xp.zeros((padded - m, Xi.shape[1]), dtype=Xi.dtype, device=backend.device)
+            Xi = xp.concat([Xi, pad], axis=0)
+        parts.append(fn(params, Xi)[:m, ...])
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
 def loss_and_gradients(params: dict, X, Y, weights, *, activation, loss="cross_entropy", l2=0.0):

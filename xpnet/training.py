@@ -45,6 +45,7 @@ __all__ = [
     "eager_epoch",
     "compiled_epoch",
     "end_epoch",
+    "evaluate_on_device",
 ]
 
 DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
@@ -412,7 +413,7 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
     if run.l2:
         logs["penalty"] = penalty / seen
     if run.val is not None:
-        val_loss, val_score = model._evaluate_device(*run.val)
+        val_loss, val_score = evaluate_on_device(model, *run.val)
         logs["val_loss"] = val_loss
         logs["val_accuracy" if model.head.classifies else "val_r2"] = val_score
     model.epoch, model.batch = e + 1, 0
@@ -421,6 +422,19 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
     for cb in run.callbacks:
         cb.on_epoch_end(model, e, logs)
     return logs
+
+
+def evaluate_on_device(model: MLP, X, y, w=None) -> tuple[float, float]:
+    """The mean loss and the head's score (accuracy, or R²) of ``model`` on device data
+    ``(X, y, w)`` (as [`MLP.validate_data`][xpnet.model.MLP.validate_data] returns them), as
+    floats, from one forward pass and one read."""
+    xp = model.backend.xp
+    Z = model._logits(X)
+    loss_sum, _ = model.head.loss_sum(Z, model.head.targets(y, model.sizes[-1], model.dtype), w)
+    num, den = model.head.score(Z, y, w)
+    values = [loss_sum, num, X.shape[0] if w is None else xp.sum(w), den]
+    loss_sum, num, n, den = EpochSums.read(model.backend, values)
+    return loss_sum / n, num / den
 
 
 from ._typing import resolve_annotations  # noqa: E402

@@ -137,7 +137,7 @@ def test_partial_fit_continues_and_sample_weight_zero_removes_a_sample():
     assert reg.n_iter_ == 1 and reg.t_ == 240 and len(reg.loss_curve_) == 2
     assert any(np.abs(a - b).max() > 0 for a, b in zip(before, reg.coefs_))
     with pytest.raises(ValueError, match="outputs"):
-        reg.partial_fit(X, y[:, :1])
+        reg.partial_fit(X, y[:, 0])
     kw = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, batch_size=240)  # full batches
     w = np.ones(len(y))
     w[:40] = 0
