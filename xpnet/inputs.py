@@ -93,7 +93,7 @@ def warn_if_unscaled(X, integers: bool) -> None:
         why = "it holds integers, like raw 0-255 pixels"
     else:
         xp = array_namespace(X)
-        peak = float(xp.max(xp.abs(X)))
+        peak = max(float(xp.max(X)), -float(xp.min(X)))  # max |x|, without a temporary |X|
         if not peak > _UNSCALED_LIMIT:
             return
         why = f"its values reach {peak:g} in magnitude"
