@@ -2,7 +2,15 @@
 presents what the library returns.
 
 ``command``
-:   The click group and its commands, options and exit codes ([`xpnet.cli.command`][xpnet.cli.command]).
+:   The click group: its commands, error handling and exit codes ([`xpnet.cli.command`][xpnet.cli.command]).
+``options``
+:   What the commands share: exit codes, parameter types, ``--backend`` ([`xpnet.cli.options`][xpnet.cli.options]).
+``train``
+:   ``xpnet train`` ([`xpnet.cli.train`][xpnet.cli.train]).
+``model_commands``
+:   ``xpnet evaluate`` and ``xpnet predict`` ([`xpnet.cli.model_commands`][xpnet.cli.model_commands]).
+``diagnostics``
+:   ``xpnet info`` and ``xpnet gradcheck`` ([`xpnet.cli.diagnostics`][xpnet.cli.diagnostics]).
 ``output``
 :   What the commands show, rendered with rich ([`xpnet.cli.output`][xpnet.cli.output]).
 ``predict``

@@ -1,7 +1,7 @@
 """What the command line shows: rich rendering of the values the library returns.
 
-[`xpnet.cli.command`][xpnet.cli.command] parses options, calls the library and hands the results to these functions;
-nothing here computes anything the library does not return.
+The commands (registered by [`xpnet.cli.command`][xpnet.cli.command]) parse options, call the library and hand the
+results to these functions; nothing here computes anything the library does not return.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What ``xpnet predict`` shows: a table of predictions for image files and for the rows of
 Kaggle-style CSV files, the ``--show-input`` grid and the ``--kaggle-submission`` file.
 
-[`xpnet.cli.command`][xpnet.cli.command] checks the options, loads the checkpoint and turns the images that
+[`xpnet.cli.model_commands`][xpnet.cli.model_commands] checks the options, loads the checkpoint and turns the images that
 could not be read into the exit status; this module renders the rest with rich.
 """
 

@@ -17,17 +17,19 @@ a clean binary digit, at a working resolution, and then repeat MNIST's preparati
 6. [`render`][xpnet.images.mnistify.render] — crop to the bounding box, anti-alias it into 20×20 (aspect kept) and
    place its centre of mass at the centre of 28×28 (a sub-pixel, bilinear shift).
 
-All of this runs on the host with NumPy and Pillow (no SciPy): the arrays are small.
+All of this runs on the host with NumPy and Pillow (no SciPy): the arrays are small. The binary-mask
+operations the steps share (connected components, dilation, erosion, block pooling) are in
+[`xpnet.images.morphology`][xpnet.images.morphology].
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 
 import numpy as np
 
 from .errors import BlankImageError, ImageError, MultipleObjectsError
+from .morphology import dilate, erode, label, pool
 
 __all__ = [
     "prepare",
@@ -380,9 +382,9 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
         Two or more significant groups.
     """
     h, w = mask.shape
-    ink, p = _pool(mask)
+    ink, p = pool(mask)
     pooled = ink > 0
-    labels, n = _label(pooled)
+    labels, n = label(pooled)
     if n == 0:
         raise BlankImageError(f"{name}: nothing drawn")
     sizes = []
@@ -393,7 +395,7 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
     big = comp_ink >= 0.05 * comp_ink.max()
     big[0] = False
     if not big[1:].all():
-        near = _dilate(big[labels] & pooled, max(1, int(np.ceil(0.08 * max(sizes)))), square=True)
+        near = dilate(big[labels] & pooled, max(1, int(np.ceil(0.08 * max(sizes)))), square=True)
         specks = [i for i in range(1, n + 1) if not big[i] and not (near & (labels == i)).any()]
         if specks:
             log.debug("%s: dropped %d specks away from the digit", name, len(specks))
@@ -401,7 +403,7 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
             pooled = pooled & ~gone
             ink = np.where(gone, 0, ink)
     g = max(1, int(np.ceil(0.25 * max(sizes))))
-    groups, n_groups = _label(_dilate(pooled, g, square=True) if n > 1 else pooled)
+    groups, n_groups = label(dilate(pooled, g, square=True) if n > 1 else pooled)
     group_ink = np.bincount(groups[pooled], weights=ink[pooled], minlength=n_groups + 1)
     group_ink[0] = 0
     main = int(np.argmax(group_ink))
@@ -416,16 +418,6 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
     return mask & keep
 
 
-def _pool(mask: np.ndarray, side: int = 100) -> tuple[np.ndarray, int]:
-    """Ink counts of ``p × p`` blocks, ``p`` the smallest factor that makes the longer side ≤ ``side``."""
-    h, w = mask.shape
-    p = max(1, int(np.ceil(max(h, w) / side)))
-    gh, gw = int(np.ceil(h / p)), int(np.ceil(w / p))
-    padded = np.zeros((gh * p, gw * p), dtype=np.int64)
-    padded[:h, :w] = mask
-    return padded.reshape(gh, p, gw, p).sum(axis=(1, 3)), p
-
-
 def _away_from_border(mask: np.ndarray) -> np.ndarray:
     """The mask without its components that touch the picture's edge, unless nothing would remain.
 
@@ -435,8 +427,8 @@ def _away_from_border(mask: np.ndarray) -> np.ndarray:
     found on the mask pooled as in [`select_digit`][xpnet.images.mnistify.select_digit]).
     """
     h, w = mask.shape
-    ink, p = _pool(mask)
-    labels, n = _label(ink > 0)
+    ink, p = pool(mask)
+    labels, n = label(ink > 0)
     if n < 2:
         return mask
     edge = np.unique(_border(labels))
@@ -444,44 +436,6 @@ def _away_from_border(mask: np.ndarray) -> np.ndarray:
     if not inner.any():
         return mask
     return mask & np.repeat(np.repeat(inner, p, axis=0), p, axis=1)[:h, :w]
-
-
-def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """8-connected component labels (0 = background) of a small bool array, by breadth-first search."""
-    labels = np.zeros(mask.shape, dtype=np.int64)
-    h, w = mask.shape
-    n = 0
-    for start in zip(*np.nonzero(mask)):
-        if labels[start]:
-            continue
-        n += 1
-        labels[start] = n
-        queue = deque([start])
-        while queue:
-            r, c = queue.popleft()
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    rr, cc = r + dr, c + dc
-                    if 0 <= rr < h and 0 <= cc < w and mask[rr, cc] and not labels[rr, cc]:
-                        labels[rr, cc] = n
-                        queue.append((rr, cc))
-    return labels, n
-
-
-def _dilate(mask: np.ndarray, r: int, square: bool = False) -> np.ndarray:
-    """Binary dilation by ``r`` steps: a square, or alternating 4-/8-neighbour steps (an octagon ≈ disk)."""
-    out = mask.copy()
-    for i in range(r):
-        p = np.pad(out, 1)
-        grown = p[1:-1, 1:-1] | p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]
-        if square or i % 2:
-            grown |= p[:-2, :-2] | p[:-2, 2:] | p[2:, :-2] | p[2:, 2:]
-        out = grown
-    return out
-
-
-def _erode(mask: np.ndarray, r: int) -> np.ndarray:
-    return ~_dilate(~mask, r)
 
 
 # -- 5. stroke width -----------------------------------------------------------------------------
@@ -539,10 +493,10 @@ def normalise_stroke(mask: np.ndarray) -> np.ndarray:
     t = MNIST_STROKE_WIDTH / BOX
     r = int(round((t * s - w) / (2.0 * (1.0 - t))))
     if r > 0:
-        return _dilate(np.pad(mask, r), r)
+        return dilate(np.pad(mask, r), r)
     area = mask.sum()
     for steps in range(-r, 0, -1):
-        eroded = _erode(mask, steps)
+        eroded = erode(mask, steps)
         if eroded.sum() >= 0.5 * area:
             return eroded
     return mask

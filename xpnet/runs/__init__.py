@@ -5,8 +5,16 @@ command line (``xpnet train``, ``xpnet evaluate``) only presents it. The package
 each with one job:
 
 ``run``
-:   [`Run`][xpnet.runs.Run], [`run_training`][xpnet.runs.run_training],
-    [`evaluate_model`][xpnet.runs.evaluate_model]: the run itself (see [`xpnet.runs.run`][xpnet.runs.run]).
+:   [`Run`][xpnet.runs.Run], [`run_training`][xpnet.runs.run_training]: the run itself, its state
+    machine (see [`xpnet.runs.run`][xpnet.runs.run]).
+``epochs``
+:   [`train_epochs`][xpnet.runs.train_epochs]: the epoch loop, one `MLP.fit` call with the run's settings.
+``data``
+:   [`load_data`][xpnet.runs.load_data]: a known dataset by name, or local data at a path.
+``evaluation``
+:   [`evaluate_model`][xpnet.runs.evaluate_model] and the run's plots: what a run reports about its model.
+``result``
+:   [`RunResult`][xpnet.runs.RunResult]: what a run returns.
 ``config``
 :   What defines a run: the presets and [`TrainConfig`][xpnet.runs.config.TrainConfig].
 ``splits``
@@ -23,7 +31,11 @@ each with one job:
 The names below are importable from ``xpnet.runs`` itself.
 """
 
-from .run import Run, RunResult, evaluate_model, load_data, run_training, train_epochs
+from .data import load_data
+from .epochs import train_epochs
+from .evaluation import evaluate_model
+from .result import RunResult
+from .run import Run, run_training
 from .rundir import CHECKPOINT_NAME, METRICS_NAME, PLOT_NAMES, check_trained, find_checkpoint
 
 __all__ = [

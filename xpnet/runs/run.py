@@ -28,6 +28,13 @@ The run's state machine, recorded as ``status`` in ``metrics.json`` and in the c
 
 No printing here: progress reaches the caller through [`Callback`][xpnet.model.Callback] objects, and
 the command line ([`xpnet.cli`][xpnet.cli]) presents the [`RunResult`][xpnet.runs.RunResult].
+
+This module holds the state machine: [`Run`][xpnet.runs.Run] (set up, train, end in one of the
+states) and [`run_training`][xpnet.runs.run_training]. The pieces it is built from live beside it
+and are importable from here as before: the epoch loop ([`xpnet.runs.epochs`][xpnet.runs.epochs]),
+the data spec ([`xpnet.runs.data`][xpnet.runs.data]), the test evaluation and plots
+([`xpnet.runs.evaluation`][xpnet.runs.evaluation]) and the returned value
+([`xpnet.runs.result`][xpnet.runs.result]).
 """
 
 from __future__ import annotations
@@ -38,24 +45,23 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..augment import RandomShifts
 from ..checkpoint import CheckpointError, load_checkpoint, save
 from ..environment import versions, xpnet_version
 from ..errors import RunError
 from ..fileio import write_json
 from ..input_transform import Preprocessing
 from ..model import MLP, TrainingDiverged
-from ..network import one_hot, softmax_cross_entropy
-from ..optim import Cosine, Optimizer
-from ..validation import check_labels
+from ..optim import Cosine
 from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
 from .config import TrainConfig
+from .data import data_label, load_data
+from .epochs import train_epochs
+from .evaluation import evaluate_model, write_plots
+from .result import RunResult, runtime_warnings
 from .rundir import (
     CHECKPOINT_NAME,
     METRICS_NAME,
@@ -86,175 +92,7 @@ __all__ = [
 log = logging.getLogger("xpnet.runs")
 
 
-# -- the epoch loop ------------------------------------------------------------------------------
-def train_epochs(
-    model: MLP,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    preprocessing: Preprocessing,
-    config: TrainConfig,
-    optimizer: Optimizer | None,
-    validation=None,
-    callbacks=(),
-    should_stop: Callable[[], bool] = lambda: False,
-) -> None:
-    """Train ``model`` on raw pixels until it has finished ``config.epochs`` epochs (or is stopped).
-
-    ``preprocessing`` becomes the model's own (`MLP.preprocessing`): ``fit`` and every
-    later prediction apply it, and checkpoints store it, so raw pixels go in everywhere.
-
-    One [`MLP.fit`][xpnet.model.MLP.fit] call, so the training images cross to the device once. With
-    ``config.shift`` every epoch's images are shifted on the device
-    ([`RandomShifts`][xpnet.augment.RandomShifts], seeded by ``(seed, epoch, 1)``: the same images as
-    [`random_shifts`][xpnet.augment.random_shifts] of the raw pixels, so an interrupted epoch is finished
-    with the same images and a resumed run equals an uninterrupted one).
-
-    Raises
-    ------
-    TrainingDiverged
-        As [`MLP.fit`][xpnet.model.MLP.fit].
-    """
-    model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
-    if should_stop():
-        return
-    augment = None
-    if config.shift:  # an uncovered pixel gets the value a raw 0 pixel is transformed to
-        zero = preprocessing.transform(np.zeros((1, 1), np.uint8), model.dtype_name)
-        augment = RandomShifts(config.shift, seed=config.seed, fill=float(zero[0, 0]))
-    model.fit(
-        x_train,
-        y_train,
-        epochs=max(0, config.epochs - model.epoch),
-        optimizer=optimizer,
-        batch_size=config.batch_size,
-        validation_data=validation,
-        callbacks=list(callbacks),
-        augment=augment,
-    )
-
-
-def evaluate_model(model: MLP, x, y: np.ndarray) -> dict:
-    """Accuracy, loss, predictions, confidence and confusion matrix of ``model`` on ``(x, y)``.
-
-    One forward pass: the logits give the loss and the probabilities, and the probabilities
-    the predictions, the accuracy and the confusion matrix.
-
-    Parameters
-    ----------
-    model : MLP
-        The trained model.
-    x : array_like
-        The inputs as the model takes them: raw pixels for a model that carries its
-        preprocessing (every model a run trains); for a loaded checkpoint,
-        [`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs] of the raw pixels.
-    y : numpy.ndarray
-        The ``(n,)`` integer labels.
-
-    Returns
-    -------
-    dict
-        ``accuracy``, ``loss`` (the mean cross-entropy), ``n``, ``pred`` (``(n,)`` classes),
-        ``confidence`` (``(n,)`` largest probabilities), ``confusion_matrix`` (``(k, k)``) and
-        ``per_class`` (see [`xpnet.runs.metrics.per_class_metrics`][xpnet.runs.metrics.per_class_metrics]);
-        host NumPy values.
-    """
-    from .metrics import confusion_matrix, per_class_metrics
-
-    k = model.sizes[-1]
-    y = np.asarray(y)
-    Z = model.decision_function(x)  # the forward pass (the model applies its own preprocessing)
-    check_labels(y, Z.shape[0], k)
-    labels = model.backend.asarray(y, model.backend.index_dtype)
-    loss_sum, P = softmax_cross_entropy(Z, one_hot(labels, k, Z.dtype))
-    proba = model.backend.to_numpy(P)
-    pred = proba.argmax(axis=1)
-    cm = confusion_matrix(y, pred, k)
-    return {
-        "accuracy": float(np.mean(pred == y)),
-        "loss": float(loss_sum) / len(y),
-        "n": int(len(y)),
-        "pred": pred,
-        "confidence": proba.max(axis=1),
-        "confusion_matrix": cm,
-        "per_class": per_class_metrics(cm),
-    }
-
-
 # -- a run ---------------------------------------------------------------------------------------
-@dataclass
-class RunResult:
-    """What a training run did.
-
-    Attributes
-    ----------
-    status : str
-        ``completed``, ``interrupted`` or ``diverged``.
-    run_dir : pathlib.Path
-        The run directory.
-    metrics : dict
-        The content of ``metrics.json``.
-    files : list of str
-        Names of the files written into ``run_dir`` (empty when nothing changed).
-    model : xpnet.MLP
-        The model as training left it (for ``diverged``: with its non-finite weights).
-    test : dict or None
-        [`evaluate_model`][xpnet.runs.evaluate_model] on the test split (``completed`` only).
-    already_finished : bool
-        The run was complete before: nothing was trained or written.
-    error : xpnet.TrainingDiverged or None
-        Why training diverged.
-    warnings : list of str
-        Floating-point warnings (NumPy ``RuntimeWarning``) raised while training, once each.
-    saved : str or None
-        ``interrupted``: where the checkpoint was saved, or why it was not.
-    kept_epoch : int or None
-        ``diverged``: the epoch of the last good weights kept in the checkpoint.
-    suggested_lr : float or None
-        ``diverged``: a learning rate to retry with; ``suggestion`` says why that one.
-    train_seconds : float
-        Training time of this call; ``metrics["train_seconds"]`` sums every part of the run.
-    config : TrainConfig
-        The run's settings (``config.command(...)`` writes them as an ``xpnet train`` command).
-    """
-
-    status: str
-    run_dir: Path
-    metrics: dict
-    files: list
-    model: MLP
-    test: dict | None = None
-    already_finished: bool = False
-    error: TrainingDiverged | None = None
-    warnings: list = field(default_factory=list)
-    saved: str | None = None
-    kept_epoch: int | None = None
-    suggested_lr: float | None = None
-    suggestion: str = ""
-    train_seconds: float = 0.0
-    config: TrainConfig | None = None
-
-    @property
-    def checkpoint(self) -> Path:
-        """The run's checkpoint file."""
-        return self.run_dir / CHECKPOINT_NAME
-
-
-def load_data(spec: str, data_dir: str | None = None, progress: bool = False):
-    """Load a known dataset (``mnist``, ``fashion-mnist``; downloaded and cached) or local data at a path."""
-    from ..datasets import load_dataset
-    from ..datasets.sources import get_known_dataset
-
-    known = get_known_dataset(spec) if os.sep not in spec else None
-    return load_dataset(spec if known else Path(spec), data_dir=data_dir, download=True, progress=progress)
-
-
-def _data_label(spec: str) -> str:
-    from ..datasets.sources import get_known_dataset
-
-    known = get_known_dataset(spec) if os.sep not in spec else None
-    return known.name if known else Path(spec).name
-
-
 @dataclass
 class Run:
     """A run set up in its directory, ready to [`train`][xpnet.runs.Run.train]: made by [`create`][xpnet.runs.Run.create] or [`resume`][xpnet.runs.Run.resume].
@@ -328,7 +166,7 @@ class Run:
         run_dir = (
             Path(run_dir)
             if run_dir is not None
-            else default_run_dir(dataset.name if dataset is not None else _data_label(config.data))
+            else default_run_dir(dataset.name if dataset is not None else data_label(config.data))
         )
         if (run_dir / CHECKPOINT_NAME).exists() and not overwrite:
             raise RunError(
@@ -540,7 +378,7 @@ class Run:
         earlier_parts = read_metrics(self.run_dir).get("train_seconds_parts", []) if self.resumed else []
         if self.resumed and not earlier_parts and self.previous_seconds:
             earlier_parts = [self.previous_seconds]
-        float_warnings = _float_warnings(caught)
+        float_warnings = runtime_warnings(caught)
         if status == "completed" and (model.history.interrupted or model.epoch < config.epochs):
             status = "interrupted"
         metrics: dict[str, Any] = {
@@ -634,44 +472,8 @@ class Run:
         )
         result.files.append(CHECKPOINT_NAME)
         if plots:
-            result.files += self._plots(test)
+            result.files += write_plots(model, self.dataset, splits.x_test, splits.y_test, test, self.run_dir)
         result.metrics["plots"] = [f for f in result.files if f.endswith(".png")]
-
-    def _plots(self, test: dict) -> list[str]:
-        from . import plots
-
-        model, run_dir, names = self.model, self.run_dir, list(self.dataset.class_names)
-        plots.plot_history(
-            model.history,
-            run_dir / "curves.png",
-            title=f"{self.dataset.name}: {'-'.join(map(str, model.sizes))}",
-        )
-        plots.plot_confusion_matrix(test["confusion_matrix"], names, run_dir / "confusion_matrix.png")
-        plots.plot_misclassified(
-            self.splits.x_test,
-            self.splits.y_test,
-            test["pred"],
-            names,
-            run_dir / "misclassified.png",
-            confidence=test["confidence"],
-        )
-        written = ["curves.png", "confusion_matrix.png", "misclassified.png"]
-        if plots.plot_first_layer(model.numpy_params()["W1"], run_dir / "first_layer_weights.png") is not None:
-            written.append("first_layer_weights.png")
-        return written
-
-
-def _float_warnings(caught) -> list[str]:
-    """The RuntimeWarnings among ``caught``, once each; any other warning is shown again as usual."""
-    seen: list[str] = []
-    for w in caught:
-        if issubclass(w.category, RuntimeWarning):
-            text = str(w.message)
-            if text not in seen:
-                seen.append(text)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return seen
 
 
 def run_training(
