@@ -461,3 +461,34 @@ def test_sparse_input_says_not_supported():
 def test_import_xpnet_does_not_import_sklearn():
     code = "import sys, xpnet; assert 'sklearn' not in sys.modules, 'xpnet imported sklearn'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_pickles_of_the_earlier_layout_still_load():
+    """Estimators pickled before the network pickled itself stored it as ``_xpnet_model``
+    (config, host arrays, optimizer step, rate and state): such a state still loads, predicts
+    the same and trains on."""
+    X, y = _digits(120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0, batch_size=40).fit(X, y)
+    state = dict(pickle.loads(pickle.dumps(clf)).__dict__)  # a copy sharing no list with clf
+    model = state.pop("model_")
+    opt = model.optimizer
+    state["_xpnet_model"] = {
+        "config": model.get_config(),
+        "backend": model.backend.spec,
+        "params": model.numpy_params(),
+        "epoch": model.epoch,
+        "opt_t": opt.t,
+        "opt_lr": opt.lr,
+        "opt_state": {k: model.backend.to_numpy(v) for k, v in opt.state_arrays().items()},
+    }
+    old = MLPClassifier.__new__(MLPClassifier)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+    assert old.model_.optimizer.t == clf.model_.optimizer.t == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        old.partial_fit(X, y)
+        clf.partial_fit(X, y)
+    np.testing.assert_allclose(old.predict_proba(X), clf.predict_proba(X), rtol=0, atol=1e-12)
