@@ -69,7 +69,16 @@ def main(argv=None) -> int:
         help="alternate single epochs (partial_fit) of the two; report per-epoch ratios",
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="with --interleave: random_states")
+    parser.add_argument(
+        "--tune-allocator",
+        action="store_true",
+        help="call xpnet.backend.tune_host_allocator() first (process-wide: both estimators get it)",
+    )
     args = parser.parse_args(argv)
+    if args.tune_allocator:
+        import xpnet.backend
+
+        xpnet.backend.tune_host_allocator()
     if args.interleave:
         return _interleaved(args)
 
