@@ -21,6 +21,7 @@ the count). On a backend that compiles (JAX) the batches run through
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -47,6 +48,8 @@ __all__ = [
     "end_epoch",
     "evaluate_on_device",
 ]
+
+log = logging.getLogger("xpnet.model")  # the loop's records, under the model's name, as before
 
 DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
 
@@ -419,6 +422,7 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
     model.epoch, model.batch = e + 1, 0
     logs["epoch_time"] = time.perf_counter() - start
     model.history.append(logs)
+    log.debug("epoch %d: %s", e + 1, logs)
     for cb in run.callbacks:
         cb.on_epoch_end(model, e, logs)
     return logs
