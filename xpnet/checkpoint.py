@@ -367,7 +367,8 @@ def load_checkpoint(
                 backend=backend,
                 seed=int(cfg.get("seed", 0)),
                 loss=cfg.get("loss", "cross_entropy"),
-            )  # older files: the softmax head
+                dropout=cfg.get("dropout", 0.0),
+            )  # older files: the softmax head, no dropout
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"{path}: the manifest's model settings are invalid ({exc})") from None
         shapes = {k: tuple(v.shape) for k, v in model.params.items()}

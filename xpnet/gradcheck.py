@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import network, steps
+from . import dropout, network, steps
 from .backend import array_namespace, device_of
 
 __all__ = ["gradcheck", "GradcheckReport", "ParameterCheck", "directional_check", "finite_differences"]
@@ -118,6 +118,7 @@ def finite_differences(
     entries: dict,
     directions: dict,
     eps,
+    masks=None,
     *,
     activation,
     map,
@@ -139,6 +140,9 @@ def finite_differences(
         A direction like ``params`` (not normalised) for the directional derivative.
     eps : float
         The step ε.
+    masks : list, optional
+        Fixed dropout masks, one ``(m, n_l)`` array or None per hidden layer (the loss is
+        then that of the thinned network, a deterministic function of θ).
     activation, map, loss, l2
         Static: the hidden activation, the backend's [`map`][xpnet.backend.Backend.map], the
         loss head's name and the L2 penalty's λ
@@ -154,11 +158,11 @@ def finite_differences(
         of each hidden layer.
     """
     xp = array_namespace(X)
-    value, grads = network.loss_and_gradients(params, X, Y, activation, weights, loss, l2)
+    value, grads = network.loss_and_gradients(params, X, Y, activation, weights, loss, l2, masks)
     out = {"loss": value, "grads": grads, "fd": {}}
 
     def mean_loss(p):
-        return network.mean_loss(p, X, Y, activation, weights, loss, l2)
+        return network.mean_loss(p, X, Y, activation, weights, loss, l2, masks)
 
     for name, js in entries.items():
         p = params[name]
@@ -200,6 +204,7 @@ def directional_check(
     weights=None,
     loss="cross_entropy",
     l2: float = 0.0,
+    masks=None,
 ) -> float:
     """Relative error of the directional derivative along ``directions`` (normalised to unit
     length d): ``(L(θ+εd) − L(θ−εd))/(2ε)`` against ``Σ ⟨∇L, d⟩``. Checks all parameters at once.
@@ -209,11 +214,11 @@ def directional_check(
     directional derivative there is) then sets the scale instead, so rounding noise in a
     near-zero derivative is not reported as a failure.
     """
-    return _directional(params, X, Y, grads, directions, activation, eps, weights, loss, l2)[0]
+    return _directional(params, X, Y, grads, directions, activation, eps, weights, loss, l2, masks)[0]
 
 
 def _directional(
-    params, X, Y, grads, directions, activation, eps, weights, loss="cross_entropy", l2=0.0
+    params, X, Y, grads, directions, activation, eps, weights, loss="cross_entropy", l2=0.0, masks=None
 ) -> tuple[float, float]:
     """[`directional_check`][xpnet.gradcheck.directional_check]'s relative error and the absolute error ``|fd − bp|``."""
     xp = array_namespace(X)
@@ -221,8 +226,8 @@ def _directional(
     directions = {k: d / norm for k, d in directions.items()}
     plus = {k: params[k] + eps * directions[k] for k in params}
     minus = {k: params[k] - eps * directions[k] for k in params}
-    up = float(network.mean_loss(plus, X, Y, activation, weights, loss, l2))
-    down = float(network.mean_loss(minus, X, Y, activation, weights, loss, l2))
+    up = float(network.mean_loss(plus, X, Y, activation, weights, loss, l2, masks))
+    down = float(network.mean_loss(minus, X, Y, activation, weights, loss, l2, masks))
     numeric = (up - down) / (2 * eps)
     analytic = sum(float(xp.sum(grads[k] * directions[k])) for k in params)
     grad_norm = math.sqrt(sum(float(xp.sum(g * g)) for g in grads.values()))
@@ -276,6 +281,10 @@ def gradcheck(
     l2
         λ of [`fit`][xpnet.model.MLP.fit]'s L2 penalty, included in the checked loss.
 
+    A model with dropout is checked with its masks fixed: one draw for the batch, seeded by
+    ``seed`` ([`xpnet.dropout`][xpnet.dropout]), makes the loss a deterministic function of
+    the parameters, the one whose gradient a training step follows.
+
     Returns
     -------
     [`GradcheckReport`][xpnet.gradcheck.GradcheckReport]; ``print(report)`` shows a table, ``report.passed`` the verdict.
@@ -295,6 +304,10 @@ def gradcheck(
         else:
             entries[name] = sorted(rng.choice(size, size=max_entries, replace=False).tolist())
     directions = {k: backend.asarray(rng.standard_normal(p.shape), "float64") for k, p in params.items()}
+    masks = None
+    if any(m64.dropout):
+        keys = dropout.epoch_keys(backend.rng((seed, 0, dropout.KEY_STREAM)), 1, len(m64.dropout))[0].tolist()
+        masks = dropout.batch_masks(xp, m64.sizes[1:-1], Xd.shape[0], m64.dtype, backend.device, keys, m64.dropout)
     check = steps.compiled(
         backend,
         finite_differences,
@@ -311,6 +324,7 @@ def gradcheck(
         {k: backend.asarray(v, backend.index_dtype) for k, v in entries.items()},
         directions,
         float(eps),
+        masks,
     )
 
     report = GradcheckReport(eps=eps, tol=tol, atol=atol)

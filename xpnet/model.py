@@ -24,6 +24,7 @@ from typing import Literal
 from . import network, steps, training
 from .activations import get_activation
 from .backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
+from .dropout import dropout_rates
 from .errors import ConfigError, TrainingDiverged
 from .init import INITIALIZERS, init_layer
 from .input_transform import Preprocessing
@@ -127,6 +128,12 @@ class MLP:
         The output layer and its loss ([`xpnet.losses`][xpnet.losses]): ``"cross_entropy"``
         (softmax and cross-entropy against class labels, default) or ``"squared_error"``
         (identity and half the squared error against real targets).
+    dropout
+        Inverted dropout while training ([`xpnet.dropout`][xpnet.dropout]): the fraction of
+        each hidden layer's units dropped at every step, one rate for all hidden layers or a
+        list of one per hidden layer, each in [0, 1); 0 (default): none. Inference
+        ([`predict`][xpnet.model.MLP.predict], [`evaluate`][xpnet.model.MLP.evaluate], ...)
+        never drops.
 
     Attributes
     ----------
@@ -144,6 +151,8 @@ class MLP:
         the [`Preprocessing`][xpnet.input_transform.Preprocessing] applied to inputs, or None.
     head
         the [`LossHead`][xpnet.losses.LossHead] of ``loss``.
+    dropout
+        the dropout rate of every hidden layer, a tuple of ``L − 1`` floats.
     """
 
     def __init__(
@@ -156,6 +165,7 @@ class MLP:
         seed: int | None = 0,
         preprocessing: Preprocessing | dict | None = None,
         loss: str | LossHead = "cross_entropy",
+        dropout: float | Iterable[float] = 0.0,
     ):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
@@ -166,6 +176,7 @@ class MLP:
         if init not in INITIALIZERS:
             raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INITIALIZERS)}")
         self.sizes = sizes
+        self.dropout = dropout_rates(dropout, len(sizes) - 2)
         self.activation = get_activation(activation).name
         self.init = init
         self.seed = resolve_seed(seed)
@@ -234,6 +245,7 @@ class MLP:
             "seed": self.seed,
             "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config(),
             "loss": self.head.name,
+            "dropout": list(self.dropout),
         }
 
     def numpy_params(self) -> dict:
@@ -565,6 +577,7 @@ class MLP:
         backend = unpickle_target(state.pop("backend"))
         state.setdefault("head", get_loss(None))  # pickled before there were loss heads
         state.setdefault("stop_reason", None)
+        state.setdefault("dropout", (0.0,) * (len(state["sizes"]) - 2))  # pickled before dropout
         self.__dict__.update(state)
         self.backend = backend
         self.dtype = backend.float_dtype(self.dtype_name)
@@ -577,6 +590,9 @@ class MLP:
 
     def __repr__(self) -> str:
         loss = "" if self.head.classifies else f", loss={self.head.name!r}"
+        if any(self.dropout):
+            rates = set(self.dropout)
+            loss += f", dropout={self.dropout[0] if len(rates) == 1 else list(self.dropout)!r}"
         return (
             f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
             f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed}{loss})"

@@ -103,8 +103,11 @@ def n_layers(params: dict) -> int:
     return L
 
 
-def forward(params: dict, X, activation="relu"):
+def forward(params: dict, X, activation="relu", masks=None):
     """Forward pass: ``Z_l = A_{l−1}·W_lᵀ + b_l``, ``A_l = g(Z_l)`` for l < L; logits ``Z_L``.
+
+    With dropout, hidden layer l's output is ``A_l = g(Z_l) ⊙ M_l`` instead, ``M_l`` its
+    scaled mask (``[u ≥ p]/(1 − p)``, from [`xpnet.dropout.keep_mask`][xpnet.dropout.keep_mask]).
 
     Parameters
     ----------
@@ -114,6 +117,9 @@ def forward(params: dict, X, activation="relu"):
         inputs, shape ``(m, n0)``, samples as rows (A0 = X).
     activation
         hidden activation name or [`Activation`][xpnet.activations.Activation].
+    masks
+        Dropout (training only): one scaled mask ``M_l`` ``(m, n_l)`` or ``None`` per hidden
+        layer, ``L − 1`` entries; ``None`` (default): no dropout.
 
     Returns
     -------
@@ -122,17 +128,24 @@ def forward(params: dict, X, activation="relu"):
     cache
         ``(inputs, preactivations)`` for [`backward`][xpnet.network.backward]: ``inputs[l−1]`` is A_{l−1},
         the input of layer l (A0 = X), and ``preactivations[l−1]`` is Z_l for the hidden layers.
+        With ``masks``, ``(inputs, preactivations, masks, outputs)``: ``outputs[l−1]`` is
+        ``g(Z_l)`` before the mask (what the derivatives of tanh and sigmoid are written in).
     """
     g = get_activation(activation)
     L = n_layers(params)
     inputs = [X]
     preactivations = []
+    outputs = []
     A = X
     for l in range(1, L):
         Z = A @ params[f"W{l}"].T  # Z_l = A_{l−1}·W_lᵀ + b_l,
         Z += params[f"b{l}"]  # the + b_l in place (no temporary, one pass fewer)
         A = g.forward(Z)
         preactivations.append(Z)
+        if masks is not None:
+            outputs.append(A)
+            if masks[l - 1] is not None:
+                A = A * masks[l - 1]  # dropout: A_l = g(Z_l) ⊙ M_l
         inputs.append(A)
     # Z_L = A_{L−1}·W_Lᵀ + b_L, computed as the transpose of the tutorial's own (classes ×
     # samples) product W_L·A_{L−1}ᵀ: the same numbers, but each class's logits lie contiguous
@@ -140,6 +153,8 @@ def forward(params: dict, X, activation="relu"):
     # on NumPy (benchmarks/RESULTS.md).
     Z_L = (params[f"W{L}"] @ A.T).T
     Z_L += params[f"b{L}"]
+    if masks is not None:
+        return Z_L, (inputs, preactivations, masks, outputs)
     return Z_L, (inputs, preactivations)
 
 
@@ -261,7 +276,9 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0, w
     the loss's derivative with respect to Z_L for either ([`xpnet.losses`][xpnet.losses]).
     Then for l = L … 1:
     ``dW_l = dZ_lᵀ·A_{l−1}``, ``db_l = Σ_rows dZ_l``, and, below the top,
-    ``dZ_{l−1} = (dZ_l·W_l) ⊙ g′(Z_{l−1})``.
+    ``dZ_{l−1} = (dZ_l·W_l) ⊙ g′(Z_{l−1})``; with dropout (a cache from ``forward(...,
+    masks=...)``) ``dZ_{l−1} = (dZ_l·W_l) ⊙ M_{l−1} ⊙ g′(Z_{l−1})``, the chain rule through
+    ``A_{l−1} = g(Z_{l−1}) ⊙ M_{l−1}``.
 
     With per-sample weights the loss is the weighted mean ``Σ_i w_i ℓ_i / Σ_i w_i``, and the
     only change is at the top: row i of ``dZ_L`` is ``(P_i − Y_i)·w_i/Σ_j w_j`` instead of
@@ -294,7 +311,8 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0, w
     """
     xp = array_namespace(P, Y)
     g = get_activation(activation)
-    inputs, preactivations = cache
+    inputs, preactivations = cache[0], cache[1]
+    masks, outputs = (cache[2], cache[3]) if len(cache) == 4 else (None, inputs[1:])
     L = n_layers(params)
     m = Y.shape[0]
     grads = dict.fromkeys(params)  # filled below, in the parameters' order
@@ -311,7 +329,9 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0, w
         grads[f"b{l}"] = row_ones @ dZ  # Σ_rows dZ_l, as the product 1ᵀ·dZ_l
         if l > 1:
             dA = dZ @ params[f"W{l}"]
-            dZ = g_backward(dA, preactivations[l - 2], inputs[l - 1])
+            if masks is not None and masks[l - 2] is not None:
+                dA *= masks[l - 2]  # through the dropout mask: ∂ℓ/∂g(Z) = ∂ℓ/∂A ⊙ M
+            dZ = g_backward(dA, preactivations[l - 2], outputs[l - 2])
     return grads
 
 
@@ -349,9 +369,10 @@ def weight_total(Y, weights):
     return total + xp.astype(total == 0, weights.dtype)
 
 
-def mean_loss(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0):
+def mean_loss(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0, masks=None):
     """The network's (weighted) mean loss on ``(X, Y)``, 0-d:
-    ``(Σ_i w_i ℓ_i + (λ/2)·Σ_l ‖W_l‖²) / Σ_i w_i``, with λ = ``l2``.
+    ``(Σ_i w_i ℓ_i + (λ/2)·Σ_l ‖W_l‖²) / Σ_i w_i``, with λ = ``l2`` (and fixed dropout
+    ``masks``, when given).
 
     Parameters are [`loss_and_gradients`][xpnet.network.loss_and_gradients]'s; this is the
     function its gradients are the gradients of (what [`xpnet.gradcheck`][xpnet.gradcheck]
@@ -359,14 +380,14 @@ def mean_loss(params: dict, X, Y, activation="relu", weights=None, loss=None, l2
     """
     from .losses import get_loss  # losses builds on this module's softmax functions
 
-    Z, _ = forward(params, X, activation)
+    Z, _ = forward(params, X, activation, masks)
     loss_sum, _ = get_loss(loss).loss_sum(Z, Y, weights)
     if l2:
         loss_sum = loss_sum + 0.5 * l2 * weight_norm_squared(params)
     return loss_sum / weight_total(Y, weights)
 
 
-def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0):
+def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0, masks=None):
     """Mean loss of the network on ``(X, Y)`` and its gradients (forward + backward).
 
     Parameters
@@ -387,6 +408,10 @@ def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss
     l2 : float
         λ of the penalty ``(λ/2)·Σ_l ‖W_l‖²``, added to the summed loss before dividing by
         ``Σ w`` (scikit-learn's ``alpha``); 0 by default.
+    masks : list, optional
+        Dropout masks, one ``(m, n_l)`` array or ``None`` per hidden layer, as in
+        [`forward`][xpnet.network.forward]: the gradients of the loss with these units
+        dropped (what [`xpnet.gradcheck`][xpnet.gradcheck] checks on a dropout model).
 
     Returns
     -------
@@ -397,7 +422,7 @@ def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss
     """
     from .losses import get_loss  # losses builds on this module's softmax functions
 
-    Z, cache = forward(params, X, activation)
+    Z, cache = forward(params, X, activation, masks)
     loss_sum, A = get_loss(loss).loss_sum(Z, Y, weights)
     grads = backward(params, cache, A, Y, activation, weights=weights)
     total = weight_total(Y, weights)

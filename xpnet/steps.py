@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
-from . import network
+from . import dropout, network
 from .backend import array_namespace
 
 __all__ = [
@@ -65,6 +65,7 @@ def train_batches(
     head,
     l2,
     scan,
+    rates=(),
 ):
     """Training steps over a run of ``k`` batches, as one pure function.
 
@@ -87,12 +88,13 @@ def train_batches(
     batches : tuple
         ``(idx (k, m) sample indices or None for the whole of X, C (k, n_coefficients) the
         steps' coefficients in the order of ``coefficient_names``, augmentation arrays
-        (k, m, ...) or None)``.
-    activation, optimizer, augment, head, l2, scan
+        (k, m, ...) or None, dropout keys (k, L − 1, 2) int32 or None)``.
+    activation, optimizer, augment, head, l2, scan, rates
         Static: the hidden activation, the [`Optimizer`][xpnet.optim.Optimizer] (its
         ``apply`` and structure), the augmentation (its ``gather``) or None, the
-        [loss head][xpnet.losses.LossHead], the penalty's λ (a float, 0 for none), and the
-        backend's [`scan`][xpnet.backend.Backend.scan].
+        [loss head][xpnet.losses.LossHead], the penalty's λ (a float, 0 for none), the
+        backend's [`scan`][xpnet.backend.Backend.scan], and the hidden layers' dropout
+        rates (a tuple; all 0 or empty for none).
 
     Returns
     -------
@@ -102,10 +104,11 @@ def train_batches(
     X, Y, w, aug_constants = data
     names = optimizer_coefficient_names(optimizer)
     xp = array_namespace(X)
+    widths = [params[f"W{l}"].shape[0] for l in range(1, len(rates) + 1)]
 
     def step(carry, batch):
         params, state, (loss, miss, seen, penalty) = carry
-        idx, row, aug = batch
+        idx, row, aug, keys = batch
         c = {name: row[j] for j, name in enumerate(names)}
         if idx is None:
             Xb, Yb, wb = X, Y, w
@@ -115,7 +118,10 @@ def train_batches(
             wb = None if w is None else xp.take(w, idx, axis=0)
         if augment is not None:
             Xb = augment.gather(aug_constants, aug)
-        Z, cache = network.forward(params, Xb, activation)
+        masks = None
+        if keys is not None:
+            masks = dropout.batch_masks(xp, widths, Yb.shape[0], Xb.dtype, None, keys, rates)
+        Z, cache = network.forward(params, Xb, activation, masks)
         ell, missed, A = head.rows(Z, Yb)  # ℓ_i, and −1 where sample i is missed (or None)
         grads = network.backward(params, cache, A, Yb, activation, scale=c["scale"], weights=wb)
         if l2:
@@ -205,10 +211,11 @@ def compiled(backend, fn, **static):
     return out
 
 
-def compiled_train_batches(backend, activation: str, optimizer, augment, head, l2: float = 0.0):
+def compiled_train_batches(backend, activation: str, optimizer, augment, head, l2: float = 0.0, rates=()):
     """[`train_batches`][xpnet.steps.train_batches] compiled for ``backend``; one per
-    activation, optimizer structure, augmentation kind, loss head and λ (the objects of the
-    first call serve every later one of the same structure)."""
+    activation, optimizer structure, augmentation kind, loss head, λ and dropout rates (the
+    objects of the first call serve every later one of the same structure)."""
+    rates = tuple(float(p) for p in rates)
     key = (
         "train",
         backend.spec,
@@ -217,6 +224,7 @@ def compiled_train_batches(backend, activation: str, optimizer, augment, head, l
         None if augment is None else augment.structure(),
         head.name,
         float(l2),
+        rates,
     )
     fn = _COMPILED.get(key)
     if fn is None:
@@ -229,6 +237,7 @@ def compiled_train_batches(backend, activation: str, optimizer, augment, head, l
                 head=head,
                 l2=float(l2),
                 scan=backend.scan,
+                rates=rates,
             )
         )
     return fn

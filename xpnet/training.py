@@ -5,7 +5,8 @@ The algorithm, as [`run_epochs`][xpnet.training.run_epochs] reads::
     for each epoch e:
         order ← a permutation of the samples, seeded with (seed, e)
         for each batch of that order:                     # eager_epoch / compiled_epoch
-            Z_L, cache ← forward(params, X_b)
+            M          ← dropout masks of (seed, e, batch)    # with dropout only
+            Z_L, cache ← forward(params, X_b, M)
             ℓ, A_L     ← loss head(Z_L, T_b)
             grads      ← backward(params, cache, A_L, T_b) (+ λ·W_l/s_b with an L2 penalty)
             params     ← optimizer step
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import network, steps
+from . import dropout, network, steps
 from .errors import ConfigError, TrainingDiverged
 from .inputs import is_integer_array, refuse_dask, warn_if_unscaled
 from .optim import Optimizer, optimizer_from_config
@@ -286,6 +287,8 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
         lr = opt.lr_at(e, run.total_epochs)
         scale = opt.gradient_scale(lr)
     sums = EpochSums(xp)
+    keys = _dropout_keys(model, e, n_batches)
+    masks = None
     for b, lo, hi in batch_ranges(model.batch, n, bs):
         wb = None
         if bs == n:
@@ -303,7 +306,11 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
         if not constant_lr:
             lr = opt.lr_at(e + b / n_batches, run.total_epochs)
             scale = opt.gradient_scale(lr)
-        ell, miss, penalty = _step(model, Xb, Tb, wb, lr, scale, run.l2)
+        if keys is not None:
+            masks = dropout.batch_masks(
+                xp, model.sizes[1:-1], hi - lo, model.dtype, model.backend.device, keys[b].tolist(), model.dropout
+            )
+        ell, miss, penalty = _step(model, Xb, Tb, wb, lr, scale, run.l2, masks)
         sums.add(ell, miss, wb, hi - lo)
         if penalty is not None:
             sums.add_penalty(penalty)
@@ -315,16 +322,24 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     return sums.totals(), lr
 
 
-def _step(model: MLP, X, T, w, lr: float, scale: float, l2: float):
+def _dropout_keys(model: MLP, e: int, n_batches: int):
+    """Epoch ``e``'s dropout keys ``(n_batches, L − 1, 2)`` on the host, or None without dropout."""
+    if not any(model.dropout):
+        return None
+    rng = model.backend.rng((model.seed, e, dropout.KEY_STREAM))
+    return dropout.epoch_keys(rng, n_batches, len(model.dropout))
+
+
+def _step(model: MLP, X, T, w, lr: float, scale: float, l2: float, masks=None):
     """One step on a batch: forward, loss, backward, (penalty), update.
 
     ``scale`` is the optimizer's [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale]
-    at ``lr``, folded into ``dZ_L``. Returns the device arrays ``ℓ`` ``(m,)``,
+    at ``lr``, folded into ``dZ_L``; ``masks`` the batch's dropout masks, or None. Returns the device arrays ``ℓ`` ``(m,)``,
     ``−[missed]`` ``(m,)`` or None, and the step's penalty ``(λ/2)·Σ‖W_l‖²`` (before the
     update) or None, without reading them.
     """
     params = model.params
-    Z, cache = network.forward(params, X, model.activation)
+    Z, cache = network.forward(params, X, model.activation, masks)
     ell, miss, A = model.head.rows(Z, T)
     grads = network.backward(params, cache, A, T, model.activation, scale=scale, weights=w)
     penalty = None
@@ -348,13 +363,14 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
     backend, opt, augment = model.backend, model.optimizer, run.augment
     xp, n, bs = backend.xp, run.n, run.batch_size
     n_batches, full = run.n_batches, n // bs
-    fn = steps.compiled_train_batches(backend, model.activation, opt, augment, model.head, run.l2)
+    fn = steps.compiled_train_batches(backend, model.activation, opt, augment, model.head, run.l2, model.dropout)
     opt.ensure_state(model.params)
     data = (run.X, run.T, run.w, None if augment is None else augment.device_constants())
     zero = xp.zeros((), dtype=model.dtype, device=backend.device)
     sums = (zero, zero, zero, zero)
     runs = steps.chunks(model.batch, full) + ([(full, n_batches)] if full < n_batches else [])
     lr = opt.lr_at(e + model.batch / n_batches, run.total_epochs)
+    keys = _dropout_keys(model, e, n_batches)
     for b0, b1 in runs:
         lo, hi, k = b0 * bs, min(b1 * bs, n), b1 - b0
         m = (hi - lo) // k
@@ -373,7 +389,10 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
             if augment is None
             else tuple(xp.reshape(a, (k, m, *a.shape[1:])) for a in augment.batch_arrays(lo, hi))
         )
-        model.params, opt.state, sums = fn(model.params, opt.state, sums, data, (idx, coefficients, aug_batches))
+        batch_keys = None if keys is None else backend.asarray(keys[b0:b1], "int32")
+        model.params, opt.state, sums = fn(
+            model.params, opt.state, sums, data, (idx, coefficients, aug_batches, batch_keys)
+        )
         opt.t += k
         lr = lrs[-1]
         model.batch = b1

@@ -23,7 +23,7 @@ PACKAGE = Path(xpnet.__file__).parent
 LAYERS = {
     "base": ["errors", "fileio", "_typing"],
     "backend": ["backend", "environment", "validation"],
-    "math": ["activations", "init", "network", "losses", "optim", "steps"],
+    "math": ["activations", "init", "network", "losses", "dropout", "optim", "steps"],
     "model and data": [
         "model",
         "training",

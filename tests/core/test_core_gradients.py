@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import xpnet
 from tests.conftest import assert_close_by_bound, gradient_error_bounds, max_examples
-from xpnet import network
+from xpnet import dropout, network
 from xpnet.activations import ACTIVATIONS
 from xpnet.init import INITIALIZERS
 
@@ -45,6 +45,8 @@ def problems(draw, losses=LOSSES):
         "loss": loss,
         "l2": draw(st.sampled_from([0.0, 0.3])) if len(losses) > 1 else 0.0,
         "weighted": draw(st.booleans()) if len(losses) > 1 else False,
+        # Dropout: gradcheck fixes the masks (one seeded draw) and checks the thinned network.
+        "dropout": [draw(st.sampled_from([0.0, 0.3, 0.7])) for _ in range(n_hidden)] if len(losses) > 1 else 0.0,
     }
 
 
@@ -58,6 +60,7 @@ def _model_and_batch(problem, backend, dtype="float64"):
         backend=backend,
         seed=problem["seed"] % 1000,
         loss=loss,
+        dropout=problem.get("dropout", 0.0),
     )
     rng = np.random.default_rng(problem["seed"])
     # Non-zero biases: with zero biases a dead layer feeds Z = 0 exactly to the next ReLU.
@@ -82,8 +85,12 @@ def _away_from_kinks(model, X) -> bool:
     float64: a property of the numbers, not of the backend)."""
     if model.activation not in ("relu", "leaky_relu"):
         return True
-    _, (_, preacts) = network.forward(model.numpy_params(), np.asarray(X, np.float64), model.activation)
-    return all(float(np.min(np.abs(Z))) > KINK_MARGIN for Z in preacts)
+    masks = None
+    if any(model.dropout):  # the masks gradcheck draws with its default seed, 0
+        keys = dropout.epoch_keys(np.random.default_rng((0, 0, dropout.KEY_STREAM)), 1, len(model.dropout))[0].tolist()
+        masks = dropout.batch_masks(np, model.sizes[1:-1], len(X), np.float64, "cpu", keys, model.dropout)
+    _, cache = network.forward(model.numpy_params(), np.asarray(X, np.float64), model.activation, masks)
+    return all(float(np.min(np.abs(Z))) > KINK_MARGIN for Z in cache[1])
 
 
 def test_backprop_matches_central_differences(backend):
@@ -105,6 +112,7 @@ def test_backprop_matches_central_differences(backend):
             "loss": "cross_entropy",
             "l2": 0.0,
             "weighted": False,
+            "dropout": [0.0, 0.0],
         }
     )
     def check(problem):
@@ -189,3 +197,20 @@ def test_directional_check_is_not_fooled_by_a_near_orthogonal_direction():
     model, X, y = _model_and_batch(problem, xpnet.get_backend("numpy"))
     report = xpnet.gradcheck(model, X, y, max_entries=None)
     assert report.passed, str(report)
+
+
+def test_gradcheck_catches_backprop_that_ignores_the_dropout_mask(monkeypatch):
+    """A backward pass that forgets ``dA ⊙ M`` is caught: the dropped units' incoming weights
+    get gradients their (zero) contribution does not have."""
+    real_backward = network.backward
+
+    def mask_forgotten(params, cache, P, Y, activation="relu", **kwargs):
+        inputs, preactivations, _, outputs = cache
+        return real_backward(params, (inputs, preactivations, None, outputs), P, Y, activation, **kwargs)
+
+    monkeypatch.setattr(network, "backward", mask_forgotten)
+    model = xpnet.MLP([5, 6, 3], backend="numpy", dtype="float64", seed=0, dropout=0.5, activation="tanh")
+    rng = np.random.default_rng(0)
+    report = xpnet.gradcheck(model, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
+    assert not report.passed
+    assert [p.name for p in report.parameters if not p.passed] == ["W1", "b1"]
