@@ -45,6 +45,7 @@ _FRESH_ONLY = (
     "batch_size",
     "standardize",
     "shift",
+    "dropout",
     "dtype",
     "seed",
     "val_split",
@@ -108,6 +109,12 @@ def _explicit(ctx: click.Context, names) -> list[str]:
     type=click.IntRange(0, 4),
     metavar="PIXELS",
     help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch (0: off).",
+)
+@click.option(
+    "--dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    metavar="P",
+    help="Inverted dropout: drop this fraction of every hidden layer's units at each training step (0: off).",
 )
 @click.option("--backend", metavar="SPEC", callback=backend_option, help=BACKEND_HELP)
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type (default float32).")

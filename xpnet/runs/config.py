@@ -34,6 +34,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 128,
         "standardize": True,
         "shift": 1,
+        "dropout": 0.0,
         "val_split": 0.1,
     },
     "tutorial": {
@@ -49,6 +50,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": None,
         "standardize": False,
         "shift": 0,
+        "dropout": 0.0,
         "val_split": 0.1,
     },
 }
@@ -135,6 +137,8 @@ class TrainConfig:
         Standardise the scaled pixels with the training set's mean and standard deviation.
     shift : int
         Augmentation: move training images by up to this many pixels every epoch (0: off).
+    dropout : float
+        Inverted dropout rate of every hidden layer while training (0: off).
     val_split : float
         Fraction of the training data held out for validation.
     dtype : str
@@ -156,6 +160,7 @@ class TrainConfig:
     batch_size: int | None = 128
     standardize: bool = True
     shift: int = 1
+    dropout: float = 0.0
     val_split: float = 0.1
     dtype: str = "float32"
     seed: int = 0
@@ -195,6 +200,7 @@ class TrainConfig:
             dtype=self.dtype,
             backend=backend,
             seed=self.seed,
+            dropout=self.dropout,
         )
         model.train_defaults = {
             "epochs": self.epochs,
@@ -236,6 +242,8 @@ class TrainConfig:
         parts.append(f"schedule={self.schedule}")
         if self.shift:
             parts.append(f"random shifts of up to {self.shift} px")
+        if self.dropout:
+            parts.append(f"dropout {self.dropout:g}")
         return ", ".join(parts)
 
     def suggested_lr(self) -> tuple[float, str]:
