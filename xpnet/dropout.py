@@ -14,15 +14,16 @@ The Array API standard has no random generator, so the masks are a *hash* of eac
 position, computed on the device with the standard's integer operations (a counter-based
 generator, like Philox in cuRAND and JAX):
 
-* on the host, once per epoch, [`epoch_keys`][xpnet.dropout.epoch_keys] draws two 31-bit keys
+* on the host, once per epoch, [`epoch_keys`][xpnet.dropout.epoch_keys] draws a 31-bit key
   per batch and hidden layer from the generator seeded ``(seed, epoch, 2)``
   ([`Backend.rng`][xpnet.backend.Backend.rng], NumPy's; the shifts use stream 1): a few
   integers, not a mask, cross to the device;
 * on the device, [`keep_mask`][xpnet.dropout.keep_mask] hashes each element's counter
-  ``c = i·n_l + j`` (row i of the batch, unit j) with those keys,
-  ``h = H(H(c ⊕ k₁) ⊕ k₂)``, where ``H`` is the "lowbias32" integer hash (two multiplications and
-  three xor-shifts; Wellons 2018), and keeps the element when the low 24 bits of ``h`` are at
-  least ``round(p·2²⁴)``.
+  ``c = i·n_l + j`` (row i of the batch, unit j) with that key, ``h = H(c ⊕ k)``, where ``H`` is
+  the "lowbias32" integer hash (two multiplications and three xor-shifts, a bijection of the
+  32-bit integers built to scatter consecutive ones; Wellons 2018), and keeps the element when
+  ``h``, read as a signed 32-bit integer (uniform over ``[−2³¹, 2³¹)``), is at least
+  ``round(p·2³²) − 2³¹``.
 
 The masks depend only on the seed, the epoch, the batch and the layer, so they are bit for bit
 the same on every backend (NumPy, CuPy, PyTorch, JAX, array-api-strict: int32 arithmetic wraps
@@ -41,7 +42,6 @@ __all__ = ["dropout_rates", "epoch_keys", "keep_mask", "batch_masks", "expected_
 KEY_STREAM = 2
 """The third word of the epoch's host seed ``(seed, epoch, KEY_STREAM)`` (random shifts use 1)."""
 
-_BITS = 24  # the low bits of the hash compared with the rate
 _MUL1 = 0x7FEB352D  # lowbias32's multipliers, as signed 32-bit integers
 _MUL2 = 0x846CA68B - (1 << 32)
 _COUNTERS: dict = {}
@@ -86,13 +86,13 @@ def dropout_rates(dropout: float | Sequence[float] | None, n_hidden: int) -> tup
 
 
 def epoch_keys(rng, n_batches: int, n_hidden: int):
-    """The keys of every batch and hidden layer of an epoch, ``(n_batches, n_hidden, 2)``
+    """The keys of every batch and hidden layer of an epoch, ``(n_batches, n_hidden)``
     integers in ``[0, 2³¹)`` on the host.
 
     ``rng`` is the epoch's host generator, ``backend.rng((seed, epoch, KEY_STREAM))`` (a NumPy
     ``Generator``: the same numbers on every backend and on resume).
     """
-    return rng.integers(0, 2**31, size=(n_batches, n_hidden, 2))
+    return rng.integers(0, 2**31, size=(n_batches, n_hidden))
 
 
 def _counters(xp, rows: int, units: int, device):
@@ -136,7 +136,7 @@ def _hash(xp, x):
     return _shift_xor(xp, x, 16)
 
 
-def keep_mask(xp, shape: tuple[int, int], dtype, device, keys, rate: float):
+def keep_mask(xp, shape: tuple[int, int], dtype, device, key, rate: float):
     """The scaled mask ``M = [u ≥ p] / (1 − p)`` of one batch's hidden layer, ``(m, n)``.
 
     Parameters
@@ -147,9 +147,9 @@ def keep_mask(xp, shape: tuple[int, int], dtype, device, keys, rate: float):
         ``(m, n)``: the batch's rows and the layer's units.
     dtype, device
         The activations' floating dtype and device (``None`` while a step is traced).
-    keys : pair of int, or an int32 array of shape ``(2,)``
-        The batch's and layer's keys ([`epoch_keys`][xpnet.dropout.epoch_keys]): Python ints,
-        or device values inside a compiled step.
+    key : int, or a 0-d int32 array
+        The batch's and layer's key ([`epoch_keys`][xpnet.dropout.epoch_keys]): a Python int,
+        or a device value inside a compiled step.
     rate : float
         ``p`` in [0, 1).
 
@@ -160,10 +160,14 @@ def keep_mask(xp, shape: tuple[int, int], dtype, device, keys, rate: float):
     """
     m, n = shape
     c = _counters(xp, m, n, device)
-    h = _hash(xp, _hash(xp, c ^ keys[0]) ^ keys[1])
-    threshold = int(round(rate * (1 << _BITS)))
-    kept = (h & ((1 << _BITS) - 1)) >= threshold
+    kept = _hash(xp, c ^ key) >= _threshold(rate)
     return xp.astype(kept, dtype) * (1.0 / (1.0 - rate))
+
+
+def _threshold(rate: float) -> int:
+    """``round(p·2³²) − 2³¹``: a uniform signed 32-bit integer is at least this with probability
+    ``1 − round(p·2³²)/2³²``."""
+    return min(round(rate * 2**32) - 2**31, 2**31 - 1)
 
 
 def batch_masks(xp, widths, m: int, dtype, device, keys, rates):
@@ -171,12 +175,12 @@ def batch_masks(xp, widths, m: int, dtype, device, keys, rates):
     [`network.forward`][xpnet.network.forward]'s ``masks``.
 
     ``widths`` are the hidden layers' widths ``[n1, …, n_{L−1}]``, ``keys`` the batch's
-    ``(L − 1, 2)`` keys (a row of [`epoch_keys`][xpnet.dropout.epoch_keys]), ``rates`` the
+    ``L − 1`` keys (a row of [`epoch_keys`][xpnet.dropout.epoch_keys]), ``rates`` the
     hidden layers' rates.
     """
     return [None if p == 0 else keep_mask(xp, (m, n), dtype, device, k, p) for n, k, p in zip(widths, keys, rates)]
 
 
 def expected_keep_fraction(rate: float) -> float:
-    """``1 − round(p·2²⁴)/2²⁴``, the exact probability that a unit is kept at rate ``p``."""
-    return 1.0 - round(rate * (1 << _BITS)) / (1 << _BITS)
+    """``1 − round(p·2³²)/2³²``, the exact probability that a unit is kept at rate ``p``."""
+    return 1.0 - round(rate * 2**32) / 2**32

@@ -88,7 +88,7 @@ def train_batches(
     batches : tuple
         ``(idx (k, m) sample indices or None for the whole of X, C (k, n_coefficients) the
         steps' coefficients in the order of ``coefficient_names``, augmentation arrays
-        (k, m, ...) or None, dropout keys (k, L − 1, 2) int32 or None)``.
+        (k, m, ...) or None, dropout keys (k, L − 1) int32 or None)``.
     activation, optimizer, augment, head, l2, scan, rates
         Static: the hidden activation, the [`Optimizer`][xpnet.optim.Optimizer] (its
         ``apply`` and structure), the augmentation (its ``gather``) or None, the

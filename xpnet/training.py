@@ -323,7 +323,7 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
 
 
 def _dropout_keys(model: MLP, e: int, n_batches: int):
-    """Epoch ``e``'s dropout keys ``(n_batches, L − 1, 2)`` on the host, or None without dropout."""
+    """Epoch ``e``'s dropout keys ``(n_batches, L − 1)`` on the host, or None without dropout."""
     if not any(model.dropout):
         return None
     rng = model.backend.rng((model.seed, e, dropout.KEY_STREAM))
