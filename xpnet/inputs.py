@@ -1,14 +1,17 @@
 """What [`MLP`][xpnet.model.MLP] does with its inputs besides checking them
 ([`xpnet.validation`][xpnet.validation] does that): the [`ModelInputs`][xpnet.model.ModelInputs]
-record, the warning for data that looks unscaled, and Dask arrays (lazy inference; refused in
-training)."""
+record, class weights folded into the sample weights, the warning for data that looks unscaled,
+and Dask arrays (lazy inference; refused in training)."""
 
 from __future__ import annotations
 
 import logging
+import math
+import operator
 from typing import Any, NamedTuple
 
 from .backend import array_library, array_namespace
+from .errors import ConfigError
 from .validation import (
     InvalidInput,
     InvalidInputType,
@@ -19,7 +22,15 @@ from .validation import (
     unsigned_integer,
 )
 
-__all__ = ["ModelInputs", "validate_inputs", "warn_if_unscaled", "is_integer_array", "refuse_dask", "lazy_map"]
+__all__ = [
+    "ModelInputs",
+    "validate_inputs",
+    "apply_class_weight",
+    "warn_if_unscaled",
+    "is_integer_array",
+    "refuse_dask",
+    "lazy_map",
+]
 
 log = logging.getLogger("xpnet.model")  # the model's warnings, under the model's name
 
@@ -73,6 +84,99 @@ def validate_inputs(model, X, y=None, sample_weight=None, names=("X", "y", "samp
         check_sample_weight(sample_weight, n, names[2])
         sample_weight = model.backend.asarray(sample_weight, model.dtype_name)
     return ModelInputs(X, y, sample_weight)
+
+
+def apply_class_weight(model, y, sample_weight, class_weight):
+    """The training weights ``w_i · c_{y_i}``: [`MLP.fit`][xpnet.model.MLP.fit]'s ``class_weight``
+    folded into its ``sample_weight``.
+
+    Parameters
+    ----------
+    model : MLP
+        A classifier (class weights mean nothing to a regression head).
+    y : array
+        Labels ``(m,)`` on the model's device, as ``validate_inputs``
+        returns them.
+    sample_weight : array or None
+        Weights ``w`` ``(m,)`` on the model's device (None: all 1).
+    class_weight : None, "balanced", dict or array_like
+        ``None``: ``sample_weight`` unchanged. ``"balanced"``: ``c_k = m / (K · m_k)``, with
+        ``m_k`` the number of samples of class k in ``y`` and ``K`` the number of classes that
+        occur in ``y`` (scikit-learn's ``n_samples / (n_classes · bincount(y))``; the counts
+        ignore ``sample_weight``, as scikit-learn's ``compute_sample_weight`` does); classes
+        absent from ``y`` get 0, having no samples. A dict ``{class index: weight}``: the
+        classes it leaves out weigh 1. Array-like: ``n_classes`` weights (host, or native to
+        the model's backend). Weights must be finite and ``>= 0``.
+
+    Returns
+    -------
+    array or None
+        ``(m,)`` weights in the model's dtype on its device (``sample_weight`` itself when
+        ``class_weight`` is None).
+
+    Raises
+    ------
+    ConfigError
+        A regression head, or an unknown string.
+    InvalidInput
+        A dict key that is not a class index ``0..n_classes-1``, a weight that is negative or
+        not finite, the wrong number of weights, or weights that leave every sample at 0.
+    """
+    if class_weight is None:
+        return sample_weight
+    if not model.head.classifies:
+        raise ConfigError(
+            f"class_weight needs a classifier; this model's loss is {model.head.name!r} (a regressor): "
+            "weigh its samples with sample_weight"
+        )
+    backend, k = model.backend, model.sizes[-1]
+    xp = backend.xp
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ConfigError(
+                f"class_weight must be None, 'balanced', a dict {{class index: weight}} or {k} weights; "
+                f"got {class_weight!r}"
+            )
+        values, counts = xp.unique_counts(y)  # the classes present: at most k numbers, read once
+        values, counts = backend.to_numpy(xp.stack([values, xp.astype(counts, values.dtype)])).tolist()
+        c = [0.0] * k
+        for v, count in zip(values, counts):
+            c[int(v)] = y.shape[0] / (len(values) * count)
+        weights = backend.asarray(c, model.dtype_name)
+    elif isinstance(class_weight, dict):
+        c = [1.0] * k
+        for key, value in class_weight.items():
+            try:
+                index = operator.index(key)
+            except TypeError:
+                index = -1
+            if not 0 <= index < k:
+                raise InvalidInput(
+                    f"class_weight has a weight for class {key!r}, which this network does not have: "
+                    f"its classes are the integers 0..{k - 1}"
+                )
+            try:
+                c[index] = float(value)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"class_weight[{key!r}] must be a number, got {value!r}") from None
+            if not (math.isfinite(c[index]) and c[index] >= 0):
+                raise InvalidInput(f"class_weight[{key!r}] must be finite and >= 0, got {value!r}")
+        weights = backend.asarray(c, model.dtype_name)
+    else:
+        weights = backend.host_or_native(class_weight)
+        if weights.ndim != 1 or weights.shape[0] != k:
+            raise InvalidInput(
+                f"class_weight must hold one weight per class ({k}), got shape {tuple(weights.shape)}; "
+                "or pass a dict {class index: weight}, or 'balanced'"
+            )
+        check_sample_weight(weights, k, "class_weight")
+        weights = backend.asarray(weights, model.dtype_name)
+    w = xp.take(weights, y, axis=0)
+    if sample_weight is not None:
+        w = w * sample_weight
+    if y.shape[0] and not float(xp.max(w)) > 0:
+        raise InvalidInput("class_weight (with sample_weight) leaves every sample at weight 0: nothing to train on")
+    return w
 
 
 _UNSCALED_LIMIT = 50.0  # |x| beyond this: not scaled to [0, 1] nor standardised

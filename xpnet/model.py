@@ -346,6 +346,7 @@ class MLP:
         augment=None,
         compile: bool | None = None,
         l2: float = 0.0,
+        class_weight=None,
     ) -> History:
         """Train on ``X`` (m × n0 features) and ``y`` (m integer labels, or real targets).
 
@@ -397,6 +398,11 @@ class MLP:
             (scikit-learn's ``alpha``). The logged loss includes the penalty (and logs it
             alone as ``penalty``). 0 by default. (The optimizers' ``weight_decay`` adds
             ``λ·W`` instead, whatever the batch.)
+        class_weight
+            Per-class weights multiplied into ``sample_weight`` (``w_i · c_{y_i}``; not into the
+            validation data's): a dict ``{class index: weight}`` (others weigh 1), ``n_classes``
+            weights (host or native), or ``"balanced"``: ``c_k = m / (K · m_k)``, ``m_k`` the
+            samples of class k and ``K`` the classes present in ``y`` (scikit-learn's rule).
 
         Notes
         -----
@@ -417,7 +423,7 @@ class MLP:
             the loss became NaN or infinite (lower the learning rate).
         """
         args = (epochs, batch_size, optimizer, validation_data, shuffle, callbacks, sample_weight, augment, compile)
-        for _ in self.fit_epochs(X, y, *args, l2=l2):
+        for _ in self.fit_epochs(X, y, *args, l2=l2, class_weight=class_weight):
             pass
         return self.history
 
@@ -435,6 +441,7 @@ class MLP:
         augment=None,
         compile: bool | None = None,
         l2: float = 0.0,
+        class_weight=None,
     ) -> Iterator[dict]:
         """[`fit`][xpnet.model.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
@@ -454,7 +461,7 @@ class MLP:
             The logs of each finished epoch.
         """
         args = (epochs, batch_size, optimizer, validation_data, shuffle, callbacks, sample_weight, augment, compile)
-        run = training.prepare(self, X, y, *args, l2)
+        run = training.prepare(self, X, y, *args, l2, class_weight)
         yield from training.run_epochs(self, run)
 
     # -- inference -----------------------------------------------------------------------------

@@ -112,7 +112,9 @@ class EarlyStopping(Plateau):
         As in [`Plateau`][xpnet.stopping.Plateau].
     restore_best_weights : bool
         At the end of training, set the weights of the epoch with the best value (the model
-        then is as it was after that epoch; the optimizer's state stays the last one's).
+        then is as it was after that epoch; the optimizer's state stays the last one's). With
+        the instance's state carried over, a later fit that never beats that value ends with
+        those weights again.
 
     Notes
     -----
@@ -149,6 +151,10 @@ class EarlyStopping(Plateau):
     def on_train_end(self, model, history):
         if self.restore_best_weights and self.best_weights is not None:
             model.set_params(self.best_weights)
+            # set_params may use NumPy arrays as they are, and training goes on in place: keep
+            # a copy of its own, so that the best weights stay those for a later fit
+            xp = model.backend.xp
+            self.best_weights = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
 
 
 class ReduceLROnPlateau(Plateau):

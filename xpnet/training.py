@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import dropout, network, steps
 from .errors import ConfigError, TrainingDiverged
-from .inputs import is_integer_array, refuse_dask, warn_if_unscaled
+from .inputs import apply_class_weight, is_integer_array, refuse_dask, warn_if_unscaled
 from .optim import Optimizer, optimizer_from_config
 from .validation import InvalidInput, InvalidInputType
 
@@ -98,6 +98,7 @@ def prepare(
     augment,
     compile,
     l2,
+    class_weight=None,
 ) -> TrainingRun:
     """Check [`fit`][xpnet.model.MLP.fit]'s arguments, fill in the model's defaults, set the
     optimizer and move the data to the device (once per call)."""
@@ -127,6 +128,7 @@ def prepare(
         X = model.backend.host_or_native(X)
         integers = is_integer_array(X)
     X, y, w = model.validate_data(X, y, sample_weight)
+    w = apply_class_weight(model, y, w, class_weight)
     if model.preprocessing is None and model.head.classifies:
         warn_if_unscaled(X, integers)
     T = model.head.targets(y, model.sizes[-1], model.dtype)  # built once; batches gather its rows

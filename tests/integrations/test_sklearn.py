@@ -286,8 +286,6 @@ def test_partial_fit_and_warm_start():
     assert clf.n_iter_ == 1 and clf.t_ == 200 and len(clf.loss_curve_) == 2
     with pytest.raises(ValueError, match="classes not in"):
         clf.partial_fit(X, y + 100)
-    with pytest.raises(ValueError, match="early_stopping"):
-        clone(clf).set_params(early_stopping=True).partial_fit(X, y, classes=np.arange(10))
     # warm_start continues from the weights and the optimizer state; a cold fit does not
     kw = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0, shuffle=False)
     with warnings.catch_warnings():
@@ -335,7 +333,8 @@ def test_params_clone_pickle():
     clf = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.5, backend="cpu", dtype="float32", random_state=0)
     params = clf.get_params()
     assert params["alpha"] == 0.5 and params["backend"] == "cpu" and params["max_fun"] == 15000
-    assert set(params) == set(SkMLPClassifier().get_params()) | {"backend", "dtype"}
+    added = {"class_weight", "restore_best_weights", "backend", "dtype"}
+    assert set(params) == set(SkMLPClassifier().get_params()) | added
     assert clone(clf).get_params() == params
     clf.set_params(alpha=0.1)
     assert clf.alpha == 0.1

@@ -17,11 +17,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted, validate_data
 
 from ..backend import Backend, backend_of, get_backend
 from ..errors import ConfigError, InvalidInput, InvalidInputType
-from ..model import MLP, Callback
+from ..model import MLP, Callback, ModelInputs
 from ._epochs import VerboseLog, batch_size, new_optimizer, set_samples_per_epoch, stopping_callbacks
 from ._inputs import _dispatch_enabled, _dtype_name, _host, check_same_namespace
 
@@ -65,6 +65,7 @@ class BaseMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "restore_best_weights": ["boolean"],
         "backend": [None, str, Backend],
         "dtype": [None, StrOptions({"float32", "float64"})],
     }
@@ -95,6 +96,7 @@ class BaseMLP(BaseEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        restore_best_weights=False,
         backend=None,
         dtype=None,
     ):
@@ -121,6 +123,7 @@ class BaseMLP(BaseEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.restore_best_weights = restore_best_weights
         self.backend = backend
         self.dtype = dtype
 
@@ -152,15 +155,14 @@ class BaseMLP(BaseEstimator):
     _y_validation: dict = {}  # extra validate_data arguments for y
 
     # -- fitting ---------------------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight, incremental: bool):
+    def _fit(self, X, y, sample_weight, incremental: bool, X_val=None, y_val=None, sample_weight_val=None):
         if self.solver == "lbfgs":
             raise ConfigError(
                 f"solver='lbfgs' is not offered by xpnet.sklearn.{type(self).__name__}: xpnet "
                 "trains with stochastic gradient methods only. Use solver='adam' or solver='sgd' "
                 f"(or sklearn.neural_network.{type(self).__name__} for L-BFGS)."
             )
-        if self.early_stopping and incremental:
-            raise ConfigError("partial_fit does not support early_stopping=True")
+        self._check_validation_arguments(X_val, y_val, sample_weight_val, "partial_fit" if incremental else "fit")
         hidden = self.hidden_layer_sizes
         hidden = [int(h) for h in (hidden if hasattr(hidden, "__iter__") else [hidden])]
         if any(h <= 0 for h in hidden):
@@ -176,16 +178,26 @@ class BaseMLP(BaseEstimator):
                 raise InvalidInput(
                     "Sample weights must contain at least one non-zero number; the total weight is zero."
                 )
+        sw_host = self._weighted_by_class(targets, sw_host, incremental)
 
         self._input_backend = backend_of(X).spec
         rs = check_random_state(self.random_state)
         if first_pass:
             self._initialize(X, hidden, self._n_outputs(targets), rs)
         model = self.model_
+        if incremental and self.early_stopping and self.early_stopped_:
+            log.info("partial_fit: not training, early stopping ended the training (early_stopped_ is True)")
+            self.n_iter_ = 0
+            return self
 
-        # The validation split (scikit-learn draws it after the initial weights).
+        # The validation set: the caller's, partial_fit's kept one, or a split of X (scikit-learn
+        # draws it after the initial weights).
         Xt, yt, swt, val = X, targets, sw_host, None
-        if self.early_stopping:
+        if self.early_stopping and X_val is not None:
+            val = self._validation_inputs(X_val, y_val, sample_weight_val)
+        elif self.early_stopping and incremental and self._validation is not None:
+            val = self._validation
+        elif self.early_stopping:
             idx = np.arange(X.shape[0])
             # scikit-learn's split for the same random_state: stratified where its output is a
             # single unit of a classifier (two classes), not for one-hot or real targets.
@@ -193,7 +205,8 @@ class BaseMLP(BaseEstimator):
             tr, va = train_test_split(idx, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
             if va.shape[0] < 2:
                 raise ConfigError(
-                    "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
+                    "The validation set is too small. Increase 'validation_fraction' or the size of your dataset"
+                    + (" (or pass X_val and y_val)." if incremental else ".")
                 )
             xp = model.backend.xp
             Xd = model.validate_data(X).X
@@ -203,9 +216,49 @@ class BaseMLP(BaseEstimator):
             if sw_host is not None:
                 swt, swv = sw_host[tr], sw_host[va]
             val = model.validate_data(Xv, yv, swv)
+        if incremental and val is not None:
+            self._validation = val  # kept for the next partial_fit calls
         model.seed = int(rs.randint(np.iinfo(np.int32).max))
         self._train(Xt, yt, swt, val, incremental)
         return self
+
+    def _check_validation_arguments(self, X_val, y_val, sample_weight_val, method: str) -> None:
+        """HistGradientBoosting's rules for ``X_val``/``y_val`` (scikit-learn 1.9): both or
+        neither, and only with ``early_stopping``; ``sample_weight_val`` only with them."""
+        if X_val is not None or y_val is not None:
+            if y_val is None:
+                raise InvalidInput("X_val is provided, but y_val was not provided.")
+            if X_val is None:
+                raise InvalidInput("y_val is provided, but X_val was not provided.")
+            if not self.early_stopping:
+                raise ConfigError(
+                    f"X_val and y_val are passed to {method} while at the same time early_stopping is "
+                    f"False. When passing X_val and y_val to {method}, set early_stopping=True: they "
+                    "are the validation set that early stopping watches."
+                )
+        elif sample_weight_val is not None:
+            raise InvalidInput(
+                f"sample_weight_val is passed to {method} without X_val and y_val: it weighs the "
+                "samples of a validation set you pass. Pass X_val and y_val too, or drop it."
+            )
+
+    def _validation_inputs(self, X_val, y_val, sample_weight_val):
+        """The caller's validation set, checked as ``X`` and ``y`` are (scikit-learn's
+        messages), on the model's device."""
+        self._refuse_sparse(X_val)
+        xp, _ = get_namespace(X_val)
+        X_val = validate_data(self, X_val, dtype=(xp.float64, xp.float32), reset=False)
+        check_consistent_length(X_val, y_val)
+        targets = self._validation_targets(y_val)
+        if sample_weight_val is not None:
+            sample_weight_val = _host(_check_sample_weight(sample_weight_val, X_val, ensure_non_negative=True))
+        return self.model_.validate_data(
+            X_val, targets, sample_weight_val, names=("X_val", "y_val", "sample_weight_val")
+        )
+
+    def _weighted_by_class(self, targets, sample_weight, incremental: bool):
+        """The sample weights with the class weights multiplied in (classifiers)."""
+        return sample_weight
 
     @property
     def _stratify_split(self) -> bool:
@@ -245,54 +298,67 @@ class BaseMLP(BaseEstimator):
         self.out_activation_ = self._OUT_ACTIVATION
         self.loss_curve_ = []
         self._no_improvement_count = 0
+        self._best_params = None  # the weights kept with the best score (or loss)
+        self._validation = None  # partial_fit's validation set, on the device
+        self.early_stopped_ = False
         if self.early_stopping:
             self.validation_scores_ = []
+            self.validation_loss_curve_ = []
             self.best_validation_score_ = -np.inf
             self.best_loss_ = None
         else:
             self.best_loss_ = np.inf
-            self.validation_scores_ = None
+            self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
 
     def _reported_loss(self, logs: dict) -> float:
         """``loss_`` of an epoch from xpnet's logs (the mean loss with its penalty)."""
         return float(logs["loss"])
 
+    def _reported_validation_loss(self, val_loss: float) -> float:
+        """An entry of ``validation_loss_curve_`` from xpnet's ``val_loss`` (the mean loss
+        on the validation set, no penalty)."""
+        return float(val_loss)
+
     def _train(self, X, y, sw, val, incremental: bool) -> None:
         """``max_iter`` epochs (one when ``incremental``) of ``model_.fit_epochs``, with
-        ``alpha`` as its ``l2`` and scikit-learn's stopping rules as callbacks; records
-        ``loss_curve_``, ``n_iter_``, ``t_`` and the validation scores."""
+        ``alpha`` as its ``l2``, the validation set as its ``validation_data`` and
+        scikit-learn's stopping rules as callbacks; records ``loss_curve_``, ``n_iter_``,
+        ``t_``, the validation scores and losses, and the best weights."""
         model, n = self.model_, X.shape[0]
         set_samples_per_epoch(model.optimizer, self, model.epoch, n)
-
-        scores = {}
-
-        def validation_score(model, logs):  # once per epoch, for both callbacks
-            if logs["epoch"] not in scores:
-                scores[logs["epoch"]] = model.score(*val)
-                self.validation_scores_.append(scores[logs["epoch"]])
-                log.info("Validation score: %f", scores[logs["epoch"]])
-            return scores[logs["epoch"]]
+        if self.early_stopping and self.validation_scores_ is None:  # early_stopping set since
+            self.validation_scores_, self.validation_loss_curve_ = [], []
+            self.best_validation_score_ = -np.inf
+        if not self.early_stopping and self.best_loss_ is None:
+            self.best_loss_ = np.inf
+        self.early_stopped_ = False
 
         def training_loss(model, logs):
-            self.loss_ = self._reported_loss(logs)
-            self.loss_curve_.append(self.loss_)
-            log.info("Iteration %d, loss = %.8f", len(self.loss_curve_) - start, self.loss_)
             return self.loss_
 
-        class Record(Callback):  # loss_curve_ first, as scikit-learn appends before it decides
+        def validation_score(model, logs):
+            return self.validation_scores_[-1]
+
+        class Record(Callback):  # first, as scikit-learn records before it decides
             def on_epoch_end(_, model, epoch, logs):
-                training_loss(model, logs)
+                self.loss_ = self._reported_loss(logs)
+                self.loss_curve_.append(self.loss_)
+                log.info("Iteration %d, loss = %.8f", len(self.loss_curve_) - start, self.loss_)
+                if val is not None:
+                    score = float(logs["val_accuracy" if model.head.classifies else "val_r2"])
+                    self.validation_scores_.append(score)
+                    self.validation_loss_curve_.append(self._reported_validation_loss(logs["val_loss"]))
+                    log.info("Validation score: %f", score)
 
         start = len(self.loss_curve_)
-        callbacks = stopping_callbacks(
-            self, validation_score if self.early_stopping else lambda model, logs: self.loss_
-        )
+        callbacks = stopping_callbacks(self, validation_score if self.early_stopping else training_loss, incremental)
         epochs = model.fit_epochs(
             X,
             y,
             epochs=1 if incremental else self.max_iter,
             batch_size=batch_size(self, n),
+            validation_data=val,
             shuffle=bool(self.shuffle),
             callbacks=[Record(), *callbacks],
             sample_weight=sw,
@@ -311,12 +377,25 @@ class BaseMLP(BaseEstimator):
                         ConvergenceWarning,
                         stacklevel=2,
                     )
-        stopper = callbacks[0]
+        stopper, keeper = callbacks[0], (callbacks[1] if len(callbacks) > 1 else None)
         self._no_improvement_count = stopper.wait
         if self.early_stopping:
             self.best_validation_score_ = stopper.best
         else:
             self.best_loss_ = stopper.best
+        if incremental and self.early_stopping and model.stop_training:
+            keeper.restore(model)
+            self.early_stopped_ = True
+            warnings.warn(
+                f"Validation score did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive partial_fit calls: the weights of the best "
+                f"(validation score {self.best_validation_score_:f}) are restored, and further "
+                "partial_fit calls do not train (early_stopped_ is True). Call fit to train "
+                "afresh, or set early_stopping=False to train on.",
+                UserWarning,
+                stacklevel=3,
+            )
+        self._best_params = None if keeper is None else keeper.best_weights
 
     # -- prediction ------------------------------------------------------------------------------
     def _check_X(self, X, method: str):
@@ -364,10 +443,34 @@ class BaseMLP(BaseEstimator):
         return a if out.spec == here.spec else out.asarray(here.to_numpy(a))
 
     # -- pickling: the network pickles itself (host arrays, rebuilt on its backend) -------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        model = state.get("model_")
+        if model is not None:  # the kept weights and validation set, as host arrays too
+            to_host = model.backend.to_numpy
+            if state.get("_best_params") is not None:
+                state["_best_params"] = {k: to_host(v, copy=True) for k, v in state["_best_params"].items()}
+            if state.get("_validation") is not None:
+                state["_validation"] = tuple(None if a is None else to_host(a, copy=True) for a in state["_validation"])
+        return state
+
     def __setstate__(self, state):
         state = dict(state)
         saved = state.pop("_xpnet_model", None)  # written by xpnet before 2026-12
+        if "model_" in state or saved is not None:  # fitted before these attributes were
+            state.setdefault("_best_params", None)
+            state.setdefault("_validation", None)
+            state.setdefault("early_stopped_", False)
+            scores = state.get("validation_scores_")
+            state.setdefault("validation_loss_curve_", None if scores is None else [math.nan] * len(scores))
         super().__setstate__(state)
+        model = state.get("model_")
+        if model is not None:
+            b = model.backend
+            if self._best_params is not None:
+                self._best_params = {k: b.asarray(v) for k, v in self._best_params.items()}
+            if self._validation is not None:
+                self._validation = ModelInputs(*(None if a is None else b.asarray(a) for a in self._validation))
         if saved is not None:
             c = saved["config"]
             model = MLP(

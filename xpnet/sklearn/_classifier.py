@@ -3,13 +3,17 @@ cross-entropy head (see [`xpnet.sklearn`][xpnet.sklearn])."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+from sklearn.utils.validation import column_or_1d
 
 from .. import network
-from ..errors import InvalidInput
+from ..errors import ConfigError, InvalidInput
 from ._base import BaseMLP
 from ._inputs import _host
 
@@ -61,11 +65,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     nesterovs_momentum : bool, default=True
         Nesterov momentum for ``solver="sgd"`` (when ``momentum > 0``).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified) and stop when its
-        accuracy does not improve by ``tol`` for ``n_iter_no_change`` epochs; the best
-        weights are kept.
+        Stop when the validation accuracy does not improve by ``tol`` for more than
+        ``n_iter_no_change`` epochs, and end with the weights of its best epoch. The
+        validation set is ``fit``'s ``X_val``/``y_val`` when given, else
+        ``validation_fraction`` of the training data (held out as scikit-learn does:
+        stratified for two classes). Works with ``partial_fit`` too (see there).
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the training data held out for early stopping when no ``X_val`` is given.
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's moment decay rates.
     epsilon : float, default=1e-8
@@ -74,6 +80,21 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Epochs without improvement before stopping (or, for ``adaptive``, lowering the rate).
     max_fun : int, default=15000
         Accepted for compatibility; only scikit-learn's ``lbfgs`` uses it.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight`` (scikit-learn's
+        ``compute_sample_weight(class_weight, y)``): a dict ``{label: weight}`` (labels left
+        out weigh 1; a label that is not a class is an error), or ``"balanced"``:
+        ``n_samples / (n_classes · bincount(y))``, counted on the ``y`` of each ``fit``.
+        The held-out validation split keeps them (as HistGradientBoostingClassifier's does);
+        ``X_val`` is weighted by ``sample_weight_val`` only. ``"balanced"`` is refused by
+        ``partial_fit``, which sees one chunk at a time: pass a dict from
+        ``sklearn.utils.class_weight.compute_class_weight``.
+    restore_best_weights : bool, default=False
+        With ``early_stopping=False``: end ``fit`` with the weights of the epoch of the
+        lowest training loss (``best_loss_``; the loss is the mean over the epoch's steps,
+        the weights those at its end). With ``early_stopping=True`` the weights of the best
+        validation score are restored whatever this is, as scikit-learn does.
+        ``partial_fit`` without early stopping never restores.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -105,6 +126,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Validation accuracy of every epoch (None without early stopping).
     best_validation_score_ : float or None
         Best validation accuracy (None without early stopping).
+    validation_loss_curve_ : list of float or None
+        Mean cross-entropy on the validation set after every epoch (weighted by its sample
+        weights), without the L2 penalty that ``loss_curve_`` includes (None without early
+        stopping).
+    early_stopped_ : bool
+        True once early stopping ran out of patience in ``partial_fit`` (see there).
     n_iter_ : int
         Epochs run by the last ``fit`` (1 per ``partial_fit``).
     t_ : int
@@ -122,6 +149,72 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     _LOSS = "cross_entropy"
     _OUT_ACTIVATION = "softmax"
 
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+        restore_best_weights=False,
+        backend=None,
+        dtype=None,
+    ):
+        self.class_weight = class_weight
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            restore_best_weights=restore_best_weights,
+            backend=backend,
+            dtype=dtype,
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True  # trains on the namespace/device of X under array_api_dispatch
@@ -133,7 +226,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on ``X`` (n_samples × n_features) and labels ``y`` (n_samples,).
 
         Parameters
@@ -144,7 +237,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         y : array-like of shape (n_samples,)
             Class labels of any sortable type.
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights: each batch's loss is ``Σ_i w_i·CE_i / Σ_i w_i``.
+            Per-sample weights: each batch's loss is ``Σ_i w_i·CE_i / Σ_i w_i`` (times
+            ``class_weight``'s).
+        X_val : array-like of shape (n_val, n_features), default=None
+            A validation set for ``early_stopping``, used instead of holding out
+            ``validation_fraction`` of ``X`` (all of ``X`` is trained on); requires
+            ``early_stopping=True`` and ``y_val`` (HistGradientBoosting's rules). In a
+            ``Pipeline``, ``Pipeline(..., transform_input=["X_val"])`` transforms it as
+            ``X`` (with metadata routing and ``set_fit_request(X_val=True, y_val=True)``).
+        y_val : array-like of shape (n_val,), default=None
+            Its labels: classes of ``y``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples (in its accuracy and loss).
 
         Returns
         -------
@@ -154,34 +258,50 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Raises
         ------
         ValueError
-            Bad input (scikit-learn's messages), a single class, ``solver="lbfgs"``.
+            Bad input (scikit-learn's messages), a single class, ``solver="lbfgs"``, ``X_val``
+            without ``y_val`` (or the reverse), or without ``early_stopping``, a
+            ``class_weight`` label that is not a class.
         TypeError
             Sparse input (not supported).
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        With ``early_stopping=True`` (which scikit-learn's ``partial_fit`` refuses) each call
+        is an epoch of early stopping: it scores the validation set afterwards, appends to
+        ``validation_scores_`` and ``validation_loss_curve_``, and counts the calls without
+        an improvement by ``tol``; the weights of the best call are kept. The validation set
+        is the ``X_val``/``y_val`` of this call, else the one of an earlier call (pass the
+        same set, or pass it once), else ``validation_fraction`` of the first call's data,
+        held out and kept. When more than ``n_iter_no_change`` calls did not improve, the
+        best weights are restored, a ``UserWarning`` says so once, ``early_stopped_`` becomes
+        True, and further ``partial_fit`` calls with early stopping return without training
+        (their input is still checked). ``fit`` starts afresh; ``early_stopping=False``
+        trains on from the restored weights.
 
         Parameters
         ----------
         X, y, sample_weight : as in [`fit`][xpnet.sklearn.MLPClassifier.fit].
         classes : array-like of shape (n_classes,), default=None
             Every class of every call; required in the first call.
+        X_val, y_val, sample_weight_val : as in [`fit`][xpnet.sklearn.MLPClassifier.fit]
+            The validation set of early stopping, kept for the next calls.
 
         Returns
         -------
         self : MLPClassifier
             The updated estimator.
         """
-        return self._partial_fit(X, y, sample_weight, classes)
+        return self._partial_fit(X, y, sample_weight, classes, X_val, y_val, sample_weight_val)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _partial_fit(self, X, y, sample_weight, classes):
+    def _partial_fit(self, X, y, sample_weight, classes, X_val, y_val, sample_weight_val):
         # Sets classes_ from `classes` on the first call; refuses other classes later.
         _check_partial_fit_first_call(self, classes)
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, True, X_val, y_val, sample_weight_val)
 
     def _targets(self, y, first_pass: bool, incremental: bool) -> np.ndarray:
         """The labels as indices into ``classes_`` (set on a first fit), checked as
@@ -208,6 +328,62 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 f"MLPClassifier needs samples of at least 2 classes to train; got 1 class: {self.classes_[0]!r}."
             )
         return np.searchsorted(self.classes_, y_host).astype(np.int64)
+
+    def _validation_targets(self, y_val) -> np.ndarray:
+        """``y_val`` as indices into ``classes_``; a label that is not a class is an error."""
+        y_host = column_or_1d(_host(y_val), warn=True)
+        check_classification_targets(y_host)
+        if y_host.dtype == object:
+            y_host = y_host.astype(str) if all(isinstance(v, str) for v in y_host) else y_host
+        unknown = np.setdiff1d(np.unique(y_host), self.classes_)
+        if len(unknown):
+            raise InvalidInput(
+                f"y_val has labels that are not classes of y: {unknown.tolist()}; the classes are "
+                f"{self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y_host).astype(np.int64)
+
+    def _weighted_by_class(self, targets, sample_weight, incremental: bool):
+        """``sample_weight × c[y]``, ``c`` the weights of ``class_weight`` (scikit-learn's
+        ``compute_sample_weight(class_weight, y)``: ``"balanced"`` is
+        ``n_samples / (n_classes · bincount(y))`` over the classes present)."""
+        cw = self.class_weight
+        if cw is None:
+            return sample_weight
+        if isinstance(cw, str):  # "balanced" (the parameter constraints allow no other string)
+            if incremental:
+                raise ConfigError(
+                    "class_weight 'balanced' is not supported for partial_fit: each call sees one "
+                    "chunk of the data. Compute the weights once with sklearn.utils.class_weight."
+                    "compute_class_weight('balanced', classes=classes, y=y) on a large enough "
+                    "sample of the training labels, and pass them as class_weight={label: weight}."
+                )
+            counts = np.bincount(targets, minlength=len(self.classes_)).astype(np.float64)
+            present = counts > 0
+            c = np.zeros(len(self.classes_))
+            c[present] = targets.shape[0] / (np.count_nonzero(present) * counts[present])
+        else:
+            labels = [v.item() if hasattr(v, "item") else v for v in self.classes_]
+            unknown = [key for key in cw if key not in set(labels)]
+            if unknown:
+                raise InvalidInput(
+                    f"class_weight has weights for {unknown}, which are not classes of y; the "
+                    f"classes are {self.classes_.tolist()}."
+                )
+            c = np.ones(len(self.classes_))
+            for i, label in enumerate(labels):
+                if label in cw:
+                    c[i] = float(cw[label])
+                    if not (math.isfinite(c[i]) and c[i] >= 0):
+                        raise InvalidInput(f"class_weight[{label!r}] must be finite and >= 0, got {cw[label]!r}.")
+        weights = c[targets]
+        if sample_weight is not None:
+            weights = sample_weight * weights
+        if not weights.sum() > 0:
+            raise InvalidInput(
+                "class_weight (with sample_weight) leaves every sample at weight 0: nothing to train on."
+            )
+        return weights
 
     def _n_outputs(self, targets) -> int:
         return len(self.classes_)

@@ -14,7 +14,7 @@ import numpy as np
 from ..optim import SGD, Adam, InvScaling, Optimizer
 from ..stopping import EarlyStopping, ReduceLROnPlateau
 
-__all__ = ["new_optimizer", "batch_size", "stopping_callbacks", "VerboseLog"]
+__all__ = ["new_optimizer", "batch_size", "stopping_callbacks", "BestWeights", "VerboseLog"]
 
 log = logging.getLogger("xpnet.sklearn")
 
@@ -57,14 +57,18 @@ def batch_size(est, n: int) -> int:
     return int(np.clip(est.batch_size, 1, n))
 
 
-def stopping_callbacks(est, monitor) -> list:
+def stopping_callbacks(est, monitor, incremental: bool = False) -> list:
     """The callbacks of ``tol``/``n_iter_no_change`` on ``monitor`` (the validation score with
     ``early_stopping``, else the reported training loss), carrying on from ``est``'s count and
     best value: [`ReduceLROnPlateau`][xpnet.stopping.ReduceLROnPlateau] for
     ``learning_rate="adaptive"`` (divide by 5, stop below 1e-6), else
-    [`EarlyStopping`][xpnet.stopping.EarlyStopping]; with ``early_stopping`` also one that
-    keeps the best weights. scikit-learn stops once *more than* ``n_iter_no_change`` epochs
-    did not improve: patience ``n_iter_no_change + 1``."""
+    [`EarlyStopping`][xpnet.stopping.EarlyStopping]. scikit-learn stops once *more than*
+    ``n_iter_no_change`` epochs did not improve: patience ``n_iter_no_change + 1``.
+
+    Second, with ``early_stopping`` (or ``restore_best_weights`` in ``fit``), a
+    [`BestWeights`][xpnet.sklearn._epochs.BestWeights] that keeps the weights of the best
+    value, starting from ``est``'s kept ones; it restores them at the end of ``fit``, not of
+    a ``partial_fit`` (the estimator restores them there when the patience runs out)."""
     mode = "max" if est.early_stopping else "min"
     patience = est.n_iter_no_change + 1 if math.isfinite(est.n_iter_no_change) else math.inf
     if est.solver == "sgd" and est.learning_rate == "adaptive":
@@ -74,11 +78,30 @@ def stopping_callbacks(est, monitor) -> list:
     stopper.best = est.best_validation_score_ if est.early_stopping else est.best_loss_
     stopper.wait = est._no_improvement_count
     callbacks = [stopper]
-    if est.early_stopping:
-        keeper = EarlyStopping(monitor, mode, math.inf, math.inf, restore_best_weights=True)
-        keeper.best = stopper.best
+    if est.early_stopping or (est.restore_best_weights and not incremental):
+        keeper = BestWeights(monitor, mode, at_end=not incremental)
+        keeper.best, keeper.best_weights = stopper.best, est._best_params
         callbacks.append(keeper)
     return callbacks
+
+
+class BestWeights(EarlyStopping):
+    """An [`EarlyStopping`][xpnet.stopping.EarlyStopping] that never stops: it copies the
+    weights after every epoch better than all before (by any amount), and sets them at the end
+    of training when ``at_end`` (else when [`restore`][xpnet.sklearn._epochs.BestWeights.restore]
+    is called)."""
+
+    def __init__(self, monitor, mode: str, at_end: bool):
+        super().__init__(monitor, mode, tol=math.inf, patience=math.inf, restore_best_weights=True)
+        self.at_end = at_end
+
+    def on_train_end(self, model, history):
+        if self.at_end:
+            self.restore(model)
+
+    def restore(self, model) -> None:
+        """Set the kept weights (if any), keeping a copy of them."""
+        EarlyStopping.on_train_end(self, model, model.history)
 
 
 class VerboseLog:

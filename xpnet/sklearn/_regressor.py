@@ -65,10 +65,13 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     nesterovs_momentum : bool, default=True
         Nesterov momentum for ``solver="sgd"`` (when ``momentum > 0``).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when its R² does not
-        improve by ``tol`` for ``n_iter_no_change`` epochs; the best weights are kept.
+        Stop when the validation R² does not improve by ``tol`` for more than
+        ``n_iter_no_change`` epochs, and end with the weights of its best epoch. The
+        validation set is ``fit``'s ``X_val``/``y_val`` when given, else
+        ``validation_fraction`` of the training data. Works with ``partial_fit`` too (see
+        [`MLPClassifier.partial_fit`][xpnet.sklearn.MLPClassifier.partial_fit]).
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the training data held out for early stopping when no ``X_val`` is given.
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's moment decay rates.
     epsilon : float, default=1e-8
@@ -77,6 +80,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Epochs without improvement before stopping (or, for ``adaptive``, lowering the rate).
     max_fun : int, default=15000
         Accepted for compatibility; only scikit-learn's ``lbfgs`` uses it.
+    restore_best_weights : bool, default=False
+        With ``early_stopping=False``: end ``fit`` with the weights of the epoch of the
+        lowest training loss (``best_loss_``). With ``early_stopping=True`` the weights of the
+        best validation score are restored whatever this is, as scikit-learn does.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -107,6 +114,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Validation R² of every epoch (None without early stopping).
     best_validation_score_ : float or None
         Best validation R² (None without early stopping).
+    validation_loss_curve_ : list of float or None
+        The loss on the validation set after every epoch, as ``loss_`` reports it (the
+        squared error averaged over the outputs, the Poisson deviance summed), without the
+        L2 penalty (None without early stopping).
+    early_stopped_ : bool
+        True once early stopping ran out of patience in ``partial_fit``.
     n_iter_ : int
         Epochs run by the last ``fit`` (1 per ``partial_fit``).
     t_ : int
@@ -154,6 +167,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        restore_best_weights=False,
         backend=None,
         dtype=None,
     ):
@@ -182,6 +196,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            restore_best_weights=restore_best_weights,
             backend=backend,
             dtype=dtype,
         )
@@ -205,7 +220,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on ``X`` (n_samples × n_features) and targets ``y``.
 
         Parameters
@@ -217,6 +232,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             Real targets (≥ 0 for ``loss="poisson"``).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights: each batch's loss is ``Σ_i w_i·ℓ_i / Σ_i w_i``.
+        X_val, y_val, sample_weight_val : array-like, default=None
+            A validation set for ``early_stopping`` instead of the held-out
+            ``validation_fraction``, as in [`MLPClassifier.fit`][xpnet.sklearn.MLPClassifier.fit]
+            (``y_val`` shaped like ``y``).
 
         Returns
         -------
@@ -226,30 +245,33 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Raises
         ------
         ValueError
-            Bad input (scikit-learn's messages), ``solver="lbfgs"``, negative Poisson targets.
+            Bad input (scikit-learn's messages), ``solver="lbfgs"``, negative Poisson targets,
+            ``X_val`` without ``y_val`` (or the reverse), or without ``early_stopping``.
         TypeError
             Sparse input (not supported).
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+    def partial_fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state;
+        with ``early_stopping``, one epoch of early stopping, as
+        [`MLPClassifier.partial_fit`][xpnet.sklearn.MLPClassifier.partial_fit] describes.
 
         Parameters
         ----------
-        X, y, sample_weight : as in [`fit`][xpnet.sklearn.MLPRegressor.fit].
+        X, y, sample_weight, X_val, y_val, sample_weight_val : as in [`fit`][xpnet.sklearn.MLPRegressor.fit].
 
         Returns
         -------
         self : MLPRegressor
             The updated estimator.
         """
-        return self._partial_fit(X, y, sample_weight)
+        return self._partial_fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _partial_fit(self, X, y, sample_weight):
-        return self._fit(X, y, sample_weight, incremental=True)
+    def _partial_fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+        return self._fit(X, y, sample_weight, True, X_val, y_val, sample_weight_val)
 
     def _targets(self, y, first_pass: bool, incremental: bool) -> np.ndarray:
         """The targets as a float64 host array ``(n, n_outputs)``; a column vector is the
@@ -264,6 +286,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             raise InvalidInput(f"y has {y.shape[1]} outputs, but the fitted network has {self.n_outputs_}.")
         return y
 
+    def _validation_targets(self, y_val) -> np.ndarray:
+        """``y_val`` as ``_targets`` makes ``y``: float64 ``(n_val, n_outputs)``."""
+        y = np.asarray(_host(y_val), dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.loss == "poisson" and np.any(y < 0):
+            raise InvalidInput("Some value(s) of y_val are negative which is not allowed for Poisson regression.")
+        if y.ndim != 2 or y.shape[1] != self.n_outputs_:
+            raise InvalidInput(f"y_val has shape {y.shape}, but the fitted network has {self.n_outputs_} outputs.")
+        return y
+
     def _n_outputs(self, targets) -> int:
         return targets.shape[1]
 
@@ -275,6 +309,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             return float(logs["loss"])
         penalty = logs.get("penalty") or 0.0
         return (float(logs["loss"]) - penalty) / self.n_outputs_ + penalty
+
+    def _reported_validation_loss(self, val_loss: float) -> float:
+        """The validation loss as ``loss_`` reports the training loss, without the penalty."""
+        return float(val_loss) if self.loss == "poisson" else float(val_loss) / self.n_outputs_
 
     # -- prediction ------------------------------------------------------------------------------
     def predict(self, X):
