@@ -41,11 +41,21 @@ needs_dispatch = pytest.mark.skipif(not SCIPY_ARRAY_API, reason="SCIPY_ARRAY_API
 
 
 # -- scikit-learn's own checks --------------------------------------------------------------------
+def _expected_failures(estimator) -> dict:
+    """None without dropout. With it, a sample of weight 2 and the same sample given twice
+    are different training problems: the two copies get different dropout masks."""
+    if not estimator.dropout:
+        return {}
+    return {"check_sample_weight_equivalence_on_dense_data": "dropout draws a mask per row, so repeats differ"}
+
+
 @parametrize_with_checks(
     [
         MLPClassifier(),
         MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=100),
-    ]
+        MLPClassifier(dropout=0.2, max_iter=100),  # not in scikit-learn's MLP (#6175)
+    ],
+    expected_failed_checks=_expected_failures,
 )
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
@@ -333,7 +343,7 @@ def test_params_clone_pickle():
     clf = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.5, backend="cpu", dtype="float32", random_state=0)
     params = clf.get_params()
     assert params["alpha"] == 0.5 and params["backend"] == "cpu" and params["max_fun"] == 15000
-    added = {"class_weight", "restore_best_weights", "backend", "dtype"}
+    added = {"class_weight", "restore_best_weights", "dropout", "backend", "dtype"}
     assert set(params) == set(SkMLPClassifier().get_params()) | added
     assert clone(clf).get_params() == params
     clf.set_params(alpha=0.1)
@@ -491,3 +501,24 @@ def test_pickles_of_the_earlier_layout_still_load():
         old.partial_fit(X, y)
         clf.partial_fit(X, y)
     np.testing.assert_allclose(old.predict_proba(X), clf.predict_proba(X), rtol=0, atol=1e-12)
+
+
+def test_dropout_trains_and_predicts_deterministically():
+    """``dropout`` reaches the network (the same seed trains differently with it), is
+    recorded in the model, and prediction never drops."""
+    X, y = _digits(300)
+    fits = {}
+    for rate in (0.0, 0.3):
+        clf = MLPClassifier(hidden_layer_sizes=(64, 32), dropout=rate, max_iter=150, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        fits[rate] = clf
+    assert fits[0.3].model_.dropout == (0.3, 0.3)
+    assert fits[0.3].loss_curve_ != fits[0.0].loss_curve_
+    np.testing.assert_array_equal(fits[0.3].predict_proba(X), fits[0.3].predict_proba(X))
+    assert fits[0.3].score(X, y) > 0.9
+    per_layer = MLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.5, 0.1], max_iter=2).fit(X, y)
+    assert per_layer.model_.dropout == (0.5, 0.1)
+    with pytest.raises(ValueError, match="dropout lists 1 rates"):
+        MLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.5], max_iter=2).fit(X, y)

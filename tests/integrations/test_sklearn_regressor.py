@@ -198,7 +198,12 @@ def test_weighted_penalised_gradient_matches_central_differences():
 def test_clone_pickle_and_bad_targets():
     X, y = _data(1, n=80)
     reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
-    assert set(reg.get_params()) == set(SkMLPRegressor().get_params()) | {"restore_best_weights", "backend", "dtype"}
+    assert set(reg.get_params()) == set(SkMLPRegressor().get_params()) | {
+        "restore_best_weights",
+        "dropout",
+        "backend",
+        "dtype",
+    }
     assert clone(reg).get_params() == reg.get_params()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

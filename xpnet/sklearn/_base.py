@@ -66,6 +66,7 @@ class BaseMLP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "restore_best_weights": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "backend": [None, str, Backend],
         "dtype": [None, StrOptions({"float32", "float64"})],
     }
@@ -97,6 +98,7 @@ class BaseMLP(BaseEstimator):
         n_iter_no_change=10,
         max_fun=15000,
         restore_best_weights=False,
+        dropout=0.0,
         backend=None,
         dtype=None,
     ):
@@ -124,6 +126,7 @@ class BaseMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.restore_best_weights = restore_best_weights
+        self.dropout = dropout
         self.backend = backend
         self.dtype = dtype
 
@@ -264,6 +267,12 @@ class BaseMLP(BaseEstimator):
     def _stratify_split(self) -> bool:
         return False
 
+    def _dropout(self):
+        """The ``dropout`` parameter as [`MLP`][xpnet.model.MLP] takes it: a float, or a list
+        of one per hidden layer."""
+        rate = self.dropout
+        return float(rate) if np.ndim(rate) == 0 else [float(p) for p in rate]
+
     def _initialize(self, X, hidden, k: int, rs):
         """A new network with scikit-learn's initial weights, and the fitted-state attributes."""
         backend = (
@@ -281,6 +290,7 @@ class BaseMLP(BaseEstimator):
             backend=backend,
             seed=0,
             loss=self._LOSS,
+            dropout=self._dropout(),
         )
         factor = 2.0 if self.activation == "logistic" else 6.0
         params = {}
@@ -481,6 +491,7 @@ class BaseMLP(BaseEstimator):
                 backend=saved["backend"],
                 seed=c["seed"],
                 loss=self._LOSS,
+                dropout=c.get("dropout", 0.0),
             )
             model.set_params(saved["params"])
             model.epoch = saved["epoch"]

@@ -95,6 +95,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         the weights those at its end). With ``early_stopping=True`` the weights of the best
         validation score are restored whatever this is, as scikit-learn does.
         ``partial_fit`` without early stopping never restores.
+    dropout : float or list of float, default=0.0
+        Not in scikit-learn (its issue #6175): inverted dropout on the hidden layers while
+        training, the fraction of units dropped at every step, one rate or one per hidden
+        layer, each in [0, 1) ([`xpnet.dropout`][xpnet.dropout]). Prediction never drops.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -182,6 +186,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         max_fun=15000,
         class_weight=None,
         restore_best_weights=False,
+        dropout=0.0,
         backend=None,
         dtype=None,
     ):
@@ -211,6 +216,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             restore_best_weights=restore_best_weights,
+            dropout=dropout,
             backend=backend,
             dtype=dtype,
         )

@@ -84,6 +84,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         With ``early_stopping=False``: end ``fit`` with the weights of the epoch of the
         lowest training loss (``best_loss_``). With ``early_stopping=True`` the weights of the
         best validation score are restored whatever this is, as scikit-learn does.
+    dropout : float or list of float, default=0.0
+        Not in scikit-learn (its issue #6175): inverted dropout on the hidden layers while
+        training, the fraction of units dropped at every step, one rate or one per hidden
+        layer, each in [0, 1) ([`xpnet.dropout`][xpnet.dropout]). Prediction never drops.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -168,6 +172,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         n_iter_no_change=10,
         max_fun=15000,
         restore_best_weights=False,
+        dropout=0.0,
         backend=None,
         dtype=None,
     ):
@@ -197,6 +202,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             restore_best_weights=restore_best_weights,
+            dropout=dropout,
             backend=backend,
             dtype=dtype,
         )
