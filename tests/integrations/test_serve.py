@@ -520,8 +520,8 @@ def test_concurrent_requests(client, models, tmp_path):
     expected = [expected_answer(models["shallow"], d, tmp_path) for d in data]
     results: list = [None] * 12
 
-    def worker(i):
-        with httpx.Client(base_url=str(client.base_url)) as c:
+    def worker(i):  # httpx's default 5 s timeout is too short for 12 at once on a busy 2-core machine
+        with httpx.Client(base_url=str(client.base_url), timeout=120) as c:
             results[i] = c.post("/api/predict", content=data[i % 4], headers={"Content-Type": "image/png"}).json()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(12)]

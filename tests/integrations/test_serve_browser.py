@@ -335,9 +335,9 @@ def _pad_pixels(page) -> np.ndarray:
 
 def test_slow_server_gets_one_request_at_a_time_and_the_last_drawing(browser, model_path):
     """With every answer 0.4 s late: the top of a 3 drawn as one continuous stroke (a move every
-    25 ms for 1.5 s), then the rest as 8 short strokes. The page never has two requests in flight, sends at most
-    one per answer (no queue of stale strokes), keeps asking while the pen moves without a
-    pause, and its final answer is the one for the final drawing."""
+    40 ms for 2.4 s), then the rest as 8 short strokes. The page never has two requests in
+    flight, sends at most one per answer (no queue of stale strokes), keeps asking while the pen
+    moves without a pause, and its final answer is the one for the final drawing."""
     delay = 0.4
     inspector_app = create_app(model_path, backend="numpy")
     slow = SlowPredict(inspector_app, delay)
@@ -350,7 +350,7 @@ def test_slow_server_gets_one_request_at_a_time_and_the_last_drawing(browser, mo
             pen_down = []  # (down, up) times of each stroke
             for stroke in strokes:
                 down = time.monotonic()
-                draw_in_time(page, stroke, interval_ms=25)
+                draw_in_time(page, stroke, interval_ms=40)
                 pen_down.append((down, time.monotonic()))
             page.wait_for_selector("body[data-busy=false]", timeout=60_000)
             elapsed = time.monotonic() - start
