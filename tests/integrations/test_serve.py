@@ -8,6 +8,7 @@ written out in NumPy, so the server can only pass by computing the tutorial's eq
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -426,6 +427,59 @@ def test_body_over_the_limit_is_413_announced_or_streamed(models):
             assert ok.status_code == 200
 
 
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_30_mb_upload_reads_its_413_json(models, framing):
+    """A 30 MB body (the limit is 5 MiB) gets its 413 JSON in both of httpx's clients, and the
+    connection stays usable. The server reads the body through before answering: answering
+    and closing while the client still sends makes the kernel reset the connection, and
+    httpx's async client then reports ReadError instead of the answer (the old behaviour)."""
+    big = np.random.default_rng(1).integers(0, 256, 30 * 1024 * 1024, dtype=np.uint8).tobytes()
+    step = 256 * 1024
+
+    def content():
+        return big if framing == "content-length" else (big[i : i + step] for i in range(0, len(big), step))
+
+    async def async_content():
+        for i in range(0, len(big), step):
+            yield big[i : i + step]
+
+    def check(r):
+        sent = r.request.headers
+        assert ("content-length" in sent) == (framing == "content-length"), sent
+        assert r.status_code == 413, r.text
+        assert r.json() == {"error": r.json()["error"], "reason": "too_large", "status": 413}
+        assert "5,242,880 bytes" in r.json()["error"]
+        assert r.headers.get("connection") != "close"
+
+    with BackgroundServer(create_app(models["shallow"])) as srv:
+        with httpx.Client(base_url=srv.url, timeout=60) as c:
+            check(c.post("/api/predict", content=content(), headers={"Content-Type": "image/png"}))
+            again = c.post("/api/predict", content=encode(digit_image(3)), headers={"Content-Type": "image/png"})
+            assert again.status_code == 200  # on the same connection
+
+        async def upload():
+            async with httpx.AsyncClient(base_url=srv.url, timeout=60) as c:
+                body = big if framing == "content-length" else async_content()
+                check(await c.post("/api/predict", content=body, headers={"Content-Type": "image/png"}))
+                ok = await c.post("/api/predict", content=encode(digit_image(3)), headers={"Content-Type": "image/png"})
+                assert ok.status_code == 200
+
+        asyncio.run(upload())
+
+
+def test_body_beyond_the_drain_bound_is_answered_at_once_and_closed(models):
+    """Past ``drain_bytes`` the server stops reading, answers 413 with Connection: close and
+    closes; httpx's sync client, which reads after a failed write, still gets the JSON."""
+    with BackgroundServer(create_app(models["shallow"], max_bytes=10_000, drain_bytes=100_000)) as srv:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            r = c.post("/api/predict", content=b"\0" * 50_000)  # over the limit, read through
+            assert r.status_code == 413 and r.headers.get("connection") != "close"
+            r = c.post("/api/predict", content=b"\0" * 8_000_000)
+            assert r.status_code == 413 and r.json()["reason"] == "too_large"
+            assert r.headers["connection"] == "close"
+            assert c.post("/api/predict", content=b"").json()["reason"] == "empty_body"
+
+
 def test_default_limit_is_5_mib(client):
     r = client.post("/api/predict", content=b"\0" * (5 * 1024 * 1024 + 1), headers={"Content-Type": "image/png"})
     assert r.status_code == 413
@@ -466,8 +520,8 @@ def test_concurrent_requests(client, models, tmp_path):
     expected = [expected_answer(models["shallow"], d, tmp_path) for d in data]
     results: list = [None] * 12
 
-    def worker(i):
-        with httpx.Client(base_url=str(client.base_url)) as c:
+    def worker(i):  # httpx's default 5 s timeout is too short for 12 at once on a busy 2-core machine
+        with httpx.Client(base_url=str(client.base_url), timeout=120) as c:
             results[i] = c.post("/api/predict", content=data[i % 4], headers={"Content-Type": "image/png"}).json()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(12)]

@@ -17,9 +17,14 @@ Environment
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import io
 import math
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -105,10 +110,14 @@ def _train_model(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def model_path(tmp_path_factory) -> Path:
     given = os.environ.get("XPNET_SERVE_MODEL")
-    path = Path(given) if given else _train_model(tmp_path_factory.mktemp("browser-model") / "model.npz")
-    app = create_app(path, backend="numpy")
+    return Path(given) if given else _train_model(tmp_path_factory.mktemp("browser-model") / "model.npz")
+
+
+@pytest.fixture(scope="module")
+def served(model_path):
+    app = create_app(model_path, backend="numpy")
     info = app.state.inspector.model_info()
     name = str(info["dataset"].get("name") or "").lower()
     real_digits = "mnist" in name and "fashion" not in name  # a model of real handwritten digits
@@ -165,6 +174,27 @@ def draw_with_pen(page, stroke) -> None:
         pad.dispatchEvent(new PointerEvent('pointerup', at(stroke[stroke.length - 1])));
     }""",
         [list(p) for p in stroke],
+    )
+
+
+def draw_in_time(page, stroke, interval_ms: float) -> None:
+    """The stroke as mouse pointer events sent from inside the page, one every ``interval_ms``
+    (timed by the page's clock, so the pen never pauses longer, however busy the machine)."""
+    page.evaluate(
+        """async ([stroke, interval]) => {
+        const pad = document.getElementById('pad');
+        const r = pad.getBoundingClientRect();
+        const at = ([x, y]) => ({clientX: r.left + x * r.width, clientY: r.top + y * r.height,
+                                 pointerId: 1, pointerType: 'mouse', bubbles: true, button: 0});
+        const sleep = () => new Promise((done) => setTimeout(done, interval));
+        pad.dispatchEvent(new PointerEvent('pointerdown', at(stroke[0])));
+        for (const p of stroke.slice(1)) {
+            await sleep();
+            pad.dispatchEvent(new PointerEvent('pointermove', at(p)));
+        }
+        pad.dispatchEvent(new PointerEvent('pointerup', at(stroke[stroke.length - 1])));
+    }""",
+        [[list(p) for p in stroke], interval_ms],
     )
 
 
@@ -243,4 +273,131 @@ def test_pen_strokes_draw_too(browser, served):
         check_views(page, info)
     finally:
         page.close()
+    assert outside == [] and errors == [], (outside, errors)
+
+
+# -- a slow server: one request in flight, stale drawings never sent ---------------------------------
+class SlowPredict:
+    """ASGI middleware for the test: every ``POST /api/predict`` waits ``delay`` seconds before
+    the app sees it; records each body, and how many such requests were in flight at once."""
+
+    def __init__(self, app, delay: float):
+        self.app, self.delay = app, delay
+        self.lock = threading.Lock()
+        self.active = self.peak = 0
+        self.bodies: list[bytes] = []
+        self.times: list[float] = []  # when each request came in
+        self.done: list[float] = []  # when each was answered
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != "/api/predict":
+            return await self.app(scope, receive, send)
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            self.times.append(time.monotonic())
+        try:
+            chunks, more = [], True
+            while more:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            body = b"".join(chunks)
+            with self.lock:
+                self.bodies.append(body)
+            await asyncio.sleep(self.delay)
+            replayed = False
+
+            async def replay():
+                nonlocal replayed
+                if replayed:
+                    return {"type": "http.disconnect"}
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await self.app(scope, replay, send)
+        finally:
+            with self.lock:
+                self.active -= 1
+                self.done.append(time.monotonic())
+
+
+def _png_pixels(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def _pad_pixels(page) -> np.ndarray:
+    url = page.evaluate("() => document.getElementById('pad').toDataURL('image/png')")
+    return _png_pixels(base64.b64decode(url.split(",", 1)[1]))
+
+
+def test_slow_server_gets_one_request_at_a_time_and_the_last_drawing(browser, model_path):
+    """With every answer 0.4 s late: the top of a 3 drawn as one continuous stroke (a move every
+    40 ms for 2.4 s), then the rest as 8 short strokes. The page never has two requests in
+    flight, sends at most one per answer (no queue of stale strokes), keeps asking while the pen
+    moves without a pause, and its final answer is the one for the final drawing."""
+    delay = 0.4
+    inspector_app = create_app(model_path, backend="numpy")
+    slow = SlowPredict(inspector_app, delay)
+    points = three_stroke(60)
+    strokes = [points[:60]] + [points[i : i + 9] for i in range(59, len(points) - 1, 8)]  # joined ends
+    with BackgroundServer(slow) as server:
+        page, outside, errors = open_page(browser, server)
+        try:
+            start = time.monotonic()
+            pen_down = []  # (down, up) times of each stroke
+            for stroke in strokes:
+                down = time.monotonic()
+                draw_in_time(page, stroke, interval_ms=40)
+                pen_down.append((down, time.monotonic()))
+            page.wait_for_selector("body[data-busy=false]", timeout=60_000)
+            elapsed = time.monotonic() - start
+            pad = _pad_pixels(page)
+            shown_index = page.locator("#prediction").get_attribute("data-index")
+            shown_input = page.evaluate("""() => Array.from(document.getElementById('input-view')
+                .getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0))""")
+            sent = int(page.locator("body").get_attribute("data-sent"))
+        finally:
+            page.close()
+    n = len(slow.bodies)
+    assert slow.peak == 1, f"{slow.peak} requests from the page were in flight at once"
+    assert n == sent
+    # one request per answer at most: a queue of strokes would be one per stroke or more
+    assert n <= elapsed / delay + 1, f"{n} requests in {elapsed:.1f} s with answers taking {delay} s"
+    assert n < len(strokes) + 3, (n, len(strokes))
+    down, up = pen_down[0]  # the long stroke: asked about several times before the pen lifts
+    during = sum(down < t < up for t in slow.times)
+    assert during >= 2, f"{during} requests while the pen moved for {up - down:.1f} s without a pause"
+    # the last request is the final drawing, and the page shows its answer
+    np.testing.assert_array_equal(_png_pixels(slow.bodies[-1]), pad)
+    assert all(not np.array_equal(_png_pixels(b), pad) for b in slow.bodies[:-1])
+    answer = inspector_app.state.inspector.predict_bytes(slow.bodies[-1])
+    assert shown_index == str(answer["prediction"])
+    expected = np.floor(255 * np.asarray(answer["input"]).ravel() + 0.5)  # JavaScript's Math.round
+    np.testing.assert_allclose(np.asarray(shown_input, dtype=float), expected, atol=1)
+    assert outside == [] and errors == [], (outside, errors)
+
+
+def test_clear_while_a_request_is_in_flight_drops_its_answer(browser, model_path):
+    slow = SlowPredict(create_app(model_path, backend="numpy"), 0.6)
+    with BackgroundServer(slow) as server:
+        page, outside, errors = open_page(browser, server)
+        try:
+            draw_with_mouse(page, three_stroke())
+            page.wait_for_timeout(100)  # a drawing is on its way, its answer up to 0.6 s off
+            assert slow.active == 1
+            sent = len(slow.bodies)
+            cleared = time.monotonic()
+            page.click("#clear")
+            page.wait_for_selector("body[data-busy=false]", timeout=30_000)
+            page.wait_for_timeout(100)
+            assert len(slow.bodies) == sent and slow.active == 0  # answered, and nothing sent since
+            assert slow.done[-1] > cleared  # that answer came after the Clear, and was not shown
+            assert page.locator("body").get_attribute("data-state") == "empty"
+            assert page.locator("#prediction").inner_text() == "–"
+            assert page.locator("#input-view").get_attribute("data-ready") is None
+        finally:
+            page.close()
     assert outside == [] and errors == [], (outside, errors)

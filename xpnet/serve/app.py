@@ -36,7 +36,7 @@ from starlette.staticfiles import StaticFiles
 
 from .inference import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Inspector, RequestError, image_bytes_from_body
 
-__all__ = ["create_app", "STATIC_DIR"]
+__all__ = ["create_app", "STATIC_DIR", "DEFAULT_DRAIN_BYTES"]
 
 log = logging.getLogger("xpnet.serve")
 
@@ -54,11 +54,31 @@ _PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
+#: How much of a body over the limit is read through (and discarded) before answering 413.
+DEFAULT_DRAIN_BYTES = 64 * 1024 * 1024
+
 _REASONS = {404: "not_found", 405: "method_not_allowed"}
 
 
 def _error(status: int, message: str, reason: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "reason": reason, "status": status}, status_code=status, headers=headers)
+
+
+def _too_large(max_bytes: int, drain_bytes: int, *, received: int | None, closing: bool) -> JSONResponse:
+    """413 for a body over ``max_bytes``.
+
+    ``closing=False``: the body was read to its end (and thrown away), so the client has
+    finished sending and reads this answer; the connection stays usable. ``closing=True``: the
+    body is over ``drain_bytes`` too and is not read further; the answer says
+    ``Connection: close`` and the server closes while the client may still be sending. The
+    kernel then resets the connection (unread data on a closed socket), and a client that
+    stops reading at its failed write (httpx's async client does) never sees the 413.
+    """
+    message = f"the request body is over the limit of {max_bytes:,} bytes: send a smaller image"
+    if closing:
+        how = "announced by Content-Length" if received is None else f"{received:,} bytes read"
+        log.info("413: a request body over %s bytes (%s); closing without reading the rest", f"{drain_bytes:,}", how)
+    return _error(413, message, "too_large", {"Connection": "close"} if closing else None)
 
 
 def create_app(
@@ -67,6 +87,7 @@ def create_app(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    drain_bytes: int = DEFAULT_DRAIN_BYTES,
 ) -> Starlette:
     """The Starlette application serving one model.
 
@@ -79,8 +100,12 @@ def create_app(
         Where the forward pass runs (``"cpu"``, ``"gpu"``, ...; default ``$XPNET_BACKEND`` or
         auto). Ignored for an ``Inspector``, which already has its model.
     max_bytes : int
-        The largest ``POST /api/predict`` body (default 5 MiB); larger ones get 413, before
-        the body is read when ``Content-Length`` announces it.
+        The largest ``POST /api/predict`` body (default 5 MiB); larger ones get 413 JSON.
+    drain_bytes : int
+        How much of a body over ``max_bytes`` is still read (and thrown away, never kept)
+        before answering 413, so that the client finishes sending and can read the answer
+        (default 64 MiB). A body announced or streamed beyond this gets its 413 at once, with
+        ``Connection: close``; a client still sending may then see a reset connection instead.
     max_pixels : int
         The largest image, width × height (default 40 million); larger ones get 413.
 
@@ -101,6 +126,7 @@ def create_app(
     else:
         inspector = Inspector(model_path_or_checkpoint, backend=backend, max_pixels=max_pixels)
     max_bytes = int(max_bytes)
+    drain_bytes = max(int(drain_bytes), max_bytes)
     info = inspector.model_info()
     info["limits"]["max_bytes"] = max_bytes
 
@@ -115,20 +141,29 @@ def create_app(
         return Response(data, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
     async def predict(request: Request) -> Response:
-        too_large = f"the request body is over the limit of {max_bytes:,} bytes: send a smaller image"
         length = request.headers.get("content-length")
+        announced = None
         if length is not None:
             try:
                 announced = int(length)
             except ValueError:
                 return _error(400, f"Content-Length {length!r} is not a number", "bad_request")
-            if announced > max_bytes:
-                return _error(413, too_large, "too_large", {"Connection": "close"})
+        if announced is not None and announced > drain_bytes:
+            # Too large to read through: answer at once and close. The client, still sending,
+            # may see the connection reset before it reads this (see _too_large).
+            return _too_large(max_bytes, drain_bytes, received=None, closing=True)
         body = bytearray()
+        received = 0
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_bytes:
-                return _error(413, too_large, "too_large", {"Connection": "close"})
+            received += len(chunk)
+            if received <= max_bytes:
+                body += chunk
+            elif received > drain_bytes:
+                return _too_large(max_bytes, drain_bytes, received=received, closing=True)
+            elif body:
+                body = bytearray()  # over the limit: read the rest through, keep nothing
+        if received > max_bytes:
+            return _too_large(max_bytes, drain_bytes, received=received, closing=False)
         try:
             data = image_bytes_from_body(bytes(body), request.headers.get("content-type"))
             result = await run_in_threadpool(inspector.predict_bytes, data)

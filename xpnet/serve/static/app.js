@@ -8,7 +8,8 @@
   const pad = $("pad");
   const ctx = pad.getContext("2d");
   const TOP_UNITS = 8;          // how many of the most active first-layer units to highlight
-  const DEBOUNCE_MS = 90;       // wait this long after the last stroke movement before asking
+  const MIN_INTERVAL_MS = 60;   // while the pen moves, at most one request starts per this long
+  const TIMEOUT_MS = 30000;     // give up on an answer after this long (and send the newest drawing)
   const LINE_WIDTH = pad.width / 13;
 
   const state = {
@@ -17,9 +18,11 @@
     drawing: false,
     last: null,                 // last pointer position while drawing
     hasInk: false,
-    timer: null,
-    inflight: false,
-    pending: false,
+    timer: null,                // waits out MIN_INTERVAL_MS before the next request
+    inflight: false,            // a request is on its way: never more than one
+    dirty: false,               // the pad changed since the drawing last sent
+    lastSent: -Infinity,        // when the last request started (performance.now())
+    sent: 0,                    // requests sent so far (document.body.dataset.sent, for tests)
     generation: 0,              // bumped by Clear, so late answers for an old drawing are dropped
   };
 
@@ -64,14 +67,14 @@
     state.drawing = true;
     state.last = null;
     strokeTo(position(e));
-    schedule();
+    changed();
   });
   pad.addEventListener("pointermove", (e) => {
     if (!state.drawing) return;
     e.preventDefault();
     const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
     for (const ev of (events.length ? events : [e])) strokeTo(position(ev));
-    schedule();
+    changed();
   });
   const endStroke = (e) => {
     if (!state.drawing) return;
@@ -80,7 +83,7 @@
     try {
       if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
     } catch (err) { /* see pointerdown */ }
-    schedule(0);
+    changed();
   };
   pad.addEventListener("pointerup", endStroke);
   pad.addEventListener("pointercancel", endStroke);
@@ -90,8 +93,10 @@
     clearPad();
     state.hasInk = false;
     state.generation += 1;
-    state.pending = false;
+    state.dirty = false;
     clearTimeout(state.timer);
+    state.timer = null;
+    pump();
     showEmpty("Draw one digit, large, in the middle.");
   }
   $("clear").addEventListener("click", clearAll);
@@ -100,38 +105,53 @@
   });
 
   // -- asking the server -------------------------------------------------------------------
-  function schedule(delay = DEBOUNCE_MS) {
-    clearTimeout(state.timer);
-    state.timer = setTimeout(send, delay);
+  // At most one request is in flight. While it is, the pad only notes that it changed; when the
+  // answer comes, the pad as it is then (the newest drawing) goes next, and every drawing in
+  // between is never sent. So a slow server gets one request at a time and the answers follow
+  // the pen as fast as the server answers, without a queue of stale strokes.
+  function changed() {
+    state.dirty = true;
+    pump();
+  }
+
+  function pump() {
+    if (!state.hasInk) state.dirty = false;
+    if (state.dirty && !state.inflight && state.timer === null) {
+      const wait = state.lastSent + MIN_INTERVAL_MS - performance.now();
+      if (wait > 0) state.timer = setTimeout(() => { state.timer = null; pump(); }, wait);
+      else send();
+    }
+    // "true" while a drawing is on its way or waiting to go (tests wait for "false")
+    document.body.dataset.busy = String(state.inflight || state.dirty);
   }
 
   function send() {
-    if (!state.hasInk) return;
-    if (state.inflight) {          // one request at a time; the newest drawing goes next
-      state.pending = true;
-      return;
-    }
     state.inflight = true;
+    state.dirty = false;           // toBlob copies the pad now: later strokes make it dirty again
+    state.lastSent = performance.now();
+    state.sent += 1;
+    document.body.dataset.sent = String(state.sent);
     const generation = state.generation;
     pad.toBlob(async (blob) => {
+      const abort = new AbortController();
+      const timeout = setTimeout(() => abort.abort(), TIMEOUT_MS);
       try {
         const response = await fetch("/api/predict", {
-          method: "POST", headers: { "Content-Type": "image/png" }, body: blob,
+          method: "POST", headers: { "Content-Type": "image/png" }, body: blob, signal: abort.signal,
         });
         const body = await response.json();
-        if (generation !== state.generation) return;
+        if (generation !== state.generation) return;   // the pad was cleared meanwhile
         if (response.ok) show(body);
         else if (body.reason === "nothing_drawn") showEmpty("Nothing drawn yet: draw a digit.");
         else if (body.reason === "several_marks") { showEmpty(body.error); $("status").classList.add("error"); }
         else showError(body.error || `the server answered ${response.status}`);
       } catch (err) {
-        if (generation === state.generation) showError(`no answer from the server (${err.message})`);
+        const why = err.name === "AbortError" ? `no answer within ${TIMEOUT_MS / 1000} s` : err.message;
+        if (generation === state.generation) showError(`no answer from the server (${why})`);
       } finally {
+        clearTimeout(timeout);
         state.inflight = false;
-        if (state.pending) {
-          state.pending = false;
-          send();
-        }
+        pump();                    // the newest drawing, if the pad changed meanwhile
       }
     }, "image/png");
   }
