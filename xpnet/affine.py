@@ -31,7 +31,7 @@ How [`RandomAffine`][xpnet.affine.RandomAffine] splits the work:
   per sample) in the epoch's sample order.
 * [`batch`][xpnet.affine.RandomAffine.batch] (device, per batch): every output pixel's source
   point, its four neighbours' flat indices, one ``take`` and the bilinear interpolation of
-  the four values (fifteen array operations, [`gather`][xpnet.affine.RandomAffine.gather]).
+  the four values (about twenty array operations, [`gather`][xpnet.affine.RandomAffine.gather]).
 
 The device images equal [`random_affine`][xpnet.affine.random_affine]'s with seed
 ``(seed, epoch, 3)`` up to float rounding (the test bound: the coordinates' rounding error times
@@ -470,7 +470,7 @@ class RandomAffine:
         fill, so the value is unchanged), ``k = ⌊p⌋``, ``f = p − k``; the four neighbours
         ``v = source[base_i + k_y·W + k_x + (0, 1, W, W + 1)]`` gathered with one ``take`` and
         interpolated, ``top = v₀ + f_x (v₁ − v₀)``, ``bottom = v₂ + f_x (v₃ − v₂)``,
-        ``out = top + f_y (bottom − top)`` (exactly ``v₀`` where ``f = 0``). Fifteen array
+        ``out = top + f_y (bottom − top)`` (exactly ``v₀`` where ``f = 0``). About twenty array
         operations, each on ``m·n`` to ``4·m·n`` elements.
         """
         (source, grid, offsets), (M, base) = constants, arrays
@@ -479,12 +479,14 @@ class RandomAffine:
         side = math.isqrt(n)
         W = side + sum(_BORDER)
         gx, gy = xp.reshape(grid[0, :], (1, 1, n)), xp.reshape(grid[1, :], (1, 1, n))
-        P = M[:, :, 0:1] * gx + M[:, :, 1:2] * gy + M[:, :, 2:3]  # (m, 2, n): source column, row
+        P = M[:, :, 0:1] * gx  # (m, 2, n): each output pixel's source column and row
+        P += M[:, :, 1:2] * gy
+        P += M[:, :, 2:3]
         P = xp.clip(P, 0, side + _BORDER[0])
         K = xp.floor(P)
         F = P - K  # exact, as P >= 0
-        K = xp.astype(K, offsets.dtype)
-        corner = K[:, 1, :] * W + K[:, 0, :] + xp.reshape(base, (m, 1))  # (m, n): each top-left neighbour
+        corner = xp.astype(K[:, 1, :] * W + K[:, 0, :], offsets.dtype)  # whole numbers below W², exact
+        corner += xp.reshape(base, (m, 1))  # (m, n): each top-left neighbour in the flat source
         index = xp.reshape(corner, (m, 1, n)) + xp.reshape(offsets, (1, 4, 1))  # (m, 4, n)
         v = xp.reshape(xp.take(source, xp.reshape(index, (-1,)), axis=0), (m, 4, n))
         fx, fy = F[:, 0, :], F[:, 1, :]
