@@ -1,4 +1,5 @@
-"""Data augmentation for image classification: random shifts of the training images.
+"""Data augmentation for image classification: random shifts (and, from
+[`xpnet.affine`][xpnet.affine], random affine distortions) of the training images.
 
 Shifting each training digit by a pixel or so every epoch shows the network new, plausible
 images and lowers the test error of the default network on MNIST and Fashion-MNIST (see the
@@ -29,6 +30,11 @@ The shifted images equal [`random_shifts`][xpnet.augment.random_shifts] of the s
 before (scaled, standardised), the fill value must be what a raw 0 pixel becomes, and then the
 result equals the transformed host-shifted images exactly too (a permutation of pixels commutes
 with an element-wise transformation).
+
+Rotations, scaling, shear, sub-pixel shifts and mirror images are
+[`RandomAffine`][xpnet.affine.RandomAffine] and [`random_affine`][xpnet.affine.random_affine],
+in [`xpnet.affine`][xpnet.affine] and importable from here too: the same protocol, with
+bilinear interpolation (``xpnet train --augment affine``, ``--flip``).
 """
 
 from __future__ import annotations
@@ -37,10 +43,11 @@ import math
 
 import numpy as np
 
+from .affine import RandomAffine, random_affine
 from .backend import array_namespace
 from .errors import ConfigError, InvalidInput
 
-__all__ = ["random_shifts", "RandomShifts"]
+__all__ = ["random_shifts", "RandomShifts", "RandomAffine", "random_affine"]
 
 
 def random_shifts(images: np.ndarray, max_shift: int, seed) -> np.ndarray:

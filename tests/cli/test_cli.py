@@ -330,6 +330,32 @@ def test_resume_errors(trained_run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert "nothing to resume" in one_line_error(run("train", "--resume", expect=2))
     assert "--lr" in one_line_error(run("train", "--resume", "--out", trained_run, "--lr", "0.1", expect=2))
+    line = one_line_error(run("train", "--resume", "--out", trained_run, "--augment", "affine", "--flip", expect=2))
+    assert "--augment, --flip: cannot be changed when resuming" in line
+
+
+def test_train_augment_options(idx_data, tmp_path):
+    """--augment affine with its ranges: described in the setup line, recorded in metrics.json;
+    ranges outside what RandomAffine takes are refused before anything runs."""
+    out = tmp_path / "aff"
+    args = ["--augment", "affine", "--rotation", "5", "--scale", "0.05", "--shear", "0.2", "--shift", "2"]
+    result = run("train", "--data", idx_data, "--epochs", "1", *args, *FAST, "--out", out)
+    assert "random affine distortions (rotation ±5°, scale ±0.05, shear ±0.2, shifts ±2 px)" in result.stdout
+    config = json.loads((out / "metrics.json").read_text())["config"]
+    assert (config["augment"], config["rotation"], config["scale"], config["shear"], config["shift"]) == (
+        "affine",
+        5,
+        0.05,
+        0.2,
+        2,
+    )
+    assert not config["flip"]
+    for bad in (["--rotation", "200"], ["--scale", "1"], ["--shear", "-0.1"], ["--augment", "elastic"]):
+        result = run("train", "--data", idx_data, *bad, "--out", tmp_path / "bad", expect=2)
+        assert bad[0] in result.stderr
+    assert not (tmp_path / "bad").exists()
+    helptext = run("train", "--help").output
+    assert "--augment [none|shift|affine]" in helptext and "--flip / --no-flip" in helptext
 
 
 def test_debug_flag_shows_the_traceback(tmp_path):
@@ -373,9 +399,13 @@ def _interrupt_at(monkeypatch, epoch, batch):
     monkeypatch.setattr(cli_output.ConsoleProgress, "on_batch_end", on_batch_end)
 
 
-@pytest.mark.parametrize("shift", ["0", "1"])  # 1: augmented, one fit() per epoch
-def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_path, monkeypatch, shift):
-    args = ["train", "--data", idx_data, "--epochs", "3", "--shift", shift, *FAST]
+@pytest.mark.parametrize(
+    "augment",
+    [["--shift", "0"], ["--shift", "1"], ["--augment", "affine", "--flip"]],
+    ids=["plain", "shifts", "affine-flips"],
+)
+def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_path, monkeypatch, augment):
+    args = ["train", "--data", idx_data, "--epochs", "3", *augment, *FAST]
     run(*args, "--out", tmp_path / "straight")
 
     _interrupt_at(monkeypatch, epoch=1, batch=2)

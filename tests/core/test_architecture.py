@@ -35,6 +35,7 @@ LAYERS = {
         "datasets",
         "images",
         "augment",
+        "affine",
     ],
     "runs": ["runs"],
     "applications": ["cli", "bench", "serve", "sklearn"],

@@ -402,6 +402,8 @@ def test_augmentation_overhead_table():
     shifts = results["shifts"]
     assert (shifts["max_shift"], shifts["batch_size"], shifts["n_samples"]) == (1, 32, 96)
     assert shifts["pairs"]["xpnet-numpy"] == "xpnet-numpy+shifts"
+    assert shifts["affine_pairs"]["xpnet-numpy"] == "xpnet-numpy+affine"
+    assert shifts["affine"] == "RandomAffine(rotation=10, scale=0.1, shear=0.1, shift=1)"
     assert shifts["reference"]["cpu"] == "xpnet-numpy" and shifts["target_network"] == "784-32-10"
     assert [(r["network"], r["optimizer"]) for r in shifts["results"]] == [
         ("784-32-10", "sgd"),
@@ -419,6 +421,14 @@ def test_augmentation_overhead_table():
         assert len(shifted["epoch_seconds"]) == len(shifted["epoch_cpu_seconds"]) == 2
         # the same start and batches, different (shifted) images: a different, finite loss
         assert math.isfinite(shifted["final_loss"]) and shifted["final_loss"] != plain["final_loss"]
+        affine = cs["xpnet-numpy+affine"]
+        assert affine["status"] == "ok" and affine["ratio_to_unshifted"] == pytest.approx(
+            affine["median_s"] / plain["median_s"]
+        )
+        assert math.isfinite(affine["final_loss"]) and affine["final_loss"] not in (
+            plain["final_loss"],
+            shifted["final_loss"],
+        )
         assert cs["xpnet-cupy"]["status"] in ("ok", "skipped")
     assert json.loads(json.dumps(results)) == results
 
@@ -451,6 +461,29 @@ def test_shifted_contender_trains_on_the_shifted_images():
     assert not CONTENDERS["xpnet-numpy+shifts"].default  # not in the main tables unless asked
 
 
+def test_affine_contender_trains_on_the_distorted_images():
+    """xpnet-numpy+affine is MLP.fit with xpnet train --augment affine's RandomAffine."""
+    from xpnet import MLP
+    from xpnet.affine import RandomAffine
+    from xpnet.bench.contenders import CONTENDERS
+    from xpnet.bench.problem import initial_params
+    from xpnet.optim import SGD
+    from xpnet.runs.config import AFFINE_RANGES
+
+    data = bench.load_bench_data("synthetic", n_samples=64)
+    p = bench.Problem(data, (784, 16, 10), 16, "sgd", 0.1, seed=3)
+    p.params0 = initial_params(p.sizes, p.init, p.seed)
+    runner = CONTENDERS["xpnet-numpy+affine"].make(p, None)
+    losses = [runner.epoch(), runner.epoch()]
+    runner.close()
+    model = MLP(list(p.sizes), backend="numpy", seed=p.seed)
+    model.set_params({k: v.copy() for k, v in p.params0.items()})
+    augment = RandomAffine(**AFFINE_RANGES, shift=1, seed=3)
+    history = model.fit(data.X, data.y, epochs=2, batch_size=16, optimizer=SGD(lr=0.1), augment=augment)
+    assert losses == pytest.approx(history.loss, rel=1e-6)
+    assert not CONTENDERS["xpnet-numpy+affine"].default
+
+
 def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
     from rich.console import Console
 
@@ -460,7 +493,7 @@ def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
 
     def time_epoch(r):
         r.epoch()
-        t = 0.62 if r.shift else next(plain_times)
+        t = 0.62 if (r.shift or r.affine) else next(plain_times)
         return t, 0.5, None
 
     monkeypatch.setattr(run, "time_epoch", time_epoch)
@@ -479,7 +512,7 @@ def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
     console = Console(record=True, width=300)
     bench.print_report(results, console)
     text = console.export_text()
-    assert "Augmentation overhead: RandomShifts(max_shift=1)" in text
+    assert "Augmentation overhead: RandomShifts(max_shift=1) and RandomAffine(rotation=10" in text
     assert "2.00?" in text  # 0.62 / 0.31, marked: the unshifted run's wall-clock epochs scattered
     assert "784-32-10 sgd: xpnet-numpy's wall-clock epochs scattered by 48 %" in text
     assert "≤ 1.15" in text and "× floor:" not in text

@@ -44,9 +44,11 @@ microseconds per step and the ratio to the plain NumPy loop.
 A third table, the **augmentation overhead**, trains xpnet (``xpnet-numpy``, and
 ``xpnet-cupy`` where usable) with [`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts] (``max_shift=1``, what
 ``xpnet train --shift 1`` uses) against the same training without (``xpnet-numpy+shifts``
-against ``xpnet-numpy``), interleaved the same way, on the benchmark's data at batch 128, for a
-small network where compute is cheap (784-32-10, the one with the 1.15× target) and the main
-network, and gives seconds per epoch and the ratio with shifts / without.
+against ``xpnet-numpy``), and with [`xpnet.affine.RandomAffine`][xpnet.affine.RandomAffine] (the ranges of
+``xpnet train --augment affine``; ``xpnet-numpy+affine``), interleaved the same way, on the
+benchmark's data at batch 128, for a small network where compute is cheap (784-32-10, the one
+with the 1.15× target for the shifts) and the main network, and gives seconds per epoch and the
+ratio augmented / plain.
 
 How it is timed ([`xpnet.bench.run`][xpnet.bench.run], [`xpnet.bench.measure`][xpnet.bench.measure])
 --------------------------------------------------------------------

@@ -126,8 +126,9 @@ def _write_json(path: str, results: dict) -> None:
     default=True,
     show_default=True,
     help="Also print the augmentation overhead table: xpnet training with "
-    "RandomShifts(max_shift=1) against the same without, 784-32-10 and 784-128-10, "
-    "batch 128, on the benchmark's data, for each --optimizers.",
+    "RandomShifts(max_shift=1), and with RandomAffine (--augment affine's ranges), against "
+    "the same without, 784-32-10 and 784-128-10, batch 128, on the benchmark's data, for "
+    "each --optimizers.",
 )
 @click.option("--shifts-only", is_flag=True, help="Print only the augmentation overhead table.")
 @click.option(
@@ -175,7 +176,7 @@ def bench_command(
     from the same initial weights in one process, interleaved epoch by epoch; the table gives
     seconds per epoch and the ratio to the floor (only the matrix products an epoch needs, in
     the faster of two weight layouts). A second table gives the per-step overhead on a tiny
-    network, a third what random-shift augmentation adds to xpnet's training (the --*-only
+    network, a third what random-shift and random affine augmentation add to xpnet's training (the --*-only
     flags combine: --tiny-only --shifts-only prints those two tables). A ratio is marked "?"
     when the floor's epochs, or the contender's own, scattered too much for it to be firm.
 

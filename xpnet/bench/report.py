@@ -2,7 +2,8 @@
 
 One table per configuration (seconds per epoch, ratios to the floor, samples/s, GFLOP/s,
 memory, loss), the per-step overhead table of the tiny network, the augmentation overhead table
-(training with random shifts over the same training without), and the settings that matter.
+(training with random shifts, and with random affine distortions, over the same training
+without), and the settings that matter.
 When the reference a ratio is taken to (the floor; the plain NumPy loop in the tiny table; the
 unshifted training in the augmentation table)
 scattered too much across its timed epochs, its ratios are marked ``?`` and a warning says by how
@@ -224,45 +225,52 @@ def _shifts_table(shifts: dict, console) -> None:
 
     tables = shifts["results"]
     steps = tables[0]["n_batches"] if tables else 0
+    kinds = [("shifts", shifts["pairs"])]
+    if shifts.get("affine_pairs"):  # results written before the affine rows have none
+        kinds.append(("affine", shifts["affine_pairs"]))
+    named = f"RandomShifts(max_shift={shifts['max_shift']})"
+    if len(kinds) > 1:
+        named += f" and {shifts['affine']}"
     table = Table(
-        title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}) against none, "
+        title=f"Augmentation overhead: {named} against none, "
         f"batch {shifts['batch_size']}, {shifts['n_samples']:,} samples ({steps} steps/epoch), "
         "s per epoch",
         title_justify="left",
     )
+    left = ("network", "optimizer", "contender", "augmentation")
     for col in (
-        "network",
-        "optimizer",
-        "contender",
+        *left,
         "s/epoch",
-        "shifts s/epoch",
-        "× (shifts/none)",
+        "augmented s/epoch",
+        "× (augmented/none)",
         "CPU s/epoch",
-        "shifts CPU s/epoch",
+        "augmented CPU s/epoch",
         "× (CPU)",
         "target",
     ):
-        table.add_column(col, justify="left" if col in ("network", "optimizer", "contender") else "right", no_wrap=True)
+        table.add_column(col, justify="left" if col in left else "right", no_wrap=True)
     for res in tables:
         cs = {c["name"]: c for c in res["contenders"] if c["status"] == "ok"}
-        for plain, shifted in shifts["pairs"].items():
-            a, b = cs.get(plain), cs.get(shifted)
-            if a is None or b is None:
-                continue
-            cpu = a["platform"] == "cpu"
-            target = res.get("target_ratio")
-            table.add_row(
-                res["network"],
-                res["optimizer"],
-                plain,
-                _fmt(a["median_s"], ".4f"),
-                _fmt(b["median_s"], ".4f"),
-                _ratio(res, b, "ratio_to_unshifted", plain, "wall"),
-                _fmt(a["median_cpu_s"], ".4f") if cpu else "—",
-                _fmt(b["median_cpu_s"], ".4f") if cpu else "—",
-                _ratio(res, b, "cpu_ratio_to_unshifted", plain, "cpu"),
-                "—" if target is None else f"≤ {target:.2f}",
-            )
+        for kind, pairs in kinds:
+            for plain, twin in pairs.items():
+                a, b = cs.get(plain), cs.get(twin)
+                if a is None or b is None:
+                    continue
+                cpu = a["platform"] == "cpu"
+                target = res.get("target_ratio") if kind == "shifts" else None
+                table.add_row(
+                    res["network"],
+                    res["optimizer"],
+                    plain,
+                    kind,
+                    _fmt(a["median_s"], ".4f"),
+                    _fmt(b["median_s"], ".4f"),
+                    _ratio(res, b, "ratio_to_unshifted", plain, "wall"),
+                    _fmt(a["median_cpu_s"], ".4f") if cpu else "—",
+                    _fmt(b["median_cpu_s"], ".4f") if cpu else "—",
+                    _ratio(res, b, "cpu_ratio_to_unshifted", plain, "cpu"),
+                    "—" if target is None else f"≤ {target:.2f}",
+                )
     console.print(table)
     _print_problems(tables, console, lambda res: f"{res['network']} {res['optimizer']}")
 
@@ -308,9 +316,9 @@ def print_report(results: dict, console=None) -> None:
         notes.append("Per-step overhead: median epoch time / steps per epoch; × numpy: over the plain NumPy loop's.")
     if results.get("shifts"):
         notes.append(
-            "Augmentation overhead: median epoch time with random shifts over the same "
-            "training's without, both xpnet MLP.fit on the same backend and data; the "
-            f"target is for {results['shifts']['target_network']}."
+            "Augmentation overhead: median epoch time with random shifts (or affine distortions) "
+            "over the same training's without, both xpnet MLP.fit on the same backend and data; "
+            f"the target is for the shifts on {results['shifts']['target_network']}."
         )
     if notes:
         console.print("[dim]" + " ".join(notes) + "[/]")

@@ -320,9 +320,10 @@ def run_benchmark(
         optimizer, ratios to the plain NumPy loop.
     shifts : bool
         Add the augmentation overhead table: xpnet trained with
-        ``RandomShifts(max_shift=1)`` against the same training without, interleaved, at batch
+        ``RandomShifts(max_shift=1)``, and with ``RandomAffine`` (``xpnet train --augment
+        affine``'s ranges), against the same training without, interleaved, at batch
         ``shift_batch`` (128) on the benchmark's data, for `SHIFT_SIZES` (784-32-10) and
-        ``sizes``, one table per optimizer; ratios with shifts / without on each backend.
+        ``sizes``, one table per optimizer; ratios augmented / plain on each backend.
     progress : callable, optional
         Receives progress messages.
 
@@ -453,10 +454,11 @@ def _run_tiny(spec, usable, sizes, batch, n_samples, optimizers, epochs, warmup,
 
 
 def _run_shifts(data, usable, networks, batch, optimizers, epochs, warmup, seed, say) -> dict:
-    """The augmentation overhead table: xpnet with random shifts against xpnet without."""
-    from .contenders.xpnet_fit import SHIFT, SHIFTED
+    """The augmentation overhead table: xpnet with random shifts, and with random affine
+    distortions, against xpnet without."""
+    from .contenders.xpnet_fit import AFFINE, AFFINE_TWIN, SHIFT, SHIFTED, affine_augment
 
-    names = ",".join(n for pair in SHIFTED.items() for n in pair)
+    names = ",".join(dict.fromkeys(n for twins in (SHIFTED, AFFINE_TWIN) for pair in twins.items() for n in pair))
     selected, skipped = select_contenders(names, usable)
     reference_of = {CONTENDERS[plain].platform: plain for plain in SHIFTED}
     tables = []
@@ -485,6 +487,8 @@ def _run_shifts(data, usable, networks, batch, optimizers, epochs, warmup, seed,
         "n_samples": data.n,
         "data": data.source,
         "pairs": dict(SHIFTED),
+        "affine_pairs": dict(AFFINE_TWIN),
+        "affine": AFFINE.format(**vars(affine_augment())),
         "reference": reference_of,
         "target_ratio": SHIFT_TARGET,
         "target_network": "-".join(map(str, SHIFT_SIZES)),

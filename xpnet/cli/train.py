@@ -17,6 +17,7 @@ from click.core import ParameterSource
 
 from ..activations import ACTIVATIONS
 from ..init import INITIALIZERS
+from ..runs.config import AFFINE_RANGES, AUGMENTATIONS
 from . import output as out
 from .options import (
     BACKEND_HELP,
@@ -46,6 +47,11 @@ _FRESH_ONLY = (
     "standardize",
     "shift",
     "dropout",
+    "augment",
+    "flip",
+    "rotation",
+    "scale",
+    "shear",
     "dtype",
     "seed",
     "val_split",
@@ -108,7 +114,39 @@ def _explicit(ctx: click.Context, names) -> list[str]:
     "--shift",
     type=click.IntRange(0, 4),
     metavar="PIXELS",
-    help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch (0: off).",
+    help="Augmentation: move each training image by a random 0..PIXELS pixels per epoch (0: off); "
+    "with --augment affine the largest (sub-pixel) shift.",
+)
+@click.option(
+    "--augment",
+    type=click.Choice(AUGMENTATIONS),
+    help="How the training images change every epoch, on the device: 'shift' (random whole-pixel "
+    "shifts of up to --shift pixels; the preset's), 'affine' (random rotation, scaling, shear and "
+    "sub-pixel shifts, for digits: ranges --rotation, --scale, --shear, --shift) or 'none'.",
+)
+@click.option(
+    "--flip/--no-flip",
+    default=None,
+    help="Also mirror each training image left-right with probability 1/2 (pictures of things, "
+    "e.g. Fashion-MNIST; not digits). With shift or none the pixels are only moved.",
+)
+@click.option(
+    "--rotation",
+    type=click.FloatRange(0, 180),
+    metavar="DEGREES",
+    help=f"--augment affine: largest rotation (default {AFFINE_RANGES['rotation']:g}).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, 1, max_open=True),
+    metavar="FRACTION",
+    help=f"--augment affine: images are scaled by 1 ± FRACTION at most (default {AFFINE_RANGES['scale']:g}).",
+)
+@click.option(
+    "--shear",
+    type=click.FloatRange(0, 1),
+    metavar="FACTOR",
+    help=f"--augment affine: largest horizontal shear, x += FACTOR·y (default {AFFINE_RANGES['shear']:g}).",
 )
 @click.option(
     "--dropout",
@@ -168,6 +206,8 @@ def train(ctx: click.Context, **opts) -> None:
     Examples:
       xpnet train                                     # MNIST, default preset
       xpnet train --dataset fashion-mnist --epochs 30
+      xpnet train --augment affine --shift 2            # rotated, scaled, sheared digits
+      xpnet train --dataset fashion-mnist --flip        # mirror images and shifts
       xpnet train --data ~/data/mnist-t10k --val-split 0.2
       xpnet train --preset tutorial --data train.csv
       xpnet train --hidden 256,128 --optimizer sgd --momentum 0.9 --lr 0.05 --batch-size 64

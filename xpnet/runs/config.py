@@ -7,14 +7,14 @@ A [`TrainConfig`][xpnet.runs.config.TrainConfig] is stored in every checkpoint a
 from __future__ import annotations
 
 import shlex
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from ..errors import ConfigError
 from ..model import MLP
 from ..optim import Cosine, Optimizer, get_optimizer
 
-__all__ = ["PRESETS", "TrainConfig", "parse_batch_size", "parse_batch_sizes"]
+__all__ = ["PRESETS", "AUGMENTATIONS", "AFFINE_RANGES", "TrainConfig", "parse_batch_size", "parse_batch_sizes"]
 
 #: Training recipes. ``default``: 784-1024-512-10 ReLU, AdamW (lr 1e-3, decoupled weight decay
 #: 0.1) with a cosine schedule, 20 epochs of batch 128, standardised inputs, training images
@@ -56,6 +56,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 _FULL_BATCH = ("full", "all", "none")
+
+#: The kinds of augmentation a run can ask for (``TrainConfig.augment``).
+AUGMENTATIONS = ("none", "shift", "affine")
+#: ``--augment affine``'s ranges unless given: the largest rotation (degrees), relative change
+#: of size and shear factor (chosen by the measurements in docs/cli.md).
+AFFINE_RANGES = {"rotation": 10.0, "scale": 0.1, "shear": 0.1}
 
 
 def parse_batch_size(text: str | int | None) -> int | None:
@@ -135,8 +141,17 @@ class TrainConfig:
         Length of the run; ``batch_size``: samples per step, ``None`` for the full batch.
     standardize : bool
         Standardise the scaled pixels with the training set's mean and standard deviation.
+    augment : str
+        Augmentation of the training images every epoch: ``shift`` (random whole-pixel shifts of
+        up to ``shift`` pixels, [`RandomShifts`][xpnet.augment.RandomShifts]), ``affine``
+        (random rotations, scaling, shear and sub-pixel shifts,
+        [`RandomAffine`][xpnet.affine.RandomAffine]) or ``none``.
     shift : int
-        Augmentation: move training images by up to this many pixels every epoch (0: off).
+        The largest shift in pixels (``shift`` and ``affine``; 0 with ``shift``: off).
+    flip : bool
+        Also mirror each training image left–right with probability ½ (with any ``augment``).
+    rotation, scale, shear : float
+        ``affine``'s largest rotation in degrees, relative change of size, and shear factor.
     dropout : float
         Inverted dropout rate of every hidden layer while training (0: off).
     val_split : float
@@ -162,6 +177,11 @@ class TrainConfig:
     shift: int = 1
     dropout: float = 0.0
     val_split: float = 0.1
+    augment: str = "shift"
+    flip: bool = False
+    rotation: float = AFFINE_RANGES["rotation"]
+    scale: float = AFFINE_RANGES["scale"]
+    shear: float = AFFINE_RANGES["shear"]
     dtype: str = "float32"
     seed: int = 0
     data: str = "mnist"
@@ -240,11 +260,27 @@ class TrainConfig:
         if self.momentum:
             parts.append(f"momentum={self.momentum:g}")
         parts.append(f"schedule={self.schedule}")
-        if self.shift:
-            parts.append(f"random shifts of up to {self.shift} px")
+        augmentation = self.describe_augmentation()
+        if augmentation:
+            parts.append(augmentation)
         if self.dropout:
             parts.append(f"dropout {self.dropout:g}")
         return ", ".join(parts)
+
+    def describe_augmentation(self) -> str:
+        """The augmentation in words (empty without one): ``random shifts of up to 1 px``,
+        ``random affine distortions (rotation ±10°, scale ±0.1, shear ±0.1, shifts ±1 px)``,
+        ``random flips and shifts of up to 1 px``."""
+        shifts = self.shift and self.augment != "none"
+        if self.augment == "affine":
+            text = (
+                f"random affine distortions (rotation ±{self.rotation:g}°, scale ±{self.scale:g}, "
+                f"shear ±{self.shear:g}, shifts ±{self.shift:g} px)"
+            )
+            return text + (" and flips" if self.flip else "")
+        if self.flip:
+            return f"random flips and shifts of up to {self.shift} px" if shifts else "random flips"
+        return f"random shifts of up to {self.shift} px" if shifts else ""
 
     def suggested_lr(self) -> tuple[float, str]:
         """A learning rate to retry with after this run diverged, and a sentence saying why.
@@ -274,13 +310,14 @@ class TrainConfig:
         ]
         if values["preset"] != "default":
             args += ["--preset", values["preset"]]
-        defaults = {**preset, "dtype": "float32", "seed": 0}
+        defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
+        defaults.update({**preset, "dtype": "float32", "seed": 0})
         for name, value in values.items():
             if name in ("preset", "data") or (value == defaults.get(name) and name not in changes):
                 continue
             flag = "--" + name.replace("_", "-")
-            if name == "standardize":
-                args.append("--standardize" if value else "--no-standardize")
+            if name in ("standardize", "flip"):
+                args.append(flag if value else f"--no-{name}")
             elif name == "hidden":
                 args += [flag, ",".join(map(str, value)) or "none"]
             elif name == "batch_size":

@@ -1,7 +1,8 @@
 """The epoch loop of a run: one [`MLP.fit`][xpnet.model.MLP.fit] call with the run's settings.
 
 [`train_epochs`][xpnet.runs.train_epochs] gives the model the run's preprocessing, its optimizer and
-(with ``config.shift``) the on-device random shifts, and trains it until it has finished
+the on-device augmentation ([`make_augment`][xpnet.runs.epochs.make_augment]: random shifts,
+affine distortions, flips), and trains it until it has finished
 ``config.epochs`` epochs or a callback stops it. [`Run.train`][xpnet.runs.Run.train] calls it and
 handles what training leaves behind (a completed, interrupted or diverged run).
 """
@@ -12,13 +13,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..affine import RandomAffine
 from ..augment import RandomShifts
+from ..errors import ConfigError
 from ..input_transform import Preprocessing
 from ..model import MLP
 from ..optim import Optimizer
-from .config import TrainConfig
+from .config import AUGMENTATIONS, TrainConfig
 
-__all__ = ["train_epochs"]
+__all__ = ["train_epochs", "make_augment"]
 
 
 def train_epochs(
@@ -38,10 +41,9 @@ def train_epochs(
     later prediction apply it, and checkpoints store it, so raw pixels go in everywhere.
 
     One [`MLP.fit`][xpnet.model.MLP.fit] call, so the training images cross to the device once. With
-    ``config.shift`` every epoch's images are shifted on the device
-    ([`RandomShifts`][xpnet.augment.RandomShifts], seeded by ``(seed, epoch, 1)``: the same images as
-    [`random_shifts`][xpnet.augment.random_shifts] of the raw pixels, so an interrupted epoch is finished
-    with the same images and a resumed run equals an uninterrupted one).
+    an augmentation ([`make_augment`][xpnet.runs.epochs.make_augment]) every epoch's images are
+    transformed on the device with draws seeded by the seed and the epoch alone, so an interrupted
+    epoch is finished with the same images and a resumed run equals an uninterrupted one.
 
     Raises
     ------
@@ -51,10 +53,8 @@ def train_epochs(
     model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
     if should_stop():
         return
-    augment = None
-    if config.shift:  # an uncovered pixel gets the value a raw 0 pixel is transformed to
-        zero = preprocessing.transform(np.zeros((1, 1), np.uint8), model.dtype_name)
-        augment = RandomShifts(config.shift, seed=config.seed, fill=float(zero[0, 0]))
+    zero = preprocessing.transform(np.zeros((1, 1), np.uint8), model.dtype_name)
+    augment = make_augment(config, fill=float(zero[0, 0]))  # uncovered pixels: what a raw 0 becomes
     model.fit(
         x_train,
         y_train,
@@ -65,3 +65,43 @@ def train_epochs(
         callbacks=list(callbacks),
         augment=augment,
     )
+
+
+def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | RandomAffine | None:
+    """The augmentation ``config`` asks for, or None.
+
+    ============================  ============================================================
+    ``augment``, ``flip``         augmentation
+    ============================  ============================================================
+    ``shift``, no flip            ``RandomShifts(shift)`` (None when ``shift`` is 0): what
+                                  ``xpnet train --shift`` has always done, seeded ``(seed, e, 1)``
+    ``affine``                    ``RandomAffine(rotation, scale, shear, shift, flip=flip)``,
+                                  sub-pixel shifts, seeded ``(seed, e, 3)``
+    ``shift`` or ``none``, flip   ``RandomAffine(shift=shift or 0, flip=True, subpixel=False)``:
+                                  mirror images and whole-pixel shifts (pixels only move)
+    ``none``, no flip             None
+    ============================  ============================================================
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings.
+    fill : float
+        The value of uncovered pixels, in the features' units (what a raw 0 pixel becomes).
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``augment``, or a range [`RandomAffine`][xpnet.affine.RandomAffine] refuses.
+    """
+    kind, seed = config.augment, config.seed
+    if kind not in AUGMENTATIONS:
+        raise ConfigError(f"unknown augmentation {kind!r}; choose one of {', '.join(AUGMENTATIONS)}")
+    if kind == "affine":
+        return RandomAffine(
+            config.rotation, config.scale, config.shear, config.shift, seed=seed, flip=config.flip, fill=fill
+        )
+    shift = config.shift if kind == "shift" else 0
+    if config.flip:
+        return RandomAffine(shift=shift, seed=seed, flip=True, subpixel=False, fill=fill)
+    return RandomShifts(shift, seed=seed, fill=fill) if shift else None

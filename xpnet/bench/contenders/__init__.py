@@ -3,7 +3,8 @@
 - ``floor``: ``floor``, ``floor+gather`` (NumPy matrix products only, both weight layouts).
 - ``xpnet_fit``: ``xpnet-numpy``, ``xpnet-torch``, ``xpnet-jax`` (compiled), ``xpnet-jax-eager``, ``xpnet-strict``,
   ``xpnet-cupy``, ``xpnet-torch-cuda`` (``MLP.fit``'s own loop on each backend), and
-  ``xpnet-numpy+shifts``, ``xpnet-cupy+shifts`` (the same with 1-pixel random shifts; opt-in).
+  ``xpnet-numpy+shifts``, ``xpnet-cupy+shifts`` (the same with 1-pixel random shifts; opt-in),
+  ``xpnet-numpy+affine``, ``xpnet-cupy+affine`` (with random affine distortions; opt-in).
 - ``numpy_loop``: ``numpy`` (plain hand-written NumPy).
 - ``torch_eager``: ``torch``, ``torch-cuda`` (PyTorch eager, autograd, ``torch.optim``).
 - ``jax_grad``: ``jax-jit``, ``jax-scan``.
@@ -23,6 +24,7 @@ _ORDER = [
     "floor+gather",
     "xpnet-numpy",
     "xpnet-numpy+shifts",
+    "xpnet-numpy+affine",
     "numpy",
     "torch",
     "xpnet-torch",
@@ -34,6 +36,7 @@ _ORDER = [
     "floor-cupy",
     "xpnet-cupy",
     "xpnet-cupy+shifts",
+    "xpnet-cupy+affine",
     "torch-cuda",
     "xpnet-torch-cuda",
 ]

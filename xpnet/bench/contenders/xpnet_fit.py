@@ -4,8 +4,10 @@ The runner drives the model's public epoch generator ([`xpnet.MLP.fit_epochs`][x
 ``fit`` does per epoch (shuffling, the steps, the loss and accuracy, the per-epoch checks);
 the host data are checked and moved to the device once, in the first (warm-up) epoch.
 The ``+shifts`` contenders train the same way with ``augment=RandomShifts(max_shift=1)``
-([`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts], what ``xpnet train --shift 1`` uses): the augmentation
-overhead table compares each with its unshifted twin.
+([`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts], what ``xpnet train --shift 1`` uses), the ``+affine``
+ones with ``augment=RandomAffine(...)`` ([`xpnet.affine.RandomAffine`][xpnet.affine.RandomAffine] with the ranges of
+``xpnet train --augment affine``, shifts of up to 1 pixel): the augmentation overhead table
+compares each with its plain twin.
 """
 
 from __future__ import annotations
@@ -13,12 +15,28 @@ from __future__ import annotations
 from ..problem import ADAM, Problem
 from .base import Contender, Runner, probe_module
 
-__all__ = ["XpnetRunner", "CONTENDERS", "SHIFT", "SHIFTED"]
+__all__ = ["XpnetRunner", "CONTENDERS", "SHIFT", "SHIFTED", "AFFINE", "AFFINE_TWIN", "affine_augment"]
 
 #: The random shift of the ``+shifts`` contenders, in pixels (``xpnet train``'s default preset's).
 SHIFT = 1
 #: Each unshifted contender and its twin trained with random shifts.
 SHIFTED = {"xpnet-numpy": "xpnet-numpy+shifts", "xpnet-cupy": "xpnet-cupy+shifts"}
+#: Each plain contender and its twin trained with random affine distortions.
+AFFINE_TWIN = {"xpnet-numpy": "xpnet-numpy+affine", "xpnet-cupy": "xpnet-cupy+affine"}
+
+
+def affine_augment(seed: int = 0):
+    """The ``+affine`` contenders' augmentation: ``RandomAffine`` with ``xpnet train --augment
+    affine``'s ranges ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to
+    `SHIFT` pixels."""
+    from ...affine import RandomAffine
+    from ...runs.config import AFFINE_RANGES
+
+    return RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
+
+
+#: How the ``+affine`` contenders are labelled: ``RandomAffine(rotation=10, ...)``.
+AFFINE = "RandomAffine(rotation={rotation:g}, scale={scale:g}, shear={shear:g}, shift={shift:g})"
 
 
 class XpnetRunner(Runner):
@@ -33,12 +51,15 @@ class XpnetRunner(Runner):
     shift : int
         Train with ``augment=RandomShifts(max_shift=shift, seed=p.seed)`` (0: no augmentation).
         The data must be square images (784 features).
+    affine : bool
+        Train with ``augment=``[`affine_augment`][xpnet.bench.contenders.xpnet_fit.affine_augment]``(p.seed)``
+        instead (square images too).
     compile : bool or None
         ``MLP.fit``'s ``compile``: ``None`` compiles where the backend does (JAX), ``False``
         runs every step eagerly.
     """
 
-    def __init__(self, p: Problem, spec: str, shift: int = 0, compile: bool | None = None):
+    def __init__(self, p: Problem, spec: str, shift: int = 0, compile: bool | None = None, affine: bool = False):
         from ...backend import get_backend
         from ...model import MLP
         from ...optim import SGD, Adam
@@ -50,9 +71,11 @@ class XpnetRunner(Runner):
         self.model.set_params({k: v.copy() for k, v in p.params0.items()})
         opt = SGD(lr=p.lr) if p.optimizer == "sgd" else Adam(lr=p.lr, **ADAM)
         batch = None if p.full_batch else p.batch_size
-        self.shift = int(shift)
+        self.shift, self.affine = int(shift), bool(affine)
         augment = None
-        if shift:
+        if affine:
+            augment = affine_augment(p.seed)
+        elif shift:
             from ...augment import RandomShifts
 
             augment = RandomShifts(max_shift=shift, seed=p.seed)
@@ -76,8 +99,8 @@ class XpnetRunner(Runner):
         self._epochs.close()
 
 
-def _xpnet(spec: str, shift: int = 0, compile: bool | None = None):
-    return lambda p, variant=None: XpnetRunner(p, spec, shift, compile)
+def _xpnet(spec: str, shift: int = 0, compile: bool | None = None, affine: bool = False):
+    return lambda p, variant=None: XpnetRunner(p, spec, shift, compile, affine)
 
 
 def _cuda_probe(library: str):
@@ -144,6 +167,22 @@ CONTENDERS = [
         f"xpnet MLP.fit on CuPy with RandomShifts(max_shift={SHIFT})",
         _cuda_probe("cupy"),
         _xpnet("cupy", SHIFT),
+        default=False,
+    ),
+    Contender(
+        "xpnet-numpy+affine",
+        "cpu",
+        "xpnet MLP.fit on NumPy with RandomAffine (xpnet train --augment affine's ranges)",
+        lambda: None,
+        _xpnet("numpy", affine=True),
+        default=False,
+    ),
+    Contender(
+        "xpnet-cupy+affine",
+        "cuda",
+        "xpnet MLP.fit on CuPy with RandomAffine (xpnet train --augment affine's ranges)",
+        _cuda_probe("cupy"),
+        _xpnet("cupy", affine=True),
         default=False,
     ),
 ]
