@@ -13,11 +13,12 @@ from tests.conftest import gamma, unit_roundoff
 from xpnet import Preprocessing
 from xpnet.affine import AFFINE_STREAM, RandomAffine, affine_matrices, random_affine, sampling_matrices, warp_host
 from xpnet.augment import RandomAffine as ReExported
+from xpnet.runs.config import AFFINE_RANGES
 
 HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
 HAVE_JAX = importlib.util.find_spec("jax") is not None
 
-DIGITS = {"rotation": 10, "scale": 0.1, "shear": 0.1, "shift": 1}
+DIGITS = {**AFFINE_RANGES, "shift": 1}  # what xpnet train --augment affine uses
 STRONG = {"rotation": 30, "scale": 0.3, "shear": 0.5, "shift": 3.5, "flip": True}
 
 
@@ -226,7 +227,7 @@ def test_bad_ranges_and_use_are_explained(backend):
     with pytest.raises(xpnet.errors.InvalidInput, match="start_epoch"):
         aug.batch(0, 3)
     assert ReExported is RandomAffine
-    assert "RandomAffine(rotation=10, scale=0.1, shear=0.1, shift=1" in repr(aug)
+    assert "RandomAffine(rotation=15, scale=0.15, shear=0.2, shift=1, seed=0, flip=False" in repr(aug)
 
 
 # -- in the training loop ----------------------------------------------------------------------------

@@ -403,7 +403,7 @@ def test_augmentation_overhead_table():
     assert (shifts["max_shift"], shifts["batch_size"], shifts["n_samples"]) == (1, 32, 96)
     assert shifts["pairs"]["xpnet-numpy"] == "xpnet-numpy+shifts"
     assert shifts["affine_pairs"]["xpnet-numpy"] == "xpnet-numpy+affine"
-    assert shifts["affine"] == "RandomAffine(rotation=10, scale=0.1, shear=0.1, shift=1)"
+    assert shifts["affine"] == "RandomAffine(rotation=15, scale=0.15, shear=0.2, shift=1)"
     assert shifts["reference"]["cpu"] == "xpnet-numpy" and shifts["target_network"] == "784-32-10"
     assert [(r["network"], r["optimizer"]) for r in shifts["results"]] == [
         ("784-32-10", "sgd"),
@@ -512,7 +512,7 @@ def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
     console = Console(record=True, width=300)
     bench.print_report(results, console)
     text = console.export_text()
-    assert "Augmentation overhead: RandomShifts(max_shift=1) and RandomAffine(rotation=10" in text
+    assert "Augmentation overhead: RandomShifts(max_shift=1) and RandomAffine(rotation=15" in text
     assert "2.00?" in text  # 0.62 / 0.31, marked: the unshifted run's wall-clock epochs scattered
     assert "784-32-10 sgd: xpnet-numpy's wall-clock epochs scattered by 48 %" in text
     assert "≤ 1.15" in text and "× floor:" not in text

@@ -57,11 +57,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 _FULL_BATCH = ("full", "all", "none")
 
-#: The kinds of augmentation a run can ask for (``TrainConfig.augment``).
 AUGMENTATIONS = ("none", "shift", "affine")
-#: ``--augment affine``'s ranges unless given: the largest rotation (degrees), relative change
-#: of size and shear factor (chosen by the measurements in docs/cli.md).
-AFFINE_RANGES = {"rotation": 10.0, "scale": 0.1, "shear": 0.1}
+"""The kinds of augmentation a run can ask for (``TrainConfig.augment``)."""
+AFFINE_RANGES = {"rotation": 15.0, "scale": 0.15, "shear": 0.2}
+"""``--augment affine``'s ranges unless given: the largest rotation (degrees), relative change
+of size and shear factor (chosen by the measurements in docs/augmentation.md)."""
 
 
 def parse_batch_size(text: str | int | None) -> int | None:
@@ -269,7 +269,7 @@ class TrainConfig:
 
     def describe_augmentation(self) -> str:
         """The augmentation in words (empty without one): ``random shifts of up to 1 px``,
-        ``random affine distortions (rotation ±10°, scale ±0.1, shear ±0.1, shifts ±1 px)``,
+        ``random affine distortions (rotation ±15°, scale ±0.15, shear ±0.2, shifts ±1 px)``,
         ``random flips and shifts of up to 1 px``."""
         shifts = self.shift and self.augment != "none"
         if self.augment == "affine":

@@ -70,17 +70,13 @@ def train_epochs(
 def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | RandomAffine | None:
     """The augmentation ``config`` asks for, or None.
 
-    ============================  ============================================================
-    ``augment``, ``flip``         augmentation
-    ============================  ============================================================
-    ``shift``, no flip            ``RandomShifts(shift)`` (None when ``shift`` is 0): what
-                                  ``xpnet train --shift`` has always done, seeded ``(seed, e, 1)``
-    ``affine``                    ``RandomAffine(rotation, scale, shear, shift, flip=flip)``,
-                                  sub-pixel shifts, seeded ``(seed, e, 3)``
-    ``shift`` or ``none``, flip   ``RandomAffine(shift=shift or 0, flip=True, subpixel=False)``:
-                                  mirror images and whole-pixel shifts (pixels only move)
-    ``none``, no flip             None
-    ============================  ============================================================
+    * ``augment="shift"`` without ``flip``: ``RandomShifts(shift)`` (None when ``shift`` is 0),
+      what ``xpnet train --shift`` has always done, seeded ``(seed, epoch, 1)``;
+    * ``augment="affine"``: ``RandomAffine(rotation, scale, shear, shift, flip=flip)``, sub-pixel
+      shifts, seeded ``(seed, epoch, 3)``;
+    * ``augment="shift"`` or ``"none"`` with ``flip``: ``RandomAffine(shift=shift or 0,
+      flip=True, subpixel=False)``, mirror images and whole-pixel shifts (pixels only move);
+    * ``augment="none"`` without ``flip``: None.
 
     Parameters
     ----------

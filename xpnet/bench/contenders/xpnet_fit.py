@@ -35,7 +35,7 @@ def affine_augment(seed: int = 0):
     return RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
 
 
-#: How the ``+affine`` contenders are labelled: ``RandomAffine(rotation=10, ...)``.
+#: How the ``+affine`` contenders are labelled: ``RandomAffine(rotation=15, ...)``.
 AFFINE = "RandomAffine(rotation={rotation:g}, scale={scale:g}, shear={shear:g}, shift={shift:g})"
 
 
