@@ -355,7 +355,7 @@ def test_train_augment_options(idx_data, tmp_path):
         assert bad[0] in result.stderr
     assert not (tmp_path / "bad").exists()
     helptext = run("train", "--help").output
-    assert "--augment [none|shift|affine]" in helptext and "--flip / --no-flip" in helptext
+    assert "--augment [auto|none|shift|affine]" in helptext and "--flip / --no-flip" in helptext
 
 
 def test_debug_flag_shows_the_traceback(tmp_path):

@@ -28,7 +28,9 @@ def data():
 
 
 def small(**changes) -> TrainConfig:
-    return TrainConfig.from_preset("default", **{"hidden": [16], "batch_size": 32, "epochs": 3, **changes})
+    return TrainConfig.from_preset(
+        "default", **{"hidden": [16], "batch_size": 32, "epochs": 3, "augment": "shift", **changes}
+    )
 
 
 def test_each_setting_builds_its_augmenter():
@@ -51,10 +53,31 @@ def test_each_setting_builds_its_augmenter():
     assert (flips.rotation, flips.scale, flips.shear, flips.shift) == (0, 0, 0, 1)
     assert make_augment(small(augment="none", flip=True, shift=1)).shift == 0  # flips alone
     assert make_augment(small(augment="affine", flip=True)).flip
-    with pytest.raises(ConfigError, match="unknown augmentation 'elastic'; choose one of none, shift, affine"):
+    with pytest.raises(ConfigError, match="unknown augmentation 'elastic'; choose one of auto, none, shift, affine"):
         make_augment(small(augment="elastic"))
     with pytest.raises(ConfigError, match="rotation is the largest angle"):
         make_augment(small(augment="affine", rotation=400))
+
+
+def test_auto_is_affine_for_mnist_and_shifts_for_other_data(data, tmp_path):
+    """The presets' ``augment="auto"`` is decided when the run sees its data, and the run
+    records what it became (so the checkpoint and ``command()`` say what was done)."""
+    for preset in ("default", "workstation"):
+        assert TrainConfig.from_preset(preset).augment == "auto"
+    for name, kind in (("mnist", "affine"), ("MNIST", "affine"), ("fashion-mnist", "shift"), ("syn", "shift")):
+        config = TrainConfig.from_preset("default")
+        config.resolve_augment(name)
+        assert config.augment == kind, name
+    explicit = TrainConfig.from_preset("default", augment="none")
+    explicit.resolve_augment("mnist")
+    assert explicit.augment == "none"  # a choice the user made stays
+    with pytest.raises(ConfigError, match="augment='auto' depends on the data"):
+        make_augment(TrainConfig.from_preset("default"))
+    config = TrainConfig.from_preset("default", hidden=[8], epochs=1)
+    result = run_training(config, tmp_path / "auto", dataset=data, plots=False)
+    assert result.config.augment == "shift"
+    assert json.loads((tmp_path / "auto" / "metrics.json").read_text())["config"]["augment"] == "shift"
+    assert "--augment shift" in result.config.command()
 
 
 def test_a_config_of_an_earlier_version_still_shifts():

@@ -14,7 +14,15 @@ from ..errors import ConfigError
 from ..model import MLP
 from ..optim import Cosine, Optimizer, get_optimizer
 
-__all__ = ["PRESETS", "AUGMENTATIONS", "AFFINE_RANGES", "TrainConfig", "parse_batch_size", "parse_batch_sizes"]
+__all__ = [
+    "PRESETS",
+    "AUGMENTATIONS",
+    "AUTO_AUGMENT",
+    "AFFINE_RANGES",
+    "TrainConfig",
+    "parse_batch_size",
+    "parse_batch_sizes",
+]
 
 #: Training recipes. ``default``: 784-1024-512-10 ReLU, AdamW (lr 1e-3, decoupled weight decay
 #: 0.1) with a cosine schedule, 20 epochs of batch 128, standardised inputs, training images
@@ -34,7 +42,25 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 128,
         "standardize": True,
         "shift": 1,
+        "augment": "auto",
         "dropout": 0.0,
+        "val_split": 0.1,
+    },
+    "workstation": {
+        "hidden": [2048, 1024],
+        "activation": "relu",
+        "init": "he",
+        "optimizer": "adamw",
+        "lr": 1e-3,
+        "weight_decay": 0.1,
+        "momentum": 0.0,
+        "schedule": "cosine",
+        "epochs": 40,
+        "batch_size": 128,
+        "standardize": True,
+        "shift": 1,
+        "augment": "auto",
+        "dropout": 0.2,
         "val_split": 0.1,
     },
     "tutorial": {
@@ -57,8 +83,14 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 _FULL_BATCH = ("full", "all", "none")
 
-AUGMENTATIONS = ("none", "shift", "affine")
-"""The kinds of augmentation a run can ask for (``TrainConfig.augment``)."""
+AUGMENTATIONS = ("auto", "none", "shift", "affine")
+"""The kinds of augmentation a run can ask for (``TrainConfig.augment``). ``auto`` is resolved
+when the run sees its data ([`TrainConfig.resolve_augment`][xpnet.runs.config.TrainConfig.resolve_augment])."""
+AUTO_AUGMENT = {"mnist": "affine"}
+"""What ``augment="auto"`` becomes for a dataset of this name (anything else: ``shift``).
+Measured in docs/augmentation.md: random affine distortions lower MNIST's test error by about
+a quarter against whole-pixel shifts; on Fashion-MNIST (whose shoes all point left) affine
+distortions and flips both cost accuracy, and shifts are best."""
 AFFINE_RANGES = {"rotation": 15.0, "scale": 0.15, "shear": 0.2}
 """``--augment affine``'s ranges unless given: the largest rotation (degrees), relative change
 of size and shear factor (chosen by the measurements in docs/augmentation.md)."""
@@ -130,7 +162,7 @@ class TrainConfig:
     Attributes
     ----------
     preset : str
-        The preset the settings started from (``default`` or ``tutorial``).
+        The preset the settings started from (``default``, ``workstation`` or ``tutorial``).
     hidden : list of int
         Hidden layer widths.
     activation, init, optimizer, schedule : str
@@ -145,7 +177,10 @@ class TrainConfig:
         Augmentation of the training images every epoch: ``shift`` (random whole-pixel shifts of
         up to ``shift`` pixels, [`RandomShifts`][xpnet.augment.RandomShifts]), ``affine``
         (random rotations, scaling, shear and sub-pixel shifts,
-        [`RandomAffine`][xpnet.affine.RandomAffine]) or ``none``.
+        [`RandomAffine`][xpnet.affine.RandomAffine]), ``none``, or ``auto`` (the presets'):
+        ``affine`` for handwritten digits (MNIST), ``shift`` otherwise, decided by
+        [`resolve_augment`][xpnet.runs.config.TrainConfig.resolve_augment] once the data is
+        known and recorded as such.
     shift : int
         The largest shift in pixels (``shift`` and ``affine``; 0 with ``shift``: off).
     flip : bool
@@ -266,6 +301,13 @@ class TrainConfig:
         if self.dropout:
             parts.append(f"dropout {self.dropout:g}")
         return ", ".join(parts)
+
+    def resolve_augment(self, dataset_name: str) -> None:
+        """Replace ``augment="auto"`` by what it means for data named ``dataset_name``, in
+        place ([`AUTO_AUGMENT`][xpnet.runs.config.AUTO_AUGMENT]; ``shift`` for other data), so
+        that the run's recorded settings say what it did."""
+        if self.augment == "auto":
+            self.augment = AUTO_AUGMENT.get(str(dataset_name).lower(), "shift")
 
     def describe_augmentation(self) -> str:
         """The augmentation in words (empty without one): ``random shifts of up to 1 px``,

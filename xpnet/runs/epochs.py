@@ -91,6 +91,11 @@ def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | Rando
         An unknown ``augment``, or a range [`RandomAffine`][xpnet.affine.RandomAffine] refuses.
     """
     kind, seed = config.augment, config.seed
+    if kind == "auto":
+        raise ConfigError(
+            "augment='auto' depends on the data: call config.resolve_augment(dataset.name) first "
+            "(Run.create does), or choose none, shift or affine"
+        )
     if kind not in AUGMENTATIONS:
         raise ConfigError(f"unknown augmentation {kind!r}; choose one of {', '.join(AUGMENTATIONS)}")
     if kind == "affine":

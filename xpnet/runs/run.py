@@ -179,6 +179,7 @@ class Run:
             dataset = load_data(config.data, data_dir, progress)
         else:
             config.data = str(dataset.source or dataset.name)
+        config.resolve_augment(dataset.name)  # "auto": what suits this data, recorded as such
         splits = prepare_splits(dataset, config.val_split, config.seed)
         preprocessing = Preprocessing.fit(splits.x_train, config.standardize)
         n_inputs = (dataset.x_test if dataset.x_test is not None else dataset.x_train).shape[1]
