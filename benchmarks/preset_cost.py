@@ -62,6 +62,7 @@ def main(argv=None) -> int:
     for text in args.recipe:
         name, _, options = text.partition("=")
         config = config_from_args(args.preset, options, args.data)
+        config.resolve_augment(dataset.name)  # "auto", as xpnet train resolves it
         splits = prepare_splits(dataset, config.val_split, config.seed)
         pre = xpnet.Preprocessing.fit(splits.x_train, standardize=config.standardize)
         model = config.make_model(n_inputs=splits.x_train.shape[1], n_classes=dataset.n_classes)
