@@ -26,7 +26,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 MAX_PIXELS = 50_000_000
 
 #: A large JPEG is decoded reduced (draft mode) to no less than this longer side, in pixels: the
-#: working resolution's upper bound, [`WORK_MAX`][xpnet.images.mnistify.WORK_MAX].
+#: working resolution's upper bound, `mnistify.WORK_MAX`.
 DRAFT_SIDE = 400
 
 
@@ -103,7 +103,7 @@ def _draft(img) -> None:
     The JPEG decoder can skip the high frequencies of each 8×8 block and return the picture
     reduced by ``s ∈ {2, 4, 8}``: the largest ``s`` whose result still has a longer side of at
     least `DRAFT_SIDE` pixels. The steps work at most at
-    [`WORK_MAX`][xpnet.images.mnistify.WORK_MAX] pixels anyway (area averaging), so nothing they
+    `mnistify.WORK_MAX` pixels anyway (area averaging), so nothing they
     use is lost, and a 3000×2000 phone photo decodes as 750×500 in a fraction of the time.
     Other formats, and JPEGs whose longer side is under ``2 · DRAFT_SIDE``, decode in full.
     """

@@ -201,11 +201,11 @@ def prepare_coarse(rgba: np.ndarray, transparent: bool, name: str = "the image",
     """A coarse picture → 28×28: its grey levels are the ink's coverage; only MNIST's steps follow.
 
     1. **Ink**: the alpha channel of a transparent picture, else
-       [`_coarse_foreground`][xpnet.images.lowres._coarse_foreground] (the paper is the border's
+       `_coarse_foreground` (the paper is the border's
        median colour; a small picture has no room for lighting to vary). The noise floor
        ``m + 4σ`` of the border's ink values (``σ = 1.4826 · MAD``) is subtracted, and the
        result divided by its maximum ``C``: coverage ``q ∈ [0, 1]``. ``C`` under
-       [`MIN_CONTRAST`][xpnet.images.mnistify.MIN_CONTRAST] is "nothing drawn".
+       `mnistify.MIN_CONTRAST` is "nothing drawn".
     2. **One digit**: [`select_digit`][xpnet.images.mnistify.select_digit] on ``q ≥ ½`` (specks
        dropped, several marks far apart refused); the fainter cells of the marks it keeps stay.
     3. **MNIST's steps**: the cells, padded by one empty cell, are enlarged by ``U = ⌈80 / k⌉``

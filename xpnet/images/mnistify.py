@@ -81,7 +81,7 @@ def prepare(img, name: str = "the image", steps: dict | None = None) -> np.ndarr
     A nearest-neighbour upscale is first reduced to the picture it was made from
     ([`find_blocks`][xpnet.images.lowres.find_blocks]). Then a 28×28 picture is taken as
     MNIST-prepared (only made gray and white-on-black); one of at most
-    [`COARSE_MAX`][xpnet.images.lowres.COARSE_MAX] pixels a side is read as a coarse image
+    `lowres.COARSE_MAX` pixels a side is read as a coarse image
     ([`prepare_coarse`][xpnet.images.lowres.prepare_coarse]: no threshold, no stroke change);
     any other goes through steps 1–6 of this module.
 
