@@ -25,6 +25,7 @@ The digits are real MNIST test digits when ``$XPNET_TEST_DATA`` (or ``--data``) 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/image_pipeline.py --repeats 30
     python benchmarks/image_pipeline.py --against none        # this tree only
     python benchmarks/image_pipeline.py --skimage             # also SciPy next to scikit-image
+    python benchmarks/image_pipeline.py --files 1000          # also xpnet predict's reading, 1 vs N processes
 
 ``--skimage`` times the operations the pipeline needs in SciPy's ``ndimage`` and in
 scikit-image (when it is importable): the choice between the two libraries.
@@ -184,6 +185,31 @@ def compare_libraries(repeats: int) -> None:
         print(f"| {name} | {a:.2f} | {b:.2f} |")
 
 
+def time_predict_reading(n_files: int, digit: np.ndarray, rounds: int = 2) -> None:
+    """``xpnet predict``'s reading of ``n_files`` pictures (written to a temporary folder, kinds
+    mixed): one process next to the processes it picks ([`workers_for`][xpnet.cli.predict.workers_for]), alternating."""
+    from xpnet.cli.predict import read_images, workers_for
+
+    kinds = ("serve-canvas", "mnist-enlarged", "canvas-rgba", "coarse-x35")
+    data = pictures(digit)
+    jobs = workers_for(n_files)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i in range(n_files):
+            path = Path(tmp) / f"p{i:05d}.png"
+            path.write_bytes(data[kinds[i % len(kinds)]])
+            paths.append(path)
+        times = {1: [], jobs: []}
+        for r in range(rounds):
+            for j in (1, jobs) if r % 2 == 0 else (jobs, 1):
+                t = time.perf_counter()
+                read_images(paths, jobs=j)
+                times[j].append(time.perf_counter() - t)
+    print(f"\nreading {n_files} pictures as xpnet predict does ({rounds} rounds, alternating):")
+    for j, ts in times.items():
+        print(f"  {j} process{'es' if j > 1 else ''}: {min(ts):.2f} s (best), {np.median(ts):.2f} s (median)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--against", default="main", help="git revision to compare with ('none': this tree only)")
@@ -193,6 +219,7 @@ def main(argv=None) -> int:
         "--data", type=Path, default=Path(os.environ["XPNET_TEST_DATA"]) if "XPNET_TEST_DATA" in os.environ else None
     )
     parser.add_argument("--skimage", action="store_true", help="also time ndimage next to scikit-image")
+    parser.add_argument("--files", type=int, default=0, help="also time xpnet predict's reading of this many files")
     args = parser.parse_args(argv)
 
     from xpnet import images
@@ -231,6 +258,8 @@ def main(argv=None) -> int:
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
     if args.skimage:
         compare_libraries(args.repeats)
+    if args.files:
+        time_predict_reading(args.files, digit)
     return 0
 
 

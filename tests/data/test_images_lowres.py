@@ -67,6 +67,18 @@ def test_other_nearest_conventions_and_merged_cells_are_reduced_exactly():
     np.testing.assert_array_equal(find_blocks(repeated).downsample(repeated), grid)
 
 
+def test_the_colour_of_transparent_pixels_does_not_hide_the_blocks():
+    rng = np.random.default_rng(4)
+    grid = np.zeros((8, 8, 4), np.uint8)
+    grid[:, :, 3] = random_grid(rng, 8, 8, levels=4)
+    big = np.asarray(Image.fromarray(grid, "RGBA").resize((96, 96), Image.NEAREST)).copy()
+    clear = big[:, :, 3] == 0
+    big[clear, :3] = rng.integers(0, 256, (int(clear.sum()), 3))  # invisible noise, as some editors leave
+    blocks = find_blocks(big)
+    assert blocks is not None and blocks.shape == (8, 8)
+    np.testing.assert_array_equal(blocks.downsample(big)[:, :, 3], grid[:, :, 3])
+
+
 def anti_aliased_canvas(rng, digit=None) -> Image.Image:
     """A drawing as xpnet serve's pad makes it: smooth strokes, white on black, 280x280."""
     if digit is None:

@@ -142,6 +142,10 @@ def find_blocks(rgba: np.ndarray) -> Blocks | None:
         ``None`` when the picture is not an upscale.
     """
     v = _pixel_values(rgba)
+    if rgba.ndim == 3 and rgba.shape[2] == 4 and rgba.dtype == np.uint8:
+        clear = rgba[:, :, 3] == 0
+        if clear.any():  # a transparent pixel's colour is invisible: all transparent pixels are equal
+            v = np.where(clear, 0, v)
     h, w = v.shape
     if min(h, w) < 2 * MIN_FACTOR:
         return None
