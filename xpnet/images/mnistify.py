@@ -33,7 +33,7 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import BlankImageError, ImageError, MultipleObjectsError
-from .morphology import dilate, label, pool
+from .morphology import dilate, label, octagon_dilate, octagon_erode, pool
 
 __all__ = [
     "prepare",
@@ -539,11 +539,10 @@ def normalise_stroke(mask: np.ndarray) -> np.ndarray:
     t = MNIST_STROKE_WIDTH / BOX
     r = int(round((t * s - w) / (2.0 * (1.0 - t))))
     if r > 0:
-        return ndimage.distance_transform_edt(~np.pad(mask, r)) <= r
-    depth = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]  # the outside is paper
+        return octagon_dilate(np.pad(mask, r), r)
     area = mask.sum()
     for steps in range(-r, 0, -1):
-        eroded = depth > steps
+        eroded = octagon_erode(mask, steps)
         if eroded.sum() >= 0.5 * area:
             return eroded
     return mask
