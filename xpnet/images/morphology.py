@@ -5,8 +5,7 @@ components, dilation and erosion.
 ([`select_digit`][xpnet.images.mnistify.select_digit]) and brings its strokes to MNIST's width
 ([`normalise_stroke`][xpnet.images.mnistify.normalise_stroke]) with these. They work on
 ``(H, W)`` bool arrays. Square dilations are separable maximum filters (``O(1)`` per pixel
-whatever the side); round ones threshold the exact Euclidean distance transform, which makes
-them true disks.
+whatever the side); round ones are octagons (a cross dilation repeated, then a square).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["pool", "label", "dilate", "erode", "disk_dilate", "octagon_dilate", "octagon_erode", "EIGHT"]
+__all__ = ["pool", "label", "dilate", "erode", "EIGHT"]
 
 #: The 8-connected neighbourhood (a pixel touches the 8 around it, diagonals included).
 EIGHT = np.ones((3, 3), dtype=bool)
@@ -62,58 +61,25 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def dilate(mask: np.ndarray, r: int, square: bool = False) -> np.ndarray:
-    """Binary dilation of ``mask`` by ``r`` pixels: a ``(2r+1)``-square, or a disk of radius ``r``.
+    """Binary dilation of ``mask`` by ``r`` steps: a ``(2r+1)``-square, or an octagon close to a disk.
 
-    The square is a maximum filter (outside the array counts as background); the disk is
-    [`disk_dilate`][xpnet.images.morphology.disk_dilate].
+    The square is one separable maximum filter. The octagon is ``r`` alternating 4- and
+    8-neighbour steps (4 first): ``⌈r/2⌉`` steps by the 3×3 cross make a diamond of that radius
+    (``scipy.ndimage.binary_dilation``) and ``⌊r/2⌋`` steps by the 3×3 square a square of side
+    ``2⌊r/2⌋ + 1`` (a maximum filter); dilations add (Minkowski sums commute), so the result is
+    that of the ``r`` steps in any order. The outside of the array is background.
     """
     if r <= 0:
         return mask.copy()
     if square:
         return ndimage.maximum_filter(mask, size=2 * r + 1, mode="constant", cval=False)
-    return disk_dilate(mask, r)
-
-
-def disk_dilate(mask: np.ndarray, r: float) -> np.ndarray:
-    """Dilation by a disk of radius ``r``: every pixel within Euclidean distance ``r`` of ink.
-
-    ``out = { x : d(x) ≤ r }``, ``d`` the exact Euclidean distance transform of the background
-    (``scipy.ndimage.distance_transform_edt``). Outside the array counts as background, so
-    ink near an edge does not grow past it (pad the mask first for that).
-    """
-    if not mask.any():
-        return mask.copy()
-    return ndimage.distance_transform_edt(~mask) <= r
-
-
-def octagon_dilate(mask: np.ndarray, r: int) -> np.ndarray:
-    """Dilation by ``r`` alternating 4- and 8-neighbour steps (4 first): an octagon, close to a disk.
-
-    ``⌈r/2⌉`` steps by the 3×3 cross make a diamond of that radius
-    (``scipy.ndimage.binary_dilation``) and ``⌊r/2⌋`` steps by the 3×3 square a square of side
-    ``2⌊r/2⌋ + 1`` (a separable maximum filter); dilations add (Minkowski sums commute), so the
-    result is that of the ``r`` steps in any order. The outside of the array is background.
-    """
-    if r <= 0:
-        return mask.copy()
     out = ndimage.binary_dilation(mask, iterations=(r + 1) // 2)
     half = r // 2
     return ndimage.maximum_filter(out, size=2 * half + 1, mode="constant", cval=False) if half else out
 
 
-def octagon_erode(mask: np.ndarray, r: int) -> np.ndarray:
-    """Erosion by the octagon of [`octagon_dilate`][xpnet.images.morphology.octagon_dilate]: the
-    dilation of the background, complemented (the outside of the array counts as ink)."""
-    return ~octagon_dilate(~mask, r)
-
-
-def erode(mask: np.ndarray, r: float) -> np.ndarray:
-    """Binary erosion by a disk of radius ``r``: ink whose distance to the background exceeds ``r``.
-
-    ``out = { x : mask(x) and d(x) > r }``, ``d`` the Euclidean distance to the nearest
-    background pixel inside the array (the outside is not background: erosion does not eat
-    a digit from the picture's edge).
-    """
-    if mask.all():
-        return mask.copy()
-    return ndimage.distance_transform_edt(mask) > r
+def erode(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary erosion by the octagon of [`dilate`][xpnet.images.morphology.dilate]: the dilation of
+    the background, complemented (the outside of the array counts as ink, so a digit is not
+    eaten from the picture's edge)."""
+    return ~dilate(~mask, r)
