@@ -28,6 +28,26 @@ shape, 20.
 ``chalkboard``
     the other polarity: white chalk 10 px wide on a dark green, noisy board, JPEG.
 
+Coarse digits (`COARSE_KINDS`), as old optical-digit datasets keep them (the UCI "optdigits" set:
+an 8×8 grid of 16 grey levels): the central 24×24 of the MNIST digit averaged over 3×3 blocks to
+8×8 and rounded to 16 levels (`coarse`), then enlarged by nearest neighbour:
+
+``coarse-8x8``
+    the 8×8 picture itself, dark on white, gray PNG.
+``coarse-x4``
+    32×32 (×4), white on black, gray PNG.
+``coarse-x10``
+    80×80 (×10), dark on white, RGB PNG.
+``coarse-x12.5``
+    100×100 (×12.5: blocks of 12 and 13 pixels), white on black, gray PNG.
+``coarse-x35``
+    280×280 (×35, the size of ``xpnet serve``'s pad), dark on white, RGB PNG.
+``coarse-x35-rgba``
+    280×280, black ink whose opacity is the grey level, on a transparent canvas (RGBA PNG).
+
+The same digits as arrays, for comparison, are `coarse_as_array`: the 8×8 grid enlarged
+bilinearly back to 24×24 and placed in the 28×28 frame, with no picture and no preprocessing.
+
 All randomness comes from the ``rng`` passed in, so a seed gives the same pictures.
 """
 
@@ -48,6 +68,48 @@ SUFFIX = {
     "small-offcentre": ".png",
     "chalkboard": ".jpg",
 }
+
+
+COARSE_KINDS = ("coarse-8x8", "coarse-x4", "coarse-x10", "coarse-x12.5", "coarse-x35", "coarse-x35-rgba")
+#: Side of a coarse digit's grid and its number of grey levels.
+COARSE_SIDE, COARSE_LEVELS = 8, 16
+
+
+def coarse(digit: np.ndarray) -> np.ndarray:
+    """``digit`` (28×28 or 784, MNIST) as an 8×8 grid of 16 grey levels.
+
+    The central 24×24 (MNIST's 20×20 box and most of its margin) is averaged over 3×3 blocks,
+    ``g = mean / 255``, and rounded to ``round(15 g)``; the result is returned as gray levels
+    ``17 · round(15 g)`` (0, 17, …, 255), white digit on black.
+    """
+    d = np.asarray(digit, dtype=np.float64).reshape(28, 28)[2:26, 2:26]
+    means = d.reshape(COARSE_SIDE, 3, COARSE_SIDE, 3).mean(axis=(1, 3))
+    levels = np.rint(means / 255.0 * (COARSE_LEVELS - 1))
+    return (levels * (255 // (COARSE_LEVELS - 1))).astype(np.uint8)
+
+
+def coarse_as_array(grid: np.ndarray) -> np.ndarray:
+    """An 8×8 `coarse` grid given back to the network as an array: enlarged bilinearly (cell
+    centres interpolated, Pillow) to 24×24, placed in the middle of 28×28. Shape ``(784,)``, uint8."""
+    big = Image.fromarray(np.asarray(grid, dtype=np.float32), mode="F").resize((24, 24), Image.BILINEAR)
+    out = np.zeros((28, 28))
+    out[2:26, 2:26] = np.asarray(big)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8).reshape(784)
+
+
+def render_coarse(kind: str, grid: np.ndarray) -> Image.Image:
+    """The picture of a `coarse` 8×8 grid for one of `COARSE_KINDS`: enlarged by nearest neighbour."""
+    g = np.asarray(grid, dtype=np.uint8)
+    sizes = {"coarse-8x8": 8, "coarse-x4": 32, "coarse-x10": 80, "coarse-x12.5": 100, "coarse-x35": 280}
+    if kind == "coarse-x35-rgba":
+        rgba = np.zeros((8, 8, 4), np.uint8)
+        rgba[:, :, 3] = g
+        return Image.fromarray(rgba, mode="RGBA").resize((280, 280), Image.NEAREST)
+    if kind not in sizes:
+        raise ValueError(f"unknown coarse kind {kind!r}; known: {', '.join(COARSE_KINDS)}")
+    light_on_dark = kind in ("coarse-x4", "coarse-x12.5")
+    img = Image.fromarray(g if light_on_dark else 255 - g, mode="L").resize((sizes[kind],) * 2, Image.NEAREST)
+    return img.convert("RGB") if kind in ("coarse-x10", "coarse-x35") else img
 
 
 def skeleton(mask: np.ndarray) -> np.ndarray:

@@ -72,6 +72,62 @@ def test_one_bad_file_is_one_line(model_path, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "bad.png" in lines[0]
 
 
+# -- many files: worker processes, a progress bar, the order kept -----------------------------------
+def mixed_files(tmp_path: Path, n_good: int) -> tuple[list[Path], list[Path], list[Path]]:
+    """``n_good`` digit files with a broken and a blank one among them: (all, good, bad) in order."""
+    good = [digit_file(tmp_path / f"d{i:02d}.png", 200 + 7 * i) for i in range(n_good)]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (300, 300), 255).save(blank)
+    files = good[:3] + [broken] + good[3:11] + [blank] + good[11:]
+    return files, good, [broken, blank]
+
+
+def test_pictures_read_in_processes_are_those_read_in_one_in_the_same_order(tmp_path):
+    from xpnet.cli.predict import read_images
+
+    files, good, bad = mixed_files(tmp_path, 14)
+    counted = {1: [], 2: []}
+    results = {jobs: read_images(files, jobs=jobs, advance=counted[jobs].append) for jobs in (1, 2)}
+    for jobs in (1, 2):
+        assert sum(counted[jobs]) == len(files)
+        assert [e is None for _, e in results[jobs]] == [f not in bad for f in files]
+    for (a, error_a), (b, error_b) in zip(results[1], results[2]):
+        assert error_a == error_b
+        assert (a is None and b is None) or (a == b).all()
+    messages = [e for _, e in results[2] if e is not None]
+    assert "broken.png: not a readable image" in messages[0] and "blank.png: nothing drawn" in messages[1]
+
+
+def test_workers_for_many_files_only(monkeypatch):
+    from xpnet.cli import predict as predict_module
+
+    monkeypatch.setattr(predict_module, "_usable_cpus", lambda: 4)
+    assert predict_module.workers_for(predict_module.PARALLEL_MIN - 1) == 1
+    assert predict_module.workers_for(predict_module.PARALLEL_MIN) == min(
+        4, -(-predict_module.PARALLEL_MIN // predict_module.CHUNK)
+    )
+    assert predict_module.workers_for(1000) == 4
+    monkeypatch.setattr(predict_module, "_usable_cpus", lambda: 1)
+    assert predict_module.workers_for(1000) == 1
+
+
+def test_predict_on_many_files_keeps_their_order_and_lists_the_bad_ones(model_path, tmp_path, monkeypatch):
+    from xpnet.cli import predict as predict_module
+
+    monkeypatch.setattr(predict_module, "workers_for", lambda n: 2)
+    files, good, _ = mixed_files(tmp_path, 14)
+    result = run("predict", model_path, *files, expect=2)
+    shown = [line.strip("│ ").split("│")[0].strip() for line in result.stdout.splitlines() if line.startswith("│")]
+    assert shown == [str(f) for f in good]
+    assert "2 of 16 images could not be used" in result.stderr
+    lines = result.stderr.splitlines()
+    assert [i for i, line in enumerate(lines) if "broken.png" in line] < [
+        i for i, line in enumerate(lines) if "blank.png" in line
+    ]
+
+
 def test_nan_weights_are_refused(model_path, tmp_path):
     ckpt = xpnet.load_checkpoint(model_path, backend="cpu")
     params = ckpt.model.numpy_params()

@@ -276,3 +276,13 @@ def test_transparent_png_and_28x28_input(tmp_path):
     mnist_like[5:20, 12:15] = 255
     Image.fromarray(mnist_like).save(tmp_path / "m.png")
     np.testing.assert_array_equal(load_image(tmp_path / "m.png"), mnist_like.reshape(784))
+
+
+def test_import_xpnet_does_not_import_scipy():
+    """SciPy is a core dependency of xpnet.images, but importing xpnet (or its command line) leaves it alone."""
+    import subprocess
+    import sys
+
+    code = "import sys, xpnet, xpnet.cli; assert 'scipy' not in sys.modules and 'xpnet.images' not in sys.modules"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

@@ -7,6 +7,8 @@ could not be read into the exit status; this module renders the rest with rich.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,95 @@ from ..checkpoint import Checkpoint
 from .output import console as _console
 from .output import esc as _esc
 
-__all__ = ["show_predictions"]
+__all__ = ["show_predictions", "read_images", "workers_for", "PARALLEL_MIN", "CHUNK"]
+
+#: From this many image files on, ``xpnet predict`` reads them in several processes (fewer are
+#: read in this one: starting a worker, which imports NumPy, SciPy and Pillow, costs about as
+#: much as reading ten pictures).
+PARALLEL_MIN = 32
+#: Files handed to a worker process at a time.
+CHUNK = 8
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def workers_for(n_files: int) -> int:
+    """How many processes read ``n_files`` pictures: 1 below `PARALLEL_MIN` files, else one per
+    usable CPU, but no more than there are chunks of `CHUNK` files."""
+    if n_files < PARALLEL_MIN:
+        return 1
+    return max(1, min(_usable_cpus(), -(-n_files // CHUNK)))
+
+
+def _read_one(path) -> tuple[np.ndarray | None, str | None]:
+    from ..images import ImageError, load_image
+
+    try:
+        return load_image(path), None
+    except ImageError as exc:
+        return None, str(exc)
+
+
+def _read_chunk(paths: Sequence) -> list[tuple[np.ndarray | None, str | None]]:
+    return [_read_one(p) for p in paths]
+
+
+def read_images(
+    paths: Sequence, *, jobs: int | None = None, advance: Callable[[int], None] | None = None
+) -> list[tuple[np.ndarray | None, str | None]]:
+    """Read every picture with [`load_image`][xpnet.images.load_image], in several processes when there are many.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        The picture files.
+    jobs : int, optional
+        Processes to use (default [`workers_for`][xpnet.cli.predict.workers_for]); 1 reads
+        in this process. The files go to the workers in chunks of `CHUNK`.
+    advance : callable, optional
+        Called with the number of files just read (for a progress bar), in this process.
+
+    Returns
+    -------
+    list of (numpy.ndarray or None, str or None)
+        One per file, in the order given: its ``(784,)`` uint8 pixels and ``None``, or
+        ``None`` and the [`ImageError`][xpnet.images.ImageError]'s message (the file is named
+        in it). Any other exception is raised, as it would be from one process.
+    """
+    advance = advance or (lambda n: None)
+    paths = list(paths)
+    jobs = workers_for(len(paths)) if jobs is None else max(1, min(int(jobs), len(paths)))
+    if jobs <= 1:
+        results = []
+        for p in paths:
+            results.append(_read_one(p))
+            advance(1)
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # Workers are forked from a fresh server process that has imported xpnet.images once
+    # (forkserver; spawn where there is none), never from this one while the progress bar's
+    # thread runs.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["xpnet.images"])
+    else:
+        context = multiprocessing.get_context("spawn")
+    chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    done: list = [None] * len(chunks)
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = {pool.submit(_read_chunk, chunk): i for i, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            i = futures[future]
+            done[i] = future.result()
+            advance(len(chunks[i]))
+    return [r for chunk in done for r in chunk]
 
 
 def show_predictions(
@@ -58,7 +148,7 @@ def show_predictions(
 
     from ..datasets import read_kaggle_csv
     from ..fileio import atomic_write
-    from ..images import ImageError, load_image, save_input_grid
+    from ..images import save_input_grid
 
     console = _console()
     model, names = checkpoint.model, checkpoint.class_names
@@ -72,13 +162,28 @@ def show_predictions(
 
     failed = []
     if images:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         read, inputs = [], []
-        for f in images:
-            try:
-                inputs.append(load_image(f))
+        jobs = workers_for(len(images))
+        with Progress(
+            TextColumn("reading pictures" + (f" ({jobs} processes)" if jobs > 1 else "")),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal or len(images) < 2,
+        ) as bar:
+            task = bar.add_task("read", total=len(images))
+            results = read_images(images, jobs=jobs, advance=lambda n: bar.advance(task, n))
+        for f, (pixels, error) in zip(images, results):
+            if error is None:
+                inputs.append(pixels)
                 read.append(f)
-            except ImageError as exc:
-                failed.append(str(exc))
+            else:
+                failed.append(error)
         if read:
             proba = probabilities(np.stack(inputs))
             table = Table(title_justify="left")

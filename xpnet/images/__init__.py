@@ -8,8 +8,10 @@
 The steps (in ``xpnet.images.mnistify``, each with its equation) estimate and remove the
 paper, threshold the ink adaptively, keep the one digit (or say there is none, or several),
 bring the stroke to MNIST's width, and repeat MNIST's own preparation: the bounding box into
-20×20 with its aspect ratio, anti-aliased, the centre of mass at the centre of 28×28. See the
-documentation page "Your own digits" for the measurements behind each choice.
+20×20 with its aspect ratio, anti-aliased, the centre of mass at the centre of 28×28. Coarse
+pictures (nearest-neighbour upscales, pixel art, tiny pictures) keep their grey levels and
+skip the threshold and the stroke step (``xpnet.images.lowres``). See the documentation page
+"Your own digits" for the measurements behind each choice.
 
 Errors are [`ImageError`][xpnet.images.ImageError] (a ``ValueError``) or its subclasses
 [`BlankImageError`][xpnet.images.BlankImageError] and [`MultipleObjectsError`][xpnet.images.MultipleObjectsError]; their messages are for users.
@@ -103,6 +105,9 @@ def preprocessing_steps(source: ImageSource) -> dict:
         ``"working"`` (the resized picture), ``"foreground"`` (ink contrast, float),
         ``"mask"`` (thresholded), ``"digit"`` (specks removed), ``"stroke"`` (width
         normalised), ``"output"`` (28×28 uint8); the 28×28 shortcut gives only ``"output"``.
+        A nearest-neighbour upscale adds ``"blocks"`` (the picture it was made from); a coarse
+        picture has ``"coverage"`` instead of ``"stroke"`` (see
+        [`prepare_coarse`][xpnet.images.lowres.prepare_coarse]).
     """
     img = array_to_image(source) if isinstance(source, np.ndarray) else open_image(source)
     steps: dict = {}

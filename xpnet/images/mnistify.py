@@ -17,9 +17,12 @@ a clean binary digit, at a working resolution, and then repeat MNIST's preparati
 6. [`render`][xpnet.images.mnistify.render] — crop to the bounding box, anti-alias it into 20×20 (aspect kept) and
    place its centre of mass at the centre of 28×28 (a sub-pixel, bilinear shift).
 
-All of this runs on the host with NumPy and Pillow (no SciPy): the arrays are small. The binary-mask
-operations the steps share (connected components, dilation, erosion, block pooling) are in
-[`xpnet.images.morphology`][xpnet.images.morphology].
+The image operations are SciPy's ``ndimage`` (grey-level closing, connected components, binary
+dilation and maximum filters, centre of mass, sub-pixel shift) and Pillow's resampling (area averaging, which
+``ndimage.zoom`` does not do); the binary-mask operations the steps share are in
+[`xpnet.images.morphology`][xpnet.images.morphology]. A picture whose real resolution is far below
+its pixel count (a nearest-neighbour upscale) or that is small to begin with is read as the
+coarse image it is, without steps 3–5 ([`xpnet.images.lowres`][xpnet.images.lowres]).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from scipy import ndimage
 
 from .errors import BlankImageError, ImageError, MultipleObjectsError
 from .morphology import dilate, erode, label, pool
@@ -65,11 +69,21 @@ WORK_MIN, WORK_MAX = 200, 400
 BACKGROUND_SIDE = 160
 #: The weakest ink contrast still called a drawing, in gray levels (of 255) above the paper.
 MIN_CONTRAST = 24.0
+#: The paper's and the ink's statistics (medians, the polarity's tails) are estimated on a
+#: regular grid of at most this many pixels.
+SAMPLE = 20_000
 
 
 # ---------------------------------------------------------------------------------------------
 def prepare(img, name: str = "the image", steps: dict | None = None) -> np.ndarray:
     """Run every step on an ``RGBA`` Pillow image; return the flat ``(784,)`` uint8 digit.
+
+    A nearest-neighbour upscale is first reduced to the picture it was made from
+    ([`find_blocks`][xpnet.images.lowres.find_blocks]). Then a 28×28 picture is taken as
+    MNIST-prepared (only made gray and white-on-black); one of at most
+    `lowres.COARSE_MAX` pixels a side is read as a coarse image
+    ([`prepare_coarse`][xpnet.images.lowres.prepare_coarse]: no threshold, no stroke change);
+    any other goes through steps 1–6 of this module.
 
     Parameters
     ----------
@@ -79,7 +93,9 @@ def prepare(img, name: str = "the image", steps: dict | None = None) -> np.ndarr
         What to call the image in error messages.
     steps : dict, optional
         When given, filled with the intermediate arrays (``"working"``, ``"foreground"``,
-        ``"mask"``, ``"digit"``, ``"stroke"``, ``"output"``) for pictures and debugging.
+        ``"mask"``, ``"digit"``, ``"stroke"``, ``"output"``; ``"blocks"``, the reduced picture,
+        for an upscale; a coarse picture's are listed in
+        [`prepare_coarse`][xpnet.images.lowres.prepare_coarse]) for pictures and debugging.
 
     Returns
     -------
@@ -93,27 +109,43 @@ def prepare(img, name: str = "the image", steps: dict | None = None) -> np.ndarr
     MultipleObjectsError
         Two or more marks of comparable size, far apart.
     """
+    from PIL import Image
+
+    from .lowres import COARSE_MAX, find_blocks, prepare_coarse
+
     steps = {} if steps is None else steps
-    rgba = np.asarray(img, dtype=np.float32)
-    rgb, alpha = rgba[:, :, :3], rgba[:, :, 3]
+    rgba = np.asarray(img)
+    blocks = find_blocks(rgba)
+    if blocks is not None:
+        # a nearest-neighbour upscale: the picture it was made from, exactly
+        rgba = blocks.downsample(rgba)
+        steps["blocks"] = rgba
+        log.debug("%s: blocks of %.3g pixels, read as %dx%d", name, blocks.factor, rgba.shape[1], rgba.shape[0])
+        img = Image.fromarray(rgba, mode="RGBA")
+    alpha = rgba[:, :, 3]
     transparent_background = float(np.median(_border(alpha))) < 128 and alpha.max() > 0
-    if not transparent_background and alpha.min() < 255:
-        a = alpha[:, :, None] / 255.0  # composite over white paper: c' = a·c + (1 − a)·255
-        rgb = rgb * a + 255.0 * (1.0 - a)
     if img.size == (FRAME, FRAME):
-        return _already_mnist(alpha if transparent_background else rgb, transparent_background, name, steps)
+        rgb = rgba[:, :, :3].astype(np.float32)
+        if not transparent_background and alpha.min() < 255:
+            a = alpha[:, :, None] / np.float32(255)  # composite over white paper: c' = a·c + (1 − a)·255
+            rgb = rgb * a + 255 * (1 - a)
+        values = alpha.astype(np.float32) if transparent_background else rgb
+        return _already_mnist(values, transparent_background, name, steps)
+    if max(img.size) <= COARSE_MAX:
+        return prepare_coarse(rgba, transparent_background, name, steps)
     if transparent_background:
         # A canvas export: the strokes are whatever is opaque; their colour does not matter.
-        work = np.asarray(working_size(img).getchannel("A"), dtype=np.float32)
+        work = np.asarray(working_size(img.getchannel("A")), dtype=np.float32)
         steps["working"] = work
         f = work
     else:
-        from PIL import Image
-
-        rgb_img = Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), mode="RGB")
-        work = np.asarray(working_size(rgb_img), dtype=np.float32)
+        if alpha.min() < 255:  # composite over white paper: c' = a·c + (1 − a)·255
+            img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)), img)
+        work = np.asarray(working_size(img.convert("RGB")))
         steps["working"] = work
-        f = foreground(work)
+        if (work[:, :, 0] == work[:, :, 1]).all() and (work[:, :, 1] == work[:, :, 2]).all():
+            work = work[:, :, :1]  # gray: one channel says all (the per-channel maximum is that channel)
+        f = foreground(work.astype(np.float32))
     steps["foreground"] = f
     mask = threshold(f, name)
     steps["mask"] = mask
@@ -178,7 +210,8 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
     """How strongly each pixel is ink: its colour's distance from the local paper colour.
 
     Two passes. **Pass 1** takes the picture's median colour ``B⁰`` (the paper covers most of
-    it). The ink's polarity ``s`` is −1 (dark ink) when the largest 0.5 % of
+    it; this and the polarity below are estimated on a regular grid of at most `SAMPLE`
+    pixels, `_sample`). The ink's polarity ``s`` is −1 (dark ink) when the largest 0.5 % of
     ``max_c (B⁰_c − I_c)`` exceed on average those of ``max_c (I_c − B⁰_c)``, else +1: the ink
     is the far tail. The paper is then estimated per channel as the 75th percentile (25th
     for light ink) of each of 4×4 blocks, interpolated bilinearly between block centres,
@@ -203,7 +236,7 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     rgb : numpy.ndarray
-        Shape ``(H, W, 3)``, float, 0..255.
+        Shape ``(H, W, 3)``, float, 0..255 (or ``(H, W, 1)`` for a gray picture).
 
     Returns
     -------
@@ -211,78 +244,73 @@ def foreground(rgb: np.ndarray) -> np.ndarray:
         Shape ``(H, W)``, float32, ≥ 0 (gray levels of ink contrast).
     """
     h, w = rgb.shape[:2]
-    d = rgb - np.median(rgb.reshape(-1, 3), axis=0)
-    dark, light = np.max(-d, axis=2), np.max(d, axis=2)
+    planes = np.ascontiguousarray(np.moveaxis(rgb, 2, 0), dtype=np.float32)  # (C, H, W): fast per-channel maxima
+    sample = np.stack([_sample(p) for p in planes])
+    d = sample - np.median(sample.reshape(sample.shape[0], -1), axis=1)[:, None, None]
+    dark, light = -np.min(d, axis=0), np.max(d, axis=0)
     q = max(1, int(0.005 * dark.size))
     s = -1.0 if np.partition(dark.ravel(), -q)[-q:].mean() >= np.partition(light.ravel(), -q)[-q:].mean() else 1.0
     # the paper is brighter than 75 % of a block (dark ink) or darker (light ink)
-    b1 = _block_median(rgb, 4, 75.0 if s < 0 else 25.0)
-    f1 = np.maximum(np.max(s * (rgb - b1), axis=2), 0.0)
+    b1 = _block_percentile(planes, 4, 75.0 if s < 0 else 25.0)
+    f1 = np.maximum(np.max(s * (planes - b1), axis=0), 0.0)
     try:
         width = stroke_width(_away_from_border(threshold(f1, "pass 1")))
     except ImageError:
         width = 1.0
     long_side = max(h, w)
     k = float(np.clip(5.0 * width, long_side / 40.0, long_side / 2.0))
-    b2 = _closing(rgb, k, dark_ink=s < 0)
-    f = np.max(s * (rgb - b2), axis=2)
+    b2 = _closing(planes, k, dark_ink=s < 0)
+    f = np.max(s * (planes - b2), axis=0)
     return np.maximum(f, 0.0).astype(np.float32)
 
 
-def _block_median(rgb: np.ndarray, blocks: int, percentile: float = 50.0) -> np.ndarray:
-    """Per-channel percentile of a ``blocks``-per-longer-side grid, bilinearly interpolated."""
-    h, w, c = rgb.shape
+def _block_percentile(planes: np.ndarray, blocks: int, percentile: float = 50.0) -> np.ndarray:
+    """Per-channel percentile of a ``blocks``-per-longer-side grid, bilinearly interpolated.
+
+    ``planes`` is ``(C, H, W)``; the percentile interpolates linearly between the two order
+    statistics around rank ``p (n − 1) / 100`` (NumPy's default), found by partitioning.
+    """
+    c, h, w = planes.shape
     b = int(np.ceil(max(h, w) / blocks))
     gh, gw = int(np.ceil(h / b)), int(np.ceil(w / b))
-    padded = np.pad(rgb, ((0, gh * b - h), (0, gw * b - w), (0, 0)), mode="reflect" if min(h, w) > b else "edge")
-    grid = np.percentile(
-        padded.reshape(gh, b, gw, b, c).transpose(0, 2, 4, 1, 3).reshape(gh, gw, c, b * b), percentile, axis=3
-    )
-    return _resize_channels(grid, (gw * b, gh * b))[:h, :w]
+    padded = np.pad(planes, ((0, 0), (0, gh * b - h), (0, gw * b - w)), mode="reflect" if min(h, w) > b else "edge")
+    cells = padded.reshape(c, gh, b, gw, b).transpose(0, 1, 3, 2, 4).reshape(c, gh, gw, b * b)
+    rank = percentile / 100.0 * (b * b - 1)
+    lo, hi = int(np.floor(rank)), int(np.ceil(rank))
+    part = np.partition(cells, [lo, hi] if hi != lo else [lo], axis=3)
+    grid = part[..., lo] + (part[..., hi] - part[..., lo]) * (rank - lo)
+    return _resize_planes(grid, (gw * b, gh * b))[:, :h, :w]
 
 
-def _closing(rgb: np.ndarray, k: float, dark_ink: bool) -> np.ndarray:
-    """Grey-level closing (``dark_ink``) or opening, window ``k`` px, at `BACKGROUND_SIDE`."""
+def _closing(planes: np.ndarray, k: float, dark_ink: bool) -> np.ndarray:
+    """Grey-level closing (``dark_ink``) or opening, square window ``k`` px, at `BACKGROUND_SIDE`.
+
+    ``scipy.ndimage.grey_closing`` per channel of ``(C, H, W)`` planes: a maximum filter then a
+    minimum filter (the reverse for an opening), each separable and ``O(1)`` per pixel
+    whatever ``k``; the borders are mirrored.
+    """
     from PIL import Image
 
-    h, w, _ = rgb.shape
+    _, h, w = planes.shape
     scale = min(1.0, BACKGROUND_SIDE / max(h, w))
     small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = _resize_channels(rgb, small_size, Image.BOX) if scale < 1 else rgb
+    small = _resize_planes(planes, small_size, Image.BOX) if scale < 1 else planes
     kk = max(3, int(round(k * scale)) | 1)
-    first, second = (np.max, np.min) if dark_ink else (np.min, np.max)
-    out = _filter(_filter(small, kk, first), kk, second)
-    return _resize_channels(out, (w, h)) if scale < 1 else out
+    morph = ndimage.grey_closing if dark_ink else ndimage.grey_opening
+    out = morph(small, size=(1, kk, kk), mode="mirror")
+    return _resize_planes(out, (w, h)) if scale < 1 else out
 
 
-def _filter(a: np.ndarray, k: int, reduce) -> np.ndarray:
-    """Separable square max/min filter of odd side ``k``, the borders mirrored."""
-    r = k // 2
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    for axis in (0, 1):
-        pad = [(0, 0)] * a.ndim
-        pad[axis] = (r, r)
-        a = reduce(
-            sliding_window_view(np.pad(a, pad, mode="reflect" if a.shape[axis] > r else "edge"), k, axis=axis),
-            axis=-1,
-        )
-    return a
-
-
-def _resize_channels(a: np.ndarray, size: tuple[int, int], resample=None) -> np.ndarray:
-    """Resize each channel of a float ``(H, W, C)`` array to ``size = (width, height)``."""
+def _resize_planes(a: np.ndarray, size: tuple[int, int], resample=None) -> np.ndarray:
+    """Resize each plane of a float ``(C, H, W)`` array to ``size = (width, height)`` (Pillow, mode ``F``)."""
     from PIL import Image
 
     resample = Image.BILINEAR if resample is None else resample
     return np.stack(
         [
-            np.asarray(
-                Image.fromarray(np.ascontiguousarray(a[:, :, i], dtype=np.float32), mode="F").resize(size, resample)
-            )
-            for i in range(a.shape[2])
-        ],
-        axis=2,
+            np.asarray(Image.fromarray(np.ascontiguousarray(p, dtype=np.float32), mode="F").resize(size, resample))
+            for p in a
+        ]
     )
 
 
@@ -291,7 +319,8 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
     """Ink mask from the foreground map, with a threshold set by the noise and the ink.
 
     The paper dominates the picture, so the median ``m`` and the median absolute deviation
-    of ``f`` describe its noise: ``σ = 1.4826 · median|f − m|``. A pixel may be ink when
+    of ``f`` describe its noise: ``σ = 1.4826 · median|f − m|`` (both on a regular grid of at
+    most `SAMPLE` of the pixels, see `_sample`). A pixel may be ink when
     ``f > T_noise = m + 4 σ + 8`` (the 8 gray levels absorb JPEG block edges; 4 σ makes a
     false alarm from Gaussian noise a 3-in-100,000 event, and the majority vote and
     [`select_digit`][xpnet.images.mnistify.select_digit] remove the few isolated pixels that pass). The ink's contrast ``C`` is the
@@ -322,8 +351,9 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
         Fewer than ``max(6, 0.0002 H W)`` pixels pass ``T_noise``, or ``C − m`` is under
         `MIN_CONTRAST` gray levels.
     """
-    m = float(np.median(f))
-    sigma = 1.4826 * float(np.median(np.abs(f - m)))
+    sample = _sample(f)
+    m = float(np.median(sample))
+    sigma = 1.4826 * float(np.median(np.abs(sample - m)))
     t_noise = m + 4.0 * sigma + 8.0
     candidates = f[f > t_noise]
     if candidates.size < max(6, int(2e-4 * f.size)):
@@ -343,13 +373,21 @@ def threshold(f: np.ndarray, name: str = "the image") -> np.ndarray:
 def _smooth(mask: np.ndarray) -> np.ndarray:
     """3×3 majority vote (a pixel is ink when 5 of its 9 are): ragged JPEG edges become smooth.
 
-    Skipped when it would remove more than 30 % of the ink (1-pixel lines would vanish).
+    The vote is a separable 3×3 box sum in uint8 (the outside counted as paper). Skipped when
+    it would remove more than 30 % of the ink (1-pixel lines would vanish).
     """
-    p = np.pad(mask, 1).astype(np.int8)
-    h, w = mask.shape
-    votes = sum(p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3))
+    p = np.pad(mask, 1).view(np.uint8)
+    rows = p[:-2] + p[1:-1] + p[2:]
+    votes = rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
     smoothed = votes >= 5
     return smoothed if smoothed.sum() >= 0.7 * mask.sum() else mask
+
+
+def _sample(a: np.ndarray) -> np.ndarray:
+    """Every ``s``-th row and column of ``a`` (``s`` the smallest that leaves at most `SAMPLE`
+    pixels): the statistics of the paper and the ink, at a fraction of the cost."""
+    s = max(1, int(np.ceil(np.sqrt(a.shape[-2] * a.shape[-1] / SAMPLE))))
+    return a[..., ::s, ::s]
 
 
 # -- 4. one digit --------------------------------------------------------------------------------
@@ -387,22 +425,22 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
     labels, n = label(pooled)
     if n == 0:
         raise BlankImageError(f"{name}: nothing drawn")
-    sizes = []
-    for i in range(1, n + 1):
-        rows, cols = np.nonzero(labels == i)
-        sizes.append(max(np.ptp(rows), np.ptp(cols)) + 1)
-    comp_ink = np.bincount(labels[pooled], weights=ink[pooled], minlength=n + 1)
+    # each component's longer side, from its bounding box
+    size = max(max(r.stop - r.start, c.stop - c.start) for r, c in ndimage.find_objects(labels))
+    comp_ink = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n + 1)
     big = comp_ink >= 0.05 * comp_ink.max()
     big[0] = False
     if not big[1:].all():
-        near = dilate(big[labels] & pooled, max(1, int(np.ceil(0.08 * max(sizes)))), square=True)
-        specks = [i for i in range(1, n + 1) if not big[i] and not (near & (labels == i)).any()]
-        if specks:
-            log.debug("%s: dropped %d specks away from the digit", name, len(specks))
-            gone = np.isin(labels, specks)
+        near = dilate(big[labels] & pooled, max(1, int(np.ceil(0.08 * size))), square=True)
+        touched = np.bincount(labels[near], minlength=n + 1) > 0
+        specks = ~big & ~touched
+        specks[0] = False
+        if specks.any():
+            log.debug("%s: dropped %d specks away from the digit", name, int(specks.sum()))
+            gone = specks[labels]
             pooled = pooled & ~gone
             ink = np.where(gone, 0, ink)
-    g = max(1, int(np.ceil(0.25 * max(sizes))))
+    g = max(1, int(np.ceil(0.25 * size)))
     groups, n_groups = label(dilate(pooled, g, square=True) if n > 1 else pooled)
     group_ink = np.bincount(groups[pooled], weights=ink[pooled], minlength=n_groups + 1)
     group_ink[0] = 0
@@ -414,7 +452,9 @@ def select_digit(mask: np.ndarray, name: str = "the image") -> np.ndarray:
             "crop the picture to a single digit (or erase the other marks)",
             count=int(significant.size),
         )
-    keep = np.repeat(np.repeat((groups == main) & pooled, p, axis=0), p, axis=1)[:h, :w]
+    keep = (groups == main) & pooled
+    if p > 1:
+        keep = np.repeat(np.repeat(keep, p, axis=0), p, axis=1)[:h, :w]
     return mask & keep
 
 
@@ -431,11 +471,14 @@ def _away_from_border(mask: np.ndarray) -> np.ndarray:
     labels, n = label(ink > 0)
     if n < 2:
         return mask
-    edge = np.unique(_border(labels))
-    inner = (labels > 0) & ~np.isin(labels, edge)
+    at_edge = np.zeros(n + 1, dtype=bool)
+    at_edge[_border(labels)] = True
+    inner = (labels > 0) & ~at_edge[labels]
     if not inner.any():
         return mask
-    return mask & np.repeat(np.repeat(inner, p, axis=0), p, axis=1)[:h, :w]
+    if p > 1:
+        inner = np.repeat(np.repeat(inner, p, axis=0), p, axis=1)[:h, :w]
+    return mask & inner
 
 
 # -- 5. stroke width -----------------------------------------------------------------------------
@@ -471,8 +514,11 @@ def normalise_stroke(mask: np.ndarray) -> np.ndarray:
     `STROKE_KEEP` nothing changes. Otherwise the mask is dilated (or eroded) by ``r``
     pixels, where ``r`` solves ``(w + 2r) / (S + 2r) = t`` with ``t = 2.55 / 20``
     (`MNIST_STROKE_WIDTH`), since growing a stroke by ``r`` on each side also grows the
-    box: ``r = (t S − w) / (2 (1 − t))``. Erosion stops early rather than remove more than
-    half the ink.
+    box: ``r = (t S − w) / (2 (1 − t))``, with the octagon of
+    [`morphology.dilate`][xpnet.images.morphology.dilate] (close to a disk; the exact disk, a
+    thresholded Euclidean distance transform, was tried and read 0.1–0.2 points worse on three
+    picture kinds of t10k[9000:10000]). Erosion stops early (a smaller ``r``) rather than
+    remove more than half the ink.
 
     Parameters
     ----------
@@ -482,11 +528,13 @@ def normalise_stroke(mask: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Shape ``(H + 2p, W + 2p)``, bool, padded by ``p = max(r, 0)`` so nothing is cut off.
+        Bool, the digit's bounding box padded by ``max(r, 0)`` on every side (so nothing
+        grown is cut off); [`render`][xpnet.images.mnistify.render] crops to the box again.
     """
     w = stroke_width(mask)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    s = float(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+    mask = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    s = float(max(mask.shape))
     relative = BOX * w / s
     if STROKE_KEEP[0] <= relative <= STROKE_KEEP[1]:
         return mask
@@ -503,22 +551,29 @@ def normalise_stroke(mask: np.ndarray) -> np.ndarray:
 
 
 # -- 6. box and centre ---------------------------------------------------------------------------
-def render(mask: np.ndarray) -> np.ndarray:
+def render(mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """MNIST's last steps: bounding box → 20×20 (aspect kept, anti-aliased), centre of mass → centre.
 
     The box ``h × w`` is scaled by ``20 / max(h, w)`` with area averaging (each output pixel
-    is the fraction of its area covered by ink, times 255: the anti-aliased edge). The
-    result's centre of mass ``(ȳ, x̄) = Σ p·(y, x) / Σ p`` is moved to `CENTRE` by the
-    sub-pixel shift ``(dy, dx) = (14 − ȳ, 14 − x̄)`` (kept so that the box stays inside the
-    28×28 frame), resampled bilinearly: ``out(r, c) = p(r − dy, c − dx)`` interpolated between
-    the four nearest pixels. A whole-pixel shift leaves the centre up to half a pixel off;
-    measured on 200 tuning digits (t10k[8000:8200], see `benchmarks/image_preprocessing.py`)
-    the sub-pixel shift gained 0–1 point per picture kind and lost on none.
+    is the fraction of its area covered by ink, times 255: the anti-aliased edge; Pillow's
+    ``BOX`` filter). The result's centre of mass ``(ȳ, x̄) = Σ p·(y, x) / Σ p``
+    (``scipy.ndimage.center_of_mass``) is moved to `CENTRE` by the sub-pixel shift
+    ``(dy, dx) = (14 − ȳ, 14 − x̄)`` (kept so that the box stays inside the 28×28 frame),
+    resampled bilinearly (``scipy.ndimage.shift``, order 1): ``out(r, c) = p(r − dy, c − dx)``
+    interpolated between the four nearest pixels. A whole-pixel shift leaves the centre up to
+    half a pixel off; measured on 200 tuning digits (t10k[8000:8200], see
+    `benchmarks/image_preprocessing.py`) the sub-pixel shift gained 0–1 point per picture kind
+    and lost on none.
 
     Parameters
     ----------
     mask : numpy.ndarray
-        Shape ``(H, W)``, bool, non-empty.
+        Shape ``(H, W)``: bool (ink), or float coverage in 0..1 (a coarse picture's ink,
+        [`xpnet.images.lowres`][xpnet.images.lowres]); not all zero.
+    box : (top, left, bottom, right), optional
+        The rows ``top:bottom`` and columns ``left:right`` that go into the 20×20 box
+        (default: the bounding box of ``mask > 0``). Coverage outside it (a coarse picture's
+        soft edge) is scaled with it and kept, up to the frame's edge.
 
     Returns
     -------
@@ -527,25 +582,28 @@ def render(mask: np.ndarray) -> np.ndarray:
     """
     from PIL import Image
 
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
-    h, w = crop.shape
+    cov = np.asarray(mask, dtype=np.float32)
+    rows, cols = np.flatnonzero((cov > 0).any(axis=1)), np.flatnonzero((cov > 0).any(axis=0))
+    top, left, bottom, right = (rows[0], cols[0], rows[-1] + 1, cols[-1] + 1) if box is None else box
+    h, w = bottom - top, right - left
     scale = BOX / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = np.asarray(Image.fromarray(crop, mode="F").resize((nw, nh), Image.BOX), dtype=np.float64) * 255.0
-    ys, xs = np.indices(small.shape)
-    total = small.sum()
-    cy, cx = (ys * small).sum() / total, (xs * small).sum() / total
+    # the whole support, scaled as the box is: (r0, c0) is where the box starts in it
+    crop = cov[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    sh, sw = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((sw, sh), Image.BOX), dtype=np.float32) * 255.0
+    r0, c0 = round((top - rows[0]) * scale), round((left - cols[0]) * scale)
     margin = (FRAME - BOX) // 2  # place the box at (margin, margin), then shift it
-    frame = np.zeros((FRAME, FRAME), dtype=np.float32)
-    frame[margin : margin + nh, margin : margin + nw] = small
-    dy = float(np.clip(CENTRE - (cy + margin), -margin, FRAME - margin - nh))
-    dx = float(np.clip(CENTRE - (cx + margin), -margin, FRAME - margin - nw))
-    # Pillow's affine maps each output pixel (c, r) to the input point (c − dx, r − dy)
-    moved = Image.fromarray(frame, mode="F").transform(
-        (FRAME, FRAME), Image.AFFINE, (1, 0, -dx, 0, 1, -dy), Image.BILINEAR
-    )
-    return np.clip(np.rint(np.asarray(moved)), 0, 255).astype(np.uint8).reshape(FRAME * FRAME)
+    pad = max(sh, sw)  # room for what lies outside the box
+    frame = np.zeros((FRAME + 2 * pad, FRAME + 2 * pad), dtype=np.float32)
+    y0, x0 = pad + margin - r0, pad + margin - c0
+    frame[y0 : y0 + sh, x0 : x0 + sw] = small
+    cy, cx = ndimage.center_of_mass(frame)
+    dy = float(np.clip(CENTRE + pad - cy, -margin, FRAME - margin - nh))
+    dx = float(np.clip(CENTRE + pad - cx, -margin, FRAME - margin - nw))
+    moved = ndimage.shift(frame, (dy, dx), order=1, mode="constant", cval=0.0, prefilter=False)
+    out = moved[pad : pad + FRAME, pad : pad + FRAME]
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8).reshape(FRAME * FRAME)
 
 
 # -- helpers -------------------------------------------------------------------------------------
