@@ -12,7 +12,7 @@ its predicted training time, ``epochs × median epoch``, to the first recipe's.
         --recipe "old default=--shift 1" --recipe "default=" --recipe "default + affine=--augment affine"
 
 A recipe is ``name=ARGS``: ``xpnet train`` options applied to ``--preset`` (default: the
-``default`` preset as it is now). Only the first ``--rounds`` epochs of each are run: the
+``default`` preset as it is now; a recipe's own ``--preset`` wins). Only the first ``--rounds`` epochs of each are run: the
 epochs of a run cost the same (the cosine schedule changes only numbers).
 """
 
@@ -43,7 +43,7 @@ def config_from_args(preset: str, args: str, data: str) -> TrainConfig:
     overrides = {
         k: opts[k] for k in names if k in TrainConfig.__dataclass_fields__ and k not in ("preset", "batch_size", "data")
     }
-    config = TrainConfig.from_preset(preset, **overrides, data=data)
+    config = TrainConfig.from_preset(opts["preset"], **overrides, data=data)  # a recipe may name its own
     if opts.get("batch_size") is not None:
         config.batch_size = None if opts["batch_size"] == "full" else opts["batch_size"]
     return config

@@ -196,7 +196,7 @@ def test_xpnet_train_moves_the_training_set_once_with_shifts():
     from xpnet.runs.config import TrainConfig
 
     x, y, pre, _ = _shift_problem(n=256)
-    config = TrainConfig.from_preset("default", hidden=[16], epochs=3, shift=1, batch_size=64)
+    config = TrainConfig.from_preset("default", hidden=[16], epochs=3, augment="shift", shift=1, batch_size=64)
     model = config.make_model(backend="array_api_strict:device1")
     with OpCounter(model.backend) as ops:
         train_epochs(model, x, y, pre, config, config.make_optimizer())
