@@ -11,8 +11,9 @@ to 16 levels), each drawn as every picture kind of ``COARSE_KINDS`` (the 8×8 pi
 * ``coarse arrays``: the same 8×8 grids enlarged bilinearly back to 28×28 as arrays
   (``coarse_as_array``), no picture, no preprocessing;
 * ``through load_image``: the pictures read by this tree's [load_image][xpnet.images.load_image];
-* ``REV's load_image`` (``--against REV``, default ``main``; ``none`` to skip): the same
-  pictures read by that git revision's pipeline, for comparison.
+* ``REV's load_image`` (``--against REV``, default the last commit with the hand-written
+  pipeline, ``image_pipeline.OLD``; ``none`` to skip): the same pictures read by that git
+  revision's pipeline, for comparison.
 
 with the difference from the coarse arrays and its paired 95 % interval. Run from the
 repository root::
@@ -158,13 +159,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--kinds", default=",".join(renderings.COARSE_KINDS))
-    parser.add_argument("--against", default="main", help="git revision to compare with ('none' to skip)")
+    parser.add_argument(
+        "--against",
+        default=image_pipeline.OLD,
+        help="git revision to compare with (default: the hand-written pipeline; 'none' to skip)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes reading the pictures")
     parser.add_argument("--pictures", type=Path, help="write images-coarse.png (three digits, step by step) here")
     args = parser.parse_args(argv)
     if args.pictures is not None:
         print(f"wrote {write_pictures(args.data, range(args.start, args.start + 3), args.pictures)}")
-    against = None if args.against.lower() == "none" else args.against
+    against = None if args.against.lower() == "none" else image_pipeline.short(args.against)
     models, mnist, base, rows = evaluate(
         args.data, args.n, args.start, args.seed, args.epochs, args.kinds.split(","), against, args.jobs
     )
