@@ -11,13 +11,16 @@ to 16 levels), each drawn as every picture kind of ``COARSE_KINDS`` (the 8×8 pi
 * ``coarse arrays``: the same 8×8 grids enlarged bilinearly back to 28×28 as arrays
   (``coarse_as_array``), no picture, no preprocessing;
 * ``through load_image``: the pictures read by this tree's [load_image][xpnet.images.load_image];
-* ``REV's load_image`` (``--against REV``, default ``main``; ``none`` to skip): the same
-  pictures read by that git revision's pipeline, for comparison.
+* ``REV's load_image`` (``--against REV``, default the last commit with the hand-written
+  pipeline, ``image_pipeline.OLD``; ``none`` to skip): the same pictures read by that git
+  revision's pipeline, for comparison.
 
 with the difference from the coarse arrays and its paired 95 % interval. Run from the
 repository root::
 
     XPNET_TEST_DATA=/work/shared/data python benchmarks/image_coarse.py --start 9000 --n 1000
+
+``--pictures DIR`` also writes DIR/images-coarse.png (three digits, step by step).
 
 The targets: every kind at least 0.90, and no more than 2 points below the coarse arrays.
 """
@@ -110,6 +113,39 @@ def evaluate(data_dir: Path, n: int, start: int, seed: int, epochs: int, kinds, 
     return list(models), mnist, base, rows
 
 
+def write_pictures(data_dir: Path, indices, out: Path, kind: str = "coarse-x35") -> Path:
+    """docs/img/images-coarse.png: the picture, the grid found in it, the enlarged coverage, the
+    network's input, and the coarse array it is compared with."""
+    from matplotlib.figure import Figure
+
+    from xpnet.images import preprocessing_steps
+
+    x = read_idx_directory(data_dir / "mnist-t10k").x_test
+    fig = Figure(figsize=(8, 2.2 * len(indices)), layout="constrained")
+    axes = fig.subplots(len(indices), 5)
+    for row, i in zip(axes, indices):
+        grid = renderings.coarse(x[i])
+        buf = io.BytesIO()
+        picture = renderings.render_coarse(kind, grid)
+        picture.save(buf, "PNG")
+        steps = preprocessing_steps(buf.getvalue())
+        shown = [
+            (np.asarray(picture.convert("RGB")), f"picture ({kind})"),
+            (steps["blocks"][:, :, :3], "blocks found: 8×8"),
+            (steps["coverage"], "coverage, enlarged"),
+            (steps["output"], "network input"),
+            (renderings.coarse_as_array(grid).reshape(28, 28), "coarse array"),
+        ]
+        for ax, (image, title) in zip(row, shown):
+            ax.set_axis_off()
+            ax.imshow(image, cmap=None if image.ndim == 3 else "gray", interpolation="nearest")
+            ax.set_title(title, fontsize=8)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "images-coarse.png"
+    fig.savefig(path, dpi=80)
+    return path
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -123,10 +159,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--kinds", default=",".join(renderings.COARSE_KINDS))
-    parser.add_argument("--against", default="main", help="git revision to compare with ('none' to skip)")
+    parser.add_argument(
+        "--against",
+        default=image_pipeline.OLD,
+        help="git revision to compare with (default: the hand-written pipeline; 'none' to skip)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes reading the pictures")
+    parser.add_argument("--pictures", type=Path, help="write images-coarse.png (three digits, step by step) here")
     args = parser.parse_args(argv)
-    against = None if args.against.lower() == "none" else args.against
+    if args.pictures is not None:
+        print(f"wrote {write_pictures(args.data, range(args.start, args.start + 3), args.pictures)}")
+    against = None if args.against.lower() == "none" else image_pipeline.short(args.against)
     models, mnist, base, rows = evaluate(
         args.data, args.n, args.start, args.seed, args.epochs, args.kinds.split(","), against, args.jobs
     )

@@ -1,6 +1,7 @@
 """How long ``load_image`` takes per picture: this tree's pipeline next to another revision's.
 
-The other revision (default ``main``) is read from git (``git show REV:xpnet/images/…``) into a
+The other revision (default `OLD`, the last commit with the hand-written NumPy + Pillow
+pipeline) is read from git (``git show REV:xpnet/images/…``) into a
 temporary package, so both pipelines run in this one process on the same bytes. Each
 repetition calls both on every picture, alternating which goes first, and the medians of the
 wall-clock (``time.perf_counter``) and CPU (``time.process_time``) times are printed with
@@ -53,6 +54,13 @@ import digit_renderings as renderings  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 CASES = ("serve-canvas", "canvas-rgba", "mnist-enlarged", "photo-3000", "coarse-x35")
+#: The last commit whose xpnet/images was the hand-written NumPy + Pillow pipeline (before SciPy).
+OLD = "a90ffccdf63bde3e1e446aee3a6161bdacc3cc9c"
+
+
+def short(rev: str) -> str:
+    """A revision as the tables name it: a commit hash cut to 7 characters."""
+    return rev[:7] if len(rev) == 40 and all(c in "0123456789abcdef" for c in rev) else rev
 
 
 def load_revision(rev: str):
@@ -69,7 +77,7 @@ def load_revision(rev: str):
                 ["git", "show", f"{rev}:xpnet/images/{name}"], cwd=ROOT, check=True, capture_output=True
             ).stdout
             (folder / name).write_bytes(text)
-    module_name = "xpnet._images_at_" + "".join(c if c.isalnum() else "_" for c in rev)
+    module_name = "xpnet._images_at_" + "".join(c if c.isalnum() else "_" for c in rev[:12])
     spec = importlib.util.spec_from_file_location(
         module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
     )
@@ -212,7 +220,9 @@ def time_predict_reading(n_files: int, digit: np.ndarray, rounds: int = 2) -> No
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--against", default="main", help="git revision to compare with ('none': this tree only)")
+    parser.add_argument(
+        "--against", default=OLD, help="git revision to compare with (default: the hand-written pipeline; 'none': skip)"
+    )
     parser.add_argument("--repeats", type=int, default=20, help="calls per picture and pipeline")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument(
@@ -226,6 +236,7 @@ def main(argv=None) -> int:
 
     functions = {"this tree": images.load_image}
     if args.against.lower() != "none":
+        args.against = short(args.against)
         functions[args.against] = load_revision(args.against).load_image
     digit, which = _digit(args.data)
     data = pictures(digit)
