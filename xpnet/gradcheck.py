@@ -255,7 +255,10 @@ def gradcheck(
 ) -> GradcheckReport:
     """Compare ``model``'s backprop gradients on ``(X, y)`` with central finite differences.
 
-    The model is copied to float64 on its own backend; it is not modified.
+    The model is copied to float64 on its own backend; it is not modified. A model with
+    dropout is checked with its masks fixed: one draw for the batch, seeded by ``seed``
+    ([`xpnet.dropout`][xpnet.dropout]), makes the loss a deterministic function of the
+    parameters, the one whose gradient a training step follows.
 
     Parameters
     ----------
@@ -280,10 +283,6 @@ def gradcheck(
         ``Σ w_i ℓ_i / Σ w_i`` instead of the plain mean.
     l2
         λ of [`fit`][xpnet.model.MLP.fit]'s L2 penalty, included in the checked loss.
-
-    A model with dropout is checked with its masks fixed: one draw for the batch, seeded by
-    ``seed`` ([`xpnet.dropout`][xpnet.dropout]), makes the loss a deterministic function of
-    the parameters, the one whose gradient a training step follows.
 
     Returns
     -------
