@@ -366,7 +366,8 @@ def test_slow_server_gets_one_request_at_a_time_and_the_last_drawing(browser, mo
     assert n == sent
     # one request per answer at most: a queue of strokes would be one per stroke or more
     assert n <= elapsed / delay + 1, f"{n} requests in {elapsed:.1f} s with answers taking {delay} s"
-    assert n < len(strokes) + 3, (n, len(strokes))
+    # (no bound from the number of strokes: while the pen moves the page asks once per answer,
+    # so a slow machine drawing slowly sends more; the bound above is the one that matters)
     down, up = pen_down[0]  # the long stroke: asked about several times before the pen lifts
     during = sum(down < t < up for t in slow.times)
     assert during >= 2, f"{during} requests while the pen moved for {up - down:.1f} s without a pause"
