@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 import digit_renderings as renderings  # noqa: E402
 
 import xpnet  # noqa: E402
-from xpnet.checkpoint import load_checkpoint  # noqa: E402
 from xpnet.datasets import read_idx_directory  # noqa: E402
 from xpnet.images import ImageError, load_image, preprocessing_steps  # noqa: E402
-from xpnet.input_transform import Preprocessing  # noqa: E402
+from xpnet.model.checkpoint import load_checkpoint  # noqa: E402
+from xpnet.model.preprocessing import Preprocessing  # noqa: E402
 
 N_TRAIN = 8000
 
@@ -55,10 +55,10 @@ def train_model(x, y, seed: int, epochs: int, path: Path, shift: int = 0):
 
     ``shift > 0`` trains as ``xpnet train``'s default preset does: every epoch each training
     digit is moved by a random whole-pixel ``(dy, dx)``, ``|dy|, |dx| <= shift``
-    ([RandomShifts][xpnet.augment.RandomShifts]), the uncovered pixels given the value a raw 0
+    ([RandomShifts][xpnet.augment.shifts.RandomShifts]), the uncovered pixels given the value a raw 0
     pixel is transformed to.
     """
-    from xpnet.augment import RandomShifts
+    from xpnet.augment.shifts import RandomShifts
 
     pre = Preprocessing.fit(x)
     model = xpnet.MLP([784, 256, 10], backend="cpu", seed=seed)

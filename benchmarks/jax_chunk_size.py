@@ -1,4 +1,4 @@
-"""How many steps one compiled call should run on JAX (xpnet.steps.MAX_CHUNK), measured.
+"""How many steps one compiled call should run on JAX (xpnet.model.compiled.MAX_CHUNK), measured.
 
 Trains 784-128-10 (batch 128, SGD lr 0.1 and Adam lr 1e-3) on the first 20,000 Fashion-MNIST
 training images with ``MLP.fit`` on JAX, for several chunk sizes, interleaved epoch by epoch

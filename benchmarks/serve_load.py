@@ -225,7 +225,7 @@ def train_model(path: Path, seed: int) -> Path:
     """784-100-10 ReLU trained for 2 epochs on synthetic 28×28 bars (the latency does not
     depend on what the weights learnt, only on the shapes)."""
     import xpnet
-    from xpnet.input_transform import Preprocessing
+    from xpnet.model.preprocessing import Preprocessing
 
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 10, 2000)

@@ -28,7 +28,7 @@ def main() -> None:
         X = rng.random((512 if batch is None else 6 * batch, 784), dtype=np.float32)
         y = rng.integers(0, 10, len(X))
         for opt in ("sgd", "adam"):
-            optimizer = xpnet.optim.SGD(lr=0.1) if opt == "sgd" else xpnet.optim.Adam(lr=1e-3)
+            optimizer = xpnet.nn.optim.SGD(lr=0.1) if opt == "sgd" else xpnet.nn.optim.Adam(lr=1e-3)
             steps = count_step_ops(make(), X, y, epochs=3, batch_size=batch, optimizer=optimizer)
             steady = [i for i, n in enumerate(steps.totals) if n == steps.steady]
             print(

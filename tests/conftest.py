@@ -224,7 +224,7 @@ def matmul_error_bound(A, B, dtype) -> np.ndarray:
 
 
 def _activation64(name: str):
-    from xpnet.activations import LEAKY_SLOPE
+    from xpnet.nn.activations import LEAKY_SLOPE
 
     return {
         "relu": lambda z: np.maximum(z, 0.0),
@@ -425,7 +425,7 @@ def gradient_error_bounds(params, X, labels, dtype, activation: str = "relu", we
     dict
         ``{"W1": bound (n1, n0), "b1": bound (n1,), ...}``, float64, the shapes of ``params``.
     """
-    from xpnet.activations import LEAKY_SLOPE
+    from xpnet.nn.activations import LEAKY_SLOPE
 
     layers = _forward_with_bounds(params, X, dtype, activation, input_error)
     p = {k: _host64(v) for k, v in params.items()}

@@ -163,7 +163,7 @@ def same_shape_at_width(crop: np.ndarray, pen: float, upscale: int = 4) -> np.nd
     """The digit's own shape with its mean stroke made ``pen`` wide (``pen`` in crop pixels).
 
     The digit is the crop enlarged ``upscale``× (bicubic) above 127; its mean stroke width
-    ``w`` is `xpnet.images.mnistify.stroke_width`. Eroding it by ``(w − pen)/2``
+    ``w`` is `xpnet.images.digit.stroke_width`. Eroding it by ``(w − pen)/2``
     (or dilating, for a wider pen) makes a stroke of width ``w`` one of width ``pen`` and
     keeps what the writer drew wider than their stroke — a loop filled with ink, a blot —
     wider by the same amount, where a skeleton would turn a filled loop into a short line.
@@ -174,7 +174,7 @@ def same_shape_at_width(crop: np.ndarray, pen: float, upscale: int = 4) -> np.nd
     numpy.ndarray
         Bool, the crop's shape times ``upscale``.
     """
-    from xpnet.images.mnistify import stroke_width
+    from xpnet.images.digit import stroke_width
 
     img = Image.fromarray(np.asarray(crop, dtype=np.uint8))
     mask = np.asarray(img.resize((img.width * upscale, img.height * upscale), Image.BICUBIC)) > 127
@@ -306,8 +306,8 @@ def redrawn_directly(digit: np.ndarray, pen: float = 2.55) -> np.ndarray:
 
     The pen path is drawn 200 pixels tall with a pen ``10 · pen`` pixels wide (so ``pen``
     pixels once the box is 20 pixels; 2.55 is MNIST's median stroke width, see
-    `xpnet.images.mnistify.MNIST_STROKE_WIDTH`), and its coverage goes through the
-    pipeline's last step, [render][xpnet.images.mnistify.render] (box to 20×20 with area
+    `xpnet.images.digit.MNIST_STROKE_WIDTH`), and its coverage goes through the
+    pipeline's last step, [render][xpnet.images.digit.render] (box to 20×20 with area
     averaging, centre of mass to the centre). Comparing a model on these with the same model
     on MNIST's arrays measures what the re-drawing changes; comparing with ``load_image`` on a
     picture measures what the preprocessing loses.
@@ -317,7 +317,7 @@ def redrawn_directly(digit: np.ndarray, pen: float = 2.55) -> np.ndarray:
     numpy.ndarray
         Shape ``(784,)``, uint8.
     """
-    from xpnet.images.mnistify import render as mnist_render
+    from xpnet.images.digit import render as mnist_render
 
     return mnist_render(stroke_coverage(digit, 200, 10.0 * pen))
 

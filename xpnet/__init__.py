@@ -8,28 +8,24 @@ other standard-conforming array library (array-api-strict, PyTorch, JAX).
 >>> model.params["W1"].shape
 (128, 784)
 
-Where the math is: [`xpnet.network`][xpnet.network] (forward, softmax cross-entropy, backward),
-[`xpnet.activations`][xpnet.activations], [`xpnet.optim`][xpnet.optim] (updates), [`xpnet.init`][xpnet.init].
+Where the math is: the folder ``xpnet/nn/`` ([`xpnet.nn`][xpnet.nn]): the forward and backward
+pass in [`network`][xpnet.nn.network], one training step in [`step`][xpnet.nn.step], the updates
+in [`optim`][xpnet.nn.optim]. ``xpnet.network``, ``xpnet.optim``, ``xpnet.losses`` and
+``xpnet.activations`` are their public paths.
 """
 
 import logging
 
-from . import activations, losses, network, optim
-from .backend import (
-    Backend,
-    BackendInfo,
-    BackendUnavailable,
-    available_backends,
-    get_backend,
-    to_numpy,
-)
-from .checkpoint import CheckpointError, load, load_checkpoint, save
-from .environment import xpnet_version
+from . import activations, losses, network, optim, stopping
+from ._lib import moved
+from .backend import Backend, BackendInfo, BackendUnavailable, available_backends, get_backend, to_numpy
+from .backend.environment import xpnet_version
 from .errors import XpnetError
-from .gradcheck import GradcheckReport, gradcheck
-from .input_transform import Preprocessing
 from .model import MLP, Callback, History, TrainingDiverged
-from .stopping import EarlyStopping, ReduceLROnPlateau
+from .model.checkpoint import CheckpointError, load, load_checkpoint, save
+from .model.gradcheck import GradcheckReport, gradcheck
+from .model.preprocessing import Preprocessing
+from .model.stopping import EarlyStopping, ReduceLROnPlateau
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
@@ -51,6 +47,7 @@ __all__ = [
     "gradcheck",
     "network",
     "optim",
+    "stopping",
     "to_numpy",
     "__version__",
     "save",
@@ -61,4 +58,5 @@ __all__ = [
     "XpnetError",
 ]
 
+moved.install()  # the module paths of earlier versions (xpnet.checkpoint, xpnet.training, ...)
 logging.getLogger("xpnet").addHandler(logging.NullHandler())

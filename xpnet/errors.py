@@ -5,11 +5,11 @@ Every class also derives from the builtin exception it has always been (``ValueE
 
     XpnetError
     ├── BackendUnavailable (RuntimeError)     xpnet.backend: a requested backend cannot be used
-    ├── CheckpointError (ValueError)          xpnet.checkpoint: a checkpoint cannot be read
+    ├── CheckpointError (ValueError)          xpnet.model.checkpoint: a checkpoint cannot be read
     ├── DataError (ValueError)                xpnet.datasets: a data file is missing or malformed
     │   └── DatasetUnavailable                    a known dataset is neither cached nor downloadable
     ├── ImageError (ValueError)               xpnet.images: an image file cannot be read
-    ├── TrainingDiverged (FloatingPointError) xpnet.model: the training loss became NaN or infinite
+    ├── TrainingDiverged (FloatingPointError) xpnet.model.mlp: the training loss became NaN or infinite
     ├── ConfigError (ValueError)              an invalid setting (training option, optimizer,
     │                                             initialiser, activation, dtype, backend spec …)
     ├── InvalidInput (ValueError)             an input array or argument has a bad shape or values
@@ -72,4 +72,4 @@ class TrainingDiverged(XpnetError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
-TrainingDiverged.__module__ = "xpnet.model"  # documented (and long importable) there
+TrainingDiverged.__module__ = "xpnet.model"  # importable (and pickled) there since 0.1.0

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 import xpnet
 from xpnet.cli import cli
 from xpnet.datasets import DataError, read_kaggle_csv
-from xpnet.input_transform import Preprocessing
+from xpnet.model.preprocessing import Preprocessing
 
 
 def run(*args, expect=0):

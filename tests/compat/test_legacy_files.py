@@ -3,7 +3,7 @@
 ``legacy-0.1.0/`` was written by xpnet 0.1.0 (commit c221eb8, the flat layout before the
 package was organised into folders) with ``write_legacy_files.py``: pickles of ``MLP`` and of
 the scikit-learn estimators (they name classes by the module paths of that layout, such as
-``xpnet.model.MLP`` and ``xpnet.input_transform.Preprocessing``), a checkpoint from
+``xpnet.model.mlp.MLP`` and ``xpnet.model.preprocessing.Preprocessing``), a checkpoint from
 ``xpnet.save`` and one from ``xpnet train``. ``expected.npz`` holds the inputs and what each
 model predicted there when it was written.
 """

@@ -1,4 +1,4 @@
-"""Random affine distortions on the device (xpnet.affine.RandomAffine) against the float64 host
+"""Random affine distortions on the device (xpnet.augment.affine.RandomAffine) against the float64 host
 reference (random_affine), an independent bilinear interpolation (SciPy's), and in training."""
 
 from __future__ import annotations
@@ -11,8 +11,15 @@ import pytest
 import xpnet
 from tests.conftest import gamma, unit_roundoff
 from xpnet import Preprocessing
-from xpnet.affine import AFFINE_STREAM, RandomAffine, affine_matrices, random_affine, sampling_matrices, warp_host
-from xpnet.augment import RandomAffine as ReExported
+from xpnet.augment.affine import (
+    AFFINE_STREAM,
+    RandomAffine,
+    affine_matrices,
+    random_affine,
+    sampling_matrices,
+    warp_host,
+)
+from xpnet.augment.shifts import RandomAffine as ReExported
 from xpnet.runs.config import AFFINE_RANGES
 
 HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
@@ -248,14 +255,16 @@ def test_fit_with_device_flips_equals_host_flipping_every_epoch(backend):
     host = xpnet.MLP([784, 32, 10], backend=backend, seed=3)
     for epoch in range(3):
         raw = random_affine(x, **kw, seed=(3, epoch, AFFINE_STREAM)).astype(np.uint8)
-        host.fit(pre.transform(raw), y, epochs=1, batch_size=64, optimizer=xpnet.optim.Adam() if epoch == 0 else None)
+        host.fit(
+            pre.transform(raw), y, epochs=1, batch_size=64, optimizer=xpnet.nn.optim.Adam() if epoch == 0 else None
+        )
     device = xpnet.MLP([784, 32, 10], backend=backend, seed=3)
     device.fit(
         pre.transform(x),
         y,
         epochs=3,
         batch_size=64,
-        optimizer=xpnet.optim.Adam(),
+        optimizer=xpnet.nn.optim.Adam(),
         augment=RandomAffine(**kw, seed=3, fill=fill),
     )
     assert device.history.loss == host.history.loss
@@ -276,7 +285,7 @@ def test_an_interrupted_affine_run_resumes_bit_for_bit(backend):
         return RandomAffine(**STRONG, seed=1, fill=fill)
 
     straight = model()
-    straight.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9), augment=augment())
+    straight.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.nn.optim.SGD(lr=0.05, momentum=0.9), augment=augment())
 
     class StopAt(xpnet.Callback):
         def on_batch_end(self, m, epoch, batch, n_batches):
@@ -289,7 +298,7 @@ def test_an_interrupted_affine_run_resumes_bit_for_bit(backend):
         y,
         epochs=3,
         batch_size=32,
-        optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
+        optimizer=xpnet.nn.optim.SGD(lr=0.05, momentum=0.9),
         augment=augment(),
         callbacks=[StopAt()],
     )
@@ -318,7 +327,7 @@ def test_compiled_and_eager_affine_training_agree():
             y,
             epochs=2,
             batch_size=64,
-            optimizer=xpnet.optim.Adam(lr=1e-2),
+            optimizer=xpnet.nn.optim.Adam(lr=1e-2),
             augment=RandomAffine(**STRONG, seed=3, fill=0.5),
             compile=compile,
         )

@@ -1,6 +1,7 @@
-"""How the code is organised (docs/architecture.md), enforced: imports point down the layers,
-the math imports no array library, only the command line uses click and rich, and every
-exception xpnet raises on purpose belongs to one family."""
+"""How the code is organised (docs/architecture.md), enforced: the package is folders, one per
+unit of a layer; imports point down the layers and form no circle; the math imports no array
+library; only the command line uses click and rich; every exception xpnet raises on purpose
+belongs to one family; no module grows past 600 lines."""
 
 from __future__ import annotations
 
@@ -18,33 +19,32 @@ from xpnet.errors import XpnetError
 
 PACKAGE = Path(xpnet.__file__).parent
 
-#: The layers, bottom first. A module may import modules of its own layer and of those below.
-#: A name is a top-level module or a folder (a package: every module in it has its layer).
+#: The layers, bottom first, each a list of the folders under xpnet/ that belong to it (and the
+#: one base module, errors.py). A module may import modules of its own layer and of those below.
 LAYERS = {
-    "base": ["errors", "fileio", "_typing"],
-    "backend": ["backend", "environment", "validation"],
-    "math": ["activations", "init", "network", "losses", "dropout", "optim", "steps"],
-    "model and data": [
-        "model",
-        "training",
-        "stopping",
-        "inputs",
-        "gradcheck",
-        "input_transform",
-        "checkpoint",
-        "datasets",
-        "images",
-        "augment",
-        "affine",
-    ],
+    "base": ["errors", "_lib"],
+    "backend": ["backend"],
+    "math": ["nn"],
+    "data": ["datasets", "images", "augment"],
+    "model": ["model"],
     "runs": ["runs"],
     "applications": ["cli", "bench", "serve", "sklearn"],
 }
 RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in names}
-MATH = LAYERS["math"]
+#: Modules directly under xpnet/ that hold no code of their own: the package root and the public
+#: paths kept from the flat layout (each re-exports one module of a folder). Nothing in xpnet
+#: imports them.
+PUBLIC_PATHS = {
+    "activations": "nn.activations",
+    "losses": "nn.losses",
+    "network": "nn.network",
+    "optim": "nn.optim",
+    "stopping": "model.stopping",
+}
 ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "array_api_strict", "array_api_compat"}
 #: Where click and rich may be imported: the command line, and the optional download progress bar.
 TERMINAL_OK = {"cli", "bench", "serve", "datasets.download"}
+MAX_LINES = 600
 
 
 def _modules() -> list[tuple[str, Path]]:
@@ -52,44 +52,78 @@ def _modules() -> list[tuple[str, Path]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = path.relative_to(PACKAGE).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        if name:  # the package root re-exports everything and is not a layer
+        if name and name not in PUBLIC_PATHS:  # the root and the public paths re-export
             found.append((name, path))
     return found
 
 
-def _imports(name: str, path: Path) -> set[str]:
-    """Every module ``path`` imports (at any depth of the file), as absolute dotted names."""
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """Line numbers of the imports under ``if TYPE_CHECKING:``, which never run."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING":
+            for sub in node.body:
+                lines |= {n.lineno for n in ast.walk(sub) if isinstance(n, (ast.Import, ast.ImportFrom))}
+    return lines
+
+
+def _imports(name: str, path: Path, *, runtime_only: bool = False) -> set[str]:
+    """Every module ``path`` imports, at any depth of the file (function-level imports too), as
+    absolute dotted names; ``from . import x`` counts as importing ``x``."""
     is_package = path.name == "__init__.py"
     package = ["xpnet", *name.split(".")][: None if is_package else -1]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _type_checking_only(tree) if runtime_only else set()
     out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skip:
+            continue
         if isinstance(node, ast.Import):
             out |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join(base + ([node.module] if node.module else []))
-            if node.module is None:  # from . import network
-                out |= {f"{module}.{alias.name}" for alias in node.names}
-            else:
-                out.add(module)
+            for alias in node.names:
+                child = f"{module}.{alias.name}"
+                out.add(child if _is_module(child) else module)
     return out
 
 
+def _is_module(dotted: str) -> bool:
+    if not dotted.startswith("xpnet."):
+        return False
+    path = PACKAGE.joinpath(*dotted.split(".")[1:])
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
 def _layer_of(module: str) -> str:
-    """``datasets.idx`` -> ``datasets``; ``bench.report`` -> ``bench``."""
+    """``datasets.idx`` -> ``datasets``; ``nn.network`` -> ``nn``."""
     return module.split(".")[0]
 
 
 MODULES = _modules()
 
 
+def test_the_package_is_folders():
+    """Directly under xpnet/: the package root, the base module errors.py and the public paths;
+    every other module sits in a folder of its layer."""
+    flat = {p.stem for p in PACKAGE.glob("*.py")}
+    assert flat == {"__init__", "errors", *PUBLIC_PATHS}, sorted(flat)
+    assert len(flat) <= 8
+
+
 def test_every_folder_is_one_unit_of_a_layer():
-    """The folders of xpnet/ are the packages the layers name (``runs``, ``cli``, ...), and the
-    layers name no module that is not there."""
     folders = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
-    modules = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
     assert folders <= set(RANK), f"folders without a layer: {sorted(folders - set(RANK))}"
-    assert set(RANK) <= folders | modules, f"layers name what does not exist: {sorted(set(RANK) - folders - modules)}"
+    assert set(RANK) <= folders | {"errors"}, f"layers name what does not exist: {sorted(set(RANK) - folders)}"
+
+
+@pytest.mark.parametrize("name, target", sorted(PUBLIC_PATHS.items()))
+def test_a_public_path_is_its_module(name, target):
+    """``xpnet.network`` and the others re-export every public name of the module that holds the code."""
+    public, real = importlib.import_module(f"xpnet.{name}"), importlib.import_module(f"xpnet.{target}")
+    assert public.__all__ == real.__all__
+    assert all(getattr(public, n) is getattr(real, n) for n in real.__all__)
 
 
 def test_the_architecture_page_lists_the_same_layers():
@@ -111,17 +145,95 @@ def test_every_module_has_a_layer(name, path):
 
 @pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
 def test_imports_point_down_the_layers(name, path):
+    """Down or sideways within a layer; never to the package root or a public path (which sit
+    above everything), never up."""
     own = RANK[_layer_of(name)]
     for target in _imports(name, path):
-        if not target.startswith("xpnet.") or target in ("xpnet.__version__",):
+        if target == "xpnet" or not target.startswith("xpnet."):
+            assert target != "xpnet", f"xpnet.{name} imports the package root"
             continue
-        layer = _layer_of(target.removeprefix("xpnet."))
+        short = target.removeprefix("xpnet.")
+        assert short not in PUBLIC_PATHS, (
+            f"xpnet.{name} imports the public path {target}: import xpnet.{PUBLIC_PATHS[short]}"
+        )
+        layer = _layer_of(short)
         assert RANK.get(layer, 0) <= own, f"xpnet.{name} (layer {own}) imports {target} (layer {RANK.get(layer)})"
 
 
-@pytest.mark.parametrize("name", MATH)
+def _graph() -> dict[str, set[str]]:
+    """xpnet's import graph (runtime imports, at any depth of a file): module -> modules it imports.
+    Importing ``xpnet.a.b`` also imports its package ``xpnet.a``."""
+    graph = {}
+    for name, path in MODULES:
+        targets = set()
+        for t in _imports(name, path, runtime_only=True):
+            if t.startswith("xpnet.") and t.removeprefix("xpnet.") not in PUBLIC_PATHS:
+                targets.add(t.removeprefix("xpnet."))
+        graph[name] = {t for t in targets if t != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each a circle."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in graph:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_circle():
+    """No module imports, directly or through others, a module that imports it back — function-level
+    imports included (they are circles that happen later). A package's ``__init__`` re-exporting
+    its modules is an edge like any other; imports under ``if TYPE_CHECKING:`` never run and are
+    left out."""
+    graph = _graph()
+    # A package's __init__ imports its modules, and they may import their siblings: but a module
+    # importing its own package (``from . import x`` names the sibling, not the package) is a climb.
+    circles = _cycles(graph)
+    assert not circles, f"import circles: {circles}"
+
+
+def test_the_circle_finder_finds_circles():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
+def test_no_module_is_over_600_lines(name, path):
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    assert n <= MAX_LINES, f"xpnet.{name} has {n} lines (at most {MAX_LINES}): split it by what its parts do"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, _ in MODULES if _layer_of(n) == "nn"))
 def test_the_math_imports_no_array_library(name):
-    imported = {t.split(".")[0] for t in _imports(name, PACKAGE / f"{name}.py")}
+    path = dict(MODULES)[name]
+    imported = {t.split(".")[0] for t in _imports(name, path)}
     assert not imported & ARRAY_LIBRARIES, f"xpnet.{name} imports {sorted(imported & ARRAY_LIBRARIES)}"
 
 
@@ -177,7 +289,7 @@ def test_no_bare_builtin_errors_are_raised(name, path):
     "name, builtin",
     [
         ("xpnet.backend.BackendUnavailable", RuntimeError),
-        ("xpnet.checkpoint.CheckpointError", ValueError),
+        ("xpnet.model.checkpoint.CheckpointError", ValueError),
         ("xpnet.images.ImageError", ValueError),
         ("xpnet.model.TrainingDiverged", FloatingPointError),
         ("xpnet.datasets.errors.DataError", ValueError),
@@ -186,8 +298,8 @@ def test_no_bare_builtin_errors_are_raised(name, path):
         ("xpnet.errors.RunError", ValueError),
         ("xpnet.errors.InvalidInput", ValueError),
         ("xpnet.errors.InvalidInputType", TypeError),
-        ("xpnet.validation.InvalidInput", ValueError),
-        ("xpnet.validation.InvalidInputType", TypeError),
+        ("xpnet.model.inputs.InvalidInput", ValueError),
+        ("xpnet.model.inputs.InvalidInputType", TypeError),
     ],
 )
 def test_each_error_keeps_its_builtin_base(name, builtin):

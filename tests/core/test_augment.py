@@ -1,4 +1,4 @@
-"""Random shifts on the device (xpnet.augment) against the host implementation they replace."""
+"""Random shifts on the device (xpnet.augment.shifts) against the host implementation they replace."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 import xpnet
 from xpnet import Preprocessing
-from xpnet.augment import RandomShifts, random_shifts
+from xpnet.augment.shifts import RandomShifts, random_shifts
 
 
 def images(n=40, side=28, seed=0):
@@ -105,7 +105,7 @@ def test_fit_with_device_shifts_equals_host_shifting_every_epoch(backend):
             y,
             epochs=1,
             batch_size=64,
-            optimizer=xpnet.optim.Adam(lr=1e-3) if epoch == 0 else None,
+            optimizer=xpnet.nn.optim.Adam(lr=1e-3) if epoch == 0 else None,
         )
     device = xpnet.MLP([784, 32, 10], backend=backend, seed=3)
     device.fit(
@@ -113,7 +113,7 @@ def test_fit_with_device_shifts_equals_host_shifting_every_epoch(backend):
         y,
         epochs=3,
         batch_size=64,
-        optimizer=xpnet.optim.Adam(lr=1e-3),
+        optimizer=xpnet.nn.optim.Adam(lr=1e-3),
         augment=RandomShifts(1, seed=3, fill=fill),
     )
     assert device.history.loss == host.history.loss
@@ -134,7 +134,7 @@ def test_an_interrupted_augmented_run_resumes_bit_for_bit(backend):
         y,
         epochs=3,
         batch_size=32,
-        optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
+        optimizer=xpnet.nn.optim.SGD(lr=0.05, momentum=0.9),
         augment=RandomShifts(2, seed=1, fill=fill),
     )
 
@@ -149,7 +149,7 @@ def test_an_interrupted_augmented_run_resumes_bit_for_bit(backend):
         y,
         epochs=3,
         batch_size=32,
-        optimizer=xpnet.optim.SGD(lr=0.05, momentum=0.9),
+        optimizer=xpnet.nn.optim.SGD(lr=0.05, momentum=0.9),
         augment=RandomShifts(2, seed=1, fill=fill),
         callbacks=[StopAt()],
     )

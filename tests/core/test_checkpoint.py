@@ -11,9 +11,9 @@ import pytest
 
 import xpnet
 from tests.conftest import assert_close_by_bound, proba_error_bound
-from xpnet.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, read_manifest, save
-from xpnet.input_transform import Preprocessing
-from xpnet.optim import SGD, AdamW
+from xpnet.model.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, read_manifest, save
+from xpnet.model.preprocessing import Preprocessing
+from xpnet.nn.optim import SGD, AdamW
 
 
 def _data(n=96, n_in=12, n_classes=4, seed=0):
@@ -102,7 +102,7 @@ def test_checkpoint_is_one_plain_npz_without_pickles(tmp_path):
     with np.load(path, allow_pickle=False) as archive:
         assert "__manifest__" in archive.files and "param.W1" in archive.files and "opt.m.W1" in archive.files
         manifest = json.loads(archive["__manifest__"].tobytes().decode("utf-8"))
-    assert manifest["format"] == "xpnet.checkpoint"
+    assert manifest["format"] == "xpnet.model.checkpoint"
     assert list(tmp_path.iterdir()) == [path]  # no temporary files left behind
     umask = os.umask(0)
     os.umask(umask)

@@ -14,8 +14,8 @@ import pytest
 import xpnet
 from tests.conftest import native
 from xpnet import optim
-from xpnet.inputs import apply_class_weight
-from xpnet.stopping import EarlyStopping
+from xpnet.model.inputs import apply_class_weight
+from xpnet.model.stopping import EarlyStopping
 
 
 def _imbalanced(n=90, d=5, k=3, seed=0):

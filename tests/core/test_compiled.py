@@ -1,5 +1,5 @@
 """The compiled training step and inference (JAX): the same numbers as the eager loop, one
-compilation per shape, traced hyper-parameters (xpnet.steps, Backend.compile)."""
+compilation per shape, traced hyper-parameters (xpnet.model.compiled, Backend.compile)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import xpnet
 from xpnet import optim, steps
-from xpnet.augment import RandomShifts
+from xpnet.augment.shifts import RandomShifts
 from xpnet.errors import ConfigError
 
 from ..conftest import HAVE_JAX

@@ -14,7 +14,7 @@ from tests.conftest import (
     unit_roundoff,
 )
 from xpnet import network
-from xpnet.activations import ACTIVATIONS
+from xpnet.nn.activations import ACTIVATIONS
 
 
 def tutorial_reference(W1, b1, W2, b2, X_cols, labels):
@@ -68,7 +68,7 @@ def test_bias_gradient_is_a_per_unit_sum_and_output_biases_learn(backend):
     assert np.abs(db2).max() > 1e-3
     assert abs(db2.sum()) < 1e-12  # the all-element sum the notebook used is zero
     before = model.numpy_params()["b2"]
-    model.fit(X, y, epochs=3, batch_size=None, optimizer=xpnet.optim.SGD(lr=0.5))
+    model.fit(X, y, epochs=3, batch_size=None, optimizer=xpnet.nn.optim.SGD(lr=0.5))
     assert np.abs(model.numpy_params()["b2"] - before).max() > 1e-3
 
 

@@ -118,9 +118,9 @@ def test_dropout_changes_training_and_inference_never_drops(backend, as_input):
     X, y = _data()
     plain = xpnet.MLP([12, 32, 4], seed=2, backend=backend)
     dropped = xpnet.MLP([12, 32, 4], seed=2, backend=backend, dropout=0.5)
-    fit = dict(epochs=8, batch_size=32, optimizer=xpnet.optim.Adam(lr=1e-2))
+    fit = dict(epochs=8, batch_size=32, optimizer=xpnet.nn.optim.Adam(lr=1e-2))
     plain.fit(as_input(X), as_input(y), **fit)
-    history = dropped.fit(as_input(X), as_input(y), **{**fit, "optimizer": xpnet.optim.Adam(lr=1e-2)})
+    history = dropped.fit(as_input(X), as_input(y), **{**fit, "optimizer": xpnet.nn.optim.Adam(lr=1e-2)})
     assert history.loss[-1] != plain.history.loss[-1]
     # Inference uses the whole network: the same logits twice, and those of forward without masks.
     first = backend.to_numpy(dropped.decision_function(as_input(X)))
@@ -150,7 +150,7 @@ def test_an_interrupted_dropout_run_resumes_bit_for_bit(backend, tmp_path):
         return xpnet.MLP([12, 16, 4], backend=backend, seed=1, dropout=0.4)
 
     straight = fresh()
-    straight.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.Adam(lr=1e-2))
+    straight.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.nn.optim.Adam(lr=1e-2))
 
     class StopAt(xpnet.Callback):
         def on_batch_end(self, m, epoch, batch, n_batches):
@@ -158,7 +158,7 @@ def test_an_interrupted_dropout_run_resumes_bit_for_bit(backend, tmp_path):
                 m.stop_training = True
 
     cut = fresh()
-    cut.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.optim.Adam(lr=1e-2), callbacks=[StopAt()])
+    cut.fit(X, y, epochs=3, batch_size=32, optimizer=xpnet.nn.optim.Adam(lr=1e-2), callbacks=[StopAt()])
     assert cut.history.interrupted and cut.epoch == 1
     resumed = xpnet.load(xpnet.save(cut, tmp_path / "cut.npz"), backend=backend)
     assert resumed.dropout == (0.4,)
@@ -199,5 +199,5 @@ def test_jax_compiled_dropout_steps_equal_the_eager_ones():
 def test_gradcheck_fixes_the_masks_of_a_dropout_model(backend):
     rng = np.random.default_rng(1)
     model = xpnet.MLP([6, 9, 7, 3], backend=backend, dropout=[0.5, 0.3], activation="sigmoid", seed=0)
-    report = xpnet.gradcheck(model, rng.standard_normal((5, 6)), rng.integers(0, 3, 5))
+    report = xpnet.model.gradcheck(model, rng.standard_normal((5, 6)), rng.integers(0, 3, 5))
     assert report.passed, str(report)

@@ -77,9 +77,9 @@ def test_per_sample_losses_add_up_to_the_summed_loss_and_mark_the_hits(backend):
     rng = np.random.default_rng(3)
     Z = backend.asarray(rng.normal(size=(40, 7)), "float64")
     labels = rng.integers(0, 7, 40)
-    Y = xpnet.network.one_hot(backend.asarray(labels, "int64"), 7, backend.float_dtype("float64"))
-    log_s, t, P = xpnet.network.softmax_cross_entropy_rows(Z, Y)
-    loss_sum, P_ref = xpnet.network.softmax_cross_entropy(Z, Y)
+    Y = xpnet.nn.network.one_hot(backend.asarray(labels, "int64"), 7, backend.float_dtype("float64"))
+    log_s, t, P = xpnet.nn.network.softmax_cross_entropy_rows(Z, Y)
+    loss_sum, P_ref = xpnet.nn.network.softmax_cross_entropy(Z, Y)
     np.testing.assert_allclose(xpnet.to_numpy(log_s - t).sum(), float(loss_sum), rtol=1e-12)
     # Same shift and exps, another sum (P·1 vs sum) and division: a relative difference of at
     # most 2γ_k + 2u whatever the size of p, so an rtol alone is right here.

@@ -19,7 +19,7 @@ from xpnet.images import (
     preprocessing_steps,
     to_mnist_format,
 )
-from xpnet.images.mnistify import MNIST_STROKE_WIDTH, STROKE_KEEP, stroke_width
+from xpnet.images.digit import MNIST_STROKE_WIDTH, STROKE_KEEP, stroke_width
 
 SEVEN = [(120, 90), (280, 90), (190, 330)]
 

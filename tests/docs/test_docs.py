@@ -67,14 +67,14 @@ def test_math_page_links_every_tutorial_equation_to_its_code():
     text = (DOCS / "math.md").read_text(encoding="utf-8")
     links = set(AUTOREF.findall(text))
     needed = {
-        "xpnet.network.forward",  # Z1, A1, Z2 (and the L-layer forward)
-        "xpnet.activations.relu",  # A1 = ReLU(Z1)
-        "xpnet.network.softmax",  # A2 = softmax(Z2)
-        "xpnet.network.one_hot",  # Y
-        "xpnet.network.softmax_cross_entropy",  # the loss
-        "xpnet.network.backward",  # dZ2, dW2, db2, dW1, db1
-        "xpnet.activations.relu_backward",  # dZ1 = ... ⊙ ReLU'(Z1)
-        "xpnet.optim.SGD",  # the update
+        "xpnet.nn.network.forward",  # Z1, A1, Z2 (and the L-layer forward)
+        "xpnet.nn.activations.relu",  # A1 = ReLU(Z1)
+        "xpnet.nn.network.softmax",  # A2 = softmax(Z2)
+        "xpnet.nn.network.one_hot",  # Y
+        "xpnet.nn.network.softmax_cross_entropy",  # the loss
+        "xpnet.nn.network.backward",  # dZ2, dW2, db2, dW1, db1
+        "xpnet.nn.activations.relu_backward",  # dZ1 = ... ⊙ ReLU'(Z1)
+        "xpnet.nn.optim.SGD",  # the update
     }
     assert needed <= links, f"math.md does not link {sorted(needed - links)}"
 

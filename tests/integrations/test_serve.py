@@ -39,7 +39,7 @@ from tests.conftest import (  # noqa: E402
     unit_roundoff,
 )
 from xpnet.images import load_image  # noqa: E402
-from xpnet.input_transform import Preprocessing  # noqa: E402
+from xpnet.model.preprocessing import Preprocessing  # noqa: E402
 from xpnet.serve.app import create_app  # noqa: E402
 from xpnet.serve.inference import Inspector  # noqa: E402
 from xpnet.serve.server import BackgroundServer, bind_socket, is_loopback, url_for  # noqa: E402

@@ -50,7 +50,7 @@ except ImportError as exc:
 
 import xpnet  # noqa: E402
 from tests.conftest import shared_data_dir  # noqa: E402
-from xpnet.input_transform import Preprocessing  # noqa: E402
+from xpnet.model.preprocessing import Preprocessing  # noqa: E402
 from xpnet.serve.app import create_app  # noqa: E402
 from xpnet.serve.server import BackgroundServer  # noqa: E402
 

@@ -436,10 +436,10 @@ def test_augmentation_overhead_table():
 def test_shifted_contender_trains_on_the_shifted_images():
     """xpnet-numpy+shifts is MLP.fit with RandomShifts(1, seed): the same loss as fit() so."""
     from xpnet import MLP
-    from xpnet.augment import RandomShifts
+    from xpnet.augment.shifts import RandomShifts
     from xpnet.bench.contenders import CONTENDERS
     from xpnet.bench.problem import initial_params
-    from xpnet.optim import SGD
+    from xpnet.nn.optim import SGD
 
     data = bench.load_bench_data("synthetic", n_samples=64)
     p = bench.Problem(data, (784, 16, 10), 16, "sgd", 0.1, seed=3)
@@ -464,10 +464,10 @@ def test_shifted_contender_trains_on_the_shifted_images():
 def test_affine_contender_trains_on_the_distorted_images():
     """xpnet-numpy+affine is MLP.fit with xpnet train --augment affine's RandomAffine."""
     from xpnet import MLP
-    from xpnet.affine import RandomAffine
+    from xpnet.augment.affine import RandomAffine
     from xpnet.bench.contenders import CONTENDERS
     from xpnet.bench.problem import initial_params
-    from xpnet.optim import SGD
+    from xpnet.nn.optim import SGD
     from xpnet.runs.config import AFFINE_RANGES
 
     data = bench.load_bench_data("synthetic", n_samples=64)

@@ -48,10 +48,10 @@ def test_transfers_are_recorded_with_their_size(strict):
 def test_everything_is_restored_afterwards(strict):
     xp = strict.xp
     cls = type(strict.asarray(np.zeros(1), "float32"))
-    before = (cls.__add__, cls.__float__, xp.exp, xp.asarray, xpnet.network.array_namespace)
+    before = (cls.__add__, cls.__float__, xp.exp, xp.asarray, xpnet.nn.network.array_namespace)
     with OpCounter(strict) as ops:
         assert cls.__add__ is not before[0]
-    assert (cls.__add__, cls.__float__, xp.exp, xp.asarray, xpnet.network.array_namespace) == before
+    assert (cls.__add__, cls.__float__, xp.exp, xp.asarray, xpnet.nn.network.array_namespace) == before
     x = strict.asarray(np.ones(3), "float32")
     _ = xp.exp(x + x)
     assert ops.total == 0
@@ -60,7 +60,7 @@ def test_everything_is_restored_afterwards(strict):
 def test_counts_namespace_lookups_of_xpnet(strict):
     x = strict.asarray(np.ones((2, 3)), "float32")
     with OpCounter(strict) as ops:
-        xpnet.network.softmax(x)
+        xpnet.nn.network.softmax(x)
     assert ops.lookups == 1
 
 
@@ -69,4 +69,4 @@ def test_builtin_array_types_are_refused():
         with OpCounter(xpnet.get_backend("numpy")):
             pass
     # nothing was left patched
-    assert xpnet.network.array_namespace is xpnet.backend.array_namespace
+    assert xpnet.nn.network.array_namespace is xpnet.backend.array_namespace

@@ -11,11 +11,11 @@ import pytest
 
 import xpnet
 from tests.cli.test_cli import _images
-from xpnet.affine import RandomAffine
-from xpnet.augment import RandomShifts
-from xpnet.checkpoint import load_checkpoint
+from xpnet.augment.affine import RandomAffine
+from xpnet.augment.shifts import RandomShifts
 from xpnet.datasets.dataset import make_dataset
 from xpnet.errors import ConfigError
+from xpnet.model.checkpoint import load_checkpoint
 from xpnet.runs import run_training
 from xpnet.runs.config import AFFINE_RANGES, TrainConfig
 from xpnet.runs.epochs import make_augment

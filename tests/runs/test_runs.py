@@ -10,10 +10,10 @@ import pytest
 
 import xpnet
 from tests.cli.test_cli import _images
-from xpnet.augment import random_shifts
-from xpnet.checkpoint import load_checkpoint
+from xpnet.augment.shifts import random_shifts
 from xpnet.datasets.dataset import make_dataset
 from xpnet.errors import ConfigError, RunError, UntrainedModel, XpnetError
+from xpnet.model.checkpoint import load_checkpoint
 from xpnet.runs import Run, check_trained, find_checkpoint, run_training
 from xpnet.runs.config import PRESETS, TrainConfig, parse_batch_size
 from xpnet.runs.splits import evaluation_split, prepare_splits
@@ -45,7 +45,7 @@ def test_one_call_does_what_xpnet_train_does(data, tmp_path):
 @pytest.mark.parametrize("carries", [True, False], ids=["model-carries-preprocessing", "checkpoint-records-it"])
 def test_evaluate_model_runs_one_forward_pass_and_agrees_with_the_model(data, tmp_path, monkeypatch, carries):
     from xpnet import network
-    from xpnet.input_transform import Preprocessing
+    from xpnet.model.preprocessing import Preprocessing
     from xpnet.runs import evaluate_model
 
     x, y = data.x_train[:120], data.y_train[:120]

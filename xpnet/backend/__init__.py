@@ -2,7 +2,7 @@
 
 Everything backend-specific lives here: finding out which libraries are installed and usable,
 choosing one, moving arrays between the host (NumPy) and the device, and random numbers. The
-network math ([`xpnet.network`][xpnet.network], [`xpnet.optim`][xpnet.optim], ...) never imports NumPy or CuPy; it
+network math ([`xpnet.nn.network`][xpnet.nn.network], [`xpnet.nn.optim`][xpnet.nn.optim], ...) never imports NumPy or CuPy; it
 asks its arrays for their namespace with `array_api_compat.array_namespace` and uses only
 what the Array API standard defines.
 

@@ -29,7 +29,7 @@ def tune_host_allocator() -> bool:
     full-batch SGD went from 1.22× to 1.10× the GEMM floor, batch 128 from 1.51× to 1.44×
     (benchmarks/RESULTS.md). The cost: up to 512 MiB of freed memory stays with the process.
 
-    It is an explicit call, never made by [`MLP.fit`][xpnet.model.MLP.fit]: ``xpnet train``
+    It is an explicit call, never made by [`MLP.fit`][xpnet.model.mlp.MLP.fit]: ``xpnet train``
     (on NumPy) and the benchmark make it; call it yourself before training on NumPy in a
     process whose memory use you control. Process-wide and done once.
 
@@ -68,6 +68,6 @@ def host_allocator_tuned() -> bool | None:
     return _ALLOCATOR_TUNED
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

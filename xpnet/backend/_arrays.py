@@ -110,6 +110,6 @@ def array_namespace(*arrays):
     return xp
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -75,7 +75,7 @@ class Backend:
         """True when this backend traces and compiles whole functions (JAX, with ``jax.jit``).
 
         Its eager operations each pay a dispatch that costs more than the arithmetic of a
-        small network, so [`MLP.fit`][xpnet.model.MLP.fit] and inference run their steps
+        small network, so [`MLP.fit`][xpnet.model.mlp.MLP.fit] and inference run their steps
         through [`compile`][xpnet.backend.Backend.compile] there. The other backends run the
         same functions eagerly, operation by operation.
         """
@@ -193,7 +193,7 @@ class Backend:
         """Process-wide settings that make training on this backend faster, applied on request.
 
         NumPy: [`tune_host_allocator`][xpnet.backend.tune_host_allocator] (unless ``XPNET_MALLOC_TUNING=0``). Others: nothing.
-        [`MLP.fit`][xpnet.model.MLP.fit] does **not** call it (a library call should not
+        [`MLP.fit`][xpnet.model.mlp.MLP.fit] does **not** call it (a library call should not
         change the process); ``xpnet train`` and the benchmark do.
         """
         if self.name == "numpy":
@@ -301,6 +301,6 @@ def _same_device(backend: Backend, x) -> bool:
         return False
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

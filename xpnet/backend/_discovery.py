@@ -305,6 +305,6 @@ def backend_of(x) -> Backend:
     return _numpy_backend()
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -21,7 +21,7 @@ _UNPICKLE_TARGET: contextvars.ContextVar[str | None] = contextvars.ContextVar("x
 def unpickle_on(spec: str | None):
     """Unpickle xpnet models and backends onto ``spec`` instead of the backend they were on.
 
-    A pickled [`MLP`][xpnet.model.MLP] stores its weights as NumPy arrays and its backend as a
+    A pickled [`MLP`][xpnet.model.mlp.MLP] stores its weights as NumPy arrays and its backend as a
     spec (e.g. ``"cupy:0"``); unpickling looks that spec up again with [`get_backend`][xpnet.backend.get_backend],
     so a model pickled on a GPU fails, where there is none, with [`BackendUnavailable`][xpnet.backend.BackendUnavailable].
     Load it onto the CPU explicitly instead:
@@ -73,6 +73,6 @@ def _reduce_backend(backend: Backend):
 copyreg.pickle(Backend, _reduce_backend)  # read by pickle, copy, cloudpickle and joblib
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -111,6 +111,6 @@ def parse_backend_spec(text: str, source: str = "argument") -> BackendSpec:
     return BackendSpec(library, device, str(text), source)
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

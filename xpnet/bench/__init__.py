@@ -20,8 +20,8 @@ same shape. The contenders, one module each under [`xpnet.bench.contenders`][xpn
     alone adds (every contender but the floor shuffles).
 
 ``xpnet-numpy``, ``xpnet-torch``, ``xpnet-jax``, ``xpnet-cupy``, ``xpnet-torch-cuda`` (``xpnet-jax-eager``, ``xpnet-strict``)
-:   [`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s own training loop on that backend, advanced one epoch at a time.
-    On JAX its steps run compiled ([`xpnet.steps`][xpnet.steps]); ``xpnet-jax-eager`` runs
+:   [`xpnet.MLP.fit`][xpnet.model.mlp.MLP.fit]'s own training loop on that backend, advanced one epoch at a time.
+    On JAX its steps run compiled ([`xpnet.model.compiled`][xpnet.model.compiled]); ``xpnet-jax-eager`` runs
     them with ``compile=False``, one dispatch per array operation, for comparison.
 
 ``numpy``
@@ -42,9 +42,9 @@ the plain NumPy loop and PyTorch eager (when installed), interleaved the same wa
 microseconds per step and the ratio to the plain NumPy loop.
 
 A third table, the **augmentation overhead**, trains xpnet (``xpnet-numpy``, and
-``xpnet-cupy`` where usable) with [`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts] (``max_shift=1``, what
+``xpnet-cupy`` where usable) with [`xpnet.augment.shifts.RandomShifts`][xpnet.augment.shifts.RandomShifts] (``max_shift=1``, what
 ``xpnet train --shift 1`` uses) against the same training without (``xpnet-numpy+shifts``
-against ``xpnet-numpy``), and with [`xpnet.affine.RandomAffine`][xpnet.affine.RandomAffine] (the ranges of
+against ``xpnet-numpy``), and with [`xpnet.augment.affine.RandomAffine`][xpnet.augment.affine.RandomAffine] (the ranges of
 ``xpnet train --augment affine``; ``xpnet-numpy+affine``), interleaved the same way, on the
 benchmark's data at batch 128, for a small network where compute is cheap (784-32-10, the one
 with the 1.15× target for the shifts) and the main network, and gives seconds per epoch and the

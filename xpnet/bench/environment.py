@@ -1,7 +1,7 @@
-"""What the benchmark ran on: [`xpnet.environment.environment`][xpnet.environment.environment] plus the settings that move timings.
+"""What the benchmark ran on: [`xpnet.backend.environment.environment`][xpnet.backend.environment.environment] plus the settings that move timings.
 
 The machine, libraries and thread pools come from the shared collector
-([`xpnet.environment.environment`][xpnet.environment.environment]); this module adds only what a benchmark needs on top:
+([`xpnet.backend.environment.environment`][xpnet.backend.environment.environment]); this module adds only what a benchmark needs on top:
 the thread count asked for, whether glibc's allocator was tuned, PyTorch's thread count, the
 environment variables that change BLAS kernels or thread counts, and a warning for each that
 is known to slow NumPy down.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..environment import environment
+from ..backend.environment import environment
 
 __all__ = ["collect_environment", "ENV_KEYS", "SLOW_ENV"]
 
@@ -45,7 +45,7 @@ def collect_environment(threads: int | None) -> dict:
     Returns
     -------
     dict
-        Every key of [`xpnet.environment.environment`][xpnet.environment.environment] (``xpnet``, ``python``,
+        Every key of [`xpnet.backend.environment.environment`][xpnet.backend.environment.environment] (``xpnet``, ``python``,
         ``platform``, ``cpu``, ``cpu_count``, ``load_average``, ``libraries``, ``threadpools``)
         and ``threads_requested``, ``malloc_tuned`` (whether
         [`xpnet.backend.tune_host_allocator`][xpnet.backend.tune_host_allocator] raised glibc's thresholds in this process),

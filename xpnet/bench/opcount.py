@@ -22,7 +22,7 @@ Example
 >>> import xpnet
 >>> from xpnet.bench.opcount import count_step_ops
 >>> model = xpnet.MLP([784, 128, 10], backend="array_api_strict")   # doctest: +SKIP
->>> steps = count_step_ops(model, X, y, batch_size=128, optimizer=xpnet.optim.SGD(0.1))  # doctest: +SKIP
+>>> steps = count_step_ops(model, X, y, batch_size=128, optimizer=xpnet.nn.optim.SGD(0.1))  # doctest: +SKIP
 >>> steps.steady                        # operations of one steady-state training step  # doctest: +SKIP
 """
 
@@ -363,9 +363,9 @@ def count_step_ops(model, X, y, **fit_kwargs) -> StepOps:
     model : MLP
         A model on a backend [`OpCounter`][xpnet.bench.opcount.OpCounter] can count (array-api-strict).
     X, y : arrays
-        Training data, as for [`fit`][xpnet.model.MLP.fit].
+        Training data, as for [`fit`][xpnet.model.mlp.MLP.fit].
     **fit_kwargs
-        Passed on to [`fit`][xpnet.model.MLP.fit] (``epochs``, ``batch_size``, ``optimizer``, ...);
+        Passed on to [`fit`][xpnet.model.mlp.MLP.fit] (``epochs``, ``batch_size``, ``optimizer``, ...);
         a ``callbacks`` list is extended, not replaced.
 
     Returns
@@ -373,7 +373,7 @@ def count_step_ops(model, X, y, **fit_kwargs) -> StepOps:
     StepOps
         The counts of every step of the run.
     """
-    from ..model import Callback
+    from ..model.mlp import Callback
 
     counter = OpCounter(model.backend)
     marks: list[tuple[Counter, int, int]] = []

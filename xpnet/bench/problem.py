@@ -265,7 +265,7 @@ class Problem:
         return [(lo, min(lo + bs, self.n)) for lo in range(0, self.n, bs)]
 
     def permutation(self, epoch: int) -> np.ndarray | None:
-        """The epoch's sample order: the same one [`xpnet.MLP.fit`][xpnet.model.MLP.fit] draws (None: full batch)."""
+        """The epoch's sample order: the same one [`xpnet.MLP.fit`][xpnet.model.mlp.MLP.fit] draws (None: full batch)."""
         if self.full_batch:
             return None
         return np.random.default_rng((self.seed, epoch)).permutation(self.n)
@@ -307,7 +307,7 @@ def initial_params(sizes, init: str, seed: int) -> dict:
     dict
         ``{"W1": (n_1, n_0), "b1": (n_1,), ...}``, C-contiguous float32.
     """
-    from ..model import MLP
+    from ..model.mlp import MLP
 
     model = MLP(list(sizes), init=init, backend="numpy", seed=seed)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in model.numpy_params().items()}

@@ -21,15 +21,7 @@ from ..errors import ConfigError
 from .contenders import CONTENDERS, FLOOR_OF, Runner, available_contenders, select_contenders
 from .environment import collect_environment
 from .measure import ThreadLimits, measure_memory, median, scatter, time_epoch
-from .problem import (
-    DEFAULT_LR,
-    DEFAULT_SIZES,
-    TINY_SIZES,
-    TUTORIAL_SIZES,
-    Problem,
-    initial_params,
-    load_bench_data,
-)
+from .problem import DEFAULT_LR, DEFAULT_SIZES, TINY_SIZES, TUTORIAL_SIZES, Problem, initial_params, load_bench_data
 
 __all__ = [
     "run_benchmark",

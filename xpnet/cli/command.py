@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from .. import __version__
+from ..backend.environment import xpnet_version
 from ..errors import XpnetError
 from . import output as out
 from .diagnostics import gradcheck, info
@@ -144,7 +144,7 @@ def _one_line(text: str) -> str:
 
 
 @click.group(cls=XpnetGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "-V", "--version", prog_name="xpnet")
+@click.version_option(xpnet_version(), "-V", "--version", prog_name="xpnet")
 @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
 @click.option("-v", "--verbose", count=True, help="Log more: -v for progress details, -vv for debugging.")
 def cli(debug: bool, verbose: int) -> None:

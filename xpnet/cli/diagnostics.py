@@ -2,7 +2,7 @@
 
 ``info`` shows the versions, the installed backends and devices, what ``auto`` picks and the
 data cache; ``gradcheck`` compares backprop's gradients with finite differences
-([`xpnet.gradcheck`][xpnet.gradcheck]) and exits with 1 when they disagree.
+([`xpnet.model.gradcheck`][xpnet.model.gradcheck]) and exits with 1 when they disagree.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import time
 import click
 import numpy as np
 
-from ..activations import ACTIVATIONS
 from ..errors import XpnetError
+from ..nn.activations import ACTIVATIONS
 from . import output as out
 from .options import BACKEND_HELP, CONTEXT_SETTINGS, EXIT_FAILURE, IntList, backend_option, resolve_backend
 
@@ -31,9 +31,9 @@ def info() -> None:
       XPNET_BACKEND=cpu xpnet info
     """
     from ..backend import ENV_VAR, available_backends
+    from ..backend.environment import auto_backend, blas_threads, versions
     from ..datasets.cache import data_root
     from ..datasets.sources import KNOWN_DATASETS
-    from ..environment import auto_backend, blas_threads, versions
 
     auto, why = auto_backend()
     env = os.environ.get(ENV_VAR)
@@ -101,8 +101,8 @@ def gradcheck(backend, sizes, activation, samples, max_entries, eps, tol, seed) 
       xpnet gradcheck
       xpnet gradcheck --backend gpu --sizes 784,64,32,10 --activation tanh
     """
-    from ..gradcheck import gradcheck as run_gradcheck
-    from ..model import MLP
+    from ..model.gradcheck import gradcheck as run_gradcheck
+    from ..model.mlp import MLP
 
     console = out.console()
     model = MLP(sizes, activation=activation, backend=backend, seed=seed, dtype="float64")

@@ -61,7 +61,7 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
       xpnet evaluate model.npz --data ~/data/mnist-t10k
       xpnet evaluate model.npz --dataset mnist --plot cm.png
     """
-    from ..checkpoint import load_checkpoint
+    from ..model.checkpoint import load_checkpoint
     from ..runs import check_trained, evaluate_model, plots
     from ..runs.splits import evaluation_split
 
@@ -149,7 +149,7 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
       xpnet predict model.npz test.csv --limit 20
       xpnet predict model.npz test.csv --kaggle-submission submission.csv
     """
-    from ..checkpoint import load_checkpoint
+    from ..model.checkpoint import load_checkpoint
     from .predict import show_predictions
 
     csvs = [f for f in files if f.name.lower().endswith((".csv", ".csv.gz"))]

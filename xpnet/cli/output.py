@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from ..model import Callback
+from ..model.mlp import Callback
 
 __all__ = [
     "console",
@@ -271,7 +271,7 @@ def print_evaluation(console, ckpt, data, which: str, result: dict, names: list,
 
 
 def print_gradcheck(console, report, title: str, seconds: float) -> None:
-    """The ``gradcheck`` report: the table of [`xpnet.GradcheckReport.table`][xpnet.gradcheck.GradcheckReport.table], the summary, the verdict."""
+    """The ``gradcheck`` report: the table of [`xpnet.GradcheckReport.table`][xpnet.model.gradcheck.GradcheckReport.table], the summary, the verdict."""
     from rich.table import Table
 
     console.print(title)

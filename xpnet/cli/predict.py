@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint import Checkpoint
+from ..model.checkpoint import Checkpoint
 from .output import console as _console
 from .output import esc as _esc
 
@@ -125,7 +125,7 @@ def show_predictions(
     ----------
     checkpoint : Checkpoint
         The loaded checkpoint: its model (whose input layer takes 784 pixels), the inputs it
-        takes ([`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs]) and its class names.
+        takes ([`Checkpoint.model_inputs`][xpnet.model.checkpoint.Checkpoint.model_inputs]) and its class names.
     images, csvs : list of Path
         Image files (one digit each) and Kaggle Digit Recognizer CSV files.
     top : int
@@ -146,8 +146,8 @@ def show_predictions(
     """
     from rich.table import Table
 
+    from .._lib.fileio import atomic_write
     from ..datasets import read_kaggle_csv
-    from ..fileio import atomic_write
     from ..images import save_input_grid
 
     console = _console()

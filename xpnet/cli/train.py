@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from ..activations import ACTIVATIONS
-from ..init import INITIALIZERS
+from ..nn.activations import ACTIVATIONS
+from ..nn.init import INITIALIZERS
 from ..runs.config import AFFINE_RANGES, AUGMENTATIONS, PRESETS
 from . import output as out
 from .options import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._lib.fileio import atomic_write
 from ..errors import InvalidInput
-from ..fileio import atomic_write
 
 __all__ = ["save_input_grid"]
 

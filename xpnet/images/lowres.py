@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .digit import MIN_CONTRAST, _border, render, select_digit
 from .errors import BlankImageError
-from .mnistify import MIN_CONTRAST, _border, render, select_digit
 from .morphology import label
 
 __all__ = ["Blocks", "find_blocks", "prepare_coarse", "COARSE_MAX", "MIN_FACTOR", "MIN_EDGES"]
@@ -210,11 +210,11 @@ def prepare_coarse(rgba: np.ndarray, transparent: bool, name: str = "the image",
        ``m + 4σ`` of the border's ink values (``σ = 1.4826 · MAD``) is subtracted, and the
        result divided by its maximum ``C``: coverage ``q ∈ [0, 1]``. ``C`` under
        `mnistify.MIN_CONTRAST` is "nothing drawn".
-    2. **One digit**: [`select_digit`][xpnet.images.mnistify.select_digit] on ``q ≥ ½`` (specks
+    2. **One digit**: [`select_digit`][xpnet.images.digit.select_digit] on ``q ≥ ½`` (specks
        dropped, several marks far apart refused); the fainter cells of the marks it keeps stay.
     3. **MNIST's steps**: the cells, padded by one empty cell, are enlarged by ``U = ⌈80 / k⌉``
        (``k`` the kept marks' longer side in cells) with bicubic interpolation between the
-       cell centres (clipped to 0..1), and [`render`][xpnet.images.mnistify.render] puts the
+       cell centres (clipped to 0..1), and [`render`][xpnet.images.digit.render] puts the
        box of the enlarged coverage at or above `BOX_LEVEL` into 20×20 by area averaging, the
        fainter edge with it, and the centre of mass at the centre.
 

@@ -2,8 +2,8 @@
 components, dilation and erosion.
 
 [`xpnet.images.mnistify`][xpnet.images.mnistify] finds the one digit among the marks of a picture
-([`select_digit`][xpnet.images.mnistify.select_digit]) and brings its strokes to MNIST's width
-([`normalise_stroke`][xpnet.images.mnistify.normalise_stroke]) with these. They work on
+([`select_digit`][xpnet.images.digit.select_digit]) and brings its strokes to MNIST's width
+([`normalise_stroke`][xpnet.images.digit.normalise_stroke]) with these. They work on
 ``(H, W)`` bool arrays. Square dilations are separable maximum filters (``O(1)`` per pixel
 whatever the side); round ones are octagons (a cross dilation repeated, then a square).
 """

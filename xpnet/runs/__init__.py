@@ -1,6 +1,6 @@
 """Training runs as library calls: the layer between the model and the applications.
 
-A run trains an [`MLP`][xpnet.model.MLP] on a dataset, in a directory, and returns a value; the
+A run trains an [`MLP`][xpnet.model.mlp.MLP] on a dataset, in a directory, and returns a value; the
 command line (``xpnet train``, ``xpnet evaluate``) only presents it. The package's modules,
 each with one job:
 

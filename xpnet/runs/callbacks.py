@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..checkpoint import CheckpointError, save
-from ..model import MLP, Callback
+from ..model.checkpoint import CheckpointError, save
+from ..model.mlp import MLP, Callback
 
 __all__ = ["CheckpointEveryEpoch", "StopWhen", "stop_on_sigint", "sigint_stops"]
 
@@ -22,7 +22,7 @@ class CheckpointEveryEpoch(Callback):
     """Save a checkpoint at the start of training and at the end of an epoch once at least
     ``min_interval`` seconds have passed since the last save (0: after every epoch).
 
-    A diverged epoch raises [`TrainingDiverged`][xpnet.model.TrainingDiverged] before ``on_epoch_end``, so the
+    A diverged epoch raises [`TrainingDiverged`][xpnet.model.mlp.TrainingDiverged] before ``on_epoch_end``, so the
     file on disk always holds the last good weights. (Interrupts and the end of training are
     saved by the caller.)
     """

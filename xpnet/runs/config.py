@@ -11,8 +11,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from ..errors import ConfigError
-from ..model import MLP
-from ..optim import Cosine, Optimizer, get_optimizer
+from ..model.mlp import MLP
+from ..nn.optim import Cosine, Optimizer, get_optimizer
 
 __all__ = [
     "PRESETS",
@@ -166,7 +166,7 @@ class TrainConfig:
     hidden : list of int
         Hidden layer widths.
     activation, init, optimizer, schedule : str
-        See [`xpnet.MLP`][xpnet.model.MLP] and [`xpnet.optim`][xpnet.optim].
+        See [`xpnet.MLP`][xpnet.model.mlp.MLP] and [`xpnet.nn.optim`][xpnet.nn.optim].
     lr, weight_decay, momentum : float
         Optimizer settings (``momentum``: SGD only).
     epochs : int
@@ -175,9 +175,9 @@ class TrainConfig:
         Standardise the scaled pixels with the training set's mean and standard deviation.
     augment : str
         Augmentation of the training images every epoch: ``shift`` (random whole-pixel shifts of
-        up to ``shift`` pixels, [`RandomShifts`][xpnet.augment.RandomShifts]), ``affine``
+        up to ``shift`` pixels, [`RandomShifts`][xpnet.augment.shifts.RandomShifts]), ``affine``
         (random rotations, scaling, shear and sub-pixel shifts,
-        [`RandomAffine`][xpnet.affine.RandomAffine]), ``none``, or ``auto`` (the presets'):
+        [`RandomAffine`][xpnet.augment.affine.RandomAffine]), ``none``, or ``auto`` (the presets'):
         ``affine`` for handwritten digits (MNIST), ``shift`` otherwise, decided by
         [`resolve_augment`][xpnet.runs.config.TrainConfig.resolve_augment] once the data is
         known and recorded as such.
@@ -247,7 +247,7 @@ class TrainConfig:
         return asdict(self)
 
     def make_model(self, backend=None, n_inputs: int = 784, n_classes: int = 10) -> MLP:
-        """A new [`MLP`][xpnet.model.MLP] with these settings, ``n_inputs`` inputs and ``n_classes`` outputs."""
+        """A new [`MLP`][xpnet.model.mlp.MLP] with these settings, ``n_inputs`` inputs and ``n_classes`` outputs."""
         model = MLP(
             [n_inputs, *self.hidden, n_classes],
             activation=self.activation,

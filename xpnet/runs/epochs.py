@@ -1,4 +1,4 @@
-"""The epoch loop of a run: one [`MLP.fit`][xpnet.model.MLP.fit] call with the run's settings.
+"""The epoch loop of a run: one [`MLP.fit`][xpnet.model.mlp.MLP.fit] call with the run's settings.
 
 [`train_epochs`][xpnet.runs.train_epochs] gives the model the run's preprocessing, its optimizer and
 the on-device augmentation ([`make_augment`][xpnet.runs.epochs.make_augment]: random shifts,
@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..affine import RandomAffine
-from ..augment import RandomShifts
+from ..augment.affine import RandomAffine
+from ..augment.shifts import RandomShifts
 from ..errors import ConfigError
-from ..input_transform import Preprocessing
-from ..model import MLP
-from ..optim import Optimizer
+from ..model.mlp import MLP
+from ..model.preprocessing import Preprocessing
+from ..nn.optim import Optimizer
 from .config import AUGMENTATIONS, TrainConfig
 
 __all__ = ["train_epochs", "make_augment"]
@@ -40,7 +40,7 @@ def train_epochs(
     ``preprocessing`` becomes the model's own (`MLP.preprocessing`): ``fit`` and every
     later prediction apply it, and checkpoints store it, so raw pixels go in everywhere.
 
-    One [`MLP.fit`][xpnet.model.MLP.fit] call, so the training images cross to the device once. With
+    One [`MLP.fit`][xpnet.model.mlp.MLP.fit] call, so the training images cross to the device once. With
     an augmentation ([`make_augment`][xpnet.runs.epochs.make_augment]) every epoch's images are
     transformed on the device with draws seeded by the seed and the epoch alone, so an interrupted
     epoch is finished with the same images and a resumed run equals an uninterrupted one.
@@ -48,7 +48,7 @@ def train_epochs(
     Raises
     ------
     TrainingDiverged
-        As [`MLP.fit`][xpnet.model.MLP.fit].
+        As [`MLP.fit`][xpnet.model.mlp.MLP.fit].
     """
     model.preprocessing = preprocessing  # the model scales its raw inputs itself, and saves that
     if should_stop():
@@ -88,7 +88,7 @@ def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | Rando
     Raises
     ------
     ConfigError
-        An unknown ``augment``, or a range [`RandomAffine`][xpnet.affine.RandomAffine] refuses.
+        An unknown ``augment``, or a range [`RandomAffine`][xpnet.augment.affine.RandomAffine] refuses.
     """
     kind, seed = config.augment, config.seed
     if kind == "auto":

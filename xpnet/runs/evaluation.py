@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import MLP
-from ..network import one_hot, softmax_cross_entropy
-from ..validation import check_labels
+from ..model.inputs import check_labels
+from ..model.mlp import MLP
+from ..nn.network import one_hot, softmax_cross_entropy
 
 __all__ = ["evaluate_model", "write_plots"]
 
@@ -32,7 +32,7 @@ def evaluate_model(model: MLP, x, y: np.ndarray) -> dict:
     x : array_like
         The inputs as the model takes them: raw pixels for a model that carries its
         preprocessing (every model a run trains); for a loaded checkpoint,
-        [`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs] of the raw pixels.
+        [`Checkpoint.model_inputs`][xpnet.model.checkpoint.Checkpoint.model_inputs] of the raw pixels.
     y : numpy.ndarray
         The ``(n,)`` integer labels.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_write
+from .._lib.fileio import atomic_write
 
 __all__ = ["plot_history", "plot_confusion_matrix", "plot_misclassified", "plot_first_layer"]
 
@@ -43,7 +43,7 @@ def _history_dict(history) -> dict:
 def plot_history(history, path: str | os.PathLike, title: str | None = None) -> Path:
     """Loss and accuracy per epoch, training and (when present) validation, side by side.
 
-    ``history`` is an [`xpnet.History`][xpnet.model.History] or its ``to_dict()``.
+    ``history`` is an [`xpnet.History`][xpnet.model.mlp.History] or its ``to_dict()``.
     """
     from matplotlib.ticker import MaxNLocator
 

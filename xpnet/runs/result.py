@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import MLP, TrainingDiverged
+from ..model.mlp import MLP, TrainingDiverged
 from .config import TrainConfig
 from .rundir import CHECKPOINT_NAME
 

@@ -3,7 +3,7 @@
 A *run* lives in a directory (``runs/<data>-<YYYYmmdd-HHMMSS>`` by default) holding
 
 ``model.npz``
-:   The checkpoint ([`xpnet.checkpoint`][xpnet.checkpoint]): saved when training starts, at the end of an
+:   The checkpoint ([`xpnet.model.checkpoint`][xpnet.model.checkpoint]): saved when training starts, at the end of an
     epoch at most every ``save_every`` seconds, on Ctrl-C and at the end. A diverged epoch
     never overwrites it, so it always holds the last good weights.
 
@@ -26,7 +26,7 @@ The run's state machine, recorded as ``status`` in ``metrics.json`` and in the c
 >>> result.status, result.test["accuracy"]                               # doctest: +SKIP
 ('completed', 0.97...)
 
-No printing here: progress reaches the caller through [`Callback`][xpnet.model.Callback] objects, and
+No printing here: progress reaches the caller through [`Callback`][xpnet.model.mlp.Callback] objects, and
 the command line ([`xpnet.cli`][xpnet.cli]) presents the [`RunResult`][xpnet.runs.RunResult].
 
 This module holds the state machine: [`Run`][xpnet.runs.Run] (set up, train, end in one of the
@@ -49,13 +49,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import CheckpointError, load_checkpoint, save
-from ..environment import versions, xpnet_version
+from .._lib.fileio import write_json
+from ..backend.environment import versions, xpnet_version
 from ..errors import RunError
-from ..fileio import write_json
-from ..input_transform import Preprocessing
-from ..model import MLP, TrainingDiverged
-from ..optim import Cosine
+from ..model.checkpoint import CheckpointError, load_checkpoint, save
+from ..model.mlp import MLP, TrainingDiverged
+from ..model.preprocessing import Preprocessing
+from ..nn.optim import Cosine
 from .callbacks import CheckpointEveryEpoch, StopWhen, sigint_stops
 from .config import TrainConfig
 from .data import data_label, load_data
@@ -306,7 +306,7 @@ class Run:
         Parameters
         ----------
         callbacks : sequence of xpnet.Callback
-            Progress hooks (a progress bar, ...), called by [`MLP.fit`][xpnet.model.MLP.fit].
+            Progress hooks (a progress bar, ...), called by [`MLP.fit`][xpnet.model.mlp.MLP.fit].
         plots : bool
             Write the PNG plots when the run completes.
         save_every : float
@@ -320,7 +320,7 @@ class Run:
         Returns
         -------
         RunResult
-            Never raises [`TrainingDiverged`][xpnet.model.TrainingDiverged]: a divergence is a ``diverged`` result.
+            Never raises [`TrainingDiverged`][xpnet.model.mlp.TrainingDiverged]: a divergence is a ``diverged`` result.
         """
         if self.finished:
             return RunResult(

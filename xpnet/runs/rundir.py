@@ -13,8 +13,8 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from ..checkpoint import Checkpoint
 from ..errors import RunError, UntrainedModel
+from ..model.checkpoint import Checkpoint
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -94,7 +94,7 @@ def check_trained(checkpoint: Checkpoint) -> str | None:
     Returns
     -------
     str or None
-        ``None`` for a completed run (or a checkpoint saved by [`xpnet.save`][xpnet.checkpoint.save]); a warning
+        ``None`` for a completed run (or a checkpoint saved by [`xpnet.save`][xpnet.model.checkpoint.save]); a warning
         sentence for a run that was interrupted, or that diverged after some epochs (its
         checkpoint holds the last good weights).
 

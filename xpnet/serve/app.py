@@ -95,7 +95,7 @@ def create_app(
     ----------
     model_path_or_checkpoint : str, os.PathLike, Checkpoint or Inspector
         A checkpoint file, a run folder holding ``model.npz``, a loaded
-        [`Checkpoint`][xpnet.checkpoint.Checkpoint], or an [`Inspector`][xpnet.serve.inference.Inspector].
+        [`Checkpoint`][xpnet.model.checkpoint.Checkpoint], or an [`Inspector`][xpnet.serve.inference.Inspector].
     backend : str or Backend, optional
         Where the forward pass runs (``"cpu"``, ``"gpu"``, ...; default ``$XPNET_BACKEND`` or
         auto). Ignored for an ``Inspector``, which already has its model.

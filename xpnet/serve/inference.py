@@ -4,7 +4,7 @@ Nothing here needs the web packages: [`Inspector`][xpnet.serve.inference.Inspect
 functions the web app calls, and every failure a client can cause is a [`RequestError`][xpnet.serve.inference.RequestError]
 carrying the HTTP status it deserves.
 
-The forward pass is [`xpnet.network.forward`][xpnet.network.forward], the same function training uses, on the
+The forward pass is [`xpnet.nn.network.forward`][xpnet.nn.network.forward], the same function training uses, on the
 backend the model was loaded on (``--backend``). Its cache holds the input of every layer,
 ``inputs = [X, A1, …, A_{L−1}]``, so the hidden activations come for free; the output layer's
 activation is ``A_L = softmax(Z_L)``. Only the final arrays are copied to the host, for JSON.
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import images as _images
-from .. import network
-from ..checkpoint import Checkpoint, load_checkpoint
 from ..errors import ConfigError, XpnetError
+from ..model.checkpoint import Checkpoint, load_checkpoint
+from ..nn import network
 from ..runs.rundir import check_trained, find_checkpoint
 
 __all__ = [
@@ -173,7 +173,7 @@ class Inspector:
     ----------
     checkpoint : str, os.PathLike or Checkpoint
         A checkpoint file (``model.npz``), a run folder holding one, or a loaded
-        [`Checkpoint`][xpnet.checkpoint.Checkpoint].
+        [`Checkpoint`][xpnet.model.checkpoint.Checkpoint].
     backend : str or Backend, optional
         Where to run the forward pass (``"cpu"``, ``"gpu"``, ...; default ``$XPNET_BACKEND``
         or auto). A loaded checkpoint is moved there when given.
@@ -374,7 +374,7 @@ class Inspector:
     def _model_inputs(self, pixels: np.ndarray):
         """``(1, 784)`` raw pixels → the model's input X on its backend, preprocessed exactly once.
 
-        [`Checkpoint.model_inputs`][xpnet.checkpoint.Checkpoint.model_inputs], as ``xpnet predict``
+        [`Checkpoint.model_inputs`][xpnet.model.checkpoint.Checkpoint.model_inputs], as ``xpnet predict``
         does: a model that carries its preprocessing applies it itself in ``validate_data``.
         """
         return self.model.validate_data(self.checkpoint.model_inputs(pixels.reshape(1, -1))).X

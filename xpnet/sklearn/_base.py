@@ -21,7 +21,7 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 
 from ..backend import Backend, backend_of, get_backend
 from ..errors import ConfigError, InvalidInput, InvalidInputType
-from ..model import MLP, Callback, ModelInputs
+from ..model.mlp import MLP, Callback, ModelInputs
 from ._epochs import VerboseLog, batch_size, new_optimizer, set_samples_per_epoch, stopping_callbacks
 from ._inputs import _dispatch_enabled, _dtype_name, _host, check_same_namespace
 
@@ -38,7 +38,7 @@ class BaseMLP(BaseEstimator):
     """scikit-learn's multi-layer perceptron, trained by xpnet; subclasses say what the
     targets are (``_LOSS``, ``_targets``) and how predictions come out."""
 
-    _LOSS = "cross_entropy"  # the xpnet loss head (xpnet.losses)
+    _LOSS = "cross_entropy"  # the xpnet loss head (xpnet.nn.losses)
     _OUT_ACTIVATION = "softmax"
 
     _parameter_constraints: dict = {
@@ -268,7 +268,7 @@ class BaseMLP(BaseEstimator):
         return False
 
     def _dropout(self):
-        """The ``dropout`` parameter as [`MLP`][xpnet.model.MLP] takes it: a float, or a list
+        """The ``dropout`` parameter as [`MLP`][xpnet.model.mlp.MLP] takes it: a float, or a list
         of one per hidden layer."""
         rate = self.dropout
         return float(rate) if np.ndim(rate) == 0 else [float(p) for p in rate]
@@ -504,6 +504,6 @@ class BaseMLP(BaseEstimator):
             self.model_ = model
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -12,8 +12,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from .. import network
 from ..errors import ConfigError, InvalidInput
+from ..nn import network
 from ._base import BaseMLP
 from ._inputs import _host
 
@@ -31,12 +31,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Hidden activation: identity ``g(z) = z``, logistic ``σ(z) = 1/(1+e^{−z})`` (xpnet's
         ``sigmoid``), ``tanh``, or ``relu`` ``max(z, 0)``.
     solver : {"adam", "sgd"}, default="adam"
-        ``"adam"`` ([`xpnet.optim.Adam`][xpnet.optim.Adam]) or ``"sgd"`` ([`xpnet.optim.SGD`][xpnet.optim.SGD], with
+        ``"adam"`` ([`xpnet.nn.optim.Adam`][xpnet.nn.optim.Adam]) or ``"sgd"`` ([`xpnet.nn.optim.SGD`][xpnet.nn.optim.SGD], with
         ``momentum``/``nesterovs_momentum``). ``"lbfgs"`` is **not offered**: xpnet trains with
         stochastic gradient methods only; fitting with it raises ``ValueError``.
     alpha : float, default=1e-4
         L2 penalty ``α/(2·s_b)·Σ‖W_l‖²`` added to each batch's loss (weights, not biases;
-        ``s_b`` the batch's sum of sample weights): [`MLP.fit`][xpnet.model.MLP.fit]'s ``l2``.
+        ``s_b`` the batch's sum of sample weights): [`MLP.fit`][xpnet.model.mlp.MLP.fit]'s ``l2``.
     batch_size : int or "auto", default="auto"
         Samples per step; ``"auto"`` is ``min(200, n_samples)``. Larger than n: clipped to n
         with a warning.
@@ -98,7 +98,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     dropout : float or list of float, default=0.0
         Not in scikit-learn (its issue #6175): inverted dropout on the hidden layers while
         training, the fraction of units dropped at every step, one rate or one per hidden
-        layer, each in [0, 1) ([`xpnet.dropout`][xpnet.dropout]). Prediction never drops.
+        layer, each in [0, 1) ([`xpnet.nn.dropout`][xpnet.nn.dropout]). Prediction never drops.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -429,6 +429,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self.classes_[model.backend.to_numpy(idx)]
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

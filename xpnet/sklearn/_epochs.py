@@ -1,6 +1,6 @@
 """scikit-learn's training parameters mapped onto xpnet's: the optimizer and its schedule, the
 stopping callbacks, and ``verbose``. The epochs themselves are
-[`xpnet.MLP.fit_epochs`][xpnet.model.MLP.fit_epochs]'s."""
+[`xpnet.MLP.fit_epochs`][xpnet.model.mlp.MLP.fit_epochs]'s."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import warnings
 
 import numpy as np
 
-from ..optim import SGD, Adam, InvScaling, Optimizer
-from ..stopping import EarlyStopping, ReduceLROnPlateau
+from ..model.stopping import EarlyStopping, ReduceLROnPlateau
+from ..nn.optim import SGD, Adam, InvScaling, Optimizer
 
 __all__ = ["new_optimizer", "batch_size", "stopping_callbacks", "BestWeights", "VerboseLog"]
 
@@ -23,7 +23,7 @@ def new_optimizer(est, lr: float) -> Optimizer:
     """``est``'s ``solver`` at learning rate ``lr``, in scikit-learn's forms of the updates:
     Adam with ε added to ``√v`` (``eps_on="v"``), SGD with the rate inside the velocity
     (``lr_in_velocity``), and ``learning_rate="invscaling"`` as an
-    [`InvScaling`][xpnet.optim.InvScaling] schedule (its samples per epoch are set by
+    [`InvScaling`][xpnet.nn.optim.InvScaling] schedule (its samples per epoch are set by
     [`set_samples_per_epoch`][xpnet.sklearn._epochs.set_samples_per_epoch])."""
     if est.solver == "adam":
         return Adam(lr=lr, beta1=est.beta_1, beta2=est.beta_2, eps=est.epsilon, eps_on="v")
@@ -38,7 +38,7 @@ def new_optimizer(est, lr: float) -> Optimizer:
 
 
 def set_samples_per_epoch(opt: Optimizer, est, epoch: int, n: int) -> None:
-    """Make an [`InvScaling`][xpnet.optim.InvScaling] rate ``lr / (t_ + 1)^power_t`` with
+    """Make an [`InvScaling`][xpnet.nn.optim.InvScaling] rate ``lr / (t_ + 1)^power_t`` with
     ``t_`` the samples seen before each epoch (exact for epochs of equal size, and for the
     first epoch of each call whatever the sizes before)."""
     if isinstance(opt.schedule, InvScaling):
@@ -60,9 +60,9 @@ def batch_size(est, n: int) -> int:
 def stopping_callbacks(est, monitor, incremental: bool = False) -> list:
     """The callbacks of ``tol``/``n_iter_no_change`` on ``monitor`` (the validation score with
     ``early_stopping``, else the reported training loss), carrying on from ``est``'s count and
-    best value: [`ReduceLROnPlateau`][xpnet.stopping.ReduceLROnPlateau] for
+    best value: [`ReduceLROnPlateau`][xpnet.model.stopping.ReduceLROnPlateau] for
     ``learning_rate="adaptive"`` (divide by 5, stop below 1e-6), else
-    [`EarlyStopping`][xpnet.stopping.EarlyStopping]. scikit-learn stops once *more than*
+    [`EarlyStopping`][xpnet.model.stopping.EarlyStopping]. scikit-learn stops once *more than*
     ``n_iter_no_change`` epochs did not improve: patience ``n_iter_no_change + 1``.
 
     Second, with ``early_stopping`` (or ``restore_best_weights`` in ``fit``), a
@@ -86,7 +86,7 @@ def stopping_callbacks(est, monitor, incremental: bool = False) -> list:
 
 
 class BestWeights(EarlyStopping):
-    """An [`EarlyStopping`][xpnet.stopping.EarlyStopping] that never stops: it copies the
+    """An [`EarlyStopping`][xpnet.model.stopping.EarlyStopping] that never stops: it copies the
     weights after every epoch better than all before (by any amount), and sets them at the end
     of training when ``at_end`` (else when [`restore`][xpnet.sklearn._epochs.BestWeights.restore]
     is called)."""
@@ -109,7 +109,7 @@ class VerboseLog:
     callbacks on stdout (as scikit-learn prints them) unless the application configured
     logging itself."""
 
-    NAMES = ("xpnet.sklearn", "xpnet.stopping")
+    NAMES = ("xpnet.sklearn", "xpnet.model.stopping")
 
     def __init__(self, verbose):
         self.handler = None
@@ -131,6 +131,6 @@ class VerboseLog:
                 logging.getLogger(name).setLevel(level)
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -24,15 +24,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ----------
     loss : {"squared_error", "poisson"}, default="squared_error"
         ``"squared_error"``: identity output, half the squared error (xpnet's
-        [`SquaredError`][xpnet.losses.SquaredError] head); ``"poisson"``: exponential output,
-        half the Poisson deviance, for targets ≥ 0 ([`PoissonDeviance`][xpnet.losses.PoissonDeviance]).
+        [`SquaredError`][xpnet.nn.losses.SquaredError] head); ``"poisson"``: exponential output,
+        half the Poisson deviance, for targets ≥ 0 ([`PoissonDeviance`][xpnet.nn.losses.PoissonDeviance]).
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Width of each hidden layer.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Hidden activation: identity ``g(z) = z``, logistic ``σ(z) = 1/(1+e^{−z})`` (xpnet's
         ``sigmoid``), ``tanh``, or ``relu`` ``max(z, 0)``.
     solver : {"adam", "sgd"}, default="adam"
-        ``"adam"`` ([`xpnet.optim.Adam`][xpnet.optim.Adam]) or ``"sgd"`` ([`xpnet.optim.SGD`][xpnet.optim.SGD], with
+        ``"adam"`` ([`xpnet.nn.optim.Adam`][xpnet.nn.optim.Adam]) or ``"sgd"`` ([`xpnet.nn.optim.SGD`][xpnet.nn.optim.SGD], with
         ``momentum``/``nesterovs_momentum``). ``"lbfgs"`` is **not offered**: xpnet trains with
         stochastic gradient methods only; fitting with it raises ``ValueError``.
     alpha : float, default=1e-4
@@ -87,7 +87,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     dropout : float or list of float, default=0.0
         Not in scikit-learn (its issue #6175): inverted dropout on the hidden layers while
         training, the fraction of units dropped at every step, one rate or one per hidden
-        layer, each in [0, 1) ([`xpnet.dropout`][xpnet.dropout]). Prediction never drops.
+        layer, each in [0, 1) ([`xpnet.nn.dropout`][xpnet.nn.dropout]). Prediction never drops.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -331,6 +331,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._to_output(A, X)
 
 
-from .._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -1,11 +1,11 @@
-"""xpnet itself: [`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s own training loop on one backend, one epoch at a time.
+"""xpnet itself: [`xpnet.MLP.fit`][xpnet.model.mlp.MLP.fit]'s own training loop on one backend, one epoch at a time.
 
-The runner drives the model's public epoch generator ([`xpnet.MLP.fit_epochs`][xpnet.model.MLP.fit_epochs]), so each timed epoch holds exactly what
+The runner drives the model's public epoch generator ([`xpnet.MLP.fit_epochs`][xpnet.model.mlp.MLP.fit_epochs]), so each timed epoch holds exactly what
 ``fit`` does per epoch (shuffling, the steps, the loss and accuracy, the per-epoch checks);
 the host data are checked and moved to the device once, in the first (warm-up) epoch.
 The ``+shifts`` contenders train the same way with ``augment=RandomShifts(max_shift=1)``
-([`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts], what ``xpnet train --shift 1`` uses), the ``+affine``
-ones with ``augment=RandomAffine(...)`` ([`xpnet.affine.RandomAffine`][xpnet.affine.RandomAffine] with the ranges of
+([`xpnet.augment.shifts.RandomShifts`][xpnet.augment.shifts.RandomShifts], what ``xpnet train --shift 1`` uses), the ``+affine``
+ones with ``augment=RandomAffine(...)`` ([`xpnet.augment.affine.RandomAffine`][xpnet.augment.affine.RandomAffine] with the ranges of
 ``xpnet train --augment affine``, shifts of up to 1 pixel): the augmentation overhead table
 compares each with its plain twin.
 """
@@ -29,7 +29,7 @@ def affine_augment(seed: int = 0):
     """The ``+affine`` contenders' augmentation: ``RandomAffine`` with ``xpnet train --augment
     affine``'s ranges ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to
     `SHIFT` pixels."""
-    from ...affine import RandomAffine
+    from ...augment.affine import RandomAffine
     from ...runs.config import AFFINE_RANGES
 
     return RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
@@ -40,7 +40,7 @@ AFFINE = "RandomAffine(rotation={rotation:g}, scale={scale:g}, shear={shear:g}, 
 
 
 class XpnetRunner(Runner):
-    """[`xpnet.MLP.fit`][xpnet.model.MLP.fit]'s loop on the backend ``spec``, advanced one epoch at a time.
+    """[`xpnet.MLP.fit`][xpnet.model.mlp.MLP.fit]'s loop on the backend ``spec``, advanced one epoch at a time.
 
     Parameters
     ----------
@@ -61,8 +61,8 @@ class XpnetRunner(Runner):
 
     def __init__(self, p: Problem, spec: str, shift: int = 0, compile: bool | None = None, affine: bool = False):
         from ...backend import get_backend
-        from ...model import MLP
-        from ...optim import SGD, Adam
+        from ...model.mlp import MLP
+        from ...nn.optim import SGD, Adam
 
         self.backend = get_backend(spec)
         self.platform = "cuda" if self.backend.is_gpu else "cpu"
@@ -76,7 +76,7 @@ class XpnetRunner(Runner):
         if affine:
             augment = affine_augment(p.seed)
         elif shift:
-            from ...augment import RandomShifts
+            from ...augment.shifts import RandomShifts
 
             augment = RandomShifts(max_shift=shift, seed=p.seed)
         self._epochs = self.model.fit_epochs(

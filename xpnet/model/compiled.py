@@ -1,24 +1,24 @@
 """Training steps and inference as pure functions, for backends that compile them (JAX).
 
 On a backend whose [`Backend.compiles`][xpnet.backend.Backend.compiles] is true,
-[`MLP.fit`][xpnet.model.MLP.fit] runs its steps through
-[`train_batches`][xpnet.steps.train_batches] compiled once
+[`MLP.fit`][xpnet.model.mlp.MLP.fit] runs its steps through
+[`train_batches`][xpnet.model.compiled.train_batches] compiled once
 ([`Backend.compile`][xpnet.backend.Backend.compile]), and inference through
-[`logits`][xpnet.steps.logits]. Both call the same functions as the eager loop —
-[`xpnet.network`][xpnet.network]'s forward, loss and backward and the optimizer's
-[`apply`][xpnet.optim.Optimizer.apply] — so there is one copy of the math; what differs is only
+[`logits`][xpnet.model.compiled.logits]. Both call the same functions as the eager loop —
+[`xpnet.nn.network`][xpnet.nn.network]'s forward, loss and backward and the optimizer's
+[`apply`][xpnet.nn.optim.Optimizer.apply] — so there is one copy of the math; what differs is only
 that the whole step, and a run of steps ([`Backend.scan`][xpnet.backend.Backend.scan]), is handed
 to the compiler at once instead of one operation at a time.
 
 What a compiled step sees as traced values, so that one compilation serves a whole run:
 
-* every number of the update, from [`Optimizer.coefficients`][xpnet.optim.Optimizer.coefficients]
+* every number of the update, from [`Optimizer.coefficients`][xpnet.nn.optim.Optimizer.coefficients]
   (learning rate of the schedule, Adam's bias corrections, the gradients' scale), one row per step;
 * the batches' sample indices (the epoch's shuffled order) and the augmentation's per-sample
   draws.
 
 It recompiles only for a new shape: a chunk of a new number of batches (at most two chunk
-lengths per epoch, see [`chunks`][xpnet.steps.chunks]), or the epoch's shorter last batch, each
+lengths per epoch, see [`chunks`][xpnet.model.compiled.chunks]), or the epoch's shorter last batch, each
 once per run.
 """
 
@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 from functools import partial
 
-from . import dropout, network
-from .backend import array_namespace
+from ..backend import array_namespace
+from ..nn import dropout, network
 
 __all__ = [
     "train_batches",
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 MAX_CHUNK = 64
-"""Most steps one compiled call runs. Between calls, [`MLP.fit`][xpnet.model.MLP.fit] runs each
+"""Most steps one compiled call runs. Between calls, [`MLP.fit`][xpnet.model.mlp.MLP.fit] runs each
 batch's ``on_batch_end`` callbacks and checks ``stop_training``: a smaller chunk lets a
 progress bar move and Ctrl-C stop sooner; a larger one spends less time per call
 (docs/backends.md has the measurement)."""
@@ -69,7 +69,7 @@ def train_batches(
 ):
     """Training steps over a run of ``k`` batches, as one pure function.
 
-    Each step is [`MLP.fit`][xpnet.model.MLP.fit]'s: forward, the loss head, backward with
+    Each step is [`MLP.fit`][xpnet.model.mlp.MLP.fit]'s: forward, the loss head, backward with
     the optimizer's gradient scale folded into ``dZ_L`` (plus the L2 penalty's gradient), and
     the optimizer's update.
 
@@ -90,9 +90,9 @@ def train_batches(
         steps' coefficients in the order of ``coefficient_names``, augmentation arrays
         (k, m, ...) or None, dropout keys (k, L − 1) int32 or None)``.
     activation, optimizer, augment, head, l2, scan, rates
-        Static: the hidden activation, the [`Optimizer`][xpnet.optim.Optimizer] (its
+        Static: the hidden activation, the [`Optimizer`][xpnet.nn.optim.Optimizer] (its
         ``apply`` and structure), the augmentation (its ``gather``) or None, the
-        [loss head][xpnet.losses.LossHead], the penalty's λ (a float, 0 for none), the
+        [loss head][xpnet.nn.losses.LossHead], the penalty's λ (a float, 0 for none), the
         backend's [`scan`][xpnet.backend.Backend.scan], and the hidden layers' dropout
         rates (a tuple; all 0 or empty for none).
 
@@ -142,13 +142,13 @@ def train_batches(
 
 
 def logits(params: dict, X, *, activation):
-    """The logits ``Z_L`` of [`network.forward`][xpnet.network.forward], ``(m, nL)``, alone
+    """The logits ``Z_L`` of [`network.forward`][xpnet.nn.network.forward], ``(m, nL)``, alone
     (what inference compiles)."""
     return network.forward(params, X, activation)[0]
 
 
 def optimizer_coefficient_names(optimizer) -> tuple[str, ...]:
-    """The names of ``optimizer``'s [`coefficients`][xpnet.optim.Optimizer.coefficients], in
+    """The names of ``optimizer``'s [`coefficients`][xpnet.nn.optim.Optimizer.coefficients], in
     the order of the columns of a compiled step's coefficient rows."""
     return tuple(optimizer.coefficients(1.0, 1.0, 1))
 
@@ -162,8 +162,8 @@ def step_coefficients(optimizer, lrs, t0: int) -> list[list[float]]:
     Parameters
     ----------
     optimizer : Optimizer
-        Its [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale] and
-        [`coefficients`][xpnet.optim.Optimizer.coefficients] give each row.
+        Its [`gradient_scale`][xpnet.nn.optim.Optimizer.gradient_scale] and
+        [`coefficients`][xpnet.nn.optim.Optimizer.coefficients] give each row.
     lrs : sequence of float
         Each step's (scheduled) learning rate.
     t0 : int
@@ -179,7 +179,7 @@ def step_coefficients(optimizer, lrs, t0: int) -> list[list[float]]:
 
 def chunks(start: int, stop: int, max_chunk: int | None = None) -> list[tuple[int, int]]:
     """``[start, stop)`` cut into consecutive runs of nearly equal length, at most ``max_chunk``
-    (default [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK], read at each call).
+    (default [`MAX_CHUNK`][xpnet.model.compiled.MAX_CHUNK], read at each call).
 
     Balanced, so that an epoch has at most two run lengths (two compilations) whatever its
     number of batches: 469 batches in runs of at most 64 are 8 runs of 58 or 59.
@@ -212,7 +212,7 @@ def compiled(backend, fn, **static):
 
 
 def compiled_train_batches(backend, activation: str, optimizer, augment, head, l2: float = 0.0, rates=()):
-    """[`train_batches`][xpnet.steps.train_batches] compiled for ``backend``; one per
+    """[`train_batches`][xpnet.model.compiled.train_batches] compiled for ``backend``; one per
     activation, optimizer structure, augmentation kind, loss head, λ and dropout rates (the
     objects of the first call serve every later one of the same structure)."""
     rates = tuple(float(p) for p in rates)
@@ -244,7 +244,7 @@ def compiled_train_batches(backend, activation: str, optimizer, augment, head, l
 
 
 def compiled_logits(backend, activation: str):
-    """[`logits`][xpnet.steps.logits] compiled for ``backend`` (made once, then reused)."""
+    """[`logits`][xpnet.model.compiled.logits] compiled for ``backend`` (made once, then reused)."""
     return compiled(backend, logits, activation=activation)
 
 
@@ -252,7 +252,7 @@ def logits_in_blocks(backend, params: dict, activation: str, X, batch_size: int 
     """The logits ``Z_L`` of ``X`` ``(m, n0)``, forward passes over blocks of ``batch_size`` rows
     (inference of a large X without a large temporary), ``(m, nL)``.
 
-    Where the backend compiles, through [`logits`][xpnet.steps.logits] compiled once: each
+    Where the backend compiles, through [`logits`][xpnet.model.compiled.logits] compiled once: each
     block is padded with zero rows to a multiple of 256 (a power of two below 256), so that
     inputs of every size share a few compilations; the padding rows' logits are dropped.
     """
@@ -274,11 +274,11 @@ def logits_in_blocks(backend, params: dict, activation: str, X, batch_size: int 
 
 
 def loss_and_gradients(params: dict, X, Y, weights, *, activation, loss="cross_entropy", l2=0.0):
-    """[`network.loss_and_gradients`][xpnet.network.loss_and_gradients] with the arrays
-    positional and the rest static (what [`MLP.gradients`][xpnet.model.MLP.gradients] compiles)."""
+    """[`network.loss_and_gradients`][xpnet.nn.network.loss_and_gradients] with the arrays
+    positional and the rest static (what [`MLP.gradients`][xpnet.model.mlp.MLP.gradients] compiles)."""
     return network.loss_and_gradients(params, X, Y, activation, weights, loss, l2)
 
 
-from ._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -1,7 +1,7 @@
 """What xpnet runs on: its version and the versions of the libraries and machine around it.
 
 One collector for everyone that records provenance: checkpoints and ``metrics.json``
-([`versions`][xpnet.environment.versions]), ``xpnet info``, and the benchmark report ([`environment`][xpnet.environment.environment]).
+([`versions`][xpnet.backend.environment.versions]), ``xpnet info``, and the benchmark report ([`environment`][xpnet.backend.environment.environment]).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def auto_backend():
     """
     import logging
 
-    from .backend import get_backend
+    from ._discovery import get_backend
 
     reasons: list[str] = []
 

@@ -13,27 +13,27 @@ per-sample 2×3 *sampling matrix* ``[B | o]``); a point outside the image reads 
 
 Two implementations of the same distortions:
 
-* [`random_affine`][xpnet.affine.random_affine]: raw images on the host with NumPy in float64,
+* [`random_affine`][xpnet.augment.affine.random_affine]: raw images on the host with NumPy in float64,
   all at once (the reference).
-* [`RandomAffine`][xpnet.affine.RandomAffine]: inside the training loop on the model's device
+* [`RandomAffine`][xpnet.augment.affine.RandomAffine]: inside the training loop on the model's device
   with standard array operations only, so the training data crosses to the device once per
   run (``MLP.fit(..., augment=RandomAffine(...))``; what ``xpnet train --augment affine`` uses).
 
-How [`RandomAffine`][xpnet.affine.RandomAffine] splits the work:
+How [`RandomAffine`][xpnet.augment.affine.RandomAffine] splits the work:
 
-* [`prepare`][xpnet.affine.RandomAffine.prepare] (device, once per ``fit``): the training
+* [`prepare`][xpnet.augment.affine.RandomAffine.prepare] (device, once per ``fit``): the training
   images with a border of ``fill`` (one pixel above and left, two below and right), flattened.
-* [`matrices`][xpnet.affine.RandomAffine.matrices] (host, once per epoch): each sample's
+* [`matrices`][xpnet.augment.affine.RandomAffine.matrices] (host, once per epoch): each sample's
   sampling matrix, from ``numpy.random.default_rng((seed, epoch, 3))`` (stream 3: the shifts
   use 1, dropout 2). They depend only on the seed and the epoch, so they are the same on every
   backend and a resumed run repeats them.
-  [`start_epoch`][xpnet.affine.RandomAffine.start_epoch] moves them to the device (six numbers
+  [`start_epoch`][xpnet.augment.affine.RandomAffine.start_epoch] moves them to the device (six numbers
   per sample) in the epoch's sample order.
-* [`batch`][xpnet.affine.RandomAffine.batch] (device, per batch): every output pixel's source
+* [`batch`][xpnet.augment.affine.RandomAffine.batch] (device, per batch): every output pixel's source
   point, its four neighbours' flat indices, one ``take`` and the bilinear interpolation of
-  the four values (about twenty array operations, [`gather`][xpnet.affine.RandomAffine.gather]).
+  the four values (about twenty array operations, [`gather`][xpnet.augment.affine.RandomAffine.gather]).
 
-The device images equal [`random_affine`][xpnet.affine.random_affine]'s with seed
+The device images equal [`random_affine`][xpnet.augment.affine.random_affine]'s with seed
 ``(seed, epoch, 3)`` up to float rounding (the test bound: the coordinates' rounding error times
 the largest step between neighbouring pixels, plus the rounding of a 4-term weighted sum), and
 exactly where the map moves whole pixels: the identity, mirror images and whole-pixel shifts
@@ -49,8 +49,8 @@ import math
 
 import numpy as np
 
-from .backend import array_namespace
-from .errors import ConfigError, InvalidInput
+from ..backend import array_namespace
+from ..errors import ConfigError, InvalidInput
 
 __all__ = ["random_affine", "affine_matrices", "sampling_matrices", "RandomAffine", "AFFINE_STREAM"]
 
@@ -131,7 +131,7 @@ def affine_matrices(
     subpixel: bool = True,
 ) -> np.ndarray:
     """Random sampling matrices of ``n`` images, ``(n, 2, 3)`` float64 (see
-    [`sampling_matrices`][xpnet.affine.sampling_matrices]).
+    [`sampling_matrices`][xpnet.augment.affine.sampling_matrices]).
 
     One ``(n, 6)`` block of uniform numbers ``u`` in [0, 1) from
     ``numpy.random.default_rng(seed)``, a row per image (so the first images' draws do not
@@ -179,7 +179,7 @@ def warp_host(images: np.ndarray, matrices: np.ndarray, fill: float = 0.0) -> np
     images : numpy.ndarray
         ``(N, side·side)``.
     matrices : numpy.ndarray
-        ``(N, 2, 3)``, as [`sampling_matrices`][xpnet.affine.sampling_matrices] gives them.
+        ``(N, 2, 3)``, as [`sampling_matrices`][xpnet.augment.affine.sampling_matrices] gives them.
     fill : float
         The value outside the image.
 
@@ -229,12 +229,12 @@ def random_affine(
     images : numpy.ndarray
         Raw ``(N, side·side)`` pixels.
     rotation, scale, shear, shift : float
-        The ranges, as [`RandomAffine`][xpnet.affine.RandomAffine]'s.
+        The ranges, as [`RandomAffine`][xpnet.augment.affine.RandomAffine]'s.
     seed
-        Seeds the draws (``numpy.random.default_rng(seed)``); [`RandomAffine`][xpnet.affine.RandomAffine]
+        Seeds the draws (``numpy.random.default_rng(seed)``); [`RandomAffine`][xpnet.augment.affine.RandomAffine]
         uses ``(seed, epoch, 3)``.
     flip, subpixel, fill
-        As [`RandomAffine`][xpnet.affine.RandomAffine]'s.
+        As [`RandomAffine`][xpnet.augment.affine.RandomAffine]'s.
 
     Returns
     -------
@@ -244,7 +244,7 @@ def random_affine(
     Raises
     ------
     ConfigError
-        A bad range (see [`affine_matrices`][xpnet.affine.affine_matrices]) or images that are
+        A bad range (see [`affine_matrices`][xpnet.augment.affine.affine_matrices]) or images that are
         not square.
     """
     images = np.asarray(images)
@@ -259,7 +259,7 @@ class RandomAffine:
     Every sample and epoch draws a rotation ``θ ∈ [−rotation, rotation]`` degrees, a scale
     ``s ∈ [1 − scale, 1 + scale]``, a horizontal shear ``h ∈ [−shear, shear]`` (``x += h·y``), a
     shift ``t ∈ [−shift, shift]²`` pixels and, with ``flip``, a mirror image with probability
-    ½, each uniformly (see [`affine_matrices`][xpnet.affine.affine_matrices]); the image is
+    ½, each uniformly (see [`affine_matrices`][xpnet.augment.affine.affine_matrices]); the image is
     resampled with bilinear interpolation about its centre (the module's equations).
 
     Parameters
@@ -292,8 +292,8 @@ class RandomAffine:
 
     Notes
     -----
-    The protocol of [`MLP.fit`][xpnet.model.MLP.fit]'s ``augment``, as
-    [`RandomShifts`][xpnet.augment.RandomShifts]'s: ``prepare(X)`` once;
+    The protocol of [`MLP.fit`][xpnet.model.mlp.MLP.fit]'s ``augment``, as
+    [`RandomShifts`][xpnet.augment.shifts.RandomShifts]'s: ``prepare(X)`` once;
     ``start_epoch(epoch, order)``; ``batch(lo, hi)``; for a compiled step (JAX)
     ``structure()``, ``device_constants()``, ``batch_arrays(lo, hi)`` and the pure static
     ``gather(constants, arrays)``.
@@ -327,8 +327,8 @@ class RandomAffine:
     # -- host: the draws -----------------------------------------------------------------------
     def matrices(self, epoch: int, n: int, side: int) -> np.ndarray:
         """The sampling matrices of ``n`` images of ``side × side`` pixels in ``epoch``,
-        ``(n, 2, 3)`` float64: [`affine_matrices`][xpnet.affine.affine_matrices] with seed
-        ``(seed, epoch, 3)``, what [`random_affine`][xpnet.affine.random_affine] uses with it."""
+        ``(n, 2, 3)`` float64: [`affine_matrices`][xpnet.augment.affine.affine_matrices] with seed
+        ``(seed, epoch, 3)``, what [`random_affine`][xpnet.augment.affine.random_affine] uses with it."""
         return affine_matrices(
             n,
             side,
@@ -343,7 +343,7 @@ class RandomAffine:
 
     # -- device: once per run ------------------------------------------------------------------
     def prepare(self, X) -> None:
-        """Keep ``X`` (``(N, n)`` features on the device) for [`batch`][xpnet.affine.RandomAffine.batch], with a fill border.
+        """Keep ``X`` (``(N, n)`` features on the device) for [`batch`][xpnet.augment.affine.RandomAffine.batch], with a fill border.
 
         Stores the images padded with ``fill`` (one pixel before and two after every row and
         column: ``W = side + 3``), flattened to ``(N·W²,)``, every output pixel's column and
@@ -391,7 +391,7 @@ class RandomAffine:
         """Move ``epoch``'s sampling matrices to the device, in the order the batches take the samples.
 
         The matrices (six numbers per sample) are shifted into the padded frame of
-        [`prepare`][xpnet.affine.RandomAffine.prepare] (``o + 1``) on the host in float64 and
+        [`prepare`][xpnet.augment.affine.RandomAffine.prepare] (``o + 1``) on the host in float64 and
         rounded once to the features' dtype.
 
         Parameters
@@ -404,7 +404,7 @@ class RandomAffine:
         Raises
         ------
         InvalidInput
-            [`prepare`][xpnet.affine.RandomAffine.prepare] was not called first.
+            [`prepare`][xpnet.augment.affine.RandomAffine.prepare] was not called first.
         """
         if self._source is None:
             raise InvalidInput("RandomAffine.start_epoch needs prepare(X) first")
@@ -424,25 +424,25 @@ class RandomAffine:
 
     def batch(self, lo: int, hi: int):
         """The distorted features of the epoch's samples ``lo … hi − 1``, shape ``(hi − lo, n)``:
-        [`gather`][xpnet.affine.RandomAffine.gather] of
-        [`device_constants`][xpnet.affine.RandomAffine.device_constants] and
-        [`batch_arrays`][xpnet.affine.RandomAffine.batch_arrays].
+        [`gather`][xpnet.augment.affine.RandomAffine.gather] of
+        [`device_constants`][xpnet.augment.affine.RandomAffine.device_constants] and
+        [`batch_arrays`][xpnet.augment.affine.RandomAffine.batch_arrays].
 
         Raises
         ------
         InvalidInput
-            [`start_epoch`][xpnet.affine.RandomAffine.start_epoch] was not called first.
+            [`start_epoch`][xpnet.augment.affine.RandomAffine.start_epoch] was not called first.
         """
         return self.gather(self.device_constants(), self.batch_arrays(lo, hi))
 
-    # -- the same, split for a compiled training step (xpnet.steps) ------------------------------
+    # -- the same, split for a compiled training step (xpnet.model.compiled) ------------------------------
     def structure(self) -> tuple:
-        """What a compiled step that calls [`gather`][xpnet.affine.RandomAffine.gather]
+        """What a compiled step that calls [`gather`][xpnet.augment.affine.RandomAffine.gather]
         depends on besides its array arguments (nothing but the kind)."""
         return (type(self).__qualname__,)
 
     def device_constants(self) -> tuple:
-        """``(source, grid, offsets)``: the arrays of [`prepare`][xpnet.affine.RandomAffine.prepare] that every batch reads."""
+        """``(source, grid, offsets)``: the arrays of [`prepare`][xpnet.augment.affine.RandomAffine.prepare] that every batch reads."""
         return self._source, self._grid, self._offsets
 
     def batch_arrays(self, lo: int, hi: int) -> tuple:
@@ -453,7 +453,7 @@ class RandomAffine:
         Raises
         ------
         InvalidInput
-            [`start_epoch`][xpnet.affine.RandomAffine.start_epoch] was not called first.
+            [`start_epoch`][xpnet.augment.affine.RandomAffine.start_epoch] was not called first.
         """
         if self._matrices is None:
             raise InvalidInput("RandomAffine.batch needs start_epoch() first")
@@ -461,8 +461,8 @@ class RandomAffine:
 
     @staticmethod
     def gather(constants: tuple, arrays: tuple):
-        """The distorted batch, ``(m, n)``, from [`device_constants`][xpnet.affine.RandomAffine.device_constants]
-        and [`batch_arrays`][xpnet.affine.RandomAffine.batch_arrays]: a pure function of them,
+        """The distorted batch, ``(m, n)``, from [`device_constants`][xpnet.augment.affine.RandomAffine.device_constants]
+        and [`batch_arrays`][xpnet.augment.affine.RandomAffine.batch_arrays]: a pure function of them,
         so a compiled step can call it.
 
         For output pixel ``(x, y)`` of sample ``i``: its source point in the padded frame
@@ -497,8 +497,8 @@ class RandomAffine:
     def transform(self, X, epoch: int):
         """All of ``X`` (``(N, n)`` on the device) distorted with ``epoch``'s draws, in sample order.
 
-        [`prepare`][xpnet.affine.RandomAffine.prepare], [`start_epoch`][xpnet.affine.RandomAffine.start_epoch]
-        and [`batch`][xpnet.affine.RandomAffine.batch] in one call, for inspection and tests
+        [`prepare`][xpnet.augment.affine.RandomAffine.prepare], [`start_epoch`][xpnet.augment.affine.RandomAffine.start_epoch]
+        and [`batch`][xpnet.augment.affine.RandomAffine.batch] in one call, for inspection and tests
         (training takes the images batch by batch instead).
         """
         self.prepare(X)

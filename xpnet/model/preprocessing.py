@@ -1,10 +1,10 @@
 """The input transformation a model carries: raw pixels in, network inputs out.
 
 A model trained on pixels scaled to [0, 1] and standardised with the training set's mean and
-standard deviation must see new images transformed the same way. [`Preprocessing`][xpnet.input_transform.Preprocessing]
+standard deviation must see new images transformed the same way. [`Preprocessing`][xpnet.model.preprocessing.Preprocessing]
 records that transformation as a few numbers; give it to the model
-(``MLP(..., preprocessing=pre)``) and the model applies it itself in [`fit`][xpnet.model.MLP.fit]
-and in every inference and evaluation method, and [`xpnet.save`][xpnet.checkpoint.save] stores it in the
+(``MLP(..., preprocessing=pre)``) and the model applies it itself in [`fit`][xpnet.model.mlp.MLP.fit]
+and in every inference and evaluation method, and [`xpnet.save`][xpnet.model.checkpoint.save] stores it in the
 checkpoint (JSON in the manifest), so ``xpnet.load(path).predict(raw_uint8_images)`` is right.
 
 On the host the work is done by [`xpnet.datasets.scale`][xpnet.datasets.preprocess.scale] and
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import array_library, array_namespace
-from .errors import ConfigError
+from ..backend import array_library, array_namespace
+from ..errors import ConfigError
 
 __all__ = ["Preprocessing"]
 
@@ -72,8 +72,8 @@ class Preprocessing:
         """
         if not standardize:
             return cls()
-        from .datasets import scale as _scale  # on use: import xpnet stays light
-        from .datasets import standardize as _standardize
+        from ..datasets import scale as _scale  # on use: import xpnet stays light
+        from ..datasets import standardize as _standardize
 
         scaled = _scale(np.asarray(x_train), "float64")
         _, mean, std = _standardize(scaled)
@@ -105,8 +105,8 @@ class Preprocessing:
         lib = array_library(x)
         if lib not in (None, "numpy"):
             return self._transform_native(x, dtype)
-        from .datasets import scale as _scale
-        from .datasets import standardize as _standardize
+        from ..datasets import scale as _scale
+        from ..datasets import standardize as _standardize
 
         x = np.asarray(x)
         if self.scale and x.dtype.kind in "iu":
@@ -129,7 +129,7 @@ class Preprocessing:
         return out
 
     def get_config(self) -> dict:
-        """JSON-friendly description; [`from_config`][xpnet.input_transform.Preprocessing.from_config] inverts it."""
+        """JSON-friendly description; [`from_config`][xpnet.model.preprocessing.Preprocessing.from_config] inverts it."""
         return {
             "scale": 255.0 if self.scale else None,
             "standardize": None if self.mean is None else {"mean": self.mean, "std": self.std},
@@ -137,7 +137,7 @@ class Preprocessing:
 
     @classmethod
     def from_config(cls, config: dict | None) -> Preprocessing:
-        """Rebuild from [`get_config`][xpnet.input_transform.Preprocessing.get_config] output (``None`` or ``{}``: scale only)."""
+        """Rebuild from [`get_config`][xpnet.model.preprocessing.Preprocessing.get_config] output (``None`` or ``{}``: scale only)."""
         if not config:
             return cls()
         std = config.get("standardize")
@@ -155,6 +155,6 @@ class Preprocessing:
         return text
 
 
-from ._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

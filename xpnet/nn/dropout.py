@@ -5,7 +5,7 @@ Training with dropout rate ``p`` on hidden layer l replaces its output by
 sample and unit (Srivastava et al. 2014, "inverted": the ``1/(1 − p)`` is applied while
 training, so the expected activation is unchanged and inference uses the network as it is).
 Backpropagation goes through the same product: ``∂ℓ/∂g(Z_l) = ∂ℓ/∂A_l ⊙ M_l``
-([`network.forward`][xpnet.network.forward] and [`network.backward`][xpnet.network.backward]
+([`network.forward`][xpnet.nn.network.forward] and [`network.backward`][xpnet.nn.network.backward]
 take the masks).
 
 Where the random numbers come from
@@ -14,11 +14,11 @@ The Array API standard has no random generator, so the masks are a *hash* of eac
 position, computed on the device with the standard's integer operations (a counter-based
 generator, like Philox in cuRAND and JAX):
 
-* on the host, once per epoch, [`epoch_keys`][xpnet.dropout.epoch_keys] draws a 31-bit key
+* on the host, once per epoch, [`epoch_keys`][xpnet.nn.dropout.epoch_keys] draws a 31-bit key
   per batch and hidden layer from the generator seeded ``(seed, epoch, 2)``
   ([`Backend.rng`][xpnet.backend.Backend.rng], NumPy's; the shifts use stream 1): a few
   integers, not a mask, cross to the device;
-* on the device, [`keep_mask`][xpnet.dropout.keep_mask] hashes each element's counter
+* on the device, [`keep_mask`][xpnet.nn.dropout.keep_mask] hashes each element's counter
   ``c = i·n_l + j`` (row i of the batch, unit j) with that key, ``h = H(c ⊕ k)``, where ``H`` is
   the "lowbias32" integer hash (two multiplications and three xor-shifts, a bijection of the
   32-bit integers built to scatter consecutive ones; Wellons 2018), and keeps the element when
@@ -35,7 +35,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["dropout_rates", "epoch_keys", "keep_mask", "batch_masks", "expected_keep_fraction", "KEY_STREAM"]
 
@@ -148,7 +148,7 @@ def keep_mask(xp, shape: tuple[int, int], dtype, device, key, rate: float):
     dtype, device
         The activations' floating dtype and device (``None`` while a step is traced).
     key : int, or a 0-d int32 array
-        The batch's and layer's key ([`epoch_keys`][xpnet.dropout.epoch_keys]): a Python int,
+        The batch's and layer's key ([`epoch_keys`][xpnet.nn.dropout.epoch_keys]): a Python int,
         or a device value inside a compiled step.
     rate : float
         ``p`` in [0, 1).
@@ -172,10 +172,10 @@ def _threshold(rate: float) -> int:
 
 def batch_masks(xp, widths, m: int, dtype, device, keys, rates):
     """The masks of one batch of ``m`` samples, one per hidden layer (``None`` at rate 0), for
-    [`network.forward`][xpnet.network.forward]'s ``masks``.
+    [`network.forward`][xpnet.nn.network.forward]'s ``masks``.
 
     ``widths`` are the hidden layers' widths ``[n1, …, n_{L−1}]``, ``keys`` the batch's
-    ``L − 1`` keys (a row of [`epoch_keys`][xpnet.dropout.epoch_keys]), ``rates`` the
+    ``L − 1`` keys (a row of [`epoch_keys`][xpnet.nn.dropout.epoch_keys]), ``rates`` the
     hidden layers' rates.
     """
     return [None if p == 0 else keep_mask(xp, (m, n), dtype, device, k, p) for n, k, p in zip(widths, keys, rates)]

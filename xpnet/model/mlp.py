@@ -1,16 +1,16 @@
 """``MLP``: the network as an object you can fit, evaluate, move between backends and inspect.
 
-The math lives in [`xpnet.network`][xpnet.network] (forward, backward),
-[`xpnet.losses`][xpnet.losses] (the output layer and its loss) and [`xpnet.optim`][xpnet.optim]
-(updates); the training loop in [`xpnet.training`][xpnet.training]. This module owns the
+The math lives in [`xpnet.nn.network`][xpnet.nn.network] (forward, backward),
+[`xpnet.nn.losses`][xpnet.nn.losses] (the output layer and its loss) and [`xpnet.nn.optim`][xpnet.nn.optim]
+(updates); the training loop in [`xpnet.model.training`][xpnet.model.training]. This module owns the
 parameters, the backend they live on, and what is recorded and called while training:
-[`History`][xpnet.model.History] and the [`Callback`][xpnet.model.Callback] hooks.
+[`History`][xpnet.model.mlp.History] and the [`Callback`][xpnet.model.mlp.Callback] hooks.
 
 Shuffling uses a host generator seeded with ``(seed, epoch)``, so an epoch's order is the same
 on every backend and a resumed run sees the same batches as an uninterrupted one; augmentation
 (``fit(augment=...)``) draws on the host per epoch and is applied per batch on the device.
-[`ModelInputs`][xpnet.model.ModelInputs] and the Dask and unscaled-input helpers are defined in
-``xpnet.inputs`` and importable from here.
+[`ModelInputs`][xpnet.model.mlp.ModelInputs] and the Dask and unscaled-input helpers are defined in
+``xpnet.model.inputs`` and importable from here.
 """
 
 from __future__ import annotations
@@ -18,82 +18,26 @@ from __future__ import annotations
 import copy as _copy
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from . import network, steps, training
-from .activations import get_activation
-from .backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
-from .dropout import dropout_rates
-from .errors import ConfigError, TrainingDiverged
-from .init import INITIALIZERS, init_layer
-from .input_transform import Preprocessing
-from .inputs import ModelInputs, lazy_map, validate_inputs
-from .losses import LossHead, get_loss
-from .optim import Optimizer
+from ..backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
+from ..errors import ConfigError, TrainingDiverged
+from ..nn import network
+from ..nn.activations import get_activation
+from ..nn.dropout import dropout_rates
+from ..nn.init import INITIALIZERS, init_layer
+from ..nn.losses import LossHead, get_loss
+from ..nn.optim import Optimizer
+from . import compiled as steps
+from . import training
+from .callbacks import Callback, History
+from .inputs import InvalidInput, InvalidInputType, ModelInputs, lazy_map, validate_inputs
+from .preprocessing import Preprocessing
 from .training import DEFAULT
-from .validation import InvalidInput, InvalidInputType
 
-__all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]
+__all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]  # History, Callback: from .callbacks
 
-log = logging.getLogger("xpnet.model")
-
-
-@dataclass
-class History:
-    """Per-epoch training record. Every list has one entry per finished epoch.
-
-    ``val_loss``/``val_accuracy`` hold ``None`` when no validation data was given.
-    ``interrupted`` is True when the last [`MLP.fit`][xpnet.model.MLP.fit] was stopped
-    (``stop_training``, a Ctrl-C) before its last epoch; ``stop_reason`` says why a callback
-    such as [`EarlyStopping`][xpnet.stopping.EarlyStopping] ended it (then ``interrupted``
-    is False).
-    """
-
-    epoch: list = field(default_factory=list)
-    loss: list = field(default_factory=list)
-    accuracy: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_accuracy: list = field(default_factory=list)
-    lr: list = field(default_factory=list)
-    epoch_time: list = field(default_factory=list)
-    interrupted: bool = False
-    stop_reason: str | None = None
-
-    def append(self, logs: dict) -> None:
-        for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_time"):
-            getattr(self, key).append(logs.get(key))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> History:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-
-class Callback:
-    """Hooks called by [`MLP.fit`][xpnet.model.MLP.fit]; override the ones you need. They must not block long.
-
-    ``on_batch_end`` runs after every step *without* reading anything from the device, so a
-    progress bar costs no synchronisation. Set ``model.stop_training = True`` from any hook to
-    stop after the current step (a stop that is not an interruption, such as early stopping's,
-    also sets ``model.stop_reason`` to a sentence saying why).
-    """
-
-    def on_train_begin(self, model: MLP, epochs: int, n_batches: int) -> None: ...
-
-    def on_epoch_begin(self, model: MLP, epoch: int) -> None: ...
-
-    def on_batch_end(self, model: MLP, epoch: int, batch: int, n_batches: int) -> None: ...
-
-    def on_epoch_end(self, model: MLP, epoch: int, logs: dict) -> None: ...
-
-    def on_train_end(self, model: MLP, history: History) -> None: ...
+log = logging.getLogger("xpnet.model.mlp")
 
 
 class MLP:
@@ -120,19 +64,19 @@ class MLP:
         one from itself (scikit-learn's ``random_state`` conventions). The int used is
         `seed`.
     preprocessing
-        The input transform the model applies to X itself, in [`fit`][xpnet.model.MLP.fit] and in every
-        inference and evaluation method (a [`Preprocessing`][xpnet.input_transform.Preprocessing], or
-        its ``get_config()`` dict); saved with the model by [`xpnet.save`][xpnet.checkpoint.save]. ``None``
+        The input transform the model applies to X itself, in [`fit`][xpnet.model.mlp.MLP.fit] and in every
+        inference and evaluation method (a [`Preprocessing`][xpnet.model.preprocessing.Preprocessing], or
+        its ``get_config()`` dict); saved with the model by [`xpnet.save`][xpnet.model.checkpoint.save]. ``None``
         (default): X is used as given.
     loss
-        The output layer and its loss ([`xpnet.losses`][xpnet.losses]): ``"cross_entropy"``
+        The output layer and its loss ([`xpnet.nn.losses`][xpnet.nn.losses]): ``"cross_entropy"``
         (softmax and cross-entropy against class labels, default) or ``"squared_error"``
         (identity and half the squared error against real targets).
     dropout
-        Inverted dropout while training ([`xpnet.dropout`][xpnet.dropout]): the fraction of
+        Inverted dropout while training ([`xpnet.nn.dropout`][xpnet.nn.dropout]): the fraction of
         each hidden layer's units dropped at every step, one rate for all hidden layers or a
         list of one per hidden layer, each in [0, 1); 0 (default): none. Inference
-        ([`predict`][xpnet.model.MLP.predict], [`evaluate`][xpnet.model.MLP.evaluate], ...)
+        ([`predict`][xpnet.model.mlp.MLP.predict], [`evaluate`][xpnet.model.mlp.MLP.evaluate], ...)
         never drops.
 
     Attributes
@@ -142,15 +86,15 @@ class MLP:
     backend
         the [`Backend`][xpnet.backend.Backend] the parameters live on.
     optimizer
-        the optimizer of the last [`fit`][xpnet.model.MLP.fit] (its state carries over to the next).
+        the optimizer of the last [`fit`][xpnet.model.mlp.MLP.fit] (its state carries over to the next).
     epoch
         number of finished training epochs; ``batch``: steps done in an unfinished epoch.
     history
-        [`History`][xpnet.model.History] of every epoch trained so far.
+        [`History`][xpnet.model.mlp.History] of every epoch trained so far.
     preprocessing
-        the [`Preprocessing`][xpnet.input_transform.Preprocessing] applied to inputs, or None.
+        the [`Preprocessing`][xpnet.model.preprocessing.Preprocessing] applied to inputs, or None.
     head
-        the [`LossHead`][xpnet.losses.LossHead] of ``loss``.
+        the [`LossHead`][xpnet.nn.losses.LossHead] of ``loss``.
     dropout
         the dropout rate of every hidden layer, a tuple of ``L − 1`` floats.
     """
@@ -203,7 +147,7 @@ class MLP:
     @classmethod
     def tutorial(cls, backend: str | Backend | None = None, seed: int = 0, dtype: str = "float32") -> MLP:
         """The tutorial's network exactly: 784 → 10 ReLU → 10 softmax, weights and biases
-        uniform in [−0.5, 0.5]; [`fit`][xpnet.model.MLP.fit] then defaults to full-batch gradient descent with
+        uniform in [−0.5, 0.5]; [`fit`][xpnet.model.mlp.MLP.fit] then defaults to full-batch gradient descent with
         α = 0.1 for 500 iterations (``epochs=500, batch_size=None, optimizer=SGD(lr=0.1)``).
         """
         model = cls([784, 10, 10], activation="relu", init="tutorial", dtype=dtype, backend=backend, seed=seed)
@@ -300,7 +244,7 @@ class MLP:
         """Check ``X`` (and ``y``, ``sample_weight``) and move them to the model's backend.
 
         What every public entry point does with its inputs; public so that tools working on
-        the network's arrays directly ([`xpnet.gradcheck`][xpnet.gradcheck], the benchmark) do the same.
+        the network's arrays directly ([`xpnet.model.gradcheck`][xpnet.model.gradcheck], the benchmark) do the same.
 
         Parameters
         ----------
@@ -360,19 +304,19 @@ class MLP:
         epochs
             How many epochs to train (more, if the model was trained before). An epoch left
             unfinished by an interruption is finished first and counts as one of them.
-            Default: 10 (500 for [`tutorial`][xpnet.model.MLP.tutorial]).
+            Default: 10 (500 for [`tutorial`][xpnet.model.mlp.MLP.tutorial]).
         batch_size
             Samples per step; ``None`` means the full batch (the tutorial's gradient descent).
-            ``"default"``: 128 (``None`` for [`tutorial`][xpnet.model.MLP.tutorial]).
+            ``"default"``: 128 (``None`` for [`tutorial`][xpnet.model.mlp.MLP.tutorial]).
         optimizer
-            An [`Optimizer`][xpnet.optim.Optimizer]. Default: the optimizer of the previous call
-            (continuing its state), else ``Adam(lr=1e-3)`` (``SGD(lr=0.1)`` for [`tutorial`][xpnet.model.MLP.tutorial]).
+            An [`Optimizer`][xpnet.nn.optim.Optimizer]. Default: the optimizer of the previous call
+            (continuing its state), else ``Adam(lr=1e-3)`` (``SGD(lr=0.1)`` for [`tutorial`][xpnet.model.mlp.MLP.tutorial]).
         validation_data
             Optional ``(X_val, y_val)`` or ``(X_val, y_val, w_val)`` evaluated after every epoch.
         shuffle
             Draw a new order of the samples every epoch (ignored for full batch).
         callbacks
-            [`Callback`][xpnet.model.Callback] objects (progress bars, checkpoints, ...).
+            [`Callback`][xpnet.model.mlp.Callback] objects (progress bars, checkpoints, ...).
         sample_weight
             Optional non-negative weights ``(m,)``. The loss is then the weighted mean
             ``Σ_i w_i ℓ_i / Σ_i w_i`` (scikit-learn's ``np.average`` semantics). Each step uses
@@ -382,7 +326,7 @@ class MLP:
             accuracy are weighted means over the epoch.
         augment
             Optional augmentation of every batch on the model's device, such as
-            [`xpnet.augment.RandomShifts`][xpnet.augment.RandomShifts] (whose docstring gives the
+            [`xpnet.augment.shifts.RandomShifts`][xpnet.augment.shifts.RandomShifts] (whose docstring gives the
             methods an augmentation needs, eagerly and compiled). The training data crosses to
             the device once per call, however many epochs are trained.
 
@@ -407,15 +351,15 @@ class MLP:
         Notes
         -----
         On a backend that compiles ([`Backend.compiles`][xpnet.backend.Backend.compiles]: JAX),
-        the steps run compiled ([`xpnet.steps`][xpnet.steps]), up to
-        [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK] of them per call; the batches' ``on_batch_end``
+        the steps run compiled ([`xpnet.model.compiled`][xpnet.model.compiled]), up to
+        [`MAX_CHUNK`][xpnet.model.compiled.MAX_CHUNK] of them per call; the batches' ``on_batch_end``
         callbacks then run after each such run of steps, and ``stop_training`` stops at its
-        end. An optimizer that is not [`compilable`][xpnet.optim.Optimizer.compilable] (one
+        end. An optimizer that is not [`compilable`][xpnet.nn.optim.Optimizer.compilable] (one
         that overrides ``step``) is stepped eagerly instead.
 
         Returns
         -------
-        The model's [`History`][xpnet.model.History] (every epoch trained so far, not only this call's).
+        The model's [`History`][xpnet.model.mlp.History] (every epoch trained so far, not only this call's).
 
         Raises
         ------
@@ -443,15 +387,15 @@ class MLP:
         l2: float = 0.0,
         class_weight=None,
     ) -> Iterator[dict]:
-        """[`fit`][xpnet.model.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
+        """[`fit`][xpnet.model.mlp.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
-        The arguments are [`fit`][xpnet.model.MLP.fit]'s. Each yielded dict is the epoch's entry of
+        The arguments are [`fit`][xpnet.model.mlp.MLP.fit]'s. Each yielded dict is the epoch's entry of
         `history`: ``{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
         "epoch_time"}`` (``accuracy`` None for a regression head, whose validation score is
         ``val_r2``; ``penalty`` too with ``l2``). The steps are
-        [`xpnet.training`][xpnet.training]'s. Nothing is trained before the first ``next()``; stop iterating (or
+        [`xpnet.model.training`][xpnet.model.training]'s. Nothing is trained before the first ``next()``; stop iterating (or
         ``close()`` the generator) to stop between epochs, with the model's state as after the
-        last yielded epoch. [`fit`][xpnet.model.MLP.fit] runs it to the end; the benchmark advances it one epoch
+        last yielded epoch. [`fit`][xpnet.model.mlp.MLP.fit] runs it to the end; the benchmark advances it one epoch
         at a time, so that xpnet's epochs interleave with other contenders' in one process and
         their timings include exactly what ``fit`` does per epoch.
 
@@ -467,14 +411,14 @@ class MLP:
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
         """The logits ``Z_L`` of device inputs, in blocks of ``batch_size`` rows
-        ([`steps.logits_in_blocks`][xpnet.steps.logits_in_blocks])."""
+        ([`steps.logits_in_blocks`][xpnet.model.compiled.logits_in_blocks])."""
         return steps.logits_in_blocks(self.backend, self.params, self.activation, X, batch_size)
 
     def decision_function(self, X):
         """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace.
 
         A Dask array gives a lazy Dask array chunked like X along the samples (see
-        [`predict`][xpnet.model.MLP.predict]).
+        [`predict`][xpnet.model.mlp.MLP.predict]).
         """
         if array_library(X) == "dask":
             return self._lazy(X, "decision_function")
@@ -484,7 +428,7 @@ class MLP:
         """Class probabilities softmax(Z_L), shape ``(m, n_classes)``, in the model's namespace.
 
         A Dask array gives a lazy Dask array chunked like X along the samples (see
-        [`predict`][xpnet.model.MLP.predict]). A regressor has no probabilities: it raises
+        [`predict`][xpnet.model.mlp.MLP.predict]). A regressor has no probabilities: it raises
         [`ConfigError`][xpnet.errors.ConfigError].
         """
         if not self.head.classifies:
@@ -533,9 +477,9 @@ class MLP:
 
     def gradients(self, X, y, sample_weight=None, l2: float = 0.0) -> dict:
         """Backprop gradients of the (weighted) mean loss on ``(X, y)`` (with the L2 penalty
-        of [`fit`][xpnet.model.MLP.fit]'s ``l2``, over the whole of X as one batch).
+        of [`fit`][xpnet.model.mlp.MLP.fit]'s ``l2``, over the whole of X as one batch).
 
-        The parameters are not changed. Use [`xpnet.gradcheck`][xpnet.gradcheck] to compare them with
+        The parameters are not changed. Use [`xpnet.model.gradcheck`][xpnet.model.gradcheck] to compare them with
         finite differences.
 
         Returns
@@ -606,6 +550,6 @@ class MLP:
         )
 
 
-from ._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -7,10 +7,10 @@ A checkpoint is a single file written by `numpy.savez` (an uncompressed zip arch
 never run code. It holds
 
 ``__manifest__``
-:   UTF-8 JSON stored as a 1-d ``uint8`` array (see [`read_manifest`][xpnet.checkpoint.read_manifest]).
+:   UTF-8 JSON stored as a 1-d ``uint8`` array (see [`read_manifest`][xpnet.model.checkpoint.read_manifest]).
 
 ``param.W1``, ``param.b1``, ... ``param.WL``, ``param.bL``
-:   The parameters, in the model's dtype, with the shapes of [`xpnet.MLP`][xpnet.model.MLP]
+:   The parameters, in the model's dtype, with the shapes of [`xpnet.MLP`][xpnet.model.mlp.MLP]
     (``W_l`` is ``(n_l, n_{l-1})``, ``b_l`` is ``(n_l,)``).
 
 ``opt.<slot>.<param>``
@@ -19,7 +19,7 @@ never run code. It holds
 
 The manifest is a JSON object:
 
-    {"format": "xpnet.checkpoint", "format_version": 1, "created": "2025-...Z",
+    {"format": "xpnet.model.checkpoint", "format_version": 1, "created": "2025-...Z",
      "model": {"sizes": [784, 512, 256, 10], "activation": "relu", "init": "he",
                "dtype": "float32", "seed": 0},
      "arrays": {"param.W1": {"shape": [512, 784], "dtype": "float32"}, ...},
@@ -56,13 +56,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .backend import Backend
-from .environment import versions
-from .errors import XpnetError
-from .fileio import atomic_write, to_jsonable
-from .input_transform import Preprocessing
-from .model import MLP, History
-from .optim import optimizer_from_config
+from .._lib.fileio import atomic_write, to_jsonable
+from ..backend import Backend
+from ..backend.environment import versions, xpnet_version
+from ..errors import XpnetError
+from ..nn.optim import optimizer_from_config
+from .mlp import MLP, History
+from .preprocessing import Preprocessing
 
 __all__ = [
     "CheckpointError",
@@ -75,9 +75,9 @@ __all__ = [
     "FORMAT_VERSION",
 ]
 
-log = logging.getLogger("xpnet.checkpoint")
+log = logging.getLogger("xpnet.model.checkpoint")
 
-FORMAT = "xpnet.checkpoint"
+FORMAT = "xpnet.model.checkpoint"
 FORMAT_VERSION = 1
 MANIFEST_KEY = "__manifest__"
 PARAM_PREFIX = "param."
@@ -109,12 +109,12 @@ def save(
     Parameters
     ----------
     model
-        the [`MLP`][xpnet.model.MLP] to save, on any backend.
+        the [`MLP`][xpnet.model.mlp.MLP] to save, on any backend.
     path
         the file to write (``.npz`` is conventional; nothing is appended).
     preprocessing
-        the input transformation the model expects ([`Preprocessing`][xpnet.input_transform.Preprocessing]);
-        default: the model's own ``model.preprocessing`` (which [`load`][xpnet.checkpoint.load] gives back to the
+        the input transformation the model expects ([`Preprocessing`][xpnet.model.preprocessing.Preprocessing]);
+        default: the model's own ``model.preprocessing`` (which [`load`][xpnet.model.checkpoint.load] gives back to the
         loaded model, so it applies it to raw inputs itself).
     training, dataset, metrics
         JSON-friendly dicts stored as they are.
@@ -122,7 +122,7 @@ def save(
         store the optimizer state so that training can resume exactly.
     allow_nonfinite
         write even if a parameter holds NaN or infinity. By default that raises
-        [`CheckpointError`][xpnet.checkpoint.CheckpointError] and leaves an existing file untouched, so a diverged run never
+        [`CheckpointError`][xpnet.model.checkpoint.CheckpointError] and leaves an existing file untouched, so a diverged run never
         overwrites its last good checkpoint.
 
     Returns
@@ -238,10 +238,8 @@ def _parse_manifest(archive, path: Path) -> dict:
         )
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
-        from . import __version__
-
         raise CheckpointError(
-            f"{path}: unknown checkpoint format version {version!r}; xpnet {__version__} reads "
+            f"{path}: unknown checkpoint format version {version!r}; xpnet {xpnet_version()} reads "
             f"version {FORMAT_VERSION} (upgrade xpnet to read newer checkpoints)"
         )
     model = manifest.get("model")
@@ -282,10 +280,10 @@ class Checkpoint:
     def preprocessing(self) -> Preprocessing:
         """The input transformation that turns raw pixels into this model's inputs.
 
-        The model's own (``model.preprocessing``, which [`load_checkpoint`][xpnet.checkpoint.load_checkpoint]
+        The model's own (``model.preprocessing``, which [`load_checkpoint`][xpnet.model.checkpoint.load_checkpoint]
         restores from the manifest), else the one the manifest records: a checkpoint saved
         from a model without preprocessing records none, which means ``pixels / 255``
-        ([`Preprocessing.from_config`][xpnet.input_transform.Preprocessing.from_config]).
+        ([`Preprocessing.from_config`][xpnet.model.preprocessing.Preprocessing.from_config]).
 
         Returns
         -------
@@ -299,7 +297,7 @@ class Checkpoint:
 
         A model that carries its preprocessing applies it itself in every inference and
         evaluation method, so ``x_raw`` is returned as it is; for one that does not, the
-        checkpoint's [`preprocessing`][xpnet.checkpoint.Checkpoint.preprocessing] is applied here.
+        checkpoint's [`preprocessing`][xpnet.model.checkpoint.Checkpoint.preprocessing] is applied here.
 
         Parameters
         ----------
@@ -435,16 +433,16 @@ def _restore_training_state(model: MLP, manifest: dict, archive, shapes: dict, p
 
 
 def load(path: str | os.PathLike, backend: str | Backend | None = None, dtype: str | None = None) -> MLP:
-    """Load a model saved by [`save`][xpnet.checkpoint.save] (or ``xpnet train``) onto ``backend``.
+    """Load a model saved by [`save`][xpnet.model.checkpoint.save] (or ``xpnet train``) onto ``backend``.
 
     ``xpnet.load("runs/mnist/model.npz", backend="gpu")``. The model gets back the
     preprocessing stored with it and applies it itself: a model trained by ``xpnet train``
-    takes raw 0..255 pixels, ``model.score(raw_uint8_X, y)``. Use [`load_checkpoint`][xpnet.checkpoint.load_checkpoint] to get
+    takes raw 0..255 pixels, ``model.score(raw_uint8_X, y)``. Use [`load_checkpoint`][xpnet.model.checkpoint.load_checkpoint] to get
     the preprocessing, dataset and metrics stored with it as well.
     """
     return load_checkpoint(path, backend=backend, dtype=dtype).model
 
 
-from ._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

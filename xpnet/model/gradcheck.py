@@ -32,8 +32,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import dropout, network, steps
-from .backend import array_namespace, device_of
+from ..backend import array_namespace, device_of
+from ..nn import dropout, network
+from . import compiled as steps
 
 __all__ = ["gradcheck", "GradcheckReport", "ParameterCheck", "directional_check", "finite_differences"]
 
@@ -146,7 +147,7 @@ def finite_differences(
     activation, map, loss, l2
         Static: the hidden activation, the backend's [`map`][xpnet.backend.Backend.map], the
         loss head's name and the L2 penalty's λ
-        ([`network.mean_loss`][xpnet.network.mean_loss] is the function differentiated).
+        ([`network.mean_loss`][xpnet.nn.network.mean_loss] is the function differentiated).
 
     Returns
     -------
@@ -220,7 +221,7 @@ def directional_check(
 def _directional(
     params, X, Y, grads, directions, activation, eps, weights, loss="cross_entropy", l2=0.0, masks=None
 ) -> tuple[float, float]:
-    """[`directional_check`][xpnet.gradcheck.directional_check]'s relative error and the absolute error ``|fd − bp|``."""
+    """[`directional_check`][xpnet.model.gradcheck.directional_check]'s relative error and the absolute error ``|fd − bp|``."""
     xp = array_namespace(X)
     norm = math.sqrt(sum(float(xp.sum(d * d)) for d in directions.values()))
     directions = {k: d / norm for k, d in directions.items()}
@@ -257,13 +258,13 @@ def gradcheck(
 
     The model is copied to float64 on its own backend; it is not modified. A model with
     dropout is checked with its masks fixed: one draw for the batch, seeded by ``seed``
-    ([`xpnet.dropout`][xpnet.dropout]), makes the loss a deterministic function of the
+    ([`xpnet.nn.dropout`][xpnet.nn.dropout]), makes the loss a deterministic function of the
     parameters, the one whose gradient a training step follows.
 
     Parameters
     ----------
     model
-        an [`MLP`][xpnet.model.MLP].
+        an [`MLP`][xpnet.model.mlp.MLP].
     X, y
         a (small) batch: ``(m, n0)`` features and ``m`` integer labels (real targets for a
         regressor); the model's loss head is checked.
@@ -282,11 +283,11 @@ def gradcheck(
         optional per-sample weights ``(m,)``: checks the weighted mean loss
         ``Σ w_i ℓ_i / Σ w_i`` instead of the plain mean.
     l2
-        λ of [`fit`][xpnet.model.MLP.fit]'s L2 penalty, included in the checked loss.
+        λ of [`fit`][xpnet.model.mlp.MLP.fit]'s L2 penalty, included in the checked loss.
 
     Returns
     -------
-    [`GradcheckReport`][xpnet.gradcheck.GradcheckReport]; ``print(report)`` shows a table, ``report.passed`` the verdict.
+    [`GradcheckReport`][xpnet.model.gradcheck.GradcheckReport]; ``print(report)`` shows a table, ``report.passed`` the verdict.
     """
     m64 = model.copy(dtype="float64")
     backend = m64.backend
@@ -354,6 +355,6 @@ def gradcheck(
     return report
 
 
-from ._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["INITIALIZERS", "init_layer"]
 

@@ -1,7 +1,7 @@
 """Atomic file writes: readers see either the old file or the complete new one, never a torn one.
 
 Every file xpnet writes for a user (checkpoints, ``metrics.json``, plots, Kaggle submissions)
-goes through [`atomic_write`][xpnet.fileio.atomic_write]: the content is written to a temporary file in the target's
+goes through [`atomic_write`][xpnet._lib.fileio.atomic_write]: the content is written to a temporary file in the target's
 directory, flushed to disk, then moved over the target with `os.replace`, which is atomic
 on POSIX and Windows when both paths are on the same file system. If anything fails on the way,
 the temporary file is removed and the old target, if any, is left untouched.

@@ -1,39 +1,39 @@
 """Data augmentation for image classification: random shifts (and, from
-[`xpnet.affine`][xpnet.affine], random affine distortions) of the training images.
+[`xpnet.augment.affine`][xpnet.augment.affine], random affine distortions) of the training images.
 
 Shifting each training digit by a pixel or so every epoch shows the network new, plausible
 images and lowers the test error of the default network on MNIST and Fashion-MNIST (see the
 ablation in ``notebooks/03_from_tutorial_to_modern.ipynb``). Two implementations of the same
 shifts:
 
-* [`random_shifts`][xpnet.augment.random_shifts]: raw images on the host with NumPy, all at once.
-* [`RandomShifts`][xpnet.augment.RandomShifts]: inside the training loop on the model's device, with standard array
+* [`random_shifts`][xpnet.augment.shifts.random_shifts]: raw images on the host with NumPy, all at once.
+* [`RandomShifts`][xpnet.augment.shifts.RandomShifts]: inside the training loop on the model's device, with standard array
   operations only, so that the training data crosses to the device once per run
   (``MLP.fit(..., augment=RandomShifts(...))``; what ``xpnet train --shift`` uses).
 
-[`RandomShifts`][xpnet.augment.RandomShifts] splits the work so that a batch costs three array operations, no more
+[`RandomShifts`][xpnet.augment.shifts.RandomShifts] splits the work so that a batch costs three array operations, no more
 than the plain gather of its rows that it replaces:
 
-* [`RandomShifts.prepare`][xpnet.augment.RandomShifts.prepare] (device, once per [`fit`][xpnet.model.MLP.fit]): the training
+* [`RandomShifts.prepare`][xpnet.augment.shifts.RandomShifts.prepare] (device, once per [`fit`][xpnet.model.mlp.MLP.fit]): the training
   features with one extra column holding the fill value, flattened, and the
   ``(2s + 1)² × n`` table of flat pixel indices, one row per possible shift.
-* [`RandomShifts.draw`][xpnet.augment.RandomShifts.draw] (host, once per epoch): each sample's shift, as an integer id
+* [`RandomShifts.draw`][xpnet.augment.shifts.RandomShifts.draw] (host, once per epoch): each sample's shift, as an integer id
   ``k = (dy + s)(2s + 1) + (dx + s)``, from ``numpy.random.default_rng((seed, epoch, 1))``.
   The draws depend only on the seed and the epoch, so they are the same on every backend and a
-  resumed run repeats them exactly. [`RandomShifts.start_epoch`][xpnet.augment.RandomShifts.start_epoch] moves them to the device
+  resumed run repeats them exactly. [`RandomShifts.start_epoch`][xpnet.augment.shifts.RandomShifts.start_epoch] moves them to the device
   (one integer per sample) in the epoch's sample order.
-* [`RandomShifts.batch`][xpnet.augment.RandomShifts.batch] (device, per batch): ``take(table, ids)``, plus each sample's
+* [`RandomShifts.batch`][xpnet.augment.shifts.RandomShifts.batch] (device, per batch): ``take(table, ids)``, plus each sample's
   offset in the flat features, then one ``take`` gathers the shifted batch.
 
-The shifted images equal [`random_shifts`][xpnet.augment.random_shifts] of the same images with seed
+The shifted images equal [`random_shifts`][xpnet.augment.shifts.random_shifts] of the same images with seed
 ``(seed, epoch, 1)``, element for element; when the features were transformed pixel by pixel
 before (scaled, standardised), the fill value must be what a raw 0 pixel becomes, and then the
 result equals the transformed host-shifted images exactly too (a permutation of pixels commutes
 with an element-wise transformation).
 
 Rotations, scaling, shear, sub-pixel shifts and mirror images are
-[`RandomAffine`][xpnet.affine.RandomAffine] and [`random_affine`][xpnet.affine.random_affine],
-in [`xpnet.affine`][xpnet.affine] and importable from here too: the same protocol, with
+[`RandomAffine`][xpnet.augment.affine.RandomAffine] and [`random_affine`][xpnet.augment.affine.random_affine],
+in [`xpnet.augment.affine`][xpnet.augment.affine] and importable from here too: the same protocol, with
 bilinear interpolation (``xpnet train --augment affine``, ``--flip``).
 """
 
@@ -43,9 +43,9 @@ import math
 
 import numpy as np
 
+from ..backend import array_namespace
+from ..errors import ConfigError, InvalidInput
 from .affine import RandomAffine, random_affine
-from .backend import array_namespace
-from .errors import ConfigError, InvalidInput
 
 __all__ = ["random_shifts", "RandomShifts", "RandomAffine", "random_affine"]
 
@@ -110,7 +110,7 @@ class RandomShifts:
 
     Notes
     -----
-    What [`MLP.fit`][xpnet.model.MLP.fit]'s ``augment`` calls, so that another augmentation
+    What [`MLP.fit`][xpnet.model.mlp.MLP.fit]'s ``augment`` calls, so that another augmentation
     can do the same: ``prepare(X)`` once, with the features on the device;
     ``start_epoch(epoch, order)`` with the epoch's sample order on the device (``None`` when
     not shuffled); ``batch(lo, hi)``, the augmented features of ``order[lo:hi]``. On a backend
@@ -139,7 +139,7 @@ class RandomShifts:
     def offsets(self, epoch: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The shifts ``(dy, dx)`` of ``n`` samples in ``epoch``, two ``(n,)`` int arrays.
 
-        The same numbers [`random_shifts`][xpnet.augment.random_shifts] draws with seed
+        The same numbers [`random_shifts`][xpnet.augment.shifts.random_shifts] draws with seed
         ``(seed, epoch, 1)``.
         """
         s = self.max_shift
@@ -160,7 +160,7 @@ class RandomShifts:
 
     # -- device: once per run ------------------------------------------------------------------
     def prepare(self, X) -> None:
-        """Keep ``X`` (``(N, n)`` features on the device) for [`batch`][xpnet.augment.RandomShifts.batch], with a fill column.
+        """Keep ``X`` (``(N, n)`` features on the device) for [`batch`][xpnet.augment.shifts.RandomShifts.batch], with a fill column.
 
         Stores the flat ``(N·(n + 1),)`` features with the fill value appended to every row,
         and builds, on ``X``'s device, the index table: row ``k`` (shift ``(dy, dx)``) holds for
@@ -217,7 +217,7 @@ class RandomShifts:
         Raises
         ------
         InvalidInput
-            [`prepare`][xpnet.augment.RandomShifts.prepare] was not called first.
+            [`prepare`][xpnet.augment.shifts.RandomShifts.prepare] was not called first.
         """
         if getattr(self, "_source", None) is None:
             raise InvalidInput("RandomShifts.start_epoch needs prepare(X) first")
@@ -234,25 +234,25 @@ class RandomShifts:
 
         ``out[i, p] = source[row_i·(n + 1) + table[k_i, p]]``: the index table's row of each
         sample's shift plus the start of its row, then one gather
-        ([`gather`][xpnet.augment.RandomShifts.gather] of
-        [`device_constants`][xpnet.augment.RandomShifts.device_constants] and
-        [`batch_arrays`][xpnet.augment.RandomShifts.batch_arrays]).
+        ([`gather`][xpnet.augment.shifts.RandomShifts.gather] of
+        [`device_constants`][xpnet.augment.shifts.RandomShifts.device_constants] and
+        [`batch_arrays`][xpnet.augment.shifts.RandomShifts.batch_arrays]).
 
         Raises
         ------
         InvalidInput
-            [`start_epoch`][xpnet.augment.RandomShifts.start_epoch] was not called first.
+            [`start_epoch`][xpnet.augment.shifts.RandomShifts.start_epoch] was not called first.
         """
         return self.gather(self.device_constants(), self.batch_arrays(lo, hi))
 
-    # -- the same, split for a compiled training step (xpnet.steps) ------------------------------
+    # -- the same, split for a compiled training step (xpnet.model.compiled) ------------------------------
     def structure(self) -> tuple:
-        """What a compiled step that calls [`gather`][xpnet.augment.RandomShifts.gather]
+        """What a compiled step that calls [`gather`][xpnet.augment.shifts.RandomShifts.gather]
         depends on besides its array arguments (nothing but the kind)."""
         return (type(self).__qualname__,)
 
     def device_constants(self) -> tuple:
-        """``(source, table)``: the arrays of [`prepare`][xpnet.augment.RandomShifts.prepare] that every batch reads."""
+        """``(source, table)``: the arrays of [`prepare`][xpnet.augment.shifts.RandomShifts.prepare] that every batch reads."""
         return self._source, self._table
 
     def batch_arrays(self, lo: int, hi: int) -> tuple:
@@ -262,7 +262,7 @@ class RandomShifts:
         Raises
         ------
         InvalidInput
-            [`start_epoch`][xpnet.augment.RandomShifts.start_epoch] was not called first.
+            [`start_epoch`][xpnet.augment.shifts.RandomShifts.start_epoch] was not called first.
         """
         if self._ids is None:
             raise InvalidInput("RandomShifts.batch needs start_epoch() first")
@@ -270,8 +270,8 @@ class RandomShifts:
 
     @staticmethod
     def gather(constants: tuple, arrays: tuple):
-        """The shifted batch, ``(m, n)``, from [`device_constants`][xpnet.augment.RandomShifts.device_constants]
-        and [`batch_arrays`][xpnet.augment.RandomShifts.batch_arrays]: a pure function of them,
+        """The shifted batch, ``(m, n)``, from [`device_constants`][xpnet.augment.shifts.RandomShifts.device_constants]
+        and [`batch_arrays`][xpnet.augment.shifts.RandomShifts.batch_arrays]: a pure function of them,
         so a compiled step can call it (three array operations)."""
         (source, table), (ids, base) = constants, arrays
         xp, m, n = array_namespace(source), ids.shape[0], table.shape[1]
@@ -282,7 +282,7 @@ class RandomShifts:
     def shift(self, X, epoch: int):
         """All of ``X`` (``(N, n)`` on the device) shifted with ``epoch``'s draws, in sample order.
 
-        [`prepare`][xpnet.augment.RandomShifts.prepare], [`start_epoch`][xpnet.augment.RandomShifts.start_epoch] and [`batch`][xpnet.augment.RandomShifts.batch] in one call, for inspection and
+        [`prepare`][xpnet.augment.shifts.RandomShifts.prepare], [`start_epoch`][xpnet.augment.shifts.RandomShifts.start_epoch] and [`batch`][xpnet.augment.shifts.RandomShifts.batch] in one call, for inspection and
         tests (training takes the shifted images batch by batch instead).
         """
         self.prepare(X)

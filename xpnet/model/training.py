@@ -1,6 +1,6 @@
-"""The training loop of [`MLP.fit`][xpnet.model.MLP.fit], in named pieces.
+"""The training loop of [`MLP.fit`][xpnet.model.mlp.MLP.fit], in named pieces.
 
-The algorithm, as [`run_epochs`][xpnet.training.run_epochs] reads::
+The algorithm, as [`run_epochs`][xpnet.model.training.run_epochs] reads::
 
     for each epoch e:
         order ← a permutation of the samples, seeded with (seed, e)
@@ -17,7 +17,7 @@ Nothing is read from the device inside an epoch: each sample's loss and miss are
 into device vectors of one batch's length and summed at the end. A step issues as few array
 operations as it can (each is a kernel launch on a GPU; ``tests/core/test_lean_step.py`` pins
 the count). On a backend that compiles (JAX) the batches run through
-[`xpnet.steps`][xpnet.steps] instead, the same math handed to the compiler in runs of steps.
+[`xpnet.model.compiled`][xpnet.model.compiled] instead, the same math handed to the compiler in runs of steps.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import dropout, network, steps
-from .errors import ConfigError, TrainingDiverged
-from .inputs import apply_class_weight, is_integer_array, refuse_dask, warn_if_unscaled
-from .optim import Optimizer, optimizer_from_config
-from .validation import InvalidInput, InvalidInputType
+from ..errors import ConfigError, TrainingDiverged
+from ..nn import dropout, network
+from ..nn.optim import Optimizer, optimizer_from_config
+from . import compiled as steps
+from .inputs import InvalidInput, InvalidInputType, apply_class_weight, is_integer_array, refuse_dask, warn_if_unscaled
 
 if TYPE_CHECKING:
-    from .model import MLP
+    from .mlp import MLP
 
 __all__ = [
     "TrainingRun",
@@ -50,14 +50,14 @@ __all__ = [
     "evaluate_on_device",
 ]
 
-log = logging.getLogger("xpnet.model")  # the loop's records, under the model's name, as before
+log = logging.getLogger("xpnet.model.mlp")  # the loop's records, under the model's name, as before
 
 DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
 
 
 @dataclass
 class TrainingRun:
-    """What one call of [`fit`][xpnet.model.MLP.fit] trains on, resolved and on the device."""
+    """What one call of [`fit`][xpnet.model.mlp.MLP.fit] trains on, resolved and on the device."""
 
     X: Any
     """Features ``(n, n0)``."""
@@ -100,7 +100,7 @@ def prepare(
     l2,
     class_weight=None,
 ) -> TrainingRun:
-    """Check [`fit`][xpnet.model.MLP.fit]'s arguments, fill in the model's defaults, set the
+    """Check [`fit`][xpnet.model.mlp.MLP.fit]'s arguments, fill in the model's defaults, set the
     optimizer and move the data to the device (once per call)."""
     refuse_dask(X, y, sample_weight)
     epochs = model.train_defaults["epochs"] if epochs is None else int(epochs)
@@ -119,7 +119,7 @@ def prepare(
         raise ConfigError(f"l2 must be a finite number >= 0, got {l2}")
     if optimizer is not None:
         if not isinstance(optimizer, Optimizer):
-            raise InvalidInputType(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
+            raise InvalidInputType(f"optimizer must be an xpnet.nn.optim.Optimizer, got {type(optimizer).__name__}")
         model.optimizer = optimizer
     elif model.optimizer is None:
         model.optimizer = optimizer_from_config(model.train_defaults["optimizer"])
@@ -157,7 +157,7 @@ def prepare(
 
 
 def _compiles(model: MLP, compile: bool | None, augment) -> bool:
-    """Whether the steps run compiled ([`fit`][xpnet.model.MLP.fit]'s ``compile``)."""
+    """Whether the steps run compiled ([`fit`][xpnet.model.mlp.MLP.fit]'s ``compile``)."""
     if compile is False:
         return False
     why_not = None
@@ -174,7 +174,7 @@ def _compiles(model: MLP, compile: bool | None, augment) -> bool:
 
 def run_epochs(model: MLP, run: TrainingRun) -> Iterator[dict]:
     """Train ``model`` epoch after epoch until ``run.total_epochs`` or a stop; yields each
-    epoch's logs (the generator behind [`fit_epochs`][xpnet.model.MLP.fit_epochs])."""
+    epoch's logs (the generator behind [`fit_epochs`][xpnet.model.mlp.MLP.fit_epochs])."""
     if model.batch >= run.n_batches:  # an unfinished epoch from a run with other batches
         model.batch = 0
     model.stop_training, model.stop_reason = False, None
@@ -217,7 +217,7 @@ def batch_ranges(start: int, n: int, batch_size: int) -> Iterator[tuple[int, int
 
 
 class EpochSums:
-    """An epoch's running sums on the device, read once at its end by [`read`][xpnet.training.EpochSums.read].
+    """An epoch's running sums on the device, read once at its end by [`read`][xpnet.model.training.EpochSums.read].
 
     ``Σ w_i ℓ_i`` and ``−Σ w_i [missed_i]`` are kept as vectors of one batch's length, added
     to in place (no reduction per step); a shorter last batch is reduced on its own. ``Σ w_i``
@@ -279,7 +279,7 @@ class EpochSums:
 def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, float]:
     """The rest of epoch ``e`` (from batch `batch` on), one step after the other, each array
     operation dispatched on its own. ``order`` is the epoch's sample order on the device
-    (``None``: unshuffled). Returns the epoch's [`totals`][xpnet.training.EpochSums.totals]
+    (``None``: unshuffled). Returns the epoch's [`totals`][xpnet.model.training.EpochSums.totals]
     and the last step's learning rate."""
     xp, opt, n, bs = model.backend.xp, model.optimizer, run.n, run.batch_size
     X, T, w, augment = run.X, run.T, run.w, run.augment
@@ -335,7 +335,7 @@ def _dropout_keys(model: MLP, e: int, n_batches: int):
 def _step(model: MLP, X, T, w, lr: float, scale: float, l2: float, masks=None):
     """One step on a batch: forward, loss, backward, (penalty), update.
 
-    ``scale`` is the optimizer's [`gradient_scale`][xpnet.optim.Optimizer.gradient_scale]
+    ``scale`` is the optimizer's [`gradient_scale`][xpnet.nn.optim.Optimizer.gradient_scale]
     at ``lr``, folded into ``dZ_L``; ``masks`` the batch's dropout masks, or None. Returns the device arrays ``ℓ`` ``(m,)``,
     ``−[missed]`` ``(m,)`` or None, and the step's penalty ``(λ/2)·Σ‖W_l‖²`` (before the
     update) or None, without reading them.
@@ -354,13 +354,13 @@ def _step(model: MLP, X, T, w, lr: float, scale: float, l2: float, masks=None):
 
 def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, float]:
     """The rest of epoch ``e`` (from batch `batch` on) through the compiled steps of
-    [`xpnet.steps`][xpnet.steps]: the full-size batches in runs of up to
-    [`MAX_CHUNK`][xpnet.steps.MAX_CHUNK], then a shorter last batch on its own.
+    [`xpnet.model.compiled`][xpnet.model.compiled]: the full-size batches in runs of up to
+    [`MAX_CHUNK`][xpnet.model.compiled.MAX_CHUNK], then a shorter last batch on its own.
 
     ``order`` is the epoch's sample order on the host (``None``: unshuffled). `params`, the
     optimizer's state and step count, and `batch` are updated after every run, before its
     batches' ``on_batch_end`` callbacks. Returns the epoch's totals (as
-    [`EpochSums.totals`][xpnet.training.EpochSums.totals]) and the last step's learning rate.
+    [`EpochSums.totals`][xpnet.model.training.EpochSums.totals]) and the last step's learning rate.
     """
     backend, opt, augment = model.backend, model.optimizer, run.augment
     xp, n, bs = backend.xp, run.n, run.batch_size
@@ -451,7 +451,7 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
 
 def evaluate_on_device(model: MLP, X, y, w=None) -> tuple[float, float]:
     """The mean loss and the head's score (accuracy, or R²) of ``model`` on device data
-    ``(X, y, w)`` (as [`MLP.validate_data`][xpnet.model.MLP.validate_data] returns them), as
+    ``(X, y, w)`` (as [`MLP.validate_data`][xpnet.model.mlp.MLP.validate_data] returns them), as
     floats, from one forward pass and one read."""
     xp = model.backend.xp
     Z = model._logits(X)
@@ -462,6 +462,6 @@ def evaluate_on_device(model: MLP, X, y, w=None) -> tuple[float, float]:
     return loss_sum / n, num / den
 
 
-from ._typing import resolve_annotations  # noqa: E402
+from .._lib.annotations import resolve_annotations  # noqa: E402
 
 resolve_annotations(globals(), __all__)  # help() shows types, not strings
