@@ -28,7 +28,8 @@ import math
 from functools import partial
 
 from ..backend import array_namespace
-from ..nn import dropout, network
+from ..nn import dropout, network, step
+from ..nn.step import batch_gradients
 
 __all__ = [
     "train_batches",
@@ -121,12 +122,11 @@ def train_batches(
         masks = None
         if keys is not None:
             masks = dropout.batch_masks(xp, widths, Yb.shape[0], Xb.dtype, None, keys, rates)
-        Z, cache = network.forward(params, Xb, activation, masks)
-        ell, missed, A = head.rows(Z, Yb)  # ℓ_i, and −1 where sample i is missed (or None)
-        grads = network.backward(params, cache, A, Yb, activation, scale=c["scale"], weights=wb)
-        if l2:
-            penalty = penalty + (0.5 * l2) * network.weight_norm_squared(params)
-            network.add_l2_gradient(grads, params, (l2 * c["scale"]) / network.weight_total(Yb, wb))
+        ell, missed, grads, step_penalty = batch_gradients(
+            params, Xb, Yb, activation=activation, head=head, weights=wb, l2=l2, masks=masks, scale=c["scale"]
+        )
+        if step_penalty is not None:
+            penalty = penalty + step_penalty
         state = optimizer.apply(params, grads, state, c)  # params updated in the carry's dict
         if wb is None:
             seen = seen + Yb.shape[0]
@@ -274,9 +274,9 @@ def logits_in_blocks(backend, params: dict, activation: str, X, batch_size: int 
 
 
 def loss_and_gradients(params: dict, X, Y, weights, *, activation, loss="cross_entropy", l2=0.0):
-    """[`network.loss_and_gradients`][xpnet.nn.network.loss_and_gradients] with the arrays
+    """[`step.loss_and_gradients`][xpnet.nn.step.loss_and_gradients] with the arrays
     positional and the rest static (what [`MLP.gradients`][xpnet.model.mlp.MLP.gradients] compiles)."""
-    return network.loss_and_gradients(params, X, Y, activation, weights, loss, l2)
+    return step.loss_and_gradients(params, X, Y, activation, weights, loss, l2)
 
 
 from .._lib.annotations import resolve_annotations  # noqa: E402

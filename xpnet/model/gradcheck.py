@@ -33,8 +33,8 @@ import math
 from dataclasses import dataclass, field
 
 from ..backend import array_namespace, device_of
-from ..nn import dropout, network
-from . import compiled as steps
+from ..nn import dropout, network, step
+from . import compiled
 
 __all__ = ["gradcheck", "GradcheckReport", "ParameterCheck", "directional_check", "finite_differences"]
 
@@ -147,7 +147,7 @@ def finite_differences(
     activation, map, loss, l2
         Static: the hidden activation, the backend's [`map`][xpnet.backend.Backend.map], the
         loss head's name and the L2 penalty's λ
-        ([`network.mean_loss`][xpnet.nn.network.mean_loss] is the function differentiated).
+        ([`step.mean_loss`][xpnet.nn.step.mean_loss] is the function differentiated).
 
     Returns
     -------
@@ -159,11 +159,11 @@ def finite_differences(
         of each hidden layer.
     """
     xp = array_namespace(X)
-    value, grads = network.loss_and_gradients(params, X, Y, activation, weights, loss, l2, masks)
+    value, grads = step.loss_and_gradients(params, X, Y, activation, weights, loss, l2, masks)
     out = {"loss": value, "grads": grads, "fd": {}}
 
     def mean_loss(p):
-        return network.mean_loss(p, X, Y, activation, weights, loss, l2, masks)
+        return step.mean_loss(p, X, Y, activation, weights, loss, l2, masks)
 
     for name, js in entries.items():
         p = params[name]
@@ -308,7 +308,7 @@ def gradcheck(
     if any(m64.dropout):
         keys = dropout.epoch_keys(backend.rng((seed, 0, dropout.KEY_STREAM)), 1, len(m64.dropout))[0].tolist()
         masks = dropout.batch_masks(xp, m64.sizes[1:-1], Xd.shape[0], m64.dtype, backend.device, keys, m64.dropout)
-    check = steps.compiled(
+    check = compiled.compiled(
         backend,
         finite_differences,
         activation=m64.activation,

@@ -28,8 +28,7 @@ from ..nn.dropout import dropout_rates
 from ..nn.init import INITIALIZERS, init_layer
 from ..nn.losses import LossHead, get_loss
 from ..nn.optim import Optimizer
-from . import compiled as steps
-from . import training
+from . import compiled, training
 from .callbacks import Callback, History
 from .inputs import InvalidInput, InvalidInputType, ModelInputs, lazy_map, validate_inputs
 from .preprocessing import Preprocessing
@@ -411,8 +410,8 @@ class MLP:
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
         """The logits ``Z_L`` of device inputs, in blocks of ``batch_size`` rows
-        ([`steps.logits_in_blocks`][xpnet.model.compiled.logits_in_blocks])."""
-        return steps.logits_in_blocks(self.backend, self.params, self.activation, X, batch_size)
+        ([`compiled.logits_in_blocks`][xpnet.model.compiled.logits_in_blocks])."""
+        return compiled.logits_in_blocks(self.backend, self.params, self.activation, X, batch_size)
 
     def decision_function(self, X):
         """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace.
@@ -490,9 +489,9 @@ class MLP:
         """
         X, y, w = self.validate_data(X, y, sample_weight)
         T = self.head.targets(y, self.sizes[-1], self.dtype)
-        _, grads = steps.compiled(
+        _, grads = compiled.compiled(
             self.backend,
-            steps.loss_and_gradients,
+            compiled.loss_and_gradients,
             activation=self.activation,
             loss=self.head.name,
             l2=float(l2),

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, TrainingDiverged
-from ..nn import dropout, network
+from ..nn import dropout
 from ..nn.optim import Optimizer, optimizer_from_config
-from . import compiled as steps
+from ..nn.step import batch_gradients
+from . import compiled
 from .inputs import InvalidInput, InvalidInputType, apply_class_weight, is_integer_array, refuse_dask, warn_if_unscaled
 
 if TYPE_CHECKING:
@@ -282,6 +283,7 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     (``None``: unshuffled). Returns the epoch's [`totals`][xpnet.model.training.EpochSums.totals]
     and the last step's learning rate."""
     xp, opt, n, bs = model.backend.xp, model.optimizer, run.n, run.batch_size
+    activation, head = model.activation, model.head
     X, T, w, augment = run.X, run.T, run.w, run.augment
     n_batches = run.n_batches
     constant_lr = opt.schedule.constant_within_epochs
@@ -312,7 +314,10 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
             masks = dropout.batch_masks(
                 xp, model.sizes[1:-1], hi - lo, model.dtype, model.backend.device, keys[b].tolist(), model.dropout
             )
-        ell, miss, penalty = _step(model, Xb, Tb, wb, lr, scale, run.l2, masks)
+        ell, miss, grads, penalty = batch_gradients(
+            model.params, Xb, Tb, activation=activation, head=head, weights=wb, l2=run.l2, masks=masks, scale=scale
+        )
+        opt.step(model.params, grads, lr, scaled_by=scale)
         sums.add(ell, miss, wb, hi - lo)
         if penalty is not None:
             sums.add_penalty(penalty)
@@ -332,26 +337,6 @@ def _dropout_keys(model: MLP, e: int, n_batches: int):
     return dropout.epoch_keys(rng, n_batches, len(model.dropout))
 
 
-def _step(model: MLP, X, T, w, lr: float, scale: float, l2: float, masks=None):
-    """One step on a batch: forward, loss, backward, (penalty), update.
-
-    ``scale`` is the optimizer's [`gradient_scale`][xpnet.nn.optim.Optimizer.gradient_scale]
-    at ``lr``, folded into ``dZ_L``; ``masks`` the batch's dropout masks, or None. Returns the device arrays ``ℓ`` ``(m,)``,
-    ``−[missed]`` ``(m,)`` or None, and the step's penalty ``(λ/2)·Σ‖W_l‖²`` (before the
-    update) or None, without reading them.
-    """
-    params = model.params
-    Z, cache = network.forward(params, X, model.activation, masks)
-    ell, miss, A = model.head.rows(Z, T)
-    grads = network.backward(params, cache, A, T, model.activation, scale=scale, weights=w)
-    penalty = None
-    if l2:  # ∇W_l += λ·W_l/s_b (times the scale), s_b the batch's weight sum
-        penalty = (0.5 * l2) * network.weight_norm_squared(params)
-        network.add_l2_gradient(grads, params, (l2 * scale) / network.weight_total(T, w))
-    model.optimizer.step(params, grads, lr, scaled_by=scale)
-    return ell, miss, penalty
-
-
 def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, float]:
     """The rest of epoch ``e`` (from batch `batch` on) through the compiled steps of
     [`xpnet.model.compiled`][xpnet.model.compiled]: the full-size batches in runs of up to
@@ -365,12 +350,12 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
     backend, opt, augment = model.backend, model.optimizer, run.augment
     xp, n, bs = backend.xp, run.n, run.batch_size
     n_batches, full = run.n_batches, n // bs
-    fn = steps.compiled_train_batches(backend, model.activation, opt, augment, model.head, run.l2, model.dropout)
+    fn = compiled.compiled_train_batches(backend, model.activation, opt, augment, model.head, run.l2, model.dropout)
     opt.ensure_state(model.params)
     data = (run.X, run.T, run.w, None if augment is None else augment.device_constants())
     zero = xp.zeros((), dtype=model.dtype, device=backend.device)
     sums = (zero, zero, zero, zero)
-    runs = steps.chunks(model.batch, full) + ([(full, n_batches)] if full < n_batches else [])
+    runs = compiled.chunks(model.batch, full) + ([(full, n_batches)] if full < n_batches else [])
     lr = opt.lr_at(e + model.batch / n_batches, run.total_epochs)
     keys = _dropout_keys(model, e, n_batches)
     for b0, b1 in runs:
@@ -385,7 +370,7 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
             lrs = [opt.lr_at(e, run.total_epochs)] * k
         else:
             lrs = [opt.lr_at(e + b / n_batches, run.total_epochs) for b in range(b0, b1)]
-        coefficients = backend.asarray(steps.step_coefficients(opt, lrs, opt.t), model.dtype_name)
+        coefficients = backend.asarray(compiled.step_coefficients(opt, lrs, opt.t), model.dtype_name)
         aug_batches = (
             None
             if augment is None
@@ -454,7 +439,7 @@ def evaluate_on_device(model: MLP, X, y, w=None) -> tuple[float, float]:
     ``(X, y, w)`` (as [`MLP.validate_data`][xpnet.model.mlp.MLP.validate_data] returns them), as
     floats, from one forward pass and one read."""
     xp = model.backend.xp
-    Z = model._logits(X)
+    Z = compiled.logits_in_blocks(model.backend, model.params, model.activation, X)
     loss_sum, _ = model.head.loss_sum(Z, model.head.targets(y, model.sizes[-1], model.dtype), w)
     num, den = model.head.score(Z, y, w)
     values = [loss_sum, num, X.shape[0] if w is None else xp.sum(w), den]

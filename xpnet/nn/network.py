@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from ..backend import array_namespace, device_of
 from .activations import get_activation
+from .fast import sum_columns, sum_rows
 
 __all__ = [
     "n_layers",
@@ -52,44 +53,7 @@ __all__ = [
     "weight_norm_squared",
     "add_l2_gradient",
     "weight_total",
-    "mean_loss",
-    "loss_and_gradients",
 ]
-
-
-_ONES: dict = {}
-
-
-def ones(xp, n: int, dtype, device):
-    """A vector of ``n`` ones, ``(n,)``, made once per namespace, length, dtype and device.
-
-    Sums over an axis are written as products with it (``1ᵀ·dZ`` is ``Σ_rows dZ``): the same
-    numbers up to rounding, and on NumPy one call into BLAS costs about a third of the
-    Python-level overhead of ``xp.sum``, which is most of a step's time on small networks; on a
-    GPU either is one kernel. Memoised, so that a step creates no array for it; not while a
-    step is being traced for compilation (JAX), where arrays have no device (``None``) and
-    what would be kept is a placeholder of that one trace.
-    """
-    if device is None:
-        return xp.ones((n,), dtype=dtype)
-    key = (xp, n, dtype, device)
-    try:
-        v = _ONES.get(key)
-    except TypeError:  # an unhashable device: no memo
-        return xp.ones((n,), dtype=dtype, device=device)
-    if v is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        v = _ONES[key] = xp.ones((n,), dtype=dtype, device=device)
-    return v
-
-
-def _device(x):
-    """``x.device``, or [`device_of`][xpnet.backend.device_of] for arrays without that attribute
-    (the attribute is a dict lookup; ``device_of`` costs a few µs, which a step notices).
-    """
-    d = getattr(x, "device", None)
-    return device_of(x) if d is None or callable(d) else d
 
 
 def n_layers(params: dict) -> int:
@@ -251,7 +215,7 @@ def softmax_cross_entropy_rows(Z, Y, xp=None):
     xp = array_namespace(Z, Y) if xp is None else xp
     shifted = Z - xp.max(Z, axis=1, keepdims=True)
     P = xp.exp(shifted)
-    s = P @ ones(xp, Z.shape[1], Z.dtype, _device(Z))  # s_i = Σ_k e^{shifted_ik}, as P·1
+    s = sum_columns(P, xp)  # s_i = Σ_k e^{shifted_ik}
     P /= s[:, None]  # in place: P = e^shifted / s
     return xp.log(s), xp.vecdot(Y, shifted), P
 
@@ -323,10 +287,9 @@ def backward(params: dict, cache, P, Y, activation="relu", scale: float = 1.0, w
         w = normalized_weights(weights)  # dZ_L,i = (P_i − Y_i)·w_i/Σw  (times scale)
         dZ *= (w * scale)[:, None]
     g_backward = g.backward_inplace or g.backward  # dA is ours: it may be overwritten
-    row_ones = ones(xp, m, dZ.dtype, _device(dZ))
     for l in range(L, 0, -1):
         grads[f"W{l}"] = dZ.T @ inputs[l - 1]
-        grads[f"b{l}"] = row_ones @ dZ  # Σ_rows dZ_l, as the product 1ᵀ·dZ_l
+        grads[f"b{l}"] = sum_rows(dZ, xp)  # db_l = Σ_rows dZ_l
         if l > 1:
             dA = dZ @ params[f"W{l}"]
             if masks is not None and masks[l - 2] is not None:
@@ -367,69 +330,6 @@ def weight_total(Y, weights):
     xp = array_namespace(weights)
     total = xp.sum(weights)
     return total + xp.astype(total == 0, weights.dtype)
-
-
-def mean_loss(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0, masks=None):
-    """The network's (weighted) mean loss on ``(X, Y)``, 0-d:
-    ``(Σ_i w_i ℓ_i + (λ/2)·Σ_l ‖W_l‖²) / Σ_i w_i``, with λ = ``l2`` (and fixed dropout
-    ``masks``, when given).
-
-    Parameters are [`loss_and_gradients`][xpnet.nn.network.loss_and_gradients]'s; this is the
-    function its gradients are the gradients of (what [`xpnet.model.gradcheck`][xpnet.model.gradcheck]
-    differentiates numerically).
-    """
-    from .losses import get_loss  # losses builds on this module's softmax functions
-
-    Z, _ = forward(params, X, activation, masks)
-    loss_sum, _ = get_loss(loss).loss_sum(Z, Y, weights)
-    if l2:
-        loss_sum = loss_sum + 0.5 * l2 * weight_norm_squared(params)
-    return loss_sum / weight_total(Y, weights)
-
-
-def loss_and_gradients(params: dict, X, Y, activation="relu", weights=None, loss=None, l2: float = 0.0, masks=None):
-    """Mean loss of the network on ``(X, Y)`` and its gradients (forward + backward).
-
-    Parameters
-    ----------
-    params : dict
-        As in [`forward`][xpnet.nn.network.forward].
-    X : array
-        Inputs, ``(m, n0)``.
-    Y : array
-        Targets, ``(m, nL)``: one-hot rows for cross-entropy, real values for squared error.
-    activation : str or Activation
-        Hidden activation.
-    weights : array, optional
-        Per-sample weights w, ``(m,)``: the loss is then ``Σ_i w_i ℓ_i / Σ_i w_i``.
-    loss : str or LossHead, optional
-        The head ([`xpnet.nn.losses`][xpnet.nn.losses]): ``"cross_entropy"`` (default) or
-        ``"squared_error"``.
-    l2 : float
-        λ of the penalty ``(λ/2)·Σ_l ‖W_l‖²``, added to the summed loss before dividing by
-        ``Σ w`` (scikit-learn's ``alpha``); 0 by default.
-    masks : list, optional
-        Dropout masks, one ``(m, n_l)`` array or ``None`` per hidden layer, as in
-        [`forward`][xpnet.nn.network.forward]: the gradients of the loss with these units
-        dropped (what [`xpnet.model.gradcheck`][xpnet.model.gradcheck] checks on a dropout model).
-
-    Returns
-    -------
-    loss : array
-        0-d, the (weighted) mean loss ([`mean_loss`][xpnet.nn.network.mean_loss]).
-    grads : dict
-        As in [`backward`][xpnet.nn.network.backward].
-    """
-    from .losses import get_loss  # losses builds on this module's softmax functions
-
-    Z, cache = forward(params, X, activation, masks)
-    loss_sum, A = get_loss(loss).loss_sum(Z, Y, weights)
-    grads = backward(params, cache, A, Y, activation, weights=weights)
-    total = weight_total(Y, weights)
-    if l2:
-        loss_sum = loss_sum + 0.5 * l2 * weight_norm_squared(params)
-        add_l2_gradient(grads, params, l2 / total)
-    return loss_sum / total, grads
 
 
 from .._lib.annotations import resolve_annotations  # noqa: E402
