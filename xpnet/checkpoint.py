@@ -355,6 +355,10 @@ def load_checkpoint(
         format version, or has missing or misshapen arrays.
     """
     path = Path(path)
+    if path.suffix.lower() == ".safetensors":  # weights written by xpnet.export (xpnet.interop)
+        from .interop.safetensors import read_checkpoint
+
+        return read_checkpoint(path, backend=backend, dtype=dtype)
     with _open_archive(path) as archive:
         manifest = _parse_manifest(archive, path)
         cfg = manifest["model"]
