@@ -36,6 +36,7 @@ LAYERS = {
         "images",
         "augment",
         "affine",
+        "interop",
     ],
     "runs": ["runs"],
     "applications": ["cli", "bench", "serve", "sklearn"],
