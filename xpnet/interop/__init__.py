@@ -40,9 +40,10 @@ class ExportExtraMissing(ExportError, ImportError):
     the package and ``pip install "xpnet[export]"``."""
 
 
-def require(module: str, purpose: str):
+def require(module: str, purpose: str, hint: str = EXTRA_HINT):
     """Import ``module`` (``"onnx"``, ``"safetensors.numpy"``), or raise
-    [`ExportExtraMissing`][xpnet.interop.ExportExtraMissing] naming the extra that installs it."""
+    [`ExportExtraMissing`][xpnet.interop.ExportExtraMissing] saying how to install it (``hint``:
+    the extra that does)."""
     import importlib
 
     try:
@@ -50,7 +51,7 @@ def require(module: str, purpose: str):
     except ImportError as exc:
         package = module.split(".")[0]
         raise ExportExtraMissing(
-            f"{purpose} needs the {package!r} package, which is not installed ({exc}); {EXTRA_HINT}"
+            f"{purpose} needs the {package!r} package, which is not installed ({exc}); {hint}"
         ) from None
 
 

@@ -38,7 +38,7 @@ def register_skl2onnx() -> None:
     """Register the skl2onnx shape calculators and converters of
     [`MLPClassifier`][xpnet.sklearn.MLPClassifier] and [`MLPRegressor`][xpnet.sklearn.MLPRegressor].
 
-    Needs skl2onnx (``pip install "xpnet[export]"``); calling it again does nothing. It runs by
+    Needs skl2onnx (``pip install skl2onnx``); calling it again does nothing. It runs by
     itself when skl2onnx is imported (see the module docstring), so calling it is only needed
     to fail early with a clear message when skl2onnx is missing.
 
@@ -51,7 +51,7 @@ def register_skl2onnx() -> None:
         return
     from ..interop import require
 
-    require("skl2onnx", "converting a pipeline with skl2onnx")
+    require("skl2onnx", "converting a pipeline with skl2onnx", "pip install skl2onnx")
     from skl2onnx import update_registered_converter
 
     from ._classifier import MLPClassifier
