@@ -127,3 +127,13 @@ def test_importing_xpnet_sklearn_does_not_import_skl2onnx_but_registers_when_it_
     )
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=REPO)
+
+
+def test_the_docs_pipeline_example_runs(capsys):
+    """docs/_snippets/export-sklearn.py, shown on docs/export.md with its output."""
+    snippet = (REPO / "docs" / "_snippets" / "export-sklearn.py").read_text(encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        exec(compile(snippet, "export-sklearn.py", "exec"), {})
+    agree, difference = capsys.readouterr().out.split()
+    assert agree == "True" and float(difference) < 1e-5

@@ -23,10 +23,11 @@ from ..errors import InvalidInputType, XpnetError
 
 __all__ = ["export", "ExportError", "ExportExtraMissing", "SUFFIXES", "EXTRA_HINT", "resolve_model"]
 
-#: The suffixes [`export`][xpnet.interop.export] knows, and the format each one means.
 SUFFIXES = {".onnx": "ONNX", ".safetensors": "safetensors"}
+"""The suffixes [`export`][xpnet.interop.export] knows, and the format each one means."""
 
 EXTRA_HINT = 'pip install "xpnet[export]"'
+"""What installs the libraries that write the files."""
 
 
 class ExportError(XpnetError, ValueError):

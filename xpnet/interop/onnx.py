@@ -44,14 +44,14 @@ __all__ = [
     "GraphEmitter",
 ]
 
-#: The ONNX operator set the graph is written in (onnxruntime has run it since 1.14).
 OPSET = 17
-#: The IR version that goes with opset 17 (onnx's own table: opset 17 ↔ IR 8).
+"""The ONNX operator set the graph is written in (onnxruntime has run it since 1.14)."""
 IR_VERSION = 8
-#: The name of the graph's one input.
+"""The IR version that goes with opset 17 (onnx's own table: opset 17 ↔ IR 8)."""
 INPUT_NAME = "input"
-#: What the graph's input may hold: raw pixels as bytes, or floats.
+"""The name of the graph's one input."""
 INPUT_DTYPES = ("uint8", "float32", "float64")
+"""What the graph's input may hold: raw pixels as bytes, or floats."""
 
 _ACTIVATION_OPS = {
     "relu": ("Relu", {}),

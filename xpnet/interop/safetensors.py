@@ -41,7 +41,9 @@ from . import require
 __all__ = ["FORMAT", "FORMAT_VERSION", "tensor_names", "metadata", "save_safetensors", "read_checkpoint"]
 
 FORMAT = "xpnet.safetensors"
+"""The ``format`` value in the metadata of every file xpnet writes."""
 FORMAT_VERSION = 1
+"""The ``format_version`` this xpnet writes and reads."""
 
 
 def tensor_names(layer: int) -> tuple[str, str]:
