@@ -29,6 +29,22 @@ from .model.stopping import EarlyStopping, ReduceLROnPlateau
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
+
+def export(obj, path, *, input_dtype=None):
+    """Write a model to ``path`` as ONNX (``.onnx``) or safetensors (``.safetensors``).
+
+    ``obj`` is an [`MLP`][xpnet.model.MLP], a checkpoint path, or a fitted ``xpnet.sklearn``
+    estimator; see [`xpnet.interop.export`][xpnet.interop.export], which this calls, and
+    docs/export.md. Needs ``pip install "xpnet[export]"``; ``import xpnet`` imports neither
+    onnx nor safetensors.
+
+    >>> xpnet.export(xpnet.load("runs/mnist/model.npz"), "mnist.onnx", input_dtype="uint8")  # doctest: +SKIP
+    """
+    from .interop import export as _export
+
+    return _export(obj, path, input_dtype=input_dtype)
+
+
 __all__ = [
     "MLP",
     "Backend",
@@ -56,6 +72,7 @@ __all__ = [
     "CheckpointError",
     "Preprocessing",
     "XpnetError",
+    "export",
 ]
 
 moved.install()  # the module paths of earlier versions (xpnet.checkpoint, xpnet.training, ...)

@@ -72,4 +72,25 @@ class TrainingDiverged(XpnetError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
+class CheckpointError(XpnetError, ValueError):
+    """A checkpoint file cannot be read: missing, not an xpnet checkpoint, truncated,
+    corrupted, from an unknown format version, or with missing or misshapen arrays.
+
+    The message names the file and the problem.
+    """
+
+
+class ExportError(XpnetError, ValueError):
+    """A model cannot be exported as asked: an unknown suffix, a directory that does not
+    exist, an unfitted estimator, a model the format cannot express. The message says which
+    and what to do."""
+
+
+class ExportExtraMissing(ExportError, ImportError):
+    """The library that writes (or reads) the format is not installed; the message names
+    the package and ``pip install "xpnet[export]"``."""
+
+
 TrainingDiverged.__module__ = "xpnet.model"  # importable (and pickled) there since 0.1.0
+CheckpointError.__module__ = "xpnet.model.checkpoint"  # documented (and raised) there
+ExportError.__module__ = ExportExtraMissing.__module__ = "xpnet.interop"

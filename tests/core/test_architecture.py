@@ -26,7 +26,7 @@ LAYERS = {
     "backend": ["backend"],
     "math": ["nn"],
     "data": ["datasets", "images", "augment"],
-    "model": ["model"],
+    "model": ["model", "interop"],
     "runs": ["runs"],
     "applications": ["cli", "bench", "serve", "sklearn"],
 }

@@ -15,8 +15,9 @@ import pytest
 
 import xpnet
 from tests.conftest import gamma, mean_cross_entropy_error_bound, unit_roundoff
-from xpnet import network, optim
+from xpnet import optim
 from xpnet.bench.opcount import count_step_ops
+from xpnet.nn import fast
 
 # (sizes, batch size, optimizer) -> (operations, kernels) of one steady-state step, at most.
 PINNED = {
@@ -34,9 +35,9 @@ def make(opt):
 @pytest.mark.parametrize("key", list(PINNED), ids=lambda k: f"{k[0]}-b{k[1]}-{k[2]}")
 def test_a_training_step_issues_no_more_operations_than_pinned(key):
     arch, batch, opt = key
-    # network.ones' memo is bounded (cleared past 64 entries): start it empty, so that the
+    # fast.ones' memo is bounded (cleared past 64 entries): start it empty, so that the
     # tests run before this one cannot make it clear, and create a vector, inside a counted step.
-    network._ONES.clear()
+    fast._ONES.clear()
     rng = np.random.default_rng(0)
     X = rng.random((256 if batch is None else 5 * batch + 7, 784), dtype=np.float32)
     y = rng.integers(0, 10, len(X))

@@ -9,6 +9,8 @@ presents what the library returns.
 :   ``xpnet train`` ([`xpnet.cli.train`][xpnet.cli.train]).
 ``model_commands``
 :   ``xpnet evaluate`` and ``xpnet predict`` ([`xpnet.cli.model_commands`][xpnet.cli.model_commands]).
+``export``
+:   ``xpnet export`` ([`xpnet.cli.export`][xpnet.cli.export]).
 ``diagnostics``
 :   ``xpnet info`` and ``xpnet gradcheck`` ([`xpnet.cli.diagnostics`][xpnet.cli.diagnostics]).
 ``output``

@@ -2,7 +2,8 @@
 
 The group registers ``info`` and ``gradcheck`` ([`xpnet.cli.diagnostics`][xpnet.cli.diagnostics]),
 ``train`` ([`xpnet.cli.train`][xpnet.cli.train]), ``evaluate`` and ``predict``
-([`xpnet.cli.model_commands`][xpnet.cli.model_commands]), ``bench`` and ``serve``; what the commands
+([`xpnet.cli.model_commands`][xpnet.cli.model_commands]), ``export`` ([`xpnet.cli.export`][xpnet.cli.export]),
+``bench`` and ``serve``; what the commands
 share (exit codes, parameter types, ``--backend``) is in [`xpnet.cli.options`][xpnet.cli.options], and
 those names are importable from here too. [`xpnet.cli.output`][xpnet.cli.output] renders the results
 with rich. Exit codes: 0 success; 1 the work failed (training diverged, a gradient check failed) or a
@@ -24,6 +25,7 @@ from ..backend.environment import xpnet_version
 from ..errors import XpnetError
 from . import output as out
 from .diagnostics import gradcheck, info
+from .export import export
 from .model_commands import evaluate, predict
 from .options import (
     BACKEND_HELP,
@@ -50,6 +52,7 @@ __all__ = [
     "evaluate",
     "predict",
     "gradcheck",
+    "export",
     "CLIError",
     "IntList",
     "BatchSize",
@@ -158,6 +161,7 @@ def cli(debug: bool, verbose: int) -> None:
       xpnet train --dataset fashion-mnist          # download, train, write runs/<name>-<time>/
       xpnet evaluate runs/fashion-mnist-*/model.npz
       xpnet predict runs/mnist-*/model.npz digit.png
+      xpnet export runs/mnist-*/model.npz mnist.onnx
 
     Exit codes: 0 success, 1 failure (diverged, gradcheck failed, or a bug in xpnet),
     2 bad usage or input, 130 interrupted (Ctrl-C).
@@ -168,7 +172,7 @@ def cli(debug: bool, verbose: int) -> None:
 
 
 # -- the commands ---------------------------------------------------------------------------------
-for _command in (info, train, evaluate, predict, gradcheck):
+for _command in (info, train, evaluate, predict, export, gradcheck):
     cli.add_command(_command)
 
 # -- bench (from xpnet.bench, when present) ---------------------------------------------------------

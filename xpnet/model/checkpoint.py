@@ -59,10 +59,11 @@ import numpy as np
 from .._lib.fileio import atomic_write, to_jsonable
 from ..backend import Backend
 from ..backend.environment import versions, xpnet_version
-from ..errors import XpnetError
+from ..errors import CheckpointError
 from ..nn.optim import optimizer_from_config
 from .mlp import MLP, History
 from .preprocessing import Preprocessing
+from .safetensors import read_safetensors
 
 __all__ = [
     "CheckpointError",
@@ -82,14 +83,6 @@ FORMAT_VERSION = 1
 MANIFEST_KEY = "__manifest__"
 PARAM_PREFIX = "param."
 OPT_PREFIX = "opt."
-
-
-class CheckpointError(XpnetError, ValueError):
-    """A checkpoint file cannot be read: missing, not an xpnet checkpoint, truncated,
-    corrupted, from an unknown format version, or with missing or misshapen arrays.
-
-    The message names the file and the problem.
-    """
 
 
 # -- saving ------------------------------------------------------------------------------------
@@ -353,6 +346,8 @@ def load_checkpoint(
         format version, or has missing or misshapen arrays.
     """
     path = Path(path)
+    if path.suffix.lower() == ".safetensors":  # weights written by xpnet.export
+        return _load_safetensors(path, backend, dtype)
     with _open_archive(path) as archive:
         manifest = _parse_manifest(archive, path)
         cfg = manifest["model"]
@@ -441,6 +436,28 @@ def load(path: str | os.PathLike, backend: str | Backend | None = None, dtype: s
     the preprocessing, dataset and metrics stored with it as well.
     """
     return load_checkpoint(path, backend=backend, dtype=dtype).model
+
+
+def _load_safetensors(path: Path, backend, dtype) -> Checkpoint:
+    """A ``.safetensors`` file of ``xpnet export`` as a checkpoint: the model with its weights
+    bit for bit, no optimizer state or history."""
+    cfg, preprocessing, params, manifest = read_safetensors(path)
+    try:
+        model = MLP(
+            cfg["sizes"],
+            activation=cfg["activation"],
+            init=cfg["init"],
+            dtype=dtype or cfg["dtype"],
+            backend=backend,
+            seed=cfg["seed"],
+            loss=cfg["loss"],
+            dropout=cfg["dropout"],
+            preprocessing=preprocessing,
+        )
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"{path}: the metadata's model settings are invalid ({exc})") from None
+    model.set_params(params)
+    return Checkpoint(path, model, manifest)
 
 
 from .._lib.annotations import resolve_annotations  # noqa: E402

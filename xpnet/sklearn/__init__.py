@@ -30,12 +30,20 @@ Binary problems: xpnet's output layer is a softmax, so two classes get two outpu
 scikit-learn uses one logistic unit. The models are equivalent:
 ``softmax([z₀, z₁])₁ = σ(z₁ − z₀)``, the loss is the same binary cross-entropy, and
 ``predict_proba`` returns ``(n, 2)`` in both.
+
+ONNX: a pipeline holding either estimator converts with ``skl2onnx.to_onnx``; the converters
+(``_onnx``) register themselves when skl2onnx is imported, without importing it here.
 """
 
+from . import _onnx
 from ._classifier import MLPClassifier
+from ._onnx import register_skl2onnx
 from ._regressor import MLPRegressor
 
 # Pickles name the classes where users import them from (as before the package split).
 MLPClassifier.__module__ = MLPRegressor.__module__ = __name__
+register_skl2onnx.__module__ = __name__
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "register_skl2onnx"]
+
+_onnx.install()  # skl2onnx converters: now if skl2onnx is imported, else when it is (docs/export.md)
