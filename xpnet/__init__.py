@@ -59,6 +59,21 @@ __all__ = [
     "CheckpointError",
     "Preprocessing",
     "XpnetError",
+    "CSVLogger",
+    "TensorBoardLogger",
 ]
+
+#: Defined in xpnet.runs.logs and imported on first use, so that ``import xpnet`` stays light
+#: (the runs layer imports the dataset downloader; TensorBoard's writer is imported later still).
+_LAZY = {"CSVLogger": "xpnet.runs.logs", "TensorBoardLogger": "xpnet.runs.logs"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'xpnet' has no attribute {name!r}")
+
 
 logging.getLogger("xpnet").addHandler(logging.NullHandler())
