@@ -3,7 +3,7 @@ JSON-lines file of predictions out.
 
 Folders
 :   A folder given as a FILE is searched recursively for pictures, by the suffixes the image
-    reader supports ([`IMAGE_SUFFIXES`][xpnet.images.IMAGE_SUFFIXES], in any case), in a stable
+    reader supports (``xpnet.images.IMAGE_SUFFIXES``, in any case), in a stable
     order: sorted by their path below the folder. Other files in it (CSV files too) are skipped.
 
 ``--output preds.csv``
