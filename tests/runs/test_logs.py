@@ -128,6 +128,19 @@ def test_tensorboard_events_read_back_by_tensorboard(xy, tmp_path):
     np.testing.assert_allclose([e.value for e in acc.Scalars("loss")], model.history.loss, rtol=1e-6)
 
 
+def test_tensorboard_sessions_in_the_same_second_keep_their_own_files(xy, tmp_path):
+    pytest.importorskip("tensorboardX")
+    ea = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    x, y = xy
+    model = _model()
+    for _ in range(3):  # three fit calls within a second or so: three files, every epoch read back
+        model.fit(x, y, epochs=1, batch_size=100, callbacks=[TensorBoardLogger(tmp_path / "tb")])
+    assert len(list((tmp_path / "tb").iterdir())) == 3
+    acc = ea.EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("loss")] == [1, 2, 3]
+
+
 def test_tensorboard_without_tensorboardx_says_what_to_install(monkeypatch, tmp_path):
     import importlib.util
 

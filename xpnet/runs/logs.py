@@ -39,6 +39,7 @@ import logging
 import math
 import numbers
 import os
+import time
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -182,7 +183,12 @@ class TensorBoardLogger(Callback):
         self.close()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         purge = model.epoch + 1 if model.epoch else None
-        self._writer = SummaryWriter(logdir=str(self.log_dir), purge_step=purge)
+        # tensorboardX names the file by the second it was made in and the host; a session started
+        # in the same second (a quick resume) would replace the last one's file. The suffix, the
+        # time in nanoseconds, keeps it, and keeps the files sorted by name in the order they were
+        # made, the order TensorBoard reads them in (out of order, it drops the earlier steps).
+        suffix = f".{time.time_ns():020d}"
+        self._writer = SummaryWriter(logdir=str(self.log_dir), purge_step=purge, filename_suffix=suffix)
 
     def on_epoch_end(self, model, epoch, logs):
         if self._writer is None:
