@@ -8,6 +8,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,3 +191,41 @@ def test_a_run_writes_epochs_csv_and_tensorboard_and_metrics_json_loads_as_the_d
     assert again.status == "completed"
     assert list(pd.read_csv(run_dir / "epochs.csv")["epoch"]) == [1]
     assert not (run_dir / "tensorboard").exists()
+
+
+KILLED_RUN = """
+import os, sys
+import xpnet
+from tests.cli.test_cli import _images
+from xpnet.datasets.dataset import make_dataset
+from xpnet.runs import run_training
+from xpnet.runs.config import TrainConfig
+
+(x, y), (xt, yt) = _images(300, 0), _images(100, 1)
+data = make_dataset("syn", source="synthetic", train=(x.reshape(300, 784), y), test=(xt.reshape(100, 784), yt))
+
+class Kill(xpnet.Callback):  # the process dies at the start of epoch 3, as with kill -9
+    def on_epoch_begin(self, model, epoch):
+        if epoch == 2:
+            os._exit(9)
+
+config = TrainConfig.from_preset("default", hidden=[16], batch_size=32, epochs=4, shift=0)
+run_training(config, sys.argv[1], dataset=data, plots=False, handle_sigint=False, save_every=1e9, callbacks=[Kill()])
+"""
+
+
+def test_a_killed_run_keeps_its_rows_and_resuming_logs_every_epoch_once(data, tmp_path):
+    """The checkpoint of the killed run is the one saved at its start (save_every is long), its
+    epochs.csv has epochs 1 and 2: resuming trains them again and their new rows replace the old."""
+    run_dir = tmp_path / "r"
+    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(run_dir)], cwd=Path(__file__).parents[2])
+    assert killed.returncode == 9
+    assert [r["epoch"] for r in _rows(run_dir / "epochs.csv")] == ["1", "2"]
+    assert not (run_dir / "metrics.json").exists()
+    result = run_training(None, run_dir, resume=True, dataset=data, plots=False, handle_sigint=False)
+    assert result.status == "completed"
+    rows = _rows(run_dir / "epochs.csv")
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+    assert (run_dir / "epochs.csv").read_text().count("epoch,") == 1
+    history = json.loads((run_dir / "metrics.json").read_text())["history"]
+    assert [float(r["loss"]) for r in rows] == history["loss"]
