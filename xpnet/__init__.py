@@ -24,6 +24,7 @@ from .errors import XpnetError
 from .model import MLP, Callback, History, TrainingDiverged
 from .model.checkpoint import CheckpointError, load, load_checkpoint, save
 from .model.gradcheck import GradcheckReport, gradcheck
+from .model.logs import CSVLogger, TensorBoardLogger
 from .model.preprocessing import Preprocessing
 from .model.stopping import EarlyStopping, ReduceLROnPlateau
 
@@ -73,6 +74,8 @@ __all__ = [
     "Preprocessing",
     "XpnetError",
     "export",
+    "CSVLogger",
+    "TensorBoardLogger",
 ]
 
 moved.install()  # the module paths of earlier versions (xpnet.checkpoint, xpnet.training, ...)

@@ -6,6 +6,7 @@ test_runs.py."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -331,7 +332,8 @@ def test_resume_errors(trained_run, tmp_path, monkeypatch):
     assert "nothing to resume" in one_line_error(run("train", "--resume", expect=2))
     assert "--lr" in one_line_error(run("train", "--resume", "--out", trained_run, "--lr", "0.1", expect=2))
     line = one_line_error(run("train", "--resume", "--out", trained_run, "--augment", "affine", "--flip", expect=2))
-    assert "--augment, --flip: cannot be changed when resuming" in line
+    assert "--augment: the run has shift, the command says affine; --flip: the run has --no-flip" in line
+    assert "drop --augment --flip" in line
 
 
 def test_train_augment_options(idx_data, tmp_path):
@@ -426,6 +428,19 @@ def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_p
     m_a = json.loads((tmp_path / "straight" / "metrics.json").read_text())
     m_b = json.loads((tmp_path / "cut" / "metrics.json").read_text())
     assert m_b["status"] == "completed" and m_b["test"]["accuracy"] == m_a["test"]["accuracy"]
+
+    # epochs.csv: the interrupted run kept epoch 1's row; the resumed one appended epochs 2 and 3,
+    # each epoch once, with the uninterrupted run's numbers (resuming is exact), except the
+    # training loss and accuracy of epoch 2, the epoch cut in two: they cover its steps after the resume.
+    def rows(name):
+        with open(tmp_path / name / "epochs.csv", newline="") as f:
+            return [{k: v for k, v in row.items() if k != "epoch_time"} for row in csv.DictReader(f)]
+
+    assert [row["epoch"] for row in rows("cut")] == ["1", "2", "3"]
+    cut, straight = rows("cut"), rows("straight")
+    assert cut[0] == straight[0] and cut[2] == straight[2]
+    for key in ("val_loss", "val_accuracy", "lr"):
+        assert cut[1][key] == straight[1][key]
     parts = m_b["train_seconds_parts"]
     assert len(parts) == 2 and m_b["train_seconds"] == pytest.approx(sum(parts))
     assert m_b["train_seconds"] > parts[-1]

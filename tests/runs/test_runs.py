@@ -33,7 +33,7 @@ def small(**changes) -> TrainConfig:
 def test_one_call_does_what_xpnet_train_does(data, tmp_path):
     result = run_training(small(), tmp_path / "r", dataset=data, plots=False, handle_sigint=False)
     assert result.status == "completed" and not result.already_finished
-    assert result.files == ["model.npz", "metrics.json"]
+    assert result.files == ["model.npz", "metrics.json", "epochs.csv"]
     on_disk = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert on_disk["status"] == "completed" and on_disk["test"]["accuracy"] == result.test["accuracy"] > 0.3
     assert on_disk["versions"]["xpnet"] == xpnet.__version__

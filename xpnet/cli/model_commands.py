@@ -95,7 +95,7 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
     metavar="FILE...",
     nargs=-1,
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
 )
 @click.option(
     "--top",
@@ -130,8 +130,23 @@ def evaluate(model_path: Path, dataset, data_path, data_dir, backend, plot_path)
     show_default=True,
     help="CSV pixel scale: 0-255 integers, 0-1 floats, or auto (0-1 when the values are fractions).",
 )
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every prediction to this file, for other programs: CSV (.csv: file, row, label, "
+    "class, error, one p_<class> column per class) or JSON lines (.jsonl: one object per input, "
+    "probabilities as a dict). A picture that cannot be read gets its error in its row.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    help="--output's format when its suffix does not say (default: from the suffix).",
+)
 @click.option("--backend", metavar="SPEC", callback=backend_option, help=BACKEND_HELP)
-def predict(model_path: Path, files, top, limit, submission, show_input, pixels, backend) -> int:
+def predict(model_path: Path, files, top, limit, submission, show_input, pixels, output, fmt, backend) -> int:
     """Predict the class of images (PNG, JPEG, ...) or of the rows of a CSV file.
 
     Images may be any picture of one digit: the paper is estimated and removed, the ink
@@ -140,7 +155,11 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
     blank picture or one with several separate marks is reported, not guessed at; unreadable
     images are listed at the end (exit status 2) and the others are still predicted. CSV files
     are Kaggle Digit Recognizer style (pixel0..pixel783, with or without a label column or a
-    header row; if labelled, the accuracy is shown).
+    header row; if labelled, the accuracy is shown). A folder stands for the pictures in it
+    and its subfolders (by their suffix; other files are skipped), in sorted order.
+
+    --output writes the predictions for the next program, as CSV or JSON lines, atomically
+    once all are made; the pictures that could not be read are in it with their error.
 
     \b
     Examples:
@@ -148,10 +167,21 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
       xpnet predict model.npz drawing.png --show-input what-it-saw.png
       xpnet predict model.npz test.csv --limit 20
       xpnet predict model.npz test.csv --kaggle-submission submission.csv
+      xpnet predict model.npz pictures/ --output preds.csv     # every picture below pictures/
+      xpnet predict model.npz scans/ --output preds.jsonl
     """
+    from ..images import IMAGE_SUFFIXES
     from ..model.checkpoint import load_checkpoint
     from .predict import show_predictions
+    from .prediction_files import expand_inputs, output_format, write_predictions
 
+    fmt = output_format(output, fmt) if output is not None else fmt
+    if output is not None and fmt is None:
+        raise click.UsageError(f"--output {output}: say its format with a .csv or .jsonl suffix, or with --format")
+    empty = [f for f in files if f.is_dir() and not expand_inputs([f], IMAGE_SUFFIXES)]
+    if empty:
+        raise click.UsageError(f"{empty[0]} holds no pictures (looked for {', '.join(IMAGE_SUFFIXES)})")
+    files = expand_inputs(files, IMAGE_SUFFIXES)
     csvs = [f for f in files if f.name.lower().endswith((".csv", ".csv.gz"))]
     images = [f for f in files if f not in csvs]
     if submission is not None and (len(csvs) != 1 or images):
@@ -169,9 +199,22 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
             "diverged), so every prediction would be meaningless; retrain with a lower --lr"
         )
     top = min(top, model.sizes[-1])
+    records: list | None = [] if output is not None else None
     failed = show_predictions(
-        ckpt, images, csvs, top=top, limit=limit, submission=submission, show_input=show_input, pixels=pixels
+        ckpt,
+        images,
+        csvs,
+        top=top,
+        limit=limit,
+        submission=submission,
+        show_input=show_input,
+        pixels=pixels,
+        records=records,
     )
+    if output is not None:
+        write_predictions(output, fmt, records, [str(n) for n in ckpt.class_names])
+        console = out.console()
+        console.print(f"wrote {out.esc(output)} ({len(records):,} predictions, {fmt})")
     if len(failed) == 1:
         out.err(f"Error: {failed[0]}")
         return EXIT_USAGE

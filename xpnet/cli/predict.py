@@ -16,6 +16,7 @@ import numpy as np
 from ..model.checkpoint import Checkpoint
 from .output import console as _console
 from .output import esc as _esc
+from .prediction_files import Prediction
 
 __all__ = ["show_predictions", "read_images", "workers_for", "PARALLEL_MIN", "CHUNK"]
 
@@ -118,6 +119,7 @@ def show_predictions(
     submission: Path | None,
     show_input: Path | None,
     pixels: str,
+    records: list | None = None,
 ) -> list[str]:
     """Predict and print the classes of ``images`` and of the rows of ``csvs``.
 
@@ -138,6 +140,10 @@ def show_predictions(
         Write a PNG grid of the images the network received, with their predictions.
     pixels : str
         The CSV pixel scale: ``"auto"``, ``"0-255"`` or ``"0-1"``.
+    records : list or None
+        When given, one [`Prediction`][xpnet.cli.prediction_files.Prediction] per picture
+        (in the order given, those that could not be read with their error) and per CSV row is
+        appended to it, for ``--output``.
 
     Returns
     -------
@@ -178,14 +184,19 @@ def show_predictions(
         ) as bar:
             task = bar.add_task("read", total=len(images))
             results = read_images(images, jobs=jobs, advance=lambda n: bar.advance(task, n))
-        for f, (pixels, error) in zip(images, results):
+        for f, (image, error) in zip(images, results):  # not `pixels`: that is the CSV scale, used below
             if error is None:
-                inputs.append(pixels)
+                inputs.append(image)
                 read.append(f)
             else:
                 failed.append(error)
         if read:
             proba = probabilities(np.stack(inputs))
+        if records is not None:
+            by_file = dict(zip(read, proba)) if read else {}
+            for f, (_, error) in zip(images, results):
+                records.append(Prediction(f, None, None if error else by_file[f], error))
+        if read:
             table = Table(title_justify="left")
             table.add_column("file", overflow="fold")
             for col in ("prediction", f"top {top} probabilities"):
@@ -201,6 +212,8 @@ def show_predictions(
         x, y = read_kaggle_csv(f, pixels=pixels)
         proba = probabilities(x)
         pred = proba.argmax(axis=1)
+        if records is not None:
+            records.extend(Prediction(f, i, p) for i, p in enumerate(proba, start=1))
         shown = len(x) if limit == 0 else min(limit, len(x))
         table = Table(
             title=f"{_esc(f)}: {len(x):,} rows" + (f" (first {shown})" if shown < len(x) else ""),

@@ -8,6 +8,7 @@ completed, 130 interrupted (a checkpoint saved), 1 diverged.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,36 @@ _FRESH_ONLY = (
 def _explicit(ctx: click.Context, names) -> list[str]:
     sources = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
     return [n for n in names if ctx.get_parameter_source(n) in sources]
+
+
+def _shown(name: str, value) -> str:
+    """A setting's value as the command line writes it (``256,128``, ``full``, ``--no-flip``)."""
+    if name in ("standardize", "flip"):
+        return f"--{name}" if value else f"--no-{name}"
+    if name == "hidden":
+        return ",".join(map(str, value)) or "none"
+    if name == "batch_size" and value is None:
+        return "full"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _refuse_changes(ctx: click.Context, opts: dict, run) -> None:
+    """On ``--resume``, refuse the options given whose value differs from the run's own (the
+    checkpoint fixes the model, the optimizer and the data split); the same value is no change."""
+    given = {n: opts[n] for n in _explicit(ctx, _FRESH_ONLY)}
+    changed = run.config.differences(given, getattr(run.dataset, "name", None))
+    if not changed:
+        return
+    lines = [
+        f"--{n.replace('_', '-')}: the run has {_shown(n, own)}, the command says {_shown(n, new)}"
+        for n, own, new in changed
+    ]
+    flags = " ".join("--" + n.replace("_", "-") for n, _, _ in changed)
+    raise click.UsageError(
+        "; ".join(lines) + f". The run's checkpoint fixes the model, optimizer and data split: drop {flags} "
+        f"to continue it, start it over with --overwrite (and the new settings), or start a new run with "
+        f"another --out than {run.run_dir}"
+    )
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -187,6 +218,13 @@ def _explicit(ctx: click.Context, names) -> list[str]:
     "Ctrl-C and the end of training always save.",
 )
 @click.option(
+    "--tensorboard",
+    is_flag=True,
+    help="Also write the per-epoch numbers as TensorBoard events into <run>/tensorboard/ "
+    "(tensorboard --logdir <run>; needs pip install 'xpnet[tensorboard]'). "
+    "<run>/epochs.csv is always written, one row per epoch as it ends.",
+)
+@click.option(
     "--log-every",
     type=click.IntRange(min=1),
     help="Print a table row every N epochs (default: every epoch up to 50 epochs).",
@@ -216,6 +254,8 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --hidden 256,128 --optimizer sgd --momentum 0.9 --lr 0.05 --batch-size 64
       xpnet train --backend gpu --out runs/gpu-run
       xpnet train --resume --out runs/gpu-run          # continue after Ctrl-C
+      xpnet train --hidden 64 --epochs 30 --out r --resume   # the same command again, 30 epochs in all
+      xpnet train --tensorboard --out runs/tb          # + TensorBoard events in runs/tb/tensorboard
       xpnet train --overwrite --out runs/gpu-run --lr 3e-4   # start that run over
     """
     from ..runs import Run
@@ -227,18 +267,15 @@ def train(ctx: click.Context, **opts) -> None:
     data_dir = str(opts["data_dir"]) if opts["data_dir"] else None
     if opts["resume"] and opts["overwrite"]:
         raise click.UsageError("--resume continues the run and --overwrite starts it over: give one of them")
+    if opts["tensorboard"] and importlib.util.find_spec("tensorboardX") is None:  # before loading any data
+        from ..model.logs import TENSORBOARD_EXTRA_HINT
+
+        raise click.UsageError(TENSORBOARD_EXTRA_HINT)
     if opts["resume"]:
-        fixed = _explicit(ctx, _FRESH_ONLY)
-        if fixed:
-            names = ", ".join("--" + n.replace("_", "-") for n in fixed)
-            raise click.UsageError(
-                f"{names}: cannot be changed when resuming, the run's checkpoint fixes the "
-                "model, optimizer and data split; start it over with --overwrite (and the "
-                "new settings) or start a new run"
-            )
         run = Run.resume(
             opts["out"], epochs=opts["epochs"], data=spec, data_dir=data_dir, backend=backend, progress=True
         )
+        _refuse_changes(ctx, opts, run)
         if run.finished:
             out.report_finished(console, run)
             return
@@ -271,7 +308,13 @@ def train(ctx: click.Context, **opts) -> None:
 
     reporter = out.ConsoleProgress(console, run.config.epochs, opts["log_every"])
     try:
-        result = run.train([reporter], plots=opts["plots"], save_every=opts["save_every"], on_sigint=on_ctrl_c)
+        result = run.train(
+            [reporter],
+            plots=opts["plots"],
+            save_every=opts["save_every"],
+            on_sigint=on_ctrl_c,
+            tensorboard=opts["tensorboard"],
+        )
     finally:
         reporter.close()
     out.report_run(console, result, time.perf_counter() - started, run.data_dir)

@@ -346,7 +346,9 @@ def refuse_dask(X, y, sample_weight) -> None:
             raise InvalidInputType(
                 f"training on Dask arrays is not supported ({name} is a dask array): every step "
                 "would add its tasks to the graph, which then grows without bound. Train on "
-                f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory); "
+                f"NumPy or device arrays ({name}.compute(), or a sample that fits in memory), or "
+                "out of core, block by block: dask_ml.wrappers.Incremental(xpnet.sklearn.MLPClassifier(...))"
+                ".fit(X, y, classes=...) (or MLPRegressor; docs/backends.md, 'Training on Dask'); "
                 "predict, predict_proba and decision_function do accept Dask arrays, lazily"
             )
 

@@ -21,6 +21,10 @@ each with one job:
 :   Train / validation / test splits, the same for training and evaluation.
 ``callbacks``
 :   Periodic checkpoints and a clean stop on Ctrl-C.
+``logs``
+:   Per-epoch logs other programs read while training goes: ``epochs.csv``
+    ([`CSVLogger`][xpnet.model.logs.CSVLogger]) and TensorBoard events
+    ([`TensorBoardLogger`][xpnet.model.logs.TensorBoardLogger]); also ``xpnet.CSVLogger``, ...
 ``rundir``
 :   Run directories: file names, finding a checkpoint, the run's status.
 ``metrics``

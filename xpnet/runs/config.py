@@ -246,6 +246,44 @@ class TrainConfig:
         """The settings as a JSON-friendly dict."""
         return asdict(self)
 
+    def differences(self, given: dict[str, Any], dataset_name: str | None = None) -> list[tuple[str, Any, Any]]:
+        """The settings in ``given`` whose value differs from this run's, as ``(name, run's, given)``.
+
+        What resuming a run checks: the same command run again (``xpnet train ... --resume``)
+        gives the run's own values, which are not a change. Values are compared as the run
+        records them: ``batch_size`` ``"full"`` is ``None``, ``augment="auto"`` is what it
+        resolves to for ``dataset_name`` ([`resolve_augment`][xpnet.runs.config.TrainConfig.resolve_augment]),
+        numbers by value (``1e-3 == 0.001``). ``None`` values in ``given`` are skipped.
+
+        Raises
+        ------
+        ConfigError
+            ``given`` names a setting a run does not have, or a batch size that is not one.
+        """
+        known = {f.name for f in fields(self)}
+        out = []
+        for name, value in given.items():
+            if value is None:
+                continue
+            if name not in known:
+                raise ConfigError(f"{name!r} is not a setting of a training run")
+            own = getattr(self, name)
+            if name == "batch_size":
+                value = parse_batch_size(value)
+            elif name == "augment" and value == "auto":
+                value = AUTO_AUGMENT.get(str(dataset_name).lower(), "shift") if dataset_name else own
+            elif name == "hidden":
+                value, own = [int(v) for v in value], [int(v) for v in own]
+            if isinstance(own, bool) or isinstance(value, bool):
+                same = bool(own) == bool(value) and isinstance(own, bool) == isinstance(value, bool)
+            elif isinstance(own, (int, float)) and isinstance(value, (int, float)):
+                same = float(own) == float(value)
+            else:
+                same = own == value
+            if not same:
+                out.append((name, own, value))
+        return out
+
     def make_model(self, backend=None, n_inputs: int = 784, n_classes: int = 10) -> MLP:
         """A new [`MLP`][xpnet.model.mlp.MLP] with these settings, ``n_inputs`` inputs and ``n_classes`` outputs."""
         model = MLP(

@@ -10,6 +10,14 @@ A *run* lives in a directory (``runs/<data>-<YYYYmmdd-HHMMSS>`` by default) hold
 ``metrics.json``
 :   The run's status, configuration, history, test results, versions and timings.
 
+``epochs.csv``
+:   One row per finished epoch, appended as the epoch ends ([`CSVLogger`][xpnet.model.logs.CSVLogger]):
+    readable (``pandas.read_csv``, a spreadsheet) while the run goes and after it was killed.
+
+``tensorboard/``
+:   With ``tensorboard=True`` (``xpnet train --tensorboard``): the same numbers as TensorBoard
+    events ([`TensorBoardLogger`][xpnet.model.logs.TensorBoardLogger]).
+
 ``curves.png``, ``confusion_matrix.png``, ``misclassified.png``, ``first_layer_weights.png``
 :   The plots ([`xpnet.runs.plots`][xpnet.runs.plots]), when asked for.
 
@@ -42,6 +50,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 import time
 import warnings
 from collections.abc import Callable
@@ -53,6 +62,7 @@ from .._lib.fileio import write_json
 from ..backend.environment import versions, xpnet_version
 from ..errors import RunError
 from ..model.checkpoint import CheckpointError, load_checkpoint, save
+from ..model.logs import EPOCHS_CSV_NAME, TENSORBOARD_DIR_NAME, CSVLogger, TensorBoardLogger
 from ..model.mlp import MLP, TrainingDiverged
 from ..model.preprocessing import Preprocessing
 from ..nn.optim import Cosine
@@ -300,6 +310,7 @@ class Run:
         save_every: float = 30.0,
         handle_sigint: bool = True,
         on_sigint: Callable[[], None] | None = None,
+        tensorboard: bool = False,
     ) -> RunResult:
         """Train to the end of the run, then evaluate, save and plot; or stop cleanly.
 
@@ -316,6 +327,14 @@ class Run:
             Turn the first Ctrl-C into a clean stop (``interrupted``), in the main thread.
         on_sigint : callable or None
             Called at the first Ctrl-C (e.g. to tell the user that a checkpoint is coming).
+        tensorboard : bool
+            Also write TensorBoard events into ``tensorboard/`` (needs tensorboardX,
+            ``pip install 'xpnet[tensorboard]'``). ``epochs.csv`` is always written.
+
+        Raises
+        ------
+        ConfigError
+            ``tensorboard`` is asked for and tensorboardX is not installed (before training).
 
         Returns
         -------
@@ -332,9 +351,13 @@ class Run:
                 already_finished=True,
                 config=self.config,
             )
+        loggers = [CSVLogger(self.run_dir / EPOCHS_CSV_NAME, append=True)]
+        if tensorboard:
+            loggers.append(TensorBoardLogger(self.run_dir / TENSORBOARD_DIR_NAME))
         if self.overwrite:
-            for name in (CHECKPOINT_NAME, METRICS_NAME, *PLOT_NAMES):
+            for name in (CHECKPOINT_NAME, METRICS_NAME, EPOCHS_CSV_NAME, *PLOT_NAMES):
                 (self.run_dir / name).unlink(missing_ok=True)
+            shutil.rmtree(self.run_dir / TENSORBOARD_DIR_NAME, ignore_errors=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         training, data_rec = self._records()
@@ -369,11 +392,15 @@ class Run:
                     config,
                     optimizer,
                     validation,
-                    callbacks=[StopWhen(lambda: sig["interrupted"]), *callbacks, saver],
+                    callbacks=[StopWhen(lambda: sig["interrupted"]), *callbacks, *loggers, saver],
                     should_stop=lambda: sig["interrupted"],
                 )
             except TrainingDiverged as exc:
                 status, diverged = "diverged", exc
+            finally:
+                for logger in loggers:
+                    if isinstance(logger, TensorBoardLogger):
+                        logger.close()
         seconds = time.perf_counter() - start
         finished.append(seconds)
         earlier_parts = read_metrics(self.run_dir).get("train_seconds_parts", []) if self.resumed else []
@@ -419,6 +446,10 @@ class Run:
             self._completed(result, ckpt_path, record("completed"), data_rec, plots)
         write_json(self.run_dir / METRICS_NAME, metrics)
         result.files.insert(1 if result.files else 0, METRICS_NAME)
+        if (self.run_dir / EPOCHS_CSV_NAME).exists():
+            result.files.insert(2 if len(result.files) > 1 else 1, EPOCHS_CSV_NAME)
+        if tensorboard:
+            result.files.append(TENSORBOARD_DIR_NAME + "/")
         return result
 
     def _diverged(self, result: RunResult, error: TrainingDiverged, ckpt_path: Path, data_rec: dict) -> None:
@@ -491,6 +522,7 @@ def run_training(
     save_every: float = 30.0,
     callbacks=(),
     handle_sigint: bool = True,
+    tensorboard: bool = False,
 ) -> RunResult:
     """Do what ``xpnet train`` does, in one call: set up (or resume) a run and train it.
 
@@ -507,7 +539,7 @@ def run_training(
         Start over when ``out_dir`` already holds a run.
     dataset, data_dir, backend
         See [`Run.create`][xpnet.runs.Run.create].
-    plots, save_every, callbacks, handle_sigint
+    plots, save_every, callbacks, handle_sigint, tensorboard
         See [`Run.train`][xpnet.runs.Run.train].
 
     Returns
@@ -528,4 +560,6 @@ def run_training(
         if epochs is not None:
             config.epochs = int(epochs)
         run = Run.create(config, out_dir, dataset=dataset, data_dir=data_dir, backend=backend, overwrite=overwrite)
-    return run.train(callbacks, plots=plots, save_every=save_every, handle_sigint=handle_sigint)
+    return run.train(
+        callbacks, plots=plots, save_every=save_every, handle_sigint=handle_sigint, tensorboard=tensorboard
+    )
