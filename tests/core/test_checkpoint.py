@@ -102,7 +102,7 @@ def test_checkpoint_is_one_plain_npz_without_pickles(tmp_path):
     with np.load(path, allow_pickle=False) as archive:
         assert "__manifest__" in archive.files and "param.W1" in archive.files and "opt.m.W1" in archive.files
         manifest = json.loads(archive["__manifest__"].tobytes().decode("utf-8"))
-    assert manifest["format"] == "xpnet.model.checkpoint"
+    assert manifest["format"] == "xpnet.checkpoint"
     assert list(tmp_path.iterdir()) == [path]  # no temporary files left behind
     umask = os.umask(0)
     os.umask(umask)

@@ -122,9 +122,7 @@ def test_backprop_matches_central_differences(backend):
         if problem["weighted"]:
             w = np.random.default_rng(problem["seed"] + 1).uniform(0.0, 2.0, problem["m"])
             assume(w.sum() > 0.1)
-        report = xpnet.model.gradcheck(
-            model, X, y, eps=1e-6, tol=1e-7, max_entries=None, sample_weight=w, l2=problem["l2"]
-        )
+        report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None, sample_weight=w, l2=problem["l2"])
         assert report.passed, f"{problem}\n{report}"
         # Every parameter was checked entry by entry.
         assert [p.name for p in report.parameters] == list(model.params)
@@ -166,7 +164,7 @@ def test_directional_derivative_full_size_network(backend):
     model = xpnet.MLP([784, 128, 10], init="he", dtype="float64", backend=backend, seed=3)
     X = rng.random((16, 784))
     y = rng.integers(0, 10, size=16)
-    report = xpnet.model.gradcheck(model, X, y, max_entries=8)
+    report = xpnet.gradcheck(model, X, y, max_entries=8)
     assert report.directional_rel_error < 1e-7, str(report)
     assert report.passed, str(report)
 
@@ -186,7 +184,7 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     monkeypatch.setattr(network, "backward", tutorial_db_bug)
     model = xpnet.MLP([5, 4, 3], backend="numpy", dtype="float64", seed=0)
     rng = np.random.default_rng(0)
-    report = xpnet.model.gradcheck(model, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
+    report = xpnet.gradcheck(model, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
     assert not report.passed
     failed = [p.name for p in report.parameters if not p.passed]
     assert failed == ["b2"]
@@ -197,7 +195,7 @@ def test_directional_check_is_not_fooled_by_a_near_orthogonal_direction():
     directional derivatives ~1e-5, and their rounding noise looked like a 6e-6 relative error."""
     problem = {"sizes": [5, 5, 8, 8, 2], "m": 4, "activation": "relu", "init": "he", "seed": 2303}
     model, X, y = _model_and_batch(problem, xpnet.get_backend("numpy"))
-    report = xpnet.model.gradcheck(model, X, y, max_entries=None)
+    report = xpnet.gradcheck(model, X, y, max_entries=None)
     assert report.passed, str(report)
 
 
@@ -213,6 +211,6 @@ def test_gradcheck_catches_backprop_that_ignores_the_dropout_mask(monkeypatch):
     monkeypatch.setattr(network, "backward", mask_forgotten)
     model = xpnet.MLP([5, 6, 3], backend="numpy", dtype="float64", seed=0, dropout=0.5, activation="tanh")
     rng = np.random.default_rng(0)
-    report = xpnet.model.gradcheck(model, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
+    report = xpnet.gradcheck(model, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
     assert not report.passed
     assert [p.name for p in report.parameters if not p.passed] == ["W1", "b1"]

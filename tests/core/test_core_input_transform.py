@@ -81,7 +81,7 @@ def test_model_applies_its_preprocessing_everywhere(backend, as_input):
         xpnet.to_numpy(bare.predict_proba(host)),
         2 * bound,
     )
-    assert xpnet.model.gradcheck(carrying, as_input(x[:4]), as_input(y[:4]), max_entries=4).passed
+    assert xpnet.gradcheck(carrying, as_input(x[:4]), as_input(y[:4]), max_entries=4).passed
     clone = pickle.loads(pickle.dumps(carrying))
     assert clone.preprocessing == pre and carrying.copy().preprocessing == pre
 
@@ -131,9 +131,9 @@ def test_fit_warns_on_data_that_looks_unscaled(kind, warns, caplog):
         "scaled": scale(x),
         "standardised": standardize(scale(x))[0],
     }[kind]
-    with caplog.at_level(logging.WARNING, logger="xpnet.model.mlp"):
+    with caplog.at_level(logging.WARNING, logger="xpnet.model"):
         xpnet.MLP([16, 4, 3], backend="numpy").fit(X, y, epochs=1)
-    messages = [r.getMessage() for r in caplog.records if r.name == "xpnet.model.mlp"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "xpnet.model"]
     if warns:
         assert len(messages) == 1 and "looks unscaled" in messages[0]
         assert "xpnet.datasets.scale" in messages[0] and "preprocessing=" in messages[0]
@@ -143,9 +143,9 @@ def test_fit_warns_on_data_that_looks_unscaled(kind, warns, caplog):
 
 def test_no_warning_when_the_model_scales_itself(caplog):
     x, y = _pixels()
-    with caplog.at_level(logging.WARNING, logger="xpnet.model.mlp"):
+    with caplog.at_level(logging.WARNING, logger="xpnet.model"):
         xpnet.MLP([16, 4, 3], backend="numpy", preprocessing=Preprocessing()).fit(x, y, epochs=1)
-    assert not [r for r in caplog.records if r.name == "xpnet.model.mlp"]
+    assert not [r for r in caplog.records if r.name == "xpnet.model"]
 
 
 # -- seeds as scikit-learn users pass them ------------------------------------------------------

@@ -68,9 +68,7 @@ def test_every_entry_point_accepts_every_input_kind(backend, as_input):
     for name, g in grads.items():
         _same_namespace(model, g)
         np.testing.assert_array_equal(_host(g), _host(ref.gradients(X, y, sample_weight=w)[name]))
-    report = xpnet.model.gradcheck(
-        model, as_input(X[:6]), as_input(y[:6]), max_entries=6, sample_weight=as_input(w[:6])
-    )
+    report = xpnet.gradcheck(model, as_input(X[:6]), as_input(y[:6]), max_entries=6, sample_weight=as_input(w[:6]))
     assert report.passed, str(report)
 
 

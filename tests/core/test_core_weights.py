@@ -30,7 +30,7 @@ def test_weighted_backprop_matches_central_differences(backend):
         assume(_away_from_kinks(model, X))
         w = np.asarray(data.draw(st.lists(st.floats(0.0, 5.0), min_size=problem["m"], max_size=problem["m"])))
         assume(w.sum() > 1e-3)
-        report = xpnet.model.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None, sample_weight=w)
+        report = xpnet.gradcheck(model, X, y, eps=1e-6, tol=1e-7, max_entries=None, sample_weight=w)
         assert report.passed, f"{problem} w={w}\n{report}"
 
     check()
@@ -160,7 +160,7 @@ def test_native_integer_labels_of_any_dtype(backend, dtype):
     assert model.evaluate(Xn, yn)["loss"] == reference.evaluate(X, y)["loss"]
     grads = model.gradients(Xn, yn)
     assert type(grads["W1"]) is type(model.params["W1"])
-    assert xpnet.model.gradcheck(model.copy(dtype="float64"), Xn, yn, max_entries=4).passed
+    assert xpnet.gradcheck(model.copy(dtype="float64"), Xn, yn, max_entries=4).passed
 
 
 # -- the public training generator --------------------------------------------------------------

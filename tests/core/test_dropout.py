@@ -199,5 +199,5 @@ def test_jax_compiled_dropout_steps_equal_the_eager_ones():
 def test_gradcheck_fixes_the_masks_of_a_dropout_model(backend):
     rng = np.random.default_rng(1)
     model = xpnet.MLP([6, 9, 7, 3], backend=backend, dropout=[0.5, 0.3], activation="sigmoid", seed=0)
-    report = xpnet.model.gradcheck(model, rng.standard_normal((5, 6)), rng.integers(0, 3, 5))
+    report = xpnet.gradcheck(model, rng.standard_normal((5, 6)), rng.integers(0, 3, 5))
     assert report.passed, str(report)

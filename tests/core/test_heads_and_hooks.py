@@ -130,7 +130,7 @@ def test_gradcheck_checks_the_penalty():
     model = xpnet.MLP([3, 4, 2], activation="tanh", backend="numpy", seed=0)
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((5, 3)), rng.integers(0, 2, 5)
-    assert xpnet.model.gradcheck(model, X, y, l2=2.0).passed
+    assert xpnet.gradcheck(model, X, y, l2=2.0).passed
     g0, g1 = model.gradients(X, y), model.gradients(X, y, l2=2.0)
     np.testing.assert_allclose(g1["W1"] - g0["W1"], 2.0 * model.params["W1"] / 5, rtol=1e-5)
     np.testing.assert_array_equal(g1["b1"], g0["b1"])  # biases are not penalised

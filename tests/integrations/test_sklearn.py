@@ -207,7 +207,7 @@ def test_identity_activation_gradcheck(spec):
     pytest.importorskip("array_api_strict")
     rng = np.random.default_rng(5)
     model = xpnet.MLP([4, 6, 5, 3], activation="identity", dtype="float64", backend=spec, seed=2)
-    report = xpnet.model.gradcheck(
+    report = xpnet.gradcheck(
         model,
         rng.standard_normal((7, 4)),
         rng.integers(0, 3, 7),

@@ -2,7 +2,7 @@
 
 ``info`` shows the versions, the installed backends and devices, what ``auto`` picks and the
 data cache; ``gradcheck`` compares backprop's gradients with finite differences
-([`xpnet.model.gradcheck`][xpnet.model.gradcheck]) and exits with 1 when they disagree.
+([`xpnet.gradcheck`][xpnet.model.gradcheck.gradcheck]) and exits with 1 when they disagree.
 """
 
 from __future__ import annotations

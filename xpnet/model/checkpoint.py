@@ -19,7 +19,7 @@ never run code. It holds
 
 The manifest is a JSON object:
 
-    {"format": "xpnet.model.checkpoint", "format_version": 1, "created": "2025-...Z",
+    {"format": "xpnet.checkpoint", "format_version": 1, "created": "2025-...Z",
      "model": {"sizes": [784, 512, 256, 10], "activation": "relu", "init": "he",
                "dtype": "float32", "seed": 0},
      "arrays": {"param.W1": {"shape": [512, 784], "dtype": "float32"}, ...},
@@ -76,9 +76,9 @@ __all__ = [
     "FORMAT_VERSION",
 ]
 
-log = logging.getLogger("xpnet.model.checkpoint")
+log = logging.getLogger("xpnet.checkpoint")
 
-FORMAT = "xpnet.model.checkpoint"
+FORMAT = "xpnet.checkpoint"  # the file format's name (kept when the module moved)
 FORMAT_VERSION = 1
 MANIFEST_KEY = "__manifest__"
 PARAM_PREFIX = "param."

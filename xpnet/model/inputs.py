@@ -43,7 +43,7 @@ __all__ = [
     "lazy_map",
 ]
 
-log = logging.getLogger("xpnet.model.mlp")  # the model's warnings, under the model's name
+log = logging.getLogger("xpnet.model")  # the model's warnings, under the model's name
 
 
 def _kind(xp, dtype) -> str:

@@ -36,7 +36,7 @@ from .training import DEFAULT
 
 __all__ = ["MLP", "History", "Callback", "TrainingDiverged", "ModelInputs"]  # History, Callback: from .callbacks
 
-log = logging.getLogger("xpnet.model.mlp")
+log = logging.getLogger("xpnet.model")
 
 
 class MLP:
@@ -243,7 +243,7 @@ class MLP:
         """Check ``X`` (and ``y``, ``sample_weight``) and move them to the model's backend.
 
         What every public entry point does with its inputs; public so that tools working on
-        the network's arrays directly ([`xpnet.model.gradcheck`][xpnet.model.gradcheck], the benchmark) do the same.
+        the network's arrays directly ([`xpnet.gradcheck`][xpnet.model.gradcheck.gradcheck], the benchmark) do the same.
 
         Parameters
         ----------
@@ -478,7 +478,7 @@ class MLP:
         """Backprop gradients of the (weighted) mean loss on ``(X, y)`` (with the L2 penalty
         of [`fit`][xpnet.model.mlp.MLP.fit]'s ``l2``, over the whole of X as one batch).
 
-        The parameters are not changed. Use [`xpnet.model.gradcheck`][xpnet.model.gradcheck] to compare them with
+        The parameters are not changed. Use [`xpnet.gradcheck`][xpnet.model.gradcheck.gradcheck] to compare them with
         finite differences.
 
         Returns

@@ -37,7 +37,7 @@ import numpy as np
 from .._lib.extras import require
 from .._lib.fileio import atomic_write
 from ..backend.environment import xpnet_version
-from ..errors import CheckpointError
+from ..errors import CheckpointError, ConfigError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "tensor_names", "metadata", "save_safetensors", "read_safetensors"]
 
@@ -153,7 +153,7 @@ def read_safetensors(path: str | os.PathLike) -> tuple[dict, dict | None, dict, 
         preprocessing = json.loads(meta.get("preprocessing", "null"))
         sizes = cfg["sizes"]
         if len(sizes) < 2:
-            raise ValueError(f"sizes {sizes} name fewer than two layers")
+            raise ConfigError(f"sizes {sizes} name fewer than two layers")
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: the metadata's model settings are invalid ({exc})") from None
     params = {}

@@ -20,7 +20,7 @@ from .mlp import MLP, Callback
 
 __all__ = ["Plateau", "EarlyStopping", "ReduceLROnPlateau"]
 
-log = logging.getLogger("xpnet.model.stopping")
+log = logging.getLogger("xpnet.stopping")
 
 #: Logged values that are better when larger ("auto" mode); all others are better when smaller.
 _LARGER_IS_BETTER = ("accuracy", "r2", "score")

@@ -51,7 +51,7 @@ __all__ = [
     "evaluate_on_device",
 ]
 
-log = logging.getLogger("xpnet.model.mlp")  # the loop's records, under the model's name, as before
+log = logging.getLogger("xpnet.model")  # the loop's records, under the model's name, as before
 
 DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
 

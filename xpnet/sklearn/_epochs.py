@@ -109,7 +109,7 @@ class VerboseLog:
     callbacks on stdout (as scikit-learn prints them) unless the application configured
     logging itself."""
 
-    NAMES = ("xpnet.sklearn", "xpnet.model.stopping")
+    NAMES = ("xpnet.sklearn", "xpnet.stopping")
 
     def __init__(self, verbose):
         self.handler = None
