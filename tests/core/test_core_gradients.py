@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import xpnet
 from tests.conftest import assert_close_by_bound, gradient_error_bounds, max_examples
-from xpnet import dropout, network
+from xpnet.nn import dropout, network, step
 from xpnet.nn.activations import ACTIVATIONS
 from xpnet.nn.init import INITIALIZERS
 
@@ -181,7 +181,7 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
         grads[f"b{L}"] = xp.zeros_like(grads[f"b{L}"]) + xp.sum(grads[f"b{L}"])
         return grads
 
-    monkeypatch.setattr(network, "backward", tutorial_db_bug)
+    monkeypatch.setattr(step, "backward", tutorial_db_bug)  # the one place that calls it
     model = xpnet.MLP([5, 4, 3], backend="numpy", dtype="float64", seed=0)
     rng = np.random.default_rng(0)
     report = xpnet.gradcheck(model, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
@@ -208,7 +208,7 @@ def test_gradcheck_catches_backprop_that_ignores_the_dropout_mask(monkeypatch):
         inputs, preactivations, _, outputs = cache
         return real_backward(params, (inputs, preactivations, None, outputs), P, Y, activation, **kwargs)
 
-    monkeypatch.setattr(network, "backward", mask_forgotten)
+    monkeypatch.setattr(step, "backward", mask_forgotten)
     model = xpnet.MLP([5, 6, 3], backend="numpy", dtype="float64", seed=0, dropout=0.5, activation="tanh")
     rng = np.random.default_rng(0)
     report = xpnet.gradcheck(model, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
