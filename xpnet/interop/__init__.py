@@ -8,8 +8,8 @@ suffix:
 | ``.onnx``       | the whole inference path as an ONNX graph: input transform, layers, head       | [`xpnet.interop.onnx`][xpnet.interop.onnx] |
 | ``.safetensors``| the weights under ``torch.nn.Sequential`` names, the settings as metadata      | [`xpnet.model.safetensors`][xpnet.model.safetensors] |
 
-The model may be an [`MLP`][xpnet.model.MLP], the path of a checkpoint written by
-[`xpnet.save`][xpnet.checkpoint.save] or ``xpnet train``, or a fitted ``xpnet.sklearn``
+The model may be an [`MLP`][xpnet.model.mlp.MLP], the path of a checkpoint written by
+[`xpnet.save`][xpnet.model.checkpoint.save] or ``xpnet train``, or a fitted ``xpnet.sklearn``
 estimator. The libraries that write the files are optional (``pip install "xpnet[export]"``);
 importing this package imports neither of them. docs/export.md describes the files.
 """
@@ -29,7 +29,7 @@ SUFFIXES = {".onnx": "ONNX", ".safetensors": "safetensors"}
 
 
 def resolve_model(obj):
-    """The [`MLP`][xpnet.model.MLP] behind ``obj`` and the class labels that go with it.
+    """The [`MLP`][xpnet.model.mlp.MLP] behind ``obj`` and the class labels that go with it.
 
     Parameters
     ----------
@@ -97,7 +97,7 @@ def export(obj, path: str | os.PathLike, *, input_dtype: str | None = None) -> P
     input_dtype : {"uint8", "float32", "float64"} or None
         ONNX only: the element type of the graph's input (``None``: the model's dtype). With
         ``"uint8"`` raw pixels go in as they are, and a ``Cast`` node turns them into the
-        model's dtype first, as [`MLP.predict`][xpnet.model.MLP.predict] does.
+        model's dtype first, as [`MLP.predict`][xpnet.model.mlp.MLP.predict] does.
 
     Returns
     -------

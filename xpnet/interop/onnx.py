@@ -1,4 +1,4 @@
-"""An [`MLP`][xpnet.model.MLP] as an ONNX graph: raw inputs in, what ``predict`` answers out.
+"""An [`MLP`][xpnet.model.mlp.MLP] as an ONNX graph: raw inputs in, what ``predict`` answers out.
 
 The graph is written node by node from the model's parameters with the ``onnx`` package's
 helper API (no tracing, no PyTorch). It is the whole inference path:

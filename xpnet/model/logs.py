@@ -1,6 +1,6 @@
 """Per-epoch logs that other programs read while training runs: a CSV file and TensorBoard events.
 
-Two [`Callback`][xpnet.model.Callback] classes, for [`MLP.fit`][xpnet.model.MLP.fit] and for ``xpnet train``
+Two [`Callback`][xpnet.model.mlp.Callback] classes, for [`MLP.fit`][xpnet.model.mlp.MLP.fit] and for ``xpnet train``
 (which writes ``epochs.csv`` into every run directory, and ``tensorboard/`` with ``--tensorboard``):
 
 [`CSVLogger`][xpnet.model.logs.CSVLogger]

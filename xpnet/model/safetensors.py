@@ -1,4 +1,4 @@
-"""An [`MLP`][xpnet.model.MLP]'s weights as a ``.safetensors`` file that PyTorch loads as it is.
+"""An [`MLP`][xpnet.model.mlp.MLP]'s weights as a ``.safetensors`` file that PyTorch loads as it is.
 
 The file holds one tensor per parameter, named as in a ``torch.nn.Sequential`` of
 ``Linear`` layers with an activation module after each hidden one: layer l's weight
@@ -22,7 +22,7 @@ The header's metadata (strings; the lists and objects as JSON) says the rest:
 | ``classes``       | a scikit-learn classifier's ``classes_`` as a JSON list (only then) |
 | ``xpnet_version`` | the version that wrote the file                                    |
 
-[`xpnet.load`][xpnet.checkpoint.load] reads such a file back into an ``MLP`` with the same
+[`xpnet.load`][xpnet.model.checkpoint.load] reads such a file back into an ``MLP`` with the same
 weights, bit for bit ([`read_safetensors`][xpnet.model.safetensors.read_safetensors]).
 """
 
