@@ -76,7 +76,7 @@ class GradcheckReport:
         Columns: ``param``, ``shape``, ``checked``, ``max |fd − bp|``, ``rel error``,
         ``result`` (``ok`` or ``FAIL``). ``str(report)`` and ``xpnet gradcheck`` both show it.
         """
-        rows = [("param", "shape", "checked", "max |fd − bp|", "rel error", "result")]
+        rows: list[tuple[str, ...]] = [("param", "shape", "checked", "max |fd − bp|", "rel error", "result")]
         rows += [
             (
                 p.name,
@@ -227,8 +227,8 @@ def _directional(
     directions = {k: d / norm for k, d in directions.items()}
     plus = {k: params[k] + eps * directions[k] for k in params}
     minus = {k: params[k] - eps * directions[k] for k in params}
-    up = float(network.mean_loss(plus, X, Y, activation, weights, loss, l2, masks))
-    down = float(network.mean_loss(minus, X, Y, activation, weights, loss, l2, masks))
+    up = float(step.mean_loss(plus, X, Y, activation, weights, loss, l2, masks))
+    down = float(step.mean_loss(minus, X, Y, activation, weights, loss, l2, masks))
     numeric = (up - down) / (2 * eps)
     analytic = sum(float(xp.sum(grads[k] * directions[k])) for k in params)
     grad_norm = math.sqrt(sum(float(xp.sum(g * g)) for g in grads.values()))

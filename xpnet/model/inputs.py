@@ -36,6 +36,7 @@ __all__ = [
     "InvalidInput",
     "InvalidInputType",
     "validate_inputs",
+    "training_inputs",
     "apply_class_weight",
     "warn_if_unscaled",
     "is_integer_array",
@@ -208,6 +209,28 @@ def validate_inputs(model, X, y=None, sample_weight=None, names=("X", "y", "samp
         check_sample_weight(sample_weight, n, names[2])
         sample_weight = model.backend.asarray(sample_weight, model.dtype_name)
     return ModelInputs(X, y, sample_weight)
+
+
+def training_inputs(model, X, y, sample_weight=None, class_weight=None) -> ModelInputs:
+    """[`MLP.fit`][xpnet.model.mlp.MLP.fit]'s inputs, checked in one pass down the layers.
+
+    Dask arrays are refused (naming the route that trains on them); X is taken to the host or
+    its own library once, noted when it holds raw integers, then
+    [`validate_inputs`][xpnet.model.inputs.validate_inputs] transforms, checks and moves
+    everything to the model's device; ``class_weight`` is folded into the sample weights
+    ([`apply_class_weight`][xpnet.model.inputs.apply_class_weight]), and a classifier's X that
+    looks unscaled gets a warning.
+    """
+    refuse_dask(X, y, sample_weight)
+    raw_integers = False
+    if model.preprocessing is None:
+        X = model.backend.host_or_native(X)
+        raw_integers = is_integer_array(X)
+    X, y, w = validate_inputs(model, X, y, sample_weight)
+    w = apply_class_weight(model, y, w, class_weight)
+    if model.preprocessing is None and model.head.classifies:
+        warn_if_unscaled(X, raw_integers)
+    return ModelInputs(X, y, w)
 
 
 def apply_class_weight(model, y, sample_weight, class_weight):

@@ -34,7 +34,7 @@ from ..nn import dropout
 from ..nn.optim import Optimizer, optimizer_from_config
 from ..nn.step import batch_gradients
 from . import compiled
-from .inputs import InvalidInput, InvalidInputType, apply_class_weight, is_integer_array, refuse_dask, warn_if_unscaled
+from .inputs import InvalidInput, InvalidInputType, training_inputs, validate_inputs
 
 if TYPE_CHECKING:
     from .mlp import MLP
@@ -74,6 +74,8 @@ class TrainingRun:
     augment: Any
     compiled: bool
     l2: float
+    optimizer: Optimizer
+    """The model's optimizer (set or made from its defaults by [`prepare`][xpnet.model.training.prepare])."""
     callbacks: list = field(default_factory=list)
 
     @property
@@ -103,7 +105,6 @@ def prepare(
 ) -> TrainingRun:
     """Check [`fit`][xpnet.model.mlp.MLP.fit]'s arguments, fill in the model's defaults, set the
     optimizer and move the data to the device (once per call)."""
-    refuse_dask(X, y, sample_weight)
     epochs = model.train_defaults["epochs"] if epochs is None else int(epochs)
     if epochs < 0:
         raise ConfigError(f"epochs must be >= 0, got {epochs}")
@@ -120,18 +121,14 @@ def prepare(
         raise ConfigError(f"l2 must be a finite number >= 0, got {l2}")
     if optimizer is not None:
         if not isinstance(optimizer, Optimizer):
-            raise InvalidInputType(f"optimizer must be an xpnet.nn.optim.Optimizer, got {type(optimizer).__name__}")
-        model.optimizer = optimizer
-    elif model.optimizer is None:
-        model.optimizer = optimizer_from_config(model.train_defaults["optimizer"])
+            raise InvalidInputType(f"optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}")
+    elif model.optimizer is not None:
+        optimizer = model.optimizer
+    else:
+        optimizer = optimizer_from_config(dict(model.train_defaults["optimizer"]))
+    model.optimizer = optimizer
 
-    if model.preprocessing is None:
-        X = model.backend.host_or_native(X)
-        integers = is_integer_array(X)
-    X, y, w = model.validate_data(X, y, sample_weight)
-    w = apply_class_weight(model, y, w, class_weight)
-    if model.preprocessing is None and model.head.classifies:
-        warn_if_unscaled(X, integers)
+    X, y, w = training_inputs(model, X, y, sample_weight, class_weight)
     T = model.head.targets(y, model.sizes[-1], model.dtype)  # built once; batches gather its rows
     if augment is not None:
         augment.prepare(X)  # on the device, once: it gives the augmented batches
@@ -139,7 +136,12 @@ def prepare(
     if validation_data is not None:
         if len(validation_data) not in (2, 3):
             raise InvalidInput("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val)")
-        val = tuple(model.validate_data(*validation_data, names=("X_val", "y_val", "sample_weight_val")))
+        X_val, y_val, *w_val = validation_data
+        val = tuple(
+            validate_inputs(
+                model, X_val, y_val, w_val[0] if w_val else None, names=("X_val", "y_val", "sample_weight_val")
+            )
+        )
     n = X.shape[0]
     bs = n if batch_size is None else min(int(batch_size), n)
     return TrainingRun(
@@ -151,21 +153,22 @@ def prepare(
         model.epoch + epochs,
         bool(shuffle),
         augment,
-        _compiles(model, compile, augment),
+        _compiles(model, optimizer, compile, augment),
         l2,
+        optimizer,
         list(callbacks),
     )
 
 
-def _compiles(model: MLP, compile: bool | None, augment) -> bool:
+def _compiles(model: MLP, optimizer: Optimizer, compile: bool | None, augment) -> bool:
     """Whether the steps run compiled ([`fit`][xpnet.model.mlp.MLP.fit]'s ``compile``)."""
     if compile is False:
         return False
     why_not = None
     if not model.backend.compiles:
         why_not = f"the {model.backend.name} backend runs eagerly (only JAX compiles)"
-    elif not model.optimizer.compilable:
-        why_not = f"{type(model.optimizer).__name__} overrides step(), which a compiled step cannot call"
+    elif not optimizer.compilable:
+        why_not = f"{type(optimizer).__name__} overrides step(), which a compiled step cannot call"
     elif augment is not None and not hasattr(augment, "gather"):
         why_not = f"{type(augment).__name__} has no pure gather() for a compiled step"
     if why_not is not None and compile:
@@ -267,7 +270,7 @@ class EpochSums:
         return loss, miss, self.seen, self.penalty
 
     @staticmethod
-    def read(backend, totals: tuple) -> list:
+    def read(backend, totals: tuple | list) -> list:
         """The totals as Python floats (None stays None), in one read from the device."""
         xp = backend.xp
         arrays = [t for t in totals if t is not None and not isinstance(t, (int, float))]
@@ -282,7 +285,7 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     operation dispatched on its own. ``order`` is the epoch's sample order on the device
     (``None``: unshuffled). Returns the epoch's [`totals`][xpnet.model.training.EpochSums.totals]
     and the last step's learning rate."""
-    xp, opt, n, bs = model.backend.xp, model.optimizer, run.n, run.batch_size
+    xp, opt, n, bs = model.backend.xp, run.optimizer, run.n, run.batch_size
     activation, head = model.activation, model.head
     X, T, w, augment = run.X, run.T, run.w, run.augment
     n_batches = run.n_batches
@@ -347,7 +350,7 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
     batches' ``on_batch_end`` callbacks. Returns the epoch's totals (as
     [`EpochSums.totals`][xpnet.model.training.EpochSums.totals]) and the last step's learning rate.
     """
-    backend, opt, augment = model.backend, model.optimizer, run.augment
+    backend, opt, augment = model.backend, run.optimizer, run.augment
     xp, n, bs = backend.xp, run.n, run.batch_size
     n_batches, full = run.n_batches, n // bs
     fn = compiled.compiled_train_batches(backend, model.activation, opt, augment, model.head, run.l2, model.dropout)
@@ -409,7 +412,7 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"the training loss became {loss} in epoch {e + 1}; lower the learning rate "
-            f"(it was {model.optimizer.lr:g}) or check the inputs are scaled (e.g. to [0, 1])"
+            f"(it was {run.optimizer.lr:g}) or check the inputs are scaled (e.g. to [0, 1])"
         )
     logs = {
         "epoch": e + 1,
