@@ -45,6 +45,20 @@ def test_transfers_are_recorded_with_their_size(strict):
     assert ops.large_transfers(20) == [t for t in ops.transfers if t.size == 20]
 
 
+def test_each_host_read_is_recorded_once_and_a_failed_one_not_at_all(strict):
+    # np.asarray reads through __buffer__ on Python >= 3.12 and through __array__ before; on a
+    # device other than the CPU both refuse (NumPy tries one, then the other): no read happened.
+    x = strict.asarray(np.zeros((2, 3)), "float32")
+    with OpCounter(strict) as ops:
+        if strict.spec.endswith("device1"):
+            with pytest.raises(RuntimeError):
+                np.asarray(x)
+        else:
+            np.asarray(x)
+    expected = [] if strict.spec.endswith("device1") else [("to_host", 6)]
+    assert [(t.kind, t.size) for t in ops.transfers] == expected
+
+
 def test_everything_is_restored_afterwards(strict):
     xp = strict.xp
     cls = type(strict.asarray(np.zeros(1), "float32"))

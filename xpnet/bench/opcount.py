@@ -78,7 +78,9 @@ _OPERATORS = tuple(
 _PROPERTIES = ("T", "mT")
 #: Array methods that copy the array (or a scalar) to the host.
 _SCALAR_READS = ("__float__", "__int__", "__bool__", "__index__", "__complex__")
-_ARRAY_READS = ("__array__", "__dlpack__")
+#: ``__buffer__``: on Python >= 3.12 ``np.asarray(x)`` reads an array-api-strict array through
+#: the buffer protocol (PEP 688) and reaches ``__array__`` only when that fails.
+_ARRAY_READS = ("__array__", "__buffer__", "__dlpack__")
 #: Operations that make a view (no kernel on CuPy, no pass over memory anywhere). Indexing with
 #: integer arrays is a gather, counted as ``getitem_array``.
 VIEWS = frozenset({"T", "mT", "getitem", "reshape", "expand_dims", "squeeze", "permute_dims", "broadcast_to"})
@@ -193,7 +195,11 @@ class OpCounter:
         return Counter(self.counts)
 
     # -- wrapping ---------------------------------------------------------------------------
-    def _counted(self, name: str, fn, on_call=None):
+    def _counted(self, name: str, fn, on_call=None, on_success=None):
+        """``fn`` wrapped: counted as ``name`` (or ``on_call(*args)``) before the call, and
+        ``on_success(*args)`` after it returns (a read that fails, such as ``__buffer__`` of an
+        array on another device before NumPy falls back to ``__array__``, is no read).
+        """
         counter = self
 
         @functools.wraps(fn)
@@ -202,11 +208,14 @@ class OpCounter:
                 return fn(*args, **kwargs)
             counter._depth += 1
             try:
-                if on_call is None:
+                if on_call is None and on_success is None:
                     counter.counts[name] += 1
-                else:
+                elif on_call is not None:
                     on_call(*args, **kwargs)
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                if on_success is not None:
+                    on_success(*args, **kwargs)
+                return result
             finally:
                 counter._depth -= 1
 
@@ -263,10 +272,10 @@ class OpCounter:
                 self._patch(cls, name, property(self._counted(name, prop.fget)))
         for name in _SCALAR_READS:
             if name in dir(cls):
-                self._patch(cls, name, self._counted(name, getattr(cls, name), self._on_read("scalar")))
+                self._patch(cls, name, self._counted(name, getattr(cls, name), on_success=self._on_read("scalar")))
         for name in _ARRAY_READS:
             if name in dir(cls):
-                self._patch(cls, name, self._counted(name, getattr(cls, name), self._on_read("to_host")))
+                self._patch(cls, name, self._counted(name, getattr(cls, name), on_success=self._on_read("to_host")))
         if "to_device" in dir(cls):
             self._patch(cls, "to_device", self._counted("to_device", cls.to_device, self._on_to_device))
         for name in dir(xp):

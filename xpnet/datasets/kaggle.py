@@ -129,6 +129,12 @@ def _parse(path: Path, header: bool, dtype) -> np.ndarray:
             text.readline()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            # NumPy 2.0 to 2.2 read "3.5" into an integer dtype as 3 and only warn ("Parsing an
+            # integer via a float is deprecated"); NumPy 2.4 refuses it. Refuse it on every
+            # NumPy, so that a fractional label or pixel takes the float path (and a fractional
+            # label is then named) instead of being truncated.
+            # (NumPy then raises ValueError "could not convert string '3.5' to int32".)
+            warnings.filterwarnings("error", r".*Parsing an integer via a float", DeprecationWarning)
             return np.loadtxt(text, delimiter=",", dtype=dtype, ndmin=2, comments=None)
 
 
