@@ -92,9 +92,11 @@ def read_images(
     # Workers are forked from a fresh server process that has imported xpnet.images once
     # (forkserver; spawn where there is none), never from this one while the progress bar's
     # thread runs.
+    context: multiprocessing.context.BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["xpnet.images"])
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["xpnet.images"])
+        context = forkserver
     else:
         context = multiprocessing.get_context("spawn")
     chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
@@ -178,12 +180,12 @@ def show_predictions(
         ) as bar:
             task = bar.add_task("read", total=len(images))
             results = read_images(images, jobs=jobs, advance=lambda n: bar.advance(task, n))
-        for f, (pixels, error) in zip(images, results):
-            if error is None:
-                inputs.append(pixels)
+        for f, (picture, error) in zip(images, results):  # not `pixels`: that is the CSVs' option
+            if picture is not None:  # read; else `error` says why not
+                inputs.append(picture)
                 read.append(f)
             else:
-                failed.append(error)
+                failed.append(str(error))
         if read:
             proba = probabilities(np.stack(inputs))
             table = Table(title_justify="left")
