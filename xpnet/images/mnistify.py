@@ -201,8 +201,8 @@ def working_size(img):
         return img
     size = (max(1, round(img.width * s)), max(1, round(img.height * s)))
     if s < 1:
-        return img.resize(size, Image.BOX, reducing_gap=3.0)
-    return img.resize(size, Image.BICUBIC)
+        return img.resize(size, Image.Resampling.BOX, reducing_gap=3.0)
+    return img.resize(size, Image.Resampling.BICUBIC)
 
 
 # -- 2. foreground -------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ def _closing(planes: np.ndarray, k: float, dark_ink: bool) -> np.ndarray:
     _, h, w = planes.shape
     scale = min(1.0, BACKGROUND_SIDE / max(h, w))
     small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = _resize_planes(planes, small_size, Image.BOX) if scale < 1 else planes
+    small = _resize_planes(planes, small_size, Image.Resampling.BOX) if scale < 1 else planes
     kk = max(3, int(round(k * scale)) | 1)
     morph = ndimage.grey_closing if dark_ink else ndimage.grey_opening
     out = morph(small, size=(1, kk, kk), mode="mirror")
@@ -305,7 +305,7 @@ def _resize_planes(a: np.ndarray, size: tuple[int, int], resample=None) -> np.nd
     """Resize each plane of a float ``(C, H, W)`` array to ``size = (width, height)`` (Pillow, mode ``F``)."""
     from PIL import Image
 
-    resample = Image.BILINEAR if resample is None else resample
+    resample = Image.Resampling.BILINEAR if resample is None else resample
     return np.stack(
         [
             np.asarray(Image.fromarray(np.ascontiguousarray(p, dtype=np.float32), mode="F").resize(size, resample))
@@ -591,7 +591,7 @@ def render(mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> np
     # the whole support, scaled as the box is: (r0, c0) is where the box starts in it
     crop = cov[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     sh, sw = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
-    small = np.asarray(Image.fromarray(crop, mode="F").resize((sw, sh), Image.BOX), dtype=np.float32) * 255.0
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((sw, sh), Image.Resampling.BOX), dtype=np.float32) * 255.0
     r0, c0 = round((top - rows[0]) * scale), round((left - cols[0]) * scale)
     margin = (FRAME - BOX) // 2  # place the box at (margin, margin), then shift it
     pad = max(sh, sw)  # room for what lies outside the box
