@@ -91,6 +91,8 @@ AUTO_AUGMENT = {"mnist": "affine"}
 Measured in docs/augmentation.md: random affine distortions lower MNIST's test error by about
 a quarter against whole-pixel shifts; on Fashion-MNIST (whose shoes all point left) affine
 distortions and flips both cost accuracy, and shifts are best."""
+
+
 class AffineRanges(TypedDict):
     """The keys of `AFFINE_RANGES`: the first arguments of [`RandomAffine`][xpnet.affine.RandomAffine]."""
 
