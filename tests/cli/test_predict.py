@@ -204,3 +204,13 @@ def test_csv_0_1_value_out_of_range_is_located(tmp_path, pixels):
     path = write_rows(tmp_path / "bad.csv", rows, None, fmt="%.4f")
     with pytest.raises(DataError, match=r"line 2, column 11 \(pixel10\): pixel value 1.5 is outside 0..1"):
         read_kaggle_csv(path, pixels="0-1")
+
+
+def test_pictures_and_a_csv_together_keep_the_pixels_option(tmp_path, model_path):
+    # `--pixels` applies to the CSV even when pictures come first on the command line (the picture
+    # loop once reused the name `pixels` for each picture's array, and the CSV got that array).
+    x = (np.random.default_rng(0).random((3, 784)) > 0.5).astype(int)
+    path = write_rows(tmp_path / "bin.csv", x, None)
+    picture = digit_file(tmp_path / "d.png")
+    out = run("predict", model_path, picture, path, "--pixels", "0-1").stdout
+    assert "d.png" in out and "3 rows" in out

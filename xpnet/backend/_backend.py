@@ -62,7 +62,9 @@ class Backend:
         if self.name == "jax" and name == "float64":
             import jax
 
-            if not jax.config.jax_enable_x64:
+            # float64 stays float64 only in 64-bit mode: jax.config.jax_enable_x64, read through a
+            # function jax's type hints declare (its Config class does not declare its options).
+            if jax.dtypes.canonicalize_dtype(np.float64) != np.float64:
                 raise BackendUnavailable(
                     "float64 on JAX needs 64-bit mode: set JAX_ENABLE_X64=1 before importing jax "
                     "(or call jax.config.update('jax_enable_x64', True))."
@@ -244,7 +246,9 @@ def resolve_seed(seed) -> int:
         A seed in ``[0, 2**32)``, recorded with the model (``get_config``, checkpoints).
     """
     if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**32)
+        entropy = np.random.SeedSequence().entropy  # drawn from the OS: an int, never a sequence or None
+        assert isinstance(entropy, int)
+        return int(entropy % 2**32)
     if isinstance(seed, np.random.RandomState):
         return int(seed.randint(0, 2**32 - 1, dtype=np.int64))
     if isinstance(seed, np.random.Generator):

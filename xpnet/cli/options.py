@@ -46,7 +46,9 @@ class CLIError(XpnetError, click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_USAGE):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar, but reads it from the exception it catches (e.exit_code):
+        # an instance value is how each error carries its own code.
+        self.exit_code = exit_code  # type: ignore[misc]
 
 
 # -- parameter types -----------------------------------------------------------------------------

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from ..model.mlp import Callback
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 __all__ = [
     "console",
@@ -39,18 +43,22 @@ class _DropDownloadRetries(logging.Filter):
         return not (record.name.startswith("xpnet.datasets") and record.getMessage().startswith("Could not download"))
 
 
+#: The name of the handler setup_logging installs (and replaces when called again).
+_CLI_HANDLER = "xpnet.cli"
+
+
 def setup_logging(verbose: int) -> None:
     from rich.console import Console
     from rich.logging import RichHandler
 
     logger = logging.getLogger("xpnet")
     for h in list(logger.handlers):
-        if getattr(h, "_xpnet_cli", False):
+        if h.get_name() == _CLI_HANDLER:
             logger.removeHandler(h)
     handler = RichHandler(
         console=Console(stderr=True), show_time=False, show_path=False, markup=False, rich_tracebacks=False
     )
-    handler._xpnet_cli = True
+    handler.set_name(_CLI_HANDLER)
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler.setLevel(level)
     if verbose == 0:
@@ -166,8 +174,8 @@ class ConsoleProgress(Callback):
         self.console = console
         self.target = target_epochs
         self.log_every = log_every or (1 if target_epochs <= 50 else max(1, target_epochs // 25))
-        self.progress = None
-        self.task = None
+        self.progress: Progress | None = None  # from on_train_begin to close
+        self.task: TaskID | None = None
 
     def on_train_begin(self, model, epochs, n_batches):
         from rich.progress import (
@@ -182,7 +190,7 @@ class ConsoleProgress(Callback):
         if self.progress is not None:  # training proceeds one fit() per epoch (augmentation)
             return
         steps = max(0, (self.target - model.epoch) * n_batches - model.batch)
-        self.progress = Progress(
+        self.progress = progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -194,17 +202,19 @@ class ConsoleProgress(Callback):
             transient=True,
             disable=not self.console.is_terminal,
         )
-        self.progress.start()
-        self.task = self.progress.add_task(f"epoch {model.epoch + 1}/{self.target}", total=steps)
+        progress.start()
+        self.task = progress.add_task(f"epoch {model.epoch + 1}/{self.target}", total=steps)
         self.console.print(
             f"[bold]{'epoch':>7} {'loss':>9} {'accuracy':>9} {'val loss':>9} {'val acc':>9} {'time':>8}[/]"
         )
 
     def on_epoch_begin(self, model, epoch):
-        self.progress.update(self.task, description=f"epoch {epoch + 1}/{self.target}")
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=f"epoch {epoch + 1}/{self.target}")
 
     def on_batch_end(self, model, epoch, batch, n_batches):
-        self.progress.advance(self.task)
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task)
 
     def on_epoch_end(self, model, epoch, logs):
         e = epoch + 1

@@ -93,9 +93,11 @@ def read_images(
     # Workers are forked from a fresh server process that has imported xpnet.images once
     # (forkserver; spawn where there is none), never from this one while the progress bar's
     # thread runs.
+    context: multiprocessing.context.BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["xpnet.images"])
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["xpnet.images"])
+        context = forkserver
     else:
         context = multiprocessing.get_context("spawn")
     chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
@@ -189,7 +191,7 @@ def show_predictions(
                 inputs.append(image)
                 read.append(f)
             else:
-                failed.append(error)
+                failed.append(str(error))
         if read:
             proba = probabilities(np.stack(inputs))
         if records is not None:

@@ -144,12 +144,11 @@ def make_dataset(
             raise DataError(f"{y_origin}: {split} labels found but no {split} images to go with them")
         if images is not None and labels is None and split == "train":
             raise DataError(f"{x_origin}: training images found but no training labels to go with them")
-        arrays[x_key] = None if images is None else as_images(images, x_origin)
-        arrays[y_key] = None if labels is None else as_labels(labels, y_origin, len(class_names))
-        if labels is not None and len(arrays[x_key]) != len(arrays[y_key]):
+        x = arrays[x_key] = None if images is None else as_images(images, x_origin)
+        y = arrays[y_key] = None if labels is None else as_labels(labels, y_origin, len(class_names))
+        if x is not None and y is not None and len(x) != len(y):
             raise DataError(
-                f"{x_origin}: {len(arrays[x_key])} {split} images but {len(arrays[y_key])} labels "
-                f"in {y_origin}; the two must match one to one"
+                f"{x_origin}: {len(x)} {split} images but {len(y)} labels in {y_origin}; the two must match one to one"
             )
     if arrays["x_train"] is None and arrays["x_test"] is None:
         raise DataError(f"{source}: no images found")

@@ -103,8 +103,9 @@ def read_idx_files(
         arrays[role] = parse_idx(raw, source=str(path), ndim=3 if role.endswith("images") else 1)
     if class_names is None:
         class_names = DIGIT_CLASS_NAMES
-        if len(identified) == 1 and None not in identified:
-            known_dataset = KNOWN_DATASETS[identified.pop()]
+        only = next(iter(identified)) if len(identified) == 1 else None  # every file from one known dataset
+        if only is not None:
+            known_dataset = KNOWN_DATASETS[only]
             name, class_names = known_dataset.name, known_dataset.class_names
     return make_dataset(
         name,

@@ -16,6 +16,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ __all__ = ["read_idx", "parse_idx", "write_idx", "is_gzip"]
 GZIP_MAGIC = b"\x1f\x8b"
 
 # IDX type code -> big-endian NumPy dtype.
-_DTYPE_BY_CODE = {
+_DTYPE_BY_CODE: dict[int, np.dtype[Any]] = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
     0x0B: np.dtype(">i2"),

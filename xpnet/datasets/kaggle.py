@@ -180,11 +180,14 @@ def read_kaggle_file(path: str | os.PathLike) -> Dataset:
     """
     path = Path(path)
     images, labels = read_kaggle_csv(path)
-    split = "train" if labels is not None else "test"
+    pair: tuple[np.ndarray | None, np.ndarray | None] = (images, labels)
+    unused: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+    train, test = (pair, unused) if labels is not None else (unused, pair)  # labelled: a training set
     return make_dataset(
         _stem(path),
         source=str(path),
-        **{split: (images, labels)},
+        train=train,
+        test=test,
         checksums={path.name: _sha256(path)},
     )
 
@@ -371,6 +374,7 @@ def _describe_line(
     for index, field in enumerate(fields):
         place = f"{where}, column {index + 1} ({columns[index]})"
         is_label = labeled and index == 0
+        value: float | None
         try:
             value = int(field)
         except ValueError:

@@ -81,9 +81,9 @@ def load_dataset(
     >>> data.x_train.shape, data.class_names[0]       # doctest: +SKIP
     ((60000, 784), 'T-shirt/top')
     """
-    known = name_or_path if isinstance(name_or_path, KnownDataset) else None
-    if isinstance(name_or_path, str):
-        known = get_known_dataset(name_or_path)
+    if isinstance(name_or_path, KnownDataset):
+        return _load_known(name_or_path, data_dir, download, progress, mirrors)
+    known = get_known_dataset(name_or_path) if isinstance(name_or_path, str) else None
     if known is not None:
         return _load_known(known, data_dir, download, progress, mirrors)
 

@@ -96,11 +96,12 @@ def standardize(
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     if (mean is None) != (std is None):
         raise InvalidInput("standardize() needs both mean and std, or neither")
-    if mean is None:
+    if mean is None or std is None:  # both None (checked just above)
         if per_feature:
             mean = x.mean(axis=0, dtype=np.float64)
-            std = x.std(axis=0, dtype=np.float64)
-            std[std == 0] = 1.0
+            feature_std = x.std(axis=0, dtype=np.float64)
+            feature_std[feature_std == 0] = 1.0
+            std = feature_std
         else:
             mean = float(x.mean(dtype=np.float64))
             std = float(x.std(dtype=np.float64)) or 1.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -61,6 +62,7 @@ def open_image(source):
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     name = source_name(source)
+    stream: Path | IO[bytes]
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise ImageError(f"{name}: empty (0 bytes); send the PNG or JPEG file's content")

@@ -247,7 +247,7 @@ def render(mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> np
     # the whole support, scaled as the box is: (r0, c0) is where the box starts in it
     crop = cov[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     sh, sw = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
-    small = np.asarray(Image.fromarray(crop, mode="F").resize((sw, sh), Image.BOX), dtype=np.float32) * 255.0
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((sw, sh), Image.Resampling.BOX), dtype=np.float32) * 255.0
     r0, c0 = round((top - rows[0]) * scale), round((left - cols[0]) * scale)
     margin = (FRAME - BOX) // 2  # place the box at (margin, margin), then shift it
     pad = max(sh, sw)  # room for what lies outside the box

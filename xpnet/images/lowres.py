@@ -169,6 +169,8 @@ def find_blocks(rgba: np.ndarray) -> Blocks | None:
         fx = fy
     if fy is None:
         fy = fx
+    if fx is None or fy is None:  # no inner boundary on either axis: ruled out by MIN_EDGES above
+        return None
     pairs = [(a, b) for a in fx for b in fy if abs(a - b) <= 0.1 * max(a, b)]
     if not pairs:
         return None
@@ -279,7 +281,7 @@ def prepare_coarse(rgba: np.ndarray, transparent: bool, name: str = "the image",
     u = max(1, int(np.ceil(FINE_BOX / k)))
     padded = np.pad(q, 1)
     fine = np.asarray(
-        Image.fromarray(padded, mode="F").resize((padded.shape[1] * u, padded.shape[0] * u), Image.BICUBIC),
+        Image.fromarray(padded, mode="F").resize((padded.shape[1] * u, padded.shape[0] * u), Image.Resampling.BICUBIC),
         dtype=np.float32,
     )
     fine = np.clip(fine, 0.0, 1.0)

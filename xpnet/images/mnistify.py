@@ -200,8 +200,8 @@ def working_size(img):
         return img
     size = (max(1, round(img.width * s)), max(1, round(img.height * s)))
     if s < 1:
-        return img.resize(size, Image.BOX, reducing_gap=3.0)
-    return img.resize(size, Image.BICUBIC)
+        return img.resize(size, Image.Resampling.BOX, reducing_gap=3.0)
+    return img.resize(size, Image.Resampling.BICUBIC)
 
 
 # -- 2. foreground -------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def _closing(planes: np.ndarray, k: float, dark_ink: bool) -> np.ndarray:
     _, h, w = planes.shape
     scale = min(1.0, BACKGROUND_SIDE / max(h, w))
     small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = _resize_planes(planes, small_size, Image.BOX) if scale < 1 else planes
+    small = _resize_planes(planes, small_size, Image.Resampling.BOX) if scale < 1 else planes
     kk = max(3, int(round(k * scale)) | 1)
     morph = ndimage.grey_closing if dark_ink else ndimage.grey_opening
     out = morph(small, size=(1, kk, kk), mode="mirror")
@@ -304,7 +304,7 @@ def _resize_planes(a: np.ndarray, size: tuple[int, int], resample=None) -> np.nd
     """Resize each plane of a float ``(C, H, W)`` array to ``size = (width, height)`` (Pillow, mode ``F``)."""
     from PIL import Image
 
-    resample = Image.BILINEAR if resample is None else resample
+    resample = Image.Resampling.BILINEAR if resample is None else resample
     return np.stack(
         [
             np.asarray(Image.fromarray(np.ascontiguousarray(p, dtype=np.float32), mode="F").resize(size, resample))

@@ -33,7 +33,7 @@ around on all of them) and a resumed run draws the ones an uninterrupted run wou
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from ..errors import ConfigError
 
@@ -47,7 +47,7 @@ _MUL2 = 0x846CA68B - (1 << 32)
 _COUNTERS: dict = {}
 
 
-def dropout_rates(dropout: float | Sequence[float] | None, n_hidden: int) -> tuple[float, ...]:
+def dropout_rates(dropout: float | Iterable[float] | None, n_hidden: int) -> tuple[float, ...]:
     """The dropout rate of every hidden layer, a tuple of ``n_hidden`` floats in [0, 1).
 
     Parameters
@@ -64,11 +64,12 @@ def dropout_rates(dropout: float | Sequence[float] | None, n_hidden: int) -> tup
     """
     if dropout is None:
         dropout = 0.0
-    if isinstance(dropout, numbers.Real) and not isinstance(dropout, bool):
+    # float and int are numbers.Real already; named too so that the type checker narrows them.
+    if isinstance(dropout, (float, int, numbers.Real)) and not isinstance(dropout, bool):
         rates = [float(dropout)] * n_hidden
     else:
         bad = ConfigError(f"dropout must be a rate in [0, 1) or a list of one per hidden layer, got {dropout!r}")
-        if isinstance(dropout, (str, bytes)):
+        if isinstance(dropout, (str, bytes, bool)):
             raise bad
         try:
             rates = [float(p) for p in dropout]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, TypedDict
 
 from ..errors import ConfigError
 from ..model.mlp import MLP
@@ -91,7 +91,17 @@ AUTO_AUGMENT = {"mnist": "affine"}
 Measured in docs/augmentation.md: random affine distortions lower MNIST's test error by about
 a quarter against whole-pixel shifts; on Fashion-MNIST (whose shoes all point left) affine
 distortions and flips both cost accuracy, and shifts are best."""
-AFFINE_RANGES = {"rotation": 15.0, "scale": 0.15, "shear": 0.2}
+
+
+class AffineRanges(TypedDict):
+    """The keys of `AFFINE_RANGES`: the first arguments of [`RandomAffine`][xpnet.affine.RandomAffine]."""
+
+    rotation: float
+    scale: float
+    shear: float
+
+
+AFFINE_RANGES: AffineRanges = {"rotation": 15.0, "scale": 0.15, "shear": 0.2}
 """``--augment affine``'s ranges unless given: the largest rotation (degrees), relative change
 of size and shear factor (chosen by the measurements in docs/augmentation.md)."""
 

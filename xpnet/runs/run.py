@@ -438,7 +438,7 @@ class Run:
             train_seconds=seconds,
             config=config,
         )
-        if status == "diverged":
+        if diverged is not None:  # status "diverged"
             self._diverged(result, diverged, ckpt_path, data_rec)
         elif status == "interrupted":
             self._interrupted(result, ckpt_path, record("interrupted"), data_rec)

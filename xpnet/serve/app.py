@@ -24,6 +24,7 @@ not an image / empty / malformed, 404 unknown path, 405 wrong method, 413 over t
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -60,7 +61,7 @@ DEFAULT_DRAIN_BYTES = 64 * 1024 * 1024
 _REASONS = {404: "not_found", 405: "method_not_allowed"}
 
 
-def _error(status: int, message: str, reason: str, headers: dict | None = None) -> JSONResponse:
+def _error(status: int, message: str, reason: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "reason": reason, "status": status}, status_code=status, headers=headers)
 
 
@@ -171,7 +172,8 @@ def create_app(
             return JSONResponse(exc.to_json(), status_code=exc.status)
         return JSONResponse(result)
 
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)  # registered for it alone (Starlette types a handler's exc as Exception)
         status = exc.status_code
         if status == 405:
             allowed = (exc.headers or {}).get("Allow", "")

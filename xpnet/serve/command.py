@@ -63,9 +63,9 @@ def serve_command(model_path: Path, host: str, port: int, backend: str | None, a
     from .app import create_app
     from .server import bind_socket, is_loopback, serve, url_for
 
-    if backend is not None:  # read as every command reads --backend: errors say "(from --backend)"
-        backend = get_backend(parse_backend_spec(backend, "--backend"))
-    app = create_app(model_path, backend=backend)
+    # Read as every command reads --backend: errors say "(from --backend)".
+    chosen = None if backend is None else get_backend(parse_backend_spec(backend, "--backend"))
+    app = create_app(model_path, backend=chosen)
     info = app.state.inspector.model_info()
     sock = bind_socket(host, port)  # ServerError (an XpnetError): one line, exit status 2
     bound = sock.getsockname()[1]

@@ -38,8 +38,28 @@ class BaseMLP(BaseEstimator):
     """scikit-learn's multi-layer perceptron, trained by xpnet; subclasses say what the
     targets are (``_LOSS``, ``_targets``) and how predictions come out."""
 
-    _LOSS = "cross_entropy"  # the xpnet loss head (xpnet.nn.losses)
-    _OUT_ACTIVATION = "softmax"
+    # Properties here, so that a subclass may give a constant or compute them from its parameters.
+    @property
+    def _LOSS(self) -> str:
+        """The xpnet loss head (xpnet.nn.losses)."""
+        return "cross_entropy"
+
+    @property
+    def _OUT_ACTIVATION(self) -> str:
+        return "softmax"
+
+    # Fitted state, set by `_initialize` and `_train` (annotations for the type checker only: no
+    # class attributes, so that check_is_fitted still sees an unfitted estimator as unfitted).
+    model_: MLP
+    loss_: float
+    loss_curve_: list[float]
+    validation_scores_: list[float] | None  # None without early_stopping
+    validation_loss_curve_: list[float] | None
+    best_validation_score_: float | None  # None without early_stopping
+    best_loss_: float | None  # None with early_stopping
+    early_stopped_: bool
+    _best_params: dict | None  # the weights kept with the best score (or loss)
+    _validation: ModelInputs | None  # partial_fit's validation set, on the device
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -336,10 +356,16 @@ class BaseMLP(BaseEstimator):
         scikit-learn's stopping rules as callbacks; records ``loss_curve_``, ``n_iter_``,
         ``t_``, the validation scores and losses, and the best weights."""
         model, n = self.model_, X.shape[0]
-        set_samples_per_epoch(model.optimizer, self, model.epoch, n)
-        if self.early_stopping and self.validation_scores_ is None:  # early_stopping set since
-            self.validation_scores_, self.validation_loss_curve_ = [], []
-            self.best_validation_score_ = -np.inf
+        optimizer = model.optimizer
+        assert optimizer is not None  # given by _initialize, or __setstate__; fit_epochs keeps it
+        set_samples_per_epoch(optimizer, self, model.epoch, n)
+        scores: list[float] = []  # validation_scores_ and validation_loss_curve_, with early_stopping
+        val_losses: list[float] = []
+        if self.early_stopping:
+            if self.validation_scores_ is None or self.validation_loss_curve_ is None:  # early_stopping set since
+                self.validation_scores_, self.validation_loss_curve_ = [], []
+                self.best_validation_score_ = -np.inf
+            scores, val_losses = self.validation_scores_, self.validation_loss_curve_
         if not self.early_stopping and self.best_loss_ is None:
             self.best_loss_ = np.inf
         self.early_stopped_ = False
@@ -348,7 +374,7 @@ class BaseMLP(BaseEstimator):
             return self.loss_
 
         def validation_score(model, logs):
-            return self.validation_scores_[-1]
+            return scores[-1]
 
         class Record(Callback):  # first, as scikit-learn records before it decides
             def on_epoch_end(_, model, epoch, logs):
@@ -357,12 +383,15 @@ class BaseMLP(BaseEstimator):
                 log.info("Iteration %d, loss = %.8f", len(self.loss_curve_) - start, self.loss_)
                 if val is not None:
                     score = float(logs["val_accuracy" if model.head.classifies else "val_r2"])
-                    self.validation_scores_.append(score)
-                    self.validation_loss_curve_.append(self._reported_validation_loss(logs["val_loss"]))
+                    scores.append(score)
+                    val_losses.append(self._reported_validation_loss(logs["val_loss"]))
                     log.info("Validation score: %f", score)
 
         start = len(self.loss_curve_)
-        callbacks = stopping_callbacks(self, validation_score if self.early_stopping else training_loss, incremental)
+        stopper, keeper = stopping_callbacks(
+            self, validation_score if self.early_stopping else training_loss, incremental
+        )
+        callbacks = [stopper] if keeper is None else [stopper, keeper]
         epochs = model.fit_epochs(
             X,
             y,
@@ -379,7 +408,7 @@ class BaseMLP(BaseEstimator):
             for _ in epochs:
                 self.n_iter_ += 1
                 self.t_ += n
-                set_samples_per_epoch(model.optimizer, self, model.epoch, n)
+                set_samples_per_epoch(optimizer, self, model.epoch, n)
                 if not incremental and not model.stop_training and self.n_iter_ == self.max_iter:
                     warnings.warn(
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -387,13 +416,13 @@ class BaseMLP(BaseEstimator):
                         ConvergenceWarning,
                         stacklevel=2,
                     )
-        stopper, keeper = callbacks[0], (callbacks[1] if len(callbacks) > 1 else None)
         self._no_improvement_count = stopper.wait
         if self.early_stopping:
             self.best_validation_score_ = stopper.best
         else:
             self.best_loss_ = stopper.best
-        if incremental and self.early_stopping and model.stop_training:
+        # keeper: never None with early_stopping (stopping_callbacks).
+        if incremental and self.early_stopping and model.stop_training and keeper is not None:
             keeper.restore(model)
             self.early_stopped_ = True
             warnings.warn(

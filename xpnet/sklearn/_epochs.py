@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ..model.stopping import EarlyStopping, ReduceLROnPlateau
+from ..model.stopping import EarlyStopping, Plateau, ReduceLROnPlateau
 from ..nn.optim import SGD, Adam, InvScaling, Optimizer
 
 __all__ = ["new_optimizer", "batch_size", "stopping_callbacks", "BestWeights", "VerboseLog"]
@@ -57,7 +57,7 @@ def batch_size(est, n: int) -> int:
     return int(np.clip(est.batch_size, 1, n))
 
 
-def stopping_callbacks(est, monitor, incremental: bool = False) -> list:
+def stopping_callbacks(est, monitor, incremental: bool = False) -> tuple[Plateau, BestWeights | None]:
     """The callbacks of ``tol``/``n_iter_no_change`` on ``monitor`` (the validation score with
     ``early_stopping``, else the reported training loss), carrying on from ``est``'s count and
     best value: [`ReduceLROnPlateau`][xpnet.model.stopping.ReduceLROnPlateau] for
@@ -68,21 +68,23 @@ def stopping_callbacks(est, monitor, incremental: bool = False) -> list:
     Second, with ``early_stopping`` (or ``restore_best_weights`` in ``fit``), a
     [`BestWeights`][xpnet.sklearn._epochs.BestWeights] that keeps the weights of the best
     value, starting from ``est``'s kept ones; it restores them at the end of ``fit``, not of
-    a ``partial_fit`` (the estimator restores them there when the patience runs out)."""
+    a ``partial_fit`` (the estimator restores them there when the patience runs out).
+
+    Returns ``(stopper, keeper)``, ``keeper`` None when there is none."""
     mode = "max" if est.early_stopping else "min"
     patience = est.n_iter_no_change + 1 if math.isfinite(est.n_iter_no_change) else math.inf
+    stopper: Plateau
     if est.solver == "sgd" and est.learning_rate == "adaptive":
         stopper = ReduceLROnPlateau(monitor, mode, est.tol, patience, factor=0.2, stop_at_lr=1e-6)
     else:
         stopper = EarlyStopping(monitor, mode, est.tol, patience)
     stopper.best = est.best_validation_score_ if est.early_stopping else est.best_loss_
     stopper.wait = est._no_improvement_count
-    callbacks = [stopper]
+    keeper = None
     if est.early_stopping or (est.restore_best_weights and not incremental):
         keeper = BestWeights(monitor, mode, at_end=not incremental)
         keeper.best, keeper.best_weights = stopper.best, est._best_params
-        callbacks.append(keeper)
-    return callbacks
+    return stopper, keeper
 
 
 class BestWeights(EarlyStopping):
