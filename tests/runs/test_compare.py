@@ -1,4 +1,4 @@
-"""The benchmark machinery (the xpnet.bench library: contenders, problem, measurements, report) on tiny sizes.
+"""The benchmark machinery (benchmarks/compare, contenders, problem, measurements, report) on tiny sizes.
 
 Benchmarks are not tests: nothing here asserts anything about speed. These tests check that
 every contender runs, that they all train the same network (same initial weights, same batches:
@@ -13,8 +13,8 @@ import math
 
 import pytest
 
+from benchmarks import compare as bench
 from tests.conftest import assert_close_by_bound, matmul_error_bound
-from xpnet import bench
 from xpnet.errors import ConfigError
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -186,8 +186,8 @@ def test_numpy_training_setting_is_recorded():
 
 @pytest.mark.parametrize("setting, calls", [("1", 1), ("0", 0)])
 def test_allocator_tuning_is_applied_before_the_contenders_unless_turned_off(monkeypatch, setting, calls):
+    from benchmarks.compare import run
     from xpnet import backend
-    from xpnet.bench import run
 
     seen = []
     monkeypatch.setattr(backend, "tune_host_allocator", lambda: seen.append(1) or True)
@@ -201,8 +201,8 @@ def test_floor_layouts_compute_the_same_products():
     """(n_out, n_in) with X·Wᵀ and (n_in, n_out) with X·W: the same dW, transposed."""
     import numpy as np
 
-    from xpnet.bench.contenders.floor import FloorRunner
-    from xpnet.bench.problem import initial_params
+    from benchmarks.compare.contenders.floor import FloorRunner
+    from benchmarks.compare.problem import initial_params
 
     data = bench.load_bench_data("synthetic", n_samples=100)
     p = bench.Problem(data, (784, 32, 10), 40, "sgd", 0.1)
@@ -232,7 +232,7 @@ def test_floor_layouts_compute_the_same_products():
 
 def test_floor_reports_its_faster_layout(monkeypatch):
     """Fake timings: the in_out layout is slower, so out_in is the floor, and the JSON says so."""
-    from xpnet.bench import run
+    from benchmarks.compare import run
 
     fake = {"out_in": 0.30, "in_out": 0.40}
 
@@ -258,7 +258,7 @@ def test_floor_reports_its_faster_layout(monkeypatch):
 
 # -- the floor's scatter: ratios marked unreliable ------------------------------------------------
 def test_scatter_from_fake_timings():
-    from xpnet.bench.measure import scatter
+    from benchmarks.compare.measure import scatter
 
     steady = scatter([1.00, 1.02, 0.99, 1.01])
     assert steady["unreliable"] is False and steady["spread"] == pytest.approx(0.03 / 1.005)
@@ -272,7 +272,7 @@ def test_scatter_from_fake_timings():
 def test_report_marks_ratios_when_the_floor_scatters(monkeypatch):
     from rich.console import Console
 
-    from xpnet.bench import run
+    from benchmarks.compare import run
 
     floor_times = iter([0.30, 0.30, 0.45, 0.31])  # warm-up, then 3 timed epochs: 48 % spread
 
@@ -357,7 +357,7 @@ def test_data_directory_is_read_through_xpnet_datasets(tmp_path):
 def test_report_marks_a_contenders_own_scatter(monkeypatch):
     from rich.console import Console
 
-    from xpnet.bench import run
+    from benchmarks.compare import run
 
     numpy_times = iter([0.5, 0.28, 0.57, 0.80])  # warm-up, then growing: 186 % spread
 
@@ -435,10 +435,10 @@ def test_augmentation_overhead_table():
 
 def test_shifted_contender_trains_on_the_shifted_images():
     """xpnet-numpy+shifts is MLP.fit with RandomShifts(1, seed): the same loss as fit() so."""
+    from benchmarks.compare.contenders import CONTENDERS
+    from benchmarks.compare.problem import initial_params
     from xpnet import MLP
     from xpnet.augment.shifts import RandomShifts
-    from xpnet.bench.contenders import CONTENDERS
-    from xpnet.bench.problem import initial_params
     from xpnet.nn.optim import SGD
 
     data = bench.load_bench_data("synthetic", n_samples=64)
@@ -463,10 +463,10 @@ def test_shifted_contender_trains_on_the_shifted_images():
 
 def test_affine_contender_trains_on_the_distorted_images():
     """xpnet-numpy+affine is MLP.fit with xpnet train --augment affine's RandomAffine."""
+    from benchmarks.compare.contenders import CONTENDERS
+    from benchmarks.compare.problem import initial_params
     from xpnet import MLP
     from xpnet.augment.affine import RandomAffine
-    from xpnet.bench.contenders import CONTENDERS
-    from xpnet.bench.problem import initial_params
     from xpnet.nn.optim import SGD
     from xpnet.runs.config import AFFINE_RANGES
 
@@ -487,7 +487,7 @@ def test_affine_contender_trains_on_the_distorted_images():
 def test_report_marks_shift_ratios_when_the_unshifted_run_scatters(monkeypatch):
     from rich.console import Console
 
-    from xpnet.bench import run
+    from benchmarks.compare import run
 
     plain_times = iter([0.30, 0.30, 0.45, 0.31] * 2)  # warm-up, then 3 timed epochs: 48 % spread
 

@@ -1,4 +1,10 @@
-"""``xpnet bench``: xpnet's training speed side by side with the floor and with other libraries.
+"""xpnet's training speed side by side with the GEMM floor and with other libraries.
+
+The comparison harness of the source tree (not part of the installed package: it imports PyTorch,
+JAX and CuPy directly, which the wheel never does outside ``xpnet.backend``). Run it from the
+repository root: ``python -m benchmarks.compare --help`` (or ``python benchmarks/bench.py``).
+``xpnet bench``, the installed command, only times xpnet's own backends against each other
+([`xpnet.bench`][xpnet.bench]).
 
 What is timed
 -------------
@@ -6,7 +12,7 @@ Training epochs of one network (by default 784-128-10, ReLU, softmax cross-entro
 every contender starting from the same initial weights and drawing the same shuffled order
 of the samples each epoch) on Fashion-MNIST-sized data: the real Fashion-MNIST training set
 when its files are found (read through [`xpnet.datasets`][xpnet.datasets]), else synthetic images of the
-same shape. The contenders, one module each under [`xpnet.bench.contenders`][xpnet.bench.contenders]:
+same shape. The contenders, one module each under [`benchmarks.compare.contenders`][benchmarks.compare.contenders]:
 
 ``floor`` / ``floor-cupy``
 :   Only the matrix products one epoch needs (forward, and backward dW and dA without an input
@@ -50,7 +56,7 @@ benchmark's data at batch 128, for a small network where compute is cheap (784-3
 with the 1.15× target for the shifts) and the main network, and gives seconds per epoch and the
 ratio augmented / plain.
 
-How it is timed ([`xpnet.bench.run`][xpnet.bench.run], [`xpnet.bench.measure`][xpnet.bench.measure])
+How it is timed ([`benchmarks.compare.run`][benchmarks.compare.run], [`benchmarks.compare.measure`][benchmarks.compare.measure])
 --------------------------------------------------------------------
 Contenders run in one process and are *interleaved* epoch by epoch, so that a machine whose
 speed drifts slows them all alike; the first ``warmup`` epochs are not counted, and each figure
@@ -65,12 +71,12 @@ Before any contender runs, [`xpnet.backend.tune_host_allocator`][xpnet.backend.t
 
 Layout of the package
 ---------------------
-[`problem`][xpnet.bench.problem] (data and configuration), [`contenders`][xpnet.bench.contenders] (one
-module per contender), [`measure`][xpnet.bench.measure] (timing, memory, threads, scatter),
-[`environment`][xpnet.bench.environment] (what it ran on), [`run`][xpnet.bench.run] (the interleaved
-run), [`report`][xpnet.bench.report] (the tables), [`command`][xpnet.bench.command] (the click command).
+[`problem`][benchmarks.compare.problem] (data and configuration), [`contenders`][benchmarks.compare.contenders] (one
+module per contender), [`measure`][benchmarks.compare.measure] (timing, memory, threads, scatter),
+[`environment`][benchmarks.compare.environment] (what it ran on), [`run`][benchmarks.compare.run] (the interleaved
+run), [`report`][benchmarks.compare.report] (the tables), [`command`][benchmarks.compare.command] (the click command).
 
-Usage: ``xpnet bench --help``, or ``python benchmarks/bench.py --help`` (the same command).
+Usage: ``python -m benchmarks.compare --help``, or ``python benchmarks/bench.py --help`` (the same command).
 Benchmarks are not tests: the test suite only checks that this machinery runs on tiny sizes.
 """
 

@@ -1,4 +1,4 @@
-"""``xpnet bench`` (also ``python benchmarks/bench.py``): the click command and its entry point."""
+"""``python -m benchmarks.compare`` (also ``python benchmarks/bench.py``): the click command and its entry point."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..errors import ConfigError
-from ..runs.config import parse_batch_sizes
+from xpnet.errors import ConfigError
+from xpnet.runs.config import parse_batch_sizes
+
 from .contenders import CONTENDERS, available_contenders, select_contenders
 from .problem import DEFAULT_LR
 from .report import print_report
@@ -41,7 +42,7 @@ def _write_json(path: str, results: dict) -> None:
         raise
 
 
-@click.command("bench")
+@click.command("compare")
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
@@ -183,11 +184,11 @@ def bench_command(
     Examples:
 
     \b
-      xpnet bench --list                       # the contenders and whether each is usable
-      xpnet bench --quick                      # a fast look: 2 epochs on 12,000 samples
-      xpnet bench --tiny-only --optimizers sgd # only the per-step overhead table
-      xpnet bench --shifts-only --quick        # only the augmentation overhead table
-      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE xpnet bench --threads 1 --epochs 3 \\
+      python -m benchmarks.compare --list                       # the contenders and whether each is usable
+      python -m benchmarks.compare --quick                      # a fast look: 2 epochs on 12,000 samples
+      python -m benchmarks.compare --tiny-only --optimizers sgd # only the per-step overhead table
+      python -m benchmarks.compare --shifts-only --quick        # only the augmentation overhead table
+      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.compare --threads 1 --epochs 3 \\
           --batch-sizes 128 --contenders floor,xpnet-numpy,numpy --json bench.json
     """
     from rich.console import Console
@@ -225,7 +226,7 @@ def bench_command(
     main_tables = True
     if tutorial_only or tiny_only or shifts_only:  # only the tables asked for
         main_tables, tutorial, tiny, shifts = False, tutorial_only, tiny_only, shifts_only
-    from ..datasets import DataError
+    from xpnet.datasets import DataError
 
     try:
         results = run_benchmark(
@@ -263,7 +264,7 @@ def _json_default(obj):
 
 
 def main(argv=None) -> int:
-    """Entry point of ``benchmarks/bench.py``: the same command as ``xpnet bench``.
+    """Entry point of ``python -m benchmarks.compare`` and ``benchmarks/bench.py``.
 
     Parameters
     ----------
@@ -276,7 +277,7 @@ def main(argv=None) -> int:
         The exit status: 0, 2 for bad usage, 130 when interrupted.
     """
     try:
-        bench_command.main(args=argv, prog_name="bench.py", standalone_mode=False)
+        bench_command.main(args=argv, prog_name="python -m benchmarks.compare", standalone_mode=False)
     except click.exceptions.Abort:
         return 130
     except click.ClickException as exc:

@@ -17,7 +17,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ConfigError
+from xpnet.errors import ConfigError
+
 from .contenders import CONTENDERS, FLOOR_OF, Runner, available_contenders, select_contenders
 from .environment import collect_environment
 from .measure import ThreadLimits, measure_memory, median, scatter, time_epoch
@@ -56,7 +57,7 @@ def prepare_host_allocator() -> bool:
     bool
         Whether the thresholds are raised.
     """
-    from .. import backend
+    from xpnet import backend
 
     if os.environ.get("XPNET_MALLOC_TUNING", "1") != "0":
         return bool(backend.tune_host_allocator())
@@ -292,11 +293,11 @@ def run_benchmark(
     optimizers : sequence of str
         ``"sgd"`` (lr 0.1) and/or ``"adam"`` (lr 1e-3).
     contenders : str, optional
-        See [`select_contenders`][xpnet.bench.contenders.select_contenders].
+        See [`select_contenders`][benchmarks.compare.contenders.select_contenders].
     threads : int, optional
         Limit BLAS/OpenMP, PyTorch and XLA to this many threads for the whole run.
     data, n_samples : str, int
-        See [`load_bench_data`][xpnet.bench.problem.load_bench_data].
+        See [`load_bench_data`][benchmarks.compare.problem.load_bench_data].
     sizes : sequence of int
         The network of the main tables.
     tutorial : bool
@@ -323,7 +324,7 @@ def run_benchmark(
     -------
     dict
         ``environment``, ``data``, ``results`` (one entry per configuration, see
-        [`run_problem`][xpnet.bench.run.run_problem]), with ``tiny`` ``tiny``, with ``shifts`` ``shifts``.
+        [`run_problem`][benchmarks.compare.run.run_problem]), with ``tiny`` ``tiny``, with ``shifts`` ``shifts``.
 
     Raises
     ------
@@ -358,7 +359,7 @@ def run_benchmark(
             say(f"{p.label()}: {', '.join(selected)}")
             results.append(run_problem(p, selected, skipped, n_epochs, warmup, memory, is_tutorial, say))
         out = {
-            "benchmark": "xpnet bench",
+            "benchmark": "benchmarks.compare",
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
             "environment": None,

@@ -1,4 +1,4 @@
-"""The report: the results of [`run_benchmark`][xpnet.bench.run.run_benchmark] as rich tables.
+"""The report: the results of [`run_benchmark`][benchmarks.compare.run.run_benchmark] as rich tables.
 
 One table per configuration (seconds per epoch, ratios to the floor, samples/s, GFLOP/s,
 memory, loss), the per-step overhead table of the tiny network, the augmentation overhead table
@@ -96,7 +96,7 @@ def _header(results: dict, console) -> None:
         or "none found"
     )
     console.print(
-        f"[bold]xpnet bench[/]  {results['created']}  ·  {env['cpu']} ({env['cpu_count']} CPUs)"
+        f"[bold]benchmarks.compare[/]  {results['created']}  ·  {env['cpu']} ({env['cpu_count']} CPUs)"
         f"  ·  Python {env['python']}"
     )
     console.print("libraries: " + ", ".join(f"{k} {v}" for k, v in env["libraries"].items()))
@@ -291,7 +291,7 @@ def print_report(results: dict, console=None) -> None:
     Parameters
     ----------
     results : dict
-        What [`run_benchmark`][xpnet.bench.run.run_benchmark] returned (or its JSON, read back).
+        What [`run_benchmark`][benchmarks.compare.run.run_benchmark] returned (or its JSON, read back).
     console : rich.console.Console, optional
         Where to print; a new console on standard output by default.
     """
