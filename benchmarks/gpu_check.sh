@@ -122,7 +122,7 @@ step "tutorial network, 500 full-batch iterations" "$PY" - "$REPORT/tutorial_500
 import json, sys, time
 import cupy
 import xpnet
-from xpnet.bench import load_bench_data
+from benchmarks.compare import load_bench_data  # the harness, run from the repository root
 
 data = load_bench_data("auto")  # $XPNET_BENCH_DATA if given, else synthetic, 60,000 × 784
 X = cupy.asarray(data.X)        # resident on the device for the whole run

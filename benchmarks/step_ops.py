@@ -1,4 +1,4 @@
-"""Array operations one training step issues, counted on array-api-strict (xpnet.bench.opcount).
+"""Array operations one training step issues, counted on array-api-strict (tests/tooling/opcount.py).
 
 On a GPU every computing operation is at least one kernel launch, so this count bounds how fast
 small networks can train there. Prints, for 784-128-10 at batch 128 and the tutorial network at
@@ -11,10 +11,15 @@ slices included), the computing ones ("kernels"), the namespace lookups, and the
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
-import xpnet
-from xpnet.bench.opcount import count_step_ops
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: xpnet, tests
+
+import xpnet  # noqa: E402
+from tests.tooling.opcount import count_step_ops  # noqa: E402
 
 
 def main() -> None:

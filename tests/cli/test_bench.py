@@ -1,136 +1,81 @@
-"""`xpnet bench` and benchmarks/bench.py: the command's options, its table and JSON, and its errors.
+"""`xpnet bench`, driven as a user does: its options, its table and JSON, and its errors.
 
-The machinery behind it is tested in tests/runs/test_bench.py.
+The machinery behind it is tested in tests/runs/test_bench.py; the comparison harness of the
+source tree (python -m benchmarks.compare) in test_compare.py.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 from click.testing import CliRunner
 
-from xpnet import bench
+from xpnet.cli.command import cli
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def test_unknown_contender_exits_2():
-    result = CliRunner().invoke(bench.bench_command, ["--contenders", "floor,tensorflow"])
-    assert result.exit_code == 2 and "tensorflow" in result.output
+TINY = ["--samples", "96", "--epochs", "1", "--warmup", "1", "--sizes", "784,16,10", "--optimizers", "sgd"]
 
 
-def test_cli_prints_table_and_writes_json(tmp_path):
+def bench(*args):
+    return CliRunner().invoke(cli, ["bench", *args])
+
+
+def test_list_names_every_backend_and_whether_it_is_usable():
+    result = bench("--list")
+    assert result.exit_code == 0, result.output
+    assert "numpy" in result.output and "usable" in result.output
+    assert "cupy" in result.output  # listed even where it cannot be used, with why
+
+
+def test_prints_one_table_per_configuration_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    result = CliRunner().invoke(
-        bench.bench_command,
-        [
-            "--samples",
-            "200",
-            "--epochs",
-            "1",
-            "--batch-sizes",
-            "100,full",
-            "--optimizers",
-            "sgd",
-            "--contenders",
-            "floor,xpnet-numpy",
-            "--no-tutorial",
-            "--data",
-            "synthetic",
-            "--no-memory",
-            "--json",
-            str(out),
-        ],
-    )
+    result = bench(*TINY, "--backends", "numpy,array_api_strict", "--batch-sizes", "32,full", "--json", str(out))
     assert result.exit_code == 0, result.output
-    assert "xpnet-numpy" in result.output and "× floor" in result.output
+    assert "784-16-10, batch 32" in result.output and "784-16-10, batch full" in result.output
+    assert "× numpy" in result.output and "array_api_strict" in result.output
     data = json.loads(out.read_text())
-    assert [r["batch_size"] for r in data["results"]] == [100, "full"]
+    assert data["backends"]["timed"] == ["numpy", "array_api_strict"]
+    assert [r["batch_size"] for r in data["results"]] == [32, "full"]
+    assert "shifts" not in data
 
 
-def test_cli_rejects_bad_batch_sizes():
-    result = CliRunner().invoke(bench.bench_command, ["--batch-sizes", "12x"])
-    assert result.exit_code == 2 and "'12x' is neither a positive integer nor 'full'" in result.output
-
-
-def test_script_lists_contenders():
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench.py"), "--list"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "xpnet-numpy" in proc.stdout and "floor" in proc.stdout
-
-
-def test_cli_tiny_only_and_help_examples(tmp_path):
-    out = tmp_path / "tiny.json"
-    result = CliRunner().invoke(
-        bench.bench_command,
-        [
-            "--tiny-only",
-            "--tiny-samples",
-            "128",
-            "--epochs",
-            "1",
-            "--warmup",
-            "0",
-            "--optimizers",
-            "sgd",
-            "--tiny-contenders",
-            "xpnet-numpy,numpy",
-            "--json",
-            str(out),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "Per-step overhead: 64-16-10, batch 16" in result.output and "µs/step" in result.output
-    assert "784-128-10" not in result.output
-    assert json.loads(out.read_text())["tiny"]["n_samples"] == 128
-    helptext = CliRunner().invoke(bench.bench_command, ["--help"]).output
-    assert "Examples:" in helptext and "xpnet bench --quick" in helptext and "--tiny-only" in helptext
-
-
-def test_a_data_directory_without_data_exits_2(tmp_path):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    result = CliRunner().invoke(bench.bench_command, ["--data", str(empty), "--contenders", "floor"])
-    assert result.exit_code == 2 and "--data" in result.output
-
-
-def test_cli_shifts_only_and_only_flags_combine(tmp_path):
+def test_shifts_only_prints_only_the_augmentation_table(tmp_path):
     out = tmp_path / "shifts.json"
-    args = [
-        "--samples",
-        "64",
-        "--epochs",
-        "1",
-        "--warmup",
-        "0",
-        "--optimizers",
-        "sgd",
-        "--data",
-        "synthetic",
-        "--tiny-samples",
-        "64",
-    ]
-    result = CliRunner().invoke(bench.bench_command, args + ["--shifts-only", "--json", str(out)])
+    result = bench(*TINY, "--backends", "cpu", "--shifts-only", "--json", str(out))
     assert result.exit_code == 0, result.output
-    assert "Augmentation overhead" in result.output and "xpnet-numpy" in result.output
-    assert "Per-step overhead" not in result.output and "GEMM GFLOP/epoch" not in result.output
+    assert "Augmentation overhead" in result.output and "RandomAffine" in result.output
+    assert "steps/epoch" not in result.output.split("Augmentation overhead")[0]
     data = json.loads(out.read_text())
-    assert data["results"] == [] and "tiny" not in data
-    assert [r["network"] for r in data["shifts"]["results"]] == ["784-32-10", "784-128-10"]
-    both = CliRunner().invoke(bench.bench_command, args + ["--shifts-only", "--tiny-only"])
-    assert both.exit_code == 0, both.output
-    assert "Augmentation overhead" in both.output and "Per-step overhead" in both.output
-    none = CliRunner().invoke(
-        bench.bench_command,
-        args + ["--batch-sizes", "32", "--contenders", "floor", "--no-tutorial", "--no-tiny", "--no-shifts"],
-    )
-    assert none.exit_code == 0, none.output
-    assert "Augmentation overhead" not in none.output and "× floor" in none.output
+    assert data["results"] == []
+    assert [(r["network"], r["batch_size"]) for r in data["shifts"]["results"]] == [
+        ("784-32-10", "full"),
+        ("784-16-10", "full"),
+    ]
+    names = [e["name"] for e in data["shifts"]["results"][0]["backends"]]
+    assert names == ["numpy", "numpy+shifts", "numpy+affine"]
+
+
+def test_bad_options_exit_2_and_name_the_option():
+    for args, hint, words in [
+        (["--batch-sizes", "12x"], "--batch-sizes", "'12x' is neither a positive integer nor 'full'"),
+        (["--sizes", "784"], "--sizes", "two or more positive layer widths"),
+        (["--optimizers", "rmsprop"], "--optimizers", "rmsprop"),
+        (["--backends", "tensorflow"], "--backends", "tensorflow"),
+    ]:
+        result = bench(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert hint in result.output and words in result.output
+
+
+def test_an_unusable_backend_is_reported_not_timed(tmp_path):
+    out = tmp_path / "b.json"
+    result = bench(*TINY, "--batch-sizes", "48", "--backends", "numpy,cuda:7", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "not timed: cuda:7" in result.output
+    data = json.loads(out.read_text())
+    assert data["backends"]["timed"] == ["numpy"] and "cuda:7" in data["backends"]["skipped"]
+
+
+def test_help_shows_examples_and_points_to_the_comparison_harness():
+    helptext = bench("--help").output
+    assert "Examples:" in helptext and "xpnet bench --backends cpu,gpu" in helptext
+    assert "python -m benchmarks.compare" in helptext

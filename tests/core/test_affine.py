@@ -341,7 +341,7 @@ def test_compiled_and_eager_affine_training_agree():
 def test_the_training_set_crosses_to_the_device_once():
     """On array-api-strict's second device (a GPU's stand-in): the training set moves once; each
     epoch moves the sample order and six numbers per sample (the sampling matrices)."""
-    from xpnet.bench.opcount import OpCounter
+    from tests.tooling.opcount import OpCounter
 
     x, y, pre, fill = _problem(n=256)
     X = pre.transform(x)

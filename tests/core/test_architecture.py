@@ -42,6 +42,9 @@ PUBLIC_PATHS = {
     "stopping": "model.stopping",
 }
 ARRAY_LIBRARIES = {"numpy", "cupy", "torch", "jax", "array_api_strict", "array_api_compat"}
+#: The libraries of the optional backends: only xpnet/backend/ imports them (the wheel ships what
+#: users run; the comparison harness that imports them directly lives in benchmarks/).
+BACKEND_LIBRARIES = {"torch", "jax", "jaxlib", "cupy", "cupyx"}
 #: Where click and rich may be imported: the command line, and the optional download progress bar.
 TERMINAL_OK = {"cli", "bench", "serve", "datasets.download"}
 MAX_LINES = 600
@@ -235,6 +238,43 @@ def test_the_math_imports_no_array_library(name):
     path = dict(MODULES)[name]
     imported = {t.split(".")[0] for t in _imports(name, path)}
     assert not imported & ARRAY_LIBRARIES, f"xpnet.{name} imports {sorted(imported & ARRAY_LIBRARIES)}"
+
+
+def _backend_libraries(name: str, path: Path) -> set[str]:
+    """The optional backends' libraries ``path`` imports: import statements at any depth (those
+    under ``if TYPE_CHECKING:`` too) and ``importlib.import_module("...")`` of a literal name."""
+    found = {t.split(".")[0] for t in _imports(name, path)}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+            "import_module",
+            "__import__",
+        ):
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value.split(".")[0])
+    return found & BACKEND_LIBRARIES
+
+
+@pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])
+def test_only_the_backends_import_torch_jax_and_cupy(name, path):
+    """Outside xpnet/backend/, no module of the wheel imports PyTorch, JAX or CuPy, not even
+    inside a function: everything else reaches them through xpnet.backend."""
+    if _layer_of(name) == "backend":
+        return
+    found = _backend_libraries(name, path)
+    assert not found, f"xpnet.{name} imports {sorted(found)}: only xpnet/backend/ may"
+
+
+def test_the_backend_library_scan_sees_imports_inside_functions(tmp_path):
+    path = tmp_path / "sample.py"
+    path.write_text(
+        "import numpy\n"
+        "def f():\n    import torch.nn\n"
+        "class C:\n    def g(self):\n        from jax import numpy as jnp\n"
+        "def h():\n    import importlib\n    return importlib.import_module('cupy')\n",
+        encoding="utf-8",
+    )
+    assert _backend_libraries("sample", path) == {"torch", "jax", "cupy"}
+    assert _backend_libraries("backend._sample", path)  # the scan itself does not exempt; the test does
 
 
 @pytest.mark.parametrize("name, path", MODULES, ids=[m for m, _ in MODULES])

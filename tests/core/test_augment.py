@@ -166,7 +166,7 @@ def test_the_training_set_crosses_to_the_device_once_per_run():
     """On array-api-strict's second device (a GPU's stand-in), every host → device transfer and
     device read during fit is recorded: only the first moves the training set; each later
     epoch moves two index vectors (the order and the shifts) and reads two numbers back."""
-    from xpnet.bench.opcount import OpCounter
+    from tests.tooling.opcount import OpCounter
 
     x, y, pre, fill = _shift_problem(n=256)
     X = pre.transform(x)
@@ -191,7 +191,7 @@ def test_xpnet_train_moves_the_training_set_once_with_shifts():
     """The run module's epoch loop (what ``xpnet train --shift 1`` runs) on the GPU stand-in:
     raw pixels in, one transfer of the (transformed) training set, the same weights as the
     loop of one fit per host-shifted epoch that it replaced."""
-    from xpnet.bench.opcount import OpCounter
+    from tests.tooling.opcount import OpCounter
     from xpnet.runs import train_epochs
     from xpnet.runs.config import TrainConfig
 

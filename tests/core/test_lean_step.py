@@ -1,6 +1,6 @@
 """The training step's array operations are counted and pinned, so they cannot creep back.
 
-Counted on array-api-strict (:mod:`xpnet.bench.opcount`), which runs exactly the standard code path
+Counted on array-api-strict (tests/tooling/opcount.py), which runs exactly the standard code path
 that CuPy runs, where every operation is at least one kernel launch. "Kernels" are the
 operations that compute; views (``.T``, slices) are counted apart.
 
@@ -15,9 +15,8 @@ import pytest
 
 import xpnet
 from tests.conftest import gamma, mean_cross_entropy_error_bound, unit_roundoff
-from xpnet import optim
-from xpnet.bench.opcount import count_step_ops
-from xpnet.nn import fast
+from tests.tooling.opcount import count_step_ops
+from xpnet.nn import fast, optim
 
 # (sizes, batch size, optimizer) -> (operations, kernels) of one steady-state step, at most.
 PINNED = {
@@ -35,7 +34,7 @@ def make(opt):
 @pytest.mark.parametrize("key", list(PINNED), ids=lambda k: f"{k[0]}-b{k[1]}-{k[2]}")
 def test_a_training_step_issues_no_more_operations_than_pinned(key):
     arch, batch, opt = key
-    # fast.ones' memo is bounded (cleared past 64 entries): start it empty, so that the
+    # nn.fast.ones' memo is bounded (cleared past 64 entries): start it empty, so that the
     # tests run before this one cannot make it clear, and create a vector, inside a counted step.
     fast._ONES.clear()
     rng = np.random.default_rng(0)

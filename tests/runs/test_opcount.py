@@ -1,4 +1,4 @@
-"""The operation and transfer counter (xpnet.bench.opcount) counts exactly what code issues."""
+"""The operation and transfer counter (tests/tooling/opcount.py) counts exactly what code issues."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.bench.opcount import OpCounter
+from tests.tooling.opcount import OpCounter
 
 
 @pytest.fixture(params=["array_api_strict", "array_api_strict:device1"])

@@ -1,4 +1,4 @@
-"""``xpnet bench`` (also ``python benchmarks/bench.py``): the click command and its entry point."""
+"""``xpnet bench``: the click command."""
 
 from __future__ import annotations
 
@@ -9,20 +9,32 @@ import tempfile
 from pathlib import Path
 
 import click
-import numpy as np
 
 from ..errors import ConfigError
 from ..runs.config import parse_batch_sizes
-from .contenders import CONTENDERS, available_contenders, select_contenders
-from .problem import DEFAULT_LR
+from .fit import DEFAULT_LR
 from .report import print_report
-from .run import TINY_CONTENDERS, run_benchmark
+from .run import run_bench, select_backends
 
-__all__ = ["bench_command", "main", "parse_batch_sizes"]
+__all__ = ["bench_command", "parse_sizes"]
 
 
-def _names(text: str) -> list[str]:
-    return [o.strip().lower() for o in text.split(",") if o.strip()]
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"784,128,10"`` → ``(784, 128, 10)``: the layer widths of ``--sizes``.
+
+    Raises
+    ------
+    xpnet.errors.ConfigError
+        Fewer than two widths, or one that is not a positive integer.
+    """
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        sizes = ()
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ConfigError(f"{text!r} is not a network: give two or more positive layer widths, e.g. '784,128,10'")
+    return sizes
 
 
 def _write_json(path: str, results: dict) -> None:
@@ -34,7 +46,7 @@ def _write_json(path: str, results: dict) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is not what a results file wants
         with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(results, indent=1, default=_json_default) + "\n")
+            f.write(json.dumps(results, indent=1, default=str) + "\n")
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -43,100 +55,51 @@ def _write_json(path: str, results: dict) -> None:
 
 @click.command("bench")
 @click.option(
+    "--backends",
+    default="default",
+    show_default=True,
+    help="'default' (every usable backend but array-api-strict), 'all', or comma-separated "
+    "backend specs such as 'cpu,gpu' or 'numpy,torch,jax'; see --list. Ratios are to the first.",
+)
+@click.option("--list", "list_only", is_flag=True, help="List the backends and whether each is usable here.")
+@click.option("--sizes", default="784,128,10", show_default=True, help="The network: comma-separated layer widths.")
+@click.option(
+    "--batch-sizes",
+    default="128,full",
+    show_default=True,
+    help="Comma-separated batch sizes; 'full' for full-batch gradient descent.",
+)
+@click.option(
+    "--optimizers", default="sgd,adam", show_default=True, help="Comma-separated: sgd (lr 0.1), adam (lr 1e-3)."
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Synthetic training samples. Default 60,000 (12,000 with --quick).",
+)
+@click.option(
     "--epochs",
     type=click.IntRange(min=1),
     default=None,
-    help="Timed epochs per contender (median reported). Default 5 (2 with --quick).",
+    help="Timed epochs per backend (median reported). Default 5 (2 with --quick).",
 )
 @click.option(
     "--warmup",
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
-    help="Untimed epochs first (compilation, caches, page faults).",
-)
-@click.option(
-    "--batch-sizes",
-    default="128,512,full",
-    show_default=True,
-    help="Comma-separated batch sizes; 'full' for full-batch gradient descent.",
-)
-@click.option(
-    "--optimizers",
-    default="sgd,adam",
-    show_default=True,
-    help="Comma-separated: sgd (lr 0.1), adam (lr 1e-3).",
-)
-@click.option(
-    "--contenders",
-    default="default",
-    show_default=True,
-    help="'default' (all usable but xpnet-strict and xpnet-jax-eager), 'all', or a comma-separated list; see --list.",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Limit BLAS/OpenMP (threadpoolctl), PyTorch and XLA to this many threads for "
-    "the whole run. Default: each library's own default.",
-)
-@click.option(
-    "--data",
-    default="auto",
-    show_default=True,
-    help="'auto' (real Fashion-MNIST if found, else synthetic), 'synthetic', or a "
-    "directory of Fashion-MNIST IDX files.",
-)
-@click.option(
-    "--samples",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Use only the first N training samples. Default: all (12,000 with --quick).",
-)
-@click.option(
-    "--tutorial/--no-tutorial",
-    default=True,
-    show_default=True,
-    help="Also time the tutorial network (784-10-10, full batch, SGD).",
-)
-@click.option("--tutorial-only", is_flag=True, help="Time only the tutorial network.")
-@click.option(
-    "--tiny/--no-tiny",
-    default=True,
-    show_default=True,
-    help="Also print the per-step overhead table: 64-16-10, batch 16, 16,384 synthetic "
-    "samples, µs per step, for each --optimizers.",
-)
-@click.option("--tiny-only", is_flag=True, help="Print only the per-step overhead table.")
-@click.option(
-    "--tiny-contenders",
-    default=TINY_CONTENDERS,
-    show_default=True,
-    help="Contenders of the per-step overhead table (those not installed are skipped).",
-)
-@click.option(
-    "--tiny-samples",
-    type=click.IntRange(min=16),
-    default=16384,
-    show_default=True,
-    help="Synthetic samples of the per-step overhead table (1,024 steps of 16 by default).",
+    help="Untimed epochs first (compilation, caches, moving the data to the device).",
 )
 @click.option(
     "--shifts/--no-shifts",
-    default=True,
+    default=False,
     show_default=True,
-    help="Also print the augmentation overhead table: xpnet training with "
-    "RandomShifts(max_shift=1), and with RandomAffine (--augment affine's ranges), against "
-    "the same without, 784-32-10 and 784-128-10, batch 128, on the benchmark's data, for "
-    "each --optimizers.",
+    help="Also print the augmentation overhead table: training with RandomShifts(max_shift=1), "
+    "and with RandomAffine (--augment affine's ranges), against the same without, on each backend, "
+    "784-32-10 and the --sizes network, batch 128.",
 )
 @click.option("--shifts-only", is_flag=True, help="Print only the augmentation overhead table.")
-@click.option(
-    "--memory/--no-memory",
-    default=True,
-    show_default=True,
-    help="Measure each contender's extra memory in one more, untimed epoch.",
-)
 @click.option("--quick", is_flag=True, help="A fast look: 2 epochs on 12,000 samples.")
 @click.option(
     "--json",
@@ -145,141 +108,83 @@ def _write_json(path: str, results: dict) -> None:
     default=None,
     help="Also write the results as JSON to this file.",
 )
-@click.option("--list", "list_only", is_flag=True, help="List the contenders and whether each is usable.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Initial weights and shuffling.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Data, initial weights and shuffling.")
 def bench_command(
-    epochs,
-    warmup,
+    backends,
+    list_only,
+    sizes,
     batch_sizes,
     optimizers,
-    contenders,
-    threads,
-    data,
     samples,
-    tutorial,
-    tutorial_only,
-    tiny,
-    tiny_only,
-    tiny_contenders,
-    tiny_samples,
+    epochs,
+    warmup,
     shifts,
     shifts_only,
-    memory,
     quick,
     json_path,
-    list_only,
     seed,
 ):
-    """Time training epochs of xpnet against the GEMM floor, plain NumPy, PyTorch and JAX.
+    """Time MLP.fit on each of xpnet's backends here, side by side: which --backend to train with.
 
-    All contenders train the same network (784-128-10 ReLU, softmax cross-entropy, float32)
-    from the same initial weights in one process, interleaved epoch by epoch; the table gives
-    seconds per epoch and the ratio to the floor (only the matrix products an epoch needs, in
-    the faster of two weight layouts). A second table gives the per-step overhead on a tiny
-    network, a third what random-shift and random affine augmentation add to xpnet's training (the --*-only
-    flags combine: --tiny-only --shifts-only prints those two tables). A ratio is marked "?"
-    when the floor's epochs, or the contender's own, scattered too much for it to be firm.
+    Every backend trains the same network (784-128-10 by default) on the same synthetic images
+    from the same initial weights, drawing the same batches, in one process, interleaved epoch
+    by epoch; the table gives seconds per epoch, the ratio to the first backend (below 1:
+    faster), CPU time, samples/s and the loss. A ratio is marked "?" when the epochs it comes
+    from scattered too much for it to be firm. Comparing xpnet with PyTorch, JAX or the GEMM
+    floor is the source tree's harness: python -m benchmarks.compare.
 
     Examples:
 
     \b
-      xpnet bench --list                       # the contenders and whether each is usable
-      xpnet bench --quick                      # a fast look: 2 epochs on 12,000 samples
-      xpnet bench --tiny-only --optimizers sgd # only the per-step overhead table
-      xpnet bench --shifts-only --quick        # only the augmentation overhead table
-      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE xpnet bench --threads 1 --epochs 3 \\
-          --batch-sizes 128 --contenders floor,xpnet-numpy,numpy --json bench.json
+      xpnet bench --list                          # the backends and whether each is usable
+      xpnet bench --quick                         # a fast look: 2 epochs on 12,000 samples
+      xpnet bench --backends cpu,gpu              # NumPy against CuPy
+      xpnet bench --sizes 784,512,512,10 --batch-sizes 256 --optimizers adam
+      xpnet bench --shifts-only --quick           # what augmentation adds on each backend
+      xpnet bench --quick --json bench.json
     """
     from rich.console import Console
 
     console = Console() if sys.stdout.isatty() else Console(width=200)
     if list_only:
-        for name, why in available_contenders().items():
-            c = CONTENDERS[name]
-            state = "usable" if why is None else f"unavailable: {why}"
-            console.print(
-                f"{name:18s} {c.platform:5s} {'' if c.default else '(opt-in) '}{c.description} — {state}",
-                highlight=False,
-            )
+        from ..backend import available_backends
+
+        for row in available_backends():
+            state = "usable" if row.usable else "unavailable"
+            console.print(f"{row.spec:18s} {row.device:28s} {state}: {row.detail}", highlight=False)
         return
     try:
-        sizes = parse_batch_sizes(batch_sizes)
+        bs = parse_batch_sizes(batch_sizes)
     except ConfigError as exc:
         raise click.BadParameter(str(exc), param_hint="--batch-sizes") from None
-    opts = _names(optimizers)
+    try:
+        net = parse_sizes(sizes)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sizes") from None
+    opts = [o.strip().lower() for o in optimizers.split(",") if o.strip()]
     bad = [o for o in opts if o not in DEFAULT_LR]
     if bad or not opts:
         raise click.BadParameter(
-            f"unknown optimizer(s) {', '.join(bad) or '(none given)'}; choose sgd, adam",
-            param_hint="--optimizers",
+            f"unknown optimizer(s) {', '.join(bad) or '(none given)'}; choose sgd, adam", param_hint="--optimizers"
         )
-    for spec, hint in ((contenders, "--contenders"), (tiny_contenders, "--tiny-contenders")):
-        try:
-            select_contenders(spec)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint=hint) from None
-    if epochs is None:
-        epochs = 2 if quick else 5
-    if samples is None and quick:
-        samples = 12000
-    main_tables = True
-    if tutorial_only or tiny_only or shifts_only:  # only the tables asked for
-        main_tables, tutorial, tiny, shifts = False, tutorial_only, tiny_only, shifts_only
-    from ..datasets import DataError
-
     try:
-        results = run_benchmark(
-            epochs=epochs,
-            warmup=warmup,
-            batch_sizes=sizes if main_tables else [],
-            optimizers=opts,
-            contenders=contenders,
-            threads=threads,
-            data=data,
-            n_samples=samples,
-            tutorial=tutorial,
-            memory=memory,
-            seed=seed,
-            tiny=tiny,
-            tiny_contenders=tiny_contenders,
-            tiny_samples=tiny_samples,
-            shifts=shifts,
-            progress=lambda msg: console.print(f"[dim]{msg}[/]", highlight=False),
-        )
-    except DataError as exc:
-        raise click.BadParameter(str(exc), param_hint="--data") from None
+        select_backends(backends)  # bad specs are usage errors, before anything is timed
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--backends") from None
+    results = run_bench(
+        backends=backends,
+        sizes=net,
+        batch_sizes=bs,
+        optimizers=opts,
+        n_samples=samples or (12000 if quick else 60000),
+        epochs=epochs or (2 if quick else 5),
+        warmup=warmup,
+        seed=seed,
+        main=not shifts_only,
+        shifts=shifts or shifts_only,
+        progress=lambda msg: console.print(f"[dim]{msg}[/]", highlight=False),
+    )
     print_report(results, console)
     if json_path:
         _write_json(json_path, results)
         console.print(f"results written to {json_path}")
-
-
-def _json_default(obj):
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    return str(obj)
-
-
-def main(argv=None) -> int:
-    """Entry point of ``benchmarks/bench.py``: the same command as ``xpnet bench``.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        The exit status: 0, 2 for bad usage, 130 when interrupted.
-    """
-    try:
-        bench_command.main(args=argv, prog_name="bench.py", standalone_mode=False)
-    except click.exceptions.Abort:
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    return 0

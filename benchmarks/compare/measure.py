@@ -18,10 +18,11 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
+
+from xpnet.bench.timing import SCATTER_CV_LIMIT, SCATTER_SPREAD_LIMIT, median, scatter  # shared with xpnet bench
 
 from .contenders.base import Runner, have
 
@@ -34,56 +35,6 @@ __all__ = [
     "SCATTER_SPREAD_LIMIT",
     "SCATTER_CV_LIMIT",
 ]
-
-#: A reference whose timed epochs spread by more than this, (max − min) / median, makes the
-#: ratios to it unreliable: the report says so instead of printing them as if they were firm.
-SCATTER_SPREAD_LIMIT = 0.20
-#: ... or whose coefficient of variation (sample standard deviation / mean) exceeds this.
-SCATTER_CV_LIMIT = 0.10
-
-
-def median(xs):
-    """The median of ``xs``, or None when empty."""
-    return statistics.median(xs) if xs else None
-
-
-def scatter(times) -> dict:
-    """How much a contender's timed epochs scatter, and whether ratios to it are reliable.
-
-    Parameters
-    ----------
-    times : sequence of float
-        Seconds per timed epoch.
-
-    Returns
-    -------
-    dict
-        ``n``; ``spread = (max − min) / median``; ``cv = stdev / mean`` (sample standard
-        deviation); ``unreliable``: True when ``spread > SCATTER_SPREAD_LIMIT`` or
-        ``cv > SCATTER_CV_LIMIT``, None when fewer than two epochs were timed (nothing to
-        judge by); ``min`` and ``max``.
-    """
-    xs = [float(t) for t in times if t is not None]
-    if len(xs) < 2:
-        return {
-            "n": len(xs),
-            "spread": None,
-            "cv": None,
-            "min": min(xs, default=None),
-            "max": max(xs, default=None),
-            "unreliable": None,
-        }
-    med, mean = statistics.median(xs), statistics.fmean(xs)
-    spread = (max(xs) - min(xs)) / med if med > 0 else float("inf")
-    cv = statistics.stdev(xs) / mean if mean > 0 else float("inf")
-    return {
-        "n": len(xs),
-        "spread": spread,
-        "cv": cv,
-        "min": min(xs),
-        "max": max(xs),
-        "unreliable": bool(spread > SCATTER_SPREAD_LIMIT or cv > SCATTER_CV_LIMIT),
-    }
 
 
 class _CudaEvents:

@@ -1,8 +1,8 @@
 """CuPy: the GEMM floor on a CUDA device (``floor-cupy``), and whether CUDA is usable at all.
 
-``floor-cupy`` is [`FloorRunner`][xpnet.bench.contenders.floor.FloorRunner] with CuPy arrays resident
+``floor-cupy`` is [`FloorRunner`][benchmarks.compare.contenders.floor.FloorRunner] with CuPy arrays resident
 on the device (cuBLAS products into preallocated outputs), both weight layouts tried. The
-xpnet-on-CuPy contender is in [`xpnet_fit`][xpnet.bench.contenders.xpnet_fit].
+xpnet-on-CuPy contender is in [`xpnet_fit`][benchmarks.compare.contenders.xpnet_fit].
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def cuda_unusable(library: str = "cupy") -> str | None:
     if not have(library):
         return f"{what} is not installed"
     if library == "cupy":  # the backend's probe: one for the library, the tests and the benchmark
-        from ...backend import cuda_devices
+        from xpnet.backend import cuda_devices
 
         return None if cuda_devices() else "CuPy sees no usable CUDA device"
     try:  # PyTorch's own view of its CUDA devices (its build may lack CUDA where CuPy has it)

@@ -4,7 +4,7 @@ On a GPU every array operation is at least one kernel launch (a few microseconds
 the arrays), so the number of operations a training step issues bounds how fast small networks
 can train there. This module counts them without a GPU: it runs the code on a backend whose
 arrays are plain Python objects (array-api-strict, which runs exactly the standard code path
-that CuPy runs) and wraps, while a [`OpCounter`][xpnet.bench.opcount.OpCounter] is active,
+that CuPy runs) and wraps, while a [`OpCounter`][tests.tooling.opcount.OpCounter] is active,
 
 * every public function of the namespace (``xp.exp``, ``xp.take``, ``xp.sum``, ...),
 * every operator and indexing method of the array class (``+``, ``+=``, ``@``, ``>``, ``[]``,
@@ -20,7 +20,7 @@ nothing on arrays (``isdtype``, ``result_type``, ``finfo``, ...) are not counted
 Example
 -------
 >>> import xpnet
->>> from xpnet.bench.opcount import count_step_ops
+>>> from tests.tooling.opcount import count_step_ops
 >>> model = xpnet.MLP([784, 128, 10], backend="array_api_strict")   # doctest: +SKIP
 >>> steps = count_step_ops(model, X, y, batch_size=128, optimizer=xpnet.nn.optim.SGD(0.1))  # doctest: +SKIP
 >>> steps.steady                        # operations of one steady-state training step  # doctest: +SKIP
@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidInput, InvalidInputType
+from xpnet.errors import InvalidInput, InvalidInputType
 
 __all__ = ["OpCounter", "Transfer", "StepOps", "count_step_ops", "VIEWS"]
 
@@ -176,7 +176,7 @@ class OpCounter:
 
     @property
     def kernels(self) -> int:
-        """The operations that compute ([`total`][xpnet.bench.opcount.OpCounter.total] less the views in `VIEWS`): on a
+        """The operations that compute ([`total`][tests.tooling.opcount.OpCounter.total] less the views in `VIEWS`): on a
         GPU each is at least one kernel launch.
         """
         return sum(c for name, c in self.counts.items() if name not in VIEWS)
@@ -289,7 +289,7 @@ class OpCounter:
         return self
 
     def _patch_lookups(self) -> None:
-        from .. import backend
+        from xpnet import backend
 
         original = backend.array_namespace
         counter = self
@@ -320,7 +320,7 @@ class OpCounter:
 
 @dataclass
 class StepOps:
-    """Operations per training step, as counted by [`count_step_ops`][xpnet.bench.opcount.count_step_ops].
+    """Operations per training step, as counted by [`count_step_ops`][tests.tooling.opcount.count_step_ops].
 
     Attributes
     ----------
@@ -360,7 +360,7 @@ class StepOps:
 
     @property
     def steady_counts(self) -> Counter:
-        """The operation counts of the first step with [`steady`][xpnet.bench.opcount.StepOps.steady] operations."""
+        """The operation counts of the first step with [`steady`][tests.tooling.opcount.StepOps.steady] operations."""
         return next(c for c in self.steps if sum(c.values()) == self.steady)
 
 
@@ -370,7 +370,7 @@ def count_step_ops(model, X, y, **fit_kwargs) -> StepOps:
     Parameters
     ----------
     model : MLP
-        A model on a backend [`OpCounter`][xpnet.bench.opcount.OpCounter] can count (array-api-strict).
+        A model on a backend [`OpCounter`][tests.tooling.opcount.OpCounter] can count (array-api-strict).
     X, y : arrays
         Training data, as for [`fit`][xpnet.model.mlp.MLP.fit].
     **fit_kwargs
@@ -382,7 +382,7 @@ def count_step_ops(model, X, y, **fit_kwargs) -> StepOps:
     StepOps
         The counts of every step of the run.
     """
-    from ..model.mlp import Callback
+    from xpnet.model.mlp import Callback
 
     counter = OpCounter(model.backend)
     marks: list[tuple[Counter, int, int]] = []

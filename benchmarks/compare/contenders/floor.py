@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import ConfigError
+from xpnet.errors import ConfigError
+
 from ..problem import Problem
 from .base import Contender, Runner
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import DataError, load_dataset, scale
+from xpnet.datasets import DataError, load_dataset, scale
 
 __all__ = [
     "BenchData",
@@ -106,7 +106,7 @@ def synthetic_data(
 
 def _fashion_dirs() -> list[Path]:
     """Places where the Fashion-MNIST IDX files may be, most specific first."""
-    from ..datasets.cache import dataset_dir
+    from xpnet.datasets.cache import dataset_dir
 
     repo = Path(__file__).resolve().parents[2]
     dirs = []
@@ -307,7 +307,7 @@ def initial_params(sizes, init: str, seed: int) -> dict:
     dict
         ``{"W1": (n_1, n_0), "b1": (n_1,), ...}``, C-contiguous float32.
     """
-    from ..model.mlp import MLP
+    from xpnet.model.mlp import MLP
 
     model = MLP(list(sizes), init=init, backend="numpy", seed=seed)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in model.numpy_params().items()}

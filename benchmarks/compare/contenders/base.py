@@ -1,4 +1,4 @@
-"""What every contender is: a [`Runner`][xpnet.bench.contenders.base.Runner] that trains one epoch, and its registry entry."""
+"""What every contender is: a [`Runner`][benchmarks.compare.contenders.base.Runner] that trains one epoch, and its registry entry."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["Runner", "Contender", "have", "probe_module"]
 class Runner:
     """One contender set up for one problem.
 
-    [`epoch`][xpnet.bench.contenders.base.Runner.epoch] trains one epoch and returns its mean training loss (a float), or None when
+    [`epoch`][benchmarks.compare.contenders.base.Runner.epoch] trains one epoch and returns its mean training loss (a float), or None when
     the contender computes none (the floor). ``platform`` is ``"cpu"`` or ``"cuda"``;
     ``uses_torch`` tells the timer to use PyTorch's CUDA events rather than CuPy's.
     """

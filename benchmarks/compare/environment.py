@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..backend.environment import environment
+from xpnet.backend.environment import environment
 
 __all__ = ["collect_environment", "ENV_KEYS", "SLOW_ENV"]
 
@@ -52,7 +52,7 @@ def collect_environment(threads: int | None) -> dict:
         ``torch_threads`` (``None`` unless PyTorch is imported), ``env`` (the set variables of
         `ENV_KEYS`) and ``warnings`` (one per set variable of `SLOW_ENV`).
     """
-    from ..backend import host_allocator_tuned
+    from xpnet.backend import host_allocator_tuned
 
     torch = sys.modules.get("torch")
     return {

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from ...errors import ConfigError
+from xpnet.errors import ConfigError
+
 from . import cupy_floor, floor, jax_grad, numpy_loop, torch_eager, xpnet_fit
 from .base import Contender, Runner
 
@@ -67,7 +68,7 @@ def select_contenders(spec: str | None, usable: dict | None = None) -> tuple[lis
         ``"default"``/``None`` (every usable default contender), ``"all"`` (every usable one)
         or a comma-separated list of names.
     usable : dict, optional
-        [`available_contenders`][xpnet.bench.contenders.available_contenders]'s answer, if already known.
+        [`available_contenders`][benchmarks.compare.contenders.available_contenders]'s answer, if already known.
 
     Returns
     -------

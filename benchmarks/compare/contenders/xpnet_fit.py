@@ -29,8 +29,8 @@ def affine_augment(seed: int = 0):
     """The ``+affine`` contenders' augmentation: ``RandomAffine`` with ``xpnet train --augment
     affine``'s ranges ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to
     `SHIFT` pixels."""
-    from ...augment.affine import RandomAffine
-    from ...runs.config import AFFINE_RANGES
+    from xpnet.augment.affine import RandomAffine
+    from xpnet.runs.config import AFFINE_RANGES
 
     return RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
 
@@ -52,7 +52,7 @@ class XpnetRunner(Runner):
         Train with ``augment=RandomShifts(max_shift=shift, seed=p.seed)`` (0: no augmentation).
         The data must be square images (784 features).
     affine : bool
-        Train with ``augment=``[`affine_augment`][xpnet.bench.contenders.xpnet_fit.affine_augment]``(p.seed)``
+        Train with ``augment=``[`affine_augment`][benchmarks.compare.contenders.xpnet_fit.affine_augment]``(p.seed)``
         instead (square images too).
     compile : bool or None
         ``MLP.fit``'s ``compile``: ``None`` compiles where the backend does (JAX), ``False``
@@ -60,9 +60,9 @@ class XpnetRunner(Runner):
     """
 
     def __init__(self, p: Problem, spec: str, shift: int = 0, compile: bool | None = None, affine: bool = False):
-        from ...backend import get_backend
-        from ...model.mlp import MLP
-        from ...nn.optim import SGD, Adam
+        from xpnet.backend import get_backend
+        from xpnet.model.mlp import MLP
+        from xpnet.nn.optim import SGD, Adam
 
         self.backend = get_backend(spec)
         self.platform = "cuda" if self.backend.is_gpu else "cpu"
@@ -76,7 +76,7 @@ class XpnetRunner(Runner):
         if affine:
             augment = affine_augment(p.seed)
         elif shift:
-            from ...augment.shifts import RandomShifts
+            from xpnet.augment.shifts import RandomShifts
 
             augment = RandomShifts(max_shift=shift, seed=p.seed)
         self._epochs = self.model.fit_epochs(

@@ -1,0 +1,1 @@
+"""Tooling the tests use (not installed with xpnet): the array-operation counter."""
