@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from .fit import AFFINE_LABEL, AUGMENTATIONS, DEFAULT_LR, SHIFT, FitRunner, synthetic_images
@@ -74,7 +75,7 @@ def select_backends(spec: str | None = None) -> tuple[dict, dict[str, str]]:
             raise ConfigError("--backends is empty; give backend specs such as 'cpu,gpu', or 'default'")
         for text in wanted:
             parse_backend_spec(text, "--backends")  # a ConfigError naming the bad spec
-    selected = {}
+    selected: dict[str, Any] = {}
     for text in wanted:
         try:
             b = get_backend(parse_backend_spec(text, "--backends"))
@@ -112,7 +113,7 @@ def _ratios(entries: list[dict], ref_of: Callable[[dict], str | None]) -> None:
     for e in entries:
         ref = by_name.get(ref_of(e) or e["name"])  # the reference itself: 1
         ok = ref is not None and ref["median_s"] and e["median_s"]
-        e["ratio"] = e["median_s"] / ref["median_s"] if ok else None
+        e["ratio"] = e["median_s"] / ref["median_s"] if ok and ref is not None else None
         e["reference_unreliable"] = bool(ref and ref["scatter"]["unreliable"])
 
 

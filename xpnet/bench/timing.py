@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
     "EpochRunner",
@@ -128,7 +128,7 @@ def interleave(
         Name → ``{"wall": [...], "cpu": [...], "losses": [...], "error": None or str}``, the
         seconds of the timed epochs and the losses of all epochs.
     """
-    out = {name: {"wall": [], "cpu": [], "losses": [], "error": None} for name in runners}
+    out: dict[str, dict[str, Any]] = {name: {"wall": [], "cpu": [], "losses": [], "error": None} for name in runners}
     live = dict(runners)
     try:
         for e in range(warmup + epochs):

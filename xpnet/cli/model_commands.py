@@ -211,7 +211,7 @@ def predict(model_path: Path, files, top, limit, submission, show_input, pixels,
         pixels=pixels,
         records=records,
     )
-    if output is not None:
+    if output is not None and records is not None:
         write_predictions(output, fmt, records, [str(n) for n in ckpt.class_names])
         console = out.console()
         console.print(f"wrote {out.esc(output)} ({len(records):,} predictions, {fmt})")

@@ -172,7 +172,8 @@ def show_predictions(
     if images:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        read, inputs = [], []
+        read: list = []
+        inputs: list[np.ndarray] = []
         jobs = workers_for(len(images))
         with Progress(
             TextColumn("reading pictures" + (f" ({jobs} processes)" if jobs > 1 else "")),
@@ -187,7 +188,7 @@ def show_predictions(
             task = bar.add_task("read", total=len(images))
             results = read_images(images, jobs=jobs, advance=lambda n: bar.advance(task, n))
         for f, (image, error) in zip(images, results):  # not `pixels`: that is the CSV scale, used below
-            if error is None:
+            if image is not None:  # read; else `error` says why not
                 inputs.append(image)
                 read.append(f)
             else:

@@ -54,7 +54,7 @@ INPUT_NAME = "input"
 INPUT_DTYPES = ("uint8", "float32", "float64")
 """What the graph's input may hold: raw pixels as bytes, or floats."""
 
-_ACTIVATION_OPS = {
+_ACTIVATION_OPS: dict[str, tuple[str | None, dict]] = {
     "relu": ("Relu", {}),
     "leaky_relu": ("leaky", {}),  # Max(Z, slope·Z): see emit_inference
     "tanh": ("Tanh", {}),

@@ -41,6 +41,7 @@ import numbers
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from .._lib.fileio import atomic_write
 from ..errors import ConfigError
@@ -127,16 +128,15 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, model, epoch, logs):
         new = self.columns is None
-        if new:
-            self.columns = list(logs)
-        elif set(logs) - set(self.columns):
-            log.debug("%s: not logging %s (not in the file's header)", self.path, sorted(set(logs) - set(self.columns)))
+        columns = self.columns = list(logs) if self.columns is None else self.columns
+        if not new and set(logs) - set(columns):
+            log.debug("%s: not logging %s (not in the file's header)", self.path, sorted(set(logs) - set(columns)))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8", newline="") as stream:
             writer = csv.writer(stream, lineterminator="\n")
             if new:
-                writer.writerow(self.columns)
-            writer.writerow([_cell(logs.get(c)) for c in self.columns])
+                writer.writerow(columns)
+            writer.writerow([_cell(logs.get(c)) for c in columns])
             stream.flush()
             if self.fsync:
                 os.fsync(stream.fileno())
@@ -175,7 +175,7 @@ class TensorBoardLogger(Callback):
         if importlib.util.find_spec("tensorboardX") is None:
             raise ConfigError(TENSORBOARD_EXTRA_HINT)
         self.log_dir = Path(log_dir)
-        self._writer = None
+        self._writer: Any = None  # a tensorboardX SummaryWriter once training begins
 
     def on_train_begin(self, model, epochs, n_batches):
         from tensorboardX import SummaryWriter
@@ -193,13 +193,15 @@ class TensorBoardLogger(Callback):
     def on_epoch_end(self, model, epoch, logs):
         if self._writer is None:
             self.on_train_begin(model, 0, 0)
+        writer = self._writer
+        assert writer is not None  # made by on_train_begin
         step = int(logs.get("epoch", epoch + 1))
         for key, value in logs.items():
             if key == "epoch" or isinstance(value, bool) or not isinstance(value, numbers.Real):
                 continue
             if math.isfinite(value):
-                self._writer.add_scalar(key, float(value), global_step=step)
-        self._writer.flush()
+                writer.add_scalar(key, float(value), global_step=step)
+        writer.flush()
 
     def on_train_end(self, model, history):
         self.close()

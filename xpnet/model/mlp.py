@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import copy as _copy
 import logging
-from collections.abc import Iterable, Iterator
-from typing import Literal
+from collections.abc import Generator, Iterable
+from typing import Any, Literal
 
 from ..backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
 from ..errors import ConfigError, TrainingDiverged
@@ -141,7 +141,11 @@ class MLP:
         self.history = History()
         self.stop_training = False
         self.stop_reason: str | None = None
-        self.train_defaults = {"epochs": 10, "batch_size": 128, "optimizer": {"name": "adam", "lr": 1e-3}}
+        self.train_defaults: dict[str, Any] = {
+            "epochs": 10,
+            "batch_size": 128,
+            "optimizer": {"name": "adam", "lr": 1e-3},
+        }
 
     @classmethod
     def tutorial(cls, backend: str | Backend | None = None, seed: int = 0, dtype: str = "float32") -> MLP:
@@ -223,7 +227,7 @@ class MLP:
             opt_host = {k: self.backend.to_numpy(v) for k, v in self.optimizer.state_arrays().items()}
         self.backend, self.dtype_name, self.dtype = target, dtype_name, target_dtype
         self.params = {k: target.asarray(v, dtype_name) for k, v in host.items()}
-        if opt_host is not None:
+        if self.optimizer is not None and opt_host is not None:
             self.optimizer.load_state(self.optimizer.t, {k: target.asarray(v, dtype_name) for k, v in opt_host.items()})
         return self
 
@@ -385,7 +389,7 @@ class MLP:
         compile: bool | None = None,
         l2: float = 0.0,
         class_weight=None,
-    ) -> Iterator[dict]:
+    ) -> Generator[dict, None, None]:
         """[`fit`][xpnet.model.mlp.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
         The arguments are [`fit`][xpnet.model.mlp.MLP.fit]'s. Each yielded dict is the epoch's entry of

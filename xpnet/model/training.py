@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import ConfigError, TrainingDiverged
 from ..nn import dropout
@@ -53,7 +53,7 @@ __all__ = [
 
 log = logging.getLogger("xpnet.model")  # the loop's records, under the model's name, as before
 
-DEFAULT = "default"  # batch_size="default": the model's own default (None means full batch)
+DEFAULT: Final = "default"  # batch_size="default": the model's own default (None means full batch)
 
 
 @dataclass

@@ -61,6 +61,7 @@ from typing import Any
 from .._lib.fileio import write_json
 from ..backend.environment import versions, xpnet_version
 from ..errors import RunError
+from ..model.callbacks import Callback
 from ..model.checkpoint import CheckpointError, load_checkpoint, save
 from ..model.logs import EPOCHS_CSV_NAME, TENSORBOARD_DIR_NAME, CSVLogger, TensorBoardLogger
 from ..model.mlp import MLP, TrainingDiverged
@@ -351,7 +352,7 @@ class Run:
                 already_finished=True,
                 config=self.config,
             )
-        loggers = [CSVLogger(self.run_dir / EPOCHS_CSV_NAME, append=True)]
+        loggers: list[Callback] = [CSVLogger(self.run_dir / EPOCHS_CSV_NAME, append=True)]
         if tensorboard:
             loggers.append(TensorBoardLogger(self.run_dir / TENSORBOARD_DIR_NAME))
         if self.overwrite:
