@@ -345,3 +345,18 @@ def test_no_bare_builtin_errors_are_raised(name, path):
 def test_each_error_keeps_its_builtin_base(name, builtin):
     module, _, cls = name.rpartition(".")
     assert issubclass(getattr(importlib.import_module(module), cls), builtin)
+
+
+def test_the_backward_pass_is_called_from_one_place():
+    """Forward, loss, backward and the L2 term are one function (xpnet.nn.step.batch_gradients):
+    the eager loop, the compiled steps, MLP.gradients and gradcheck all go through it, so
+    nothing else in the package calls ``backward``."""
+    callers = []
+    for name, path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                if called == "backward":
+                    callers.append(name)
+    assert callers == ["nn.step"], callers

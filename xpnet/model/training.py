@@ -6,9 +6,8 @@ The algorithm, as [`run_epochs`][xpnet.model.training.run_epochs] reads::
         order ← a permutation of the samples, seeded with (seed, e)
         for each batch of that order:                     # eager_epoch / compiled_epoch
             M          ← dropout masks of (seed, e, batch)    # with dropout only
-            Z_L, cache ← forward(params, X_b, M)
-            ℓ, A_L     ← loss head(Z_L, T_b)
-            grads      ← backward(params, cache, A_L, T_b) (+ λ·W_l/s_b with an L2 penalty)
+            ℓ, miss, grads ← batch_gradients(params, X_b, T_b, M)  # nn/step.py: forward, loss head,
+                                                                 # backward (+ λ·W_l/s_b with L2)
             params     ← optimizer step
             sums      += Σ_b w_i ℓ_i, misses, Σ_b w_i          # EpochSums, on the device
         logs ← sums read once, validation, callbacks       # end_epoch
@@ -17,7 +16,9 @@ Nothing is read from the device inside an epoch: each sample's loss and miss are
 into device vectors of one batch's length and summed at the end. A step issues as few array
 operations as it can (each is a kernel launch on a GPU; ``tests/core/test_lean_step.py`` pins
 the count). On a backend that compiles (JAX) the batches run through
-[`xpnet.model.compiled`][xpnet.model.compiled] instead, the same math handed to the compiler in runs of steps.
+[`xpnet.model.compiled`][xpnet.model.compiled] instead: the same
+[`batch_gradients`][xpnet.nn.step.batch_gradients] and update, handed to the compiler in runs of
+steps. The loops keep only the update and their running sums.
 """
 
 from __future__ import annotations
