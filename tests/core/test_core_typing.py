@@ -12,7 +12,19 @@ import pytest
 
 import xpnet
 
-MODULES = ["model", "input_transform", "checkpoint", "backend", "gradcheck", "network", "optim", "validation"]
+MODULES = [
+    "model.mlp",
+    "model.preprocessing",
+    "model.checkpoint",
+    "model.gradcheck",
+    "model.inputs",
+    "model.compiled",
+    "backend",
+    "nn.network",
+    "nn.step",
+    "nn.optim",
+    "nn.fast",
+]
 
 
 def _public_callables(module):

@@ -39,7 +39,7 @@ FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 INLINE = re.compile(r"`([^`]+)`")
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 DOTTED = re.compile(r"^xpnet(?:\.\w+)+")
-PROGRAMS = {"xpnet", "pip", "python", "ruff", "mkdocs", "pytest"}
+PROGRAMS = {"xpnet", "pip", "python", "ruff", "mypy", "mkdocs", "pytest"}
 NEEDS_GPU = re.compile(r"""["'](?:gpu|cuda(?::\d+)?|cupy)["']|\bimport cupy\b""")
 
 

@@ -44,8 +44,8 @@ def test_one_call_does_what_xpnet_train_does(data, tmp_path):
 
 @pytest.mark.parametrize("carries", [True, False], ids=["model-carries-preprocessing", "checkpoint-records-it"])
 def test_evaluate_model_runs_one_forward_pass_and_agrees_with_the_model(data, tmp_path, monkeypatch, carries):
-    from xpnet import network
     from xpnet.model.preprocessing import Preprocessing
+    from xpnet.nn import network  # where compiled.logits_in_blocks finds forward
     from xpnet.runs import evaluate_model
 
     x, y = data.x_train[:120], data.y_train[:120]

@@ -55,3 +55,8 @@ def sum_columns(M, xp=None):
     """``Σ_j M_ij``, shape ``(m,)`` for ``M`` ``(m, n)``: the product ``M·1``."""
     xp = array_namespace(M) if xp is None else xp
     return M @ ones(xp, M.shape[1], M.dtype, device(M))
+
+
+from .._lib.annotations import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

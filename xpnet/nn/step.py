@@ -131,3 +131,8 @@ def _mean(ell, weights, penalty, Y):
     if penalty is not None:
         total = total + penalty
     return total / weight_total(Y, weights)
+
+
+from .._lib.annotations import resolve_annotations  # noqa: E402
+
+resolve_annotations(globals(), __all__)  # help() shows types, not strings

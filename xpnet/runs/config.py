@@ -94,7 +94,7 @@ distortions and flips both cost accuracy, and shifts are best."""
 
 
 class AffineRanges(TypedDict):
-    """The keys of `AFFINE_RANGES`: the first arguments of [`RandomAffine`][xpnet.affine.RandomAffine]."""
+    """The keys of `AFFINE_RANGES`: the first arguments of [`RandomAffine`][xpnet.augment.affine.RandomAffine]."""
 
     rotation: float
     scale: float
