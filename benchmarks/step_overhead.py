@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500, help="steps per epoch")
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--optimizers", default="sgd,adam")
+    ap.add_argument("--parts", action="store_true", help="also time the step's parts one by one")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     n0, k = sizes[0], sizes[-1]
@@ -108,6 +109,49 @@ def main() -> None:
         print(
             f"{name:5s} plain NumPy loop {p * 1e6:7.1f} µs/step   MLP.fit {o * 1e6:7.1f} µs/step   ratio {o / p:5.2f}"
         )
+    if args.parts:
+        time_parts(sizes, args.batch, args.repeats)
+
+
+def time_parts(sizes, batch: int, repeats: int, calls: int = 3000) -> None:
+    """The step's parts called one by one, ``calls`` times each, interleaved ``repeats`` times."""
+    from xpnet.nn import network
+    from xpnet.nn.losses import get_loss
+    from xpnet.nn.step import batch_gradients
+
+    rng = np.random.default_rng(1)
+    model = xpnet.MLP(sizes, backend="numpy", seed=0)
+    params, head, opt = model.params, get_loss("cross_entropy"), SGD(lr=0.1)
+    X = rng.random((batch, sizes[0]), dtype=np.float32)
+    T = np.eye(sizes[-1], dtype=np.float32)[rng.integers(0, sizes[-1], batch)]
+    idx = np.arange(batch)
+    Z, cache = network.forward(params, X, "relu")
+    _, _, A = head.rows(Z, T)
+    grads = network.backward(params, cache, A, T, "relu", scale=0.1)
+    xp = model.backend.xp
+    parts = {
+        "forward": lambda: network.forward(params, X, "relu"),
+        "loss head (rows)": lambda: head.rows(Z, T),
+        "backward": lambda: network.backward(params, cache, A, T, "relu", scale=0.1),
+        "SGD update": lambda: opt.step(params, grads, 0.1, scaled_by=0.1),
+        "two row gathers": lambda: (xp.take(X, idx, axis=0), xp.take(T, idx, axis=0)),
+        "batch_gradients": lambda: batch_gradients(params, X, T, activation="relu", head=head, scale=0.1),
+        # the standard's spelling through array-api-compat against NumPy's own, on the logits
+        "xp.max(Z, axis=1)": lambda: xp.max(Z, axis=1, keepdims=True),
+        "Z.max(axis=1)": lambda: Z.max(axis=1, keepdims=True),
+        "xp.sign(z)": lambda: xp.sign(Z),
+        "np.sign(z)": lambda: np.sign(Z),
+    }
+    times: dict[str, list[float]] = {k: [] for k in parts}
+    for _ in range(repeats):
+        for k, f in parts.items():
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                f()
+            times[k].append((time.perf_counter() - t0) / calls)
+    print("the step's parts, one by one:")
+    for k, v in times.items():
+        print(f"  {k:18s} {statistics.median(v) * 1e6:6.2f} µs")
 
 
 if __name__ == "__main__":
