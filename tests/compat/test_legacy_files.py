@@ -11,6 +11,8 @@ model predicted there when it was written.
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +86,29 @@ def test_train_checkpoint_loads_and_predicts_the_same(expected):
     model = xpnet.load(HERE / "train-model.npz")
     _close(model.predict_proba(expected["train-model/input"]), expected["train-model/output"], "float32")
     assert model.preprocessing is not None
+
+
+@needs_numpy2
+def test_a_fresh_interpreter_unpickles_without_importing_xpnet_first():
+    """pickle imports ``xpnet.input_transform`` (a 0.1.0 path) itself: the old paths resolve
+    without the user importing xpnet beforehand."""
+    code = (
+        "import pickle, sys; "
+        f"m = pickle.loads(open({str(HERE / 'mlp-preprocessing.pkl')!r}, 'rb').read()); "
+        "assert type(m).__module__ == 'xpnet.model.mlp', type(m); "
+        "assert sys.modules['xpnet.input_transform'] is sys.modules['xpnet.model.preprocessing']"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_old_module_paths_are_the_new_modules():
+    import importlib
+
+    from xpnet._lib.moved import MOVED
+
+    for old, new in MOVED.items():
+        assert importlib.import_module(old) is importlib.import_module(new), old
+    from xpnet.checkpoint import load as old_load  # what a 0.1.0 user may have written
+    from xpnet.training import DEFAULT
+
+    assert old_load is xpnet.load and DEFAULT == "default"
