@@ -202,8 +202,8 @@ class RandomElastic(RandomAffine):
     Parameters
     ----------
     alpha : float
-        Scale of the displacement (≥ 0; 0: none). A field's pixels move by about
-        ``α·(1/3 · Σ_ij g_i² g_j²)^½`` on average, 1.4 px for ``α = 34, σ = 4``.
+        Scale of the displacement (≥ 0; 0: none). For ``α = 34, σ = 4`` on 28 × 28 images the
+        displacements' standard deviation is 1.26 px (``RandomElastic().fields(0, 2000, 28).std()``).
     sigma : float
         Standard deviation of the Gaussian smoothing, in pixels (0 < σ ≤ 100).
     rotation, scale, shear, shift, seed, flip, subpixel, fill
