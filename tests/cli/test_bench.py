@@ -43,6 +43,7 @@ def test_shifts_only_prints_only_the_augmentation_table(tmp_path):
     result = bench(*TINY, "--backends", "cpu", "--shifts-only", "--json", str(out))
     assert result.exit_code == 0, result.output
     assert "Augmentation overhead" in result.output and "RandomAffine" in result.output
+    assert "RandomElastic(alpha=34, sigma=4" in result.output
     assert "steps/epoch" not in result.output.split("Augmentation overhead")[0]
     data = json.loads(out.read_text())
     assert data["results"] == []
@@ -51,7 +52,7 @@ def test_shifts_only_prints_only_the_augmentation_table(tmp_path):
         ("784-16-10", "full"),
     ]
     names = [e["name"] for e in data["shifts"]["results"][0]["backends"]]
-    assert names == ["numpy", "numpy+shifts", "numpy+affine"]
+    assert names == ["numpy", "numpy+shifts", "numpy+affine", "numpy+elastic"]
 
 
 def test_bad_options_exit_2_and_name_the_option():

@@ -52,7 +52,15 @@ import numpy as np
 from ..backend import array_namespace
 from ..errors import ConfigError, InvalidInput
 
-__all__ = ["random_affine", "affine_matrices", "sampling_matrices", "RandomAffine", "AFFINE_STREAM"]
+__all__ = [
+    "random_affine",
+    "affine_matrices",
+    "sampling_matrices",
+    "RandomAffine",
+    "AFFINE_STREAM",
+    "bilinear",
+    "source_points",
+]
 
 AFFINE_STREAM = 3
 """The third number of the epoch's seed, ``(seed, epoch, 3)``: random shifts use 1, dropout 2."""
@@ -167,7 +175,7 @@ def _square_side(n_features: int, what: str) -> int:
     return side
 
 
-def warp_host(images: np.ndarray, matrices: np.ndarray, fill: float = 0.0) -> np.ndarray:
+def warp_host(images: np.ndarray, matrices: np.ndarray, fill: float = 0.0, displacement=None) -> np.ndarray:
     """Square images resampled through per-image sampling matrices, in float64 on the host.
 
     ``out[i, y·side + x] = Σ_{a,b ∈ {0,1}} w_a(p_x) w_b(p_y) · x_i[⌊p_y⌋ + b, ⌊p_x⌋ + a]``,
@@ -182,6 +190,9 @@ def warp_host(images: np.ndarray, matrices: np.ndarray, fill: float = 0.0) -> np
         ``(N, 2, 3)``, as [`sampling_matrices`][xpnet.augment.affine.sampling_matrices] gives them.
     fill : float
         The value outside the image.
+    displacement : numpy.ndarray, optional
+        ``(N, 2, side·side)``: added to every output pixel's source column (``[:, 0]``) and row
+        (``[:, 1]``), ``p = B_i (x, y)ᵀ + o_i + d_i(x, y)`` (elastic distortions).
 
     Returns
     -------
@@ -196,6 +207,8 @@ def warp_host(images: np.ndarray, matrices: np.ndarray, fill: float = 0.0) -> np
     M = np.asarray(matrices, dtype=np.float64)
     px = M[:, 0, 0, None] * col + M[:, 0, 1, None] * row + M[:, 0, 2, None]  # (N, n)
     py = M[:, 1, 0, None] * col + M[:, 1, 1, None] * row + M[:, 1, 2, None]
+    if displacement is not None:
+        px, py = px + displacement[:, 0, :], py + displacement[:, 1, :]
     x0, y0 = np.floor(px), np.floor(py)
     fx, fy = px - x0, py - y0
     x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
@@ -251,6 +264,59 @@ def random_affine(
     side = _square_side(images.shape[1], "these are not square images")
     M = affine_matrices(len(images), side, seed, rotation, scale, shear, shift, flip=flip, subpixel=subpixel)
     return warp_host(images, M, fill)
+
+
+def source_points(grid, M):
+    """Every output pixel's source point ``p = B_i (x, y)ᵀ + o_i``, ``(m, 2, n)`` (column, row),
+    from the pixels' ``grid`` ``(2, n)`` and the sampling matrices ``M`` ``(m, 2, 3)``, on the device."""
+    xp = array_namespace(grid)
+    n = grid.shape[1]
+    gx, gy = xp.reshape(grid[0, :], (1, 1, n)), xp.reshape(grid[1, :], (1, 1, n))
+    P = M[:, :, 0:1] * gx  # (m, 2, n): each output pixel's source column and row
+    P += M[:, :, 1:2] * gy
+    P += M[:, :, 2:3]
+    return P
+
+
+def bilinear(source, offsets, P, base):
+    """Bilinear interpolation of padded square images at given source points, on the device.
+
+    The part of [`RandomAffine.gather`][xpnet.augment.affine.RandomAffine.gather] after the
+    source points are known (shared with [`RandomElastic`][xpnet.augment.elastic.RandomElastic]).
+
+    Parameters
+    ----------
+    source : array, ``(N·W²,)``
+        The flat padded images of [`prepare`][xpnet.augment.affine.RandomAffine.prepare], ``W = side + 3``.
+    offsets : array, ``(4,)`` integer
+        ``(0, 1, W, W + 1)``.
+    P : array, ``(m, 2, n)`` float
+        Each output pixel's source column (``P[:, 0]``) and row (``P[:, 1]``) in the padded frame.
+    base : array, ``(m,)`` integer
+        Where each sample's padded image starts in ``source``.
+
+    Returns
+    -------
+    array
+        ``(m, n)``: ``P`` clipped to ``[0, side + 1]`` (beyond that every neighbour is fill),
+        ``k = ⌊P⌋``, ``f = P − k``, the four neighbours gathered with one ``take``,
+        ``top = v₀ + f_x (v₁ − v₀)``, ``bottom = v₂ + f_x (v₃ − v₂)``, ``top + f_y (bottom − top)``.
+    """
+    xp = array_namespace(source)
+    m, n = P.shape[0], P.shape[2]
+    side = math.isqrt(n)
+    W = side + sum(_BORDER)
+    P = xp.clip(P, 0, side + _BORDER[0])
+    K = xp.floor(P)
+    F = P - K  # exact, as P >= 0
+    corner = xp.astype(K[:, 1, :] * W + K[:, 0, :], offsets.dtype)  # whole numbers below W², exact
+    corner += xp.reshape(base, (m, 1))  # (m, n): each top-left neighbour in the flat source
+    index = xp.reshape(corner, (m, 1, n)) + xp.reshape(offsets, (1, 4, 1))  # (m, 4, n)
+    v = xp.reshape(xp.take(source, xp.reshape(index, (-1,)), axis=0), (m, 4, n))
+    fx, fy = F[:, 0, :], F[:, 1, :]
+    top = v[:, 0, :] + fx * (v[:, 1, :] - v[:, 0, :])
+    bottom = v[:, 2, :] + fx * (v[:, 3, :] - v[:, 2, :])
+    return top + fy * (bottom - top)
 
 
 class RandomAffine:
@@ -474,25 +540,7 @@ class RandomAffine:
         operations, each on ``m·n`` to ``4·m·n`` elements.
         """
         (source, grid, offsets), (M, base) = constants, arrays
-        xp = array_namespace(source)
-        m, n = base.shape[0], grid.shape[1]
-        side = math.isqrt(n)
-        W = side + sum(_BORDER)
-        gx, gy = xp.reshape(grid[0, :], (1, 1, n)), xp.reshape(grid[1, :], (1, 1, n))
-        P = M[:, :, 0:1] * gx  # (m, 2, n): each output pixel's source column and row
-        P += M[:, :, 1:2] * gy
-        P += M[:, :, 2:3]
-        P = xp.clip(P, 0, side + _BORDER[0])
-        K = xp.floor(P)
-        F = P - K  # exact, as P >= 0
-        corner = xp.astype(K[:, 1, :] * W + K[:, 0, :], offsets.dtype)  # whole numbers below W², exact
-        corner += xp.reshape(base, (m, 1))  # (m, n): each top-left neighbour in the flat source
-        index = xp.reshape(corner, (m, 1, n)) + xp.reshape(offsets, (1, 4, 1))  # (m, 4, n)
-        v = xp.reshape(xp.take(source, xp.reshape(index, (-1,)), axis=0), (m, 4, n))
-        fx, fy = F[:, 0, :], F[:, 1, :]
-        top = v[:, 0, :] + fx * (v[:, 1, :] - v[:, 0, :])
-        bottom = v[:, 2, :] + fx * (v[:, 3, :] - v[:, 2, :])
-        return top + fy * (bottom - top)
+        return bilinear(source, offsets, source_points(grid, M), base)
 
     def transform(self, X, epoch: int):
         """All of ``X`` (``(N, n)`` on the device) distorted with ``epoch``'s draws, in sample order.

@@ -22,6 +22,7 @@ __all__ = [
     "AUGMENTATIONS",
     "SHIFT",
     "AFFINE_LABEL",
+    "ELASTIC_LABEL",
     "DEFAULT_LR",
 ]
 
@@ -30,9 +31,11 @@ DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3}
 #: The random shift of the ``shifts`` rows, in pixels (``xpnet train --shift 1``).
 SHIFT = 1
 #: The augmentations of the augmentation overhead table, the plain training first.
-AUGMENTATIONS = ("none", "shifts", "affine")
+AUGMENTATIONS = ("none", "shifts", "affine", "elastic")
 #: How the ``affine`` rows are labelled: ``RandomAffine(rotation=15, ...)``.
 AFFINE_LABEL = "RandomAffine(rotation={rotation:g}, scale={scale:g}, shear={shear:g}, shift={shift:g})"
+#: How the ``elastic`` rows are labelled: the affine ranges plus Simard's field.
+ELASTIC_LABEL = "RandomElastic(alpha={alpha:g}, sigma={sigma:g}, the same affine ranges)"
 
 
 def synthetic_images(
@@ -85,7 +88,9 @@ def make_augment(kind: str, seed: int = 0):
     kind : str
         ``"none"``; ``"shifts"``: ``RandomShifts(max_shift=SHIFT)`` (``xpnet train --shift 1``);
         ``"affine"``: ``RandomAffine`` with ``xpnet train --augment affine``'s ranges
-        ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to `SHIFT` pixels.
+        ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to `SHIFT` pixels;
+        ``"elastic"``: the same plus elastic distortions of Simard's ``α = 34, σ = 4``
+        ([`RandomElastic`][xpnet.augment.elastic.RandomElastic], ``xpnet train --augment affine --elastic 34``).
     seed : int
         The augmentation's seed.
 
@@ -101,8 +106,12 @@ def make_augment(kind: str, seed: int = 0):
 
         return RandomShifts(max_shift=SHIFT, seed=seed)
     from ..augment.affine import RandomAffine
+    from ..augment.elastic import ELASTIC_DEFAULTS, RandomElastic
     from ..runs.config import AFFINE_RANGES
 
+    if kind == "elastic":
+        alpha, sigma = ELASTIC_DEFAULTS["alpha"], ELASTIC_DEFAULTS["sigma"]
+        return RandomElastic(alpha, sigma, **AFFINE_RANGES, shift=SHIFT, seed=seed)
     return RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
 
 
@@ -124,7 +133,7 @@ class FitRunner:
     seed : int
         Initial weights, shuffling and augmentation.
     augment : str
-        ``"none"``, ``"shifts"`` or ``"affine"`` (see [`make_augment`][xpnet.bench.fit.make_augment]);
+        ``"none"``, ``"shifts"``, ``"affine"`` or ``"elastic"`` (see [`make_augment`][xpnet.bench.fit.make_augment]);
         the data must then be square images.
     """
 

@@ -91,8 +91,10 @@ def _shifts_table(shifts: dict, console) -> None:
     from rich.table import Table
 
     table = Table(
-        title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}) and "
-        f"{shifts['affine']} against none, batch {shifts['batch_size']}, s per epoch",
+        title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}), "
+        f"{shifts['affine']}"
+        + (f" and {shifts['elastic']}" if shifts.get("elastic") else "")
+        + f" against none, batch {shifts['batch_size']}, s per epoch",
         title_justify="left",
     )
     left = ("network", "optimizer", "backend", "augmentation")

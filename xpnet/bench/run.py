@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .fit import AFFINE_LABEL, AUGMENTATIONS, DEFAULT_LR, SHIFT, FitRunner, synthetic_images
+from .fit import AFFINE_LABEL, AUGMENTATIONS, DEFAULT_LR, ELASTIC_LABEL, SHIFT, FitRunner, synthetic_images
 from .timing import interleave, median, scatter
 
 __all__ = ["select_backends", "run_bench", "DEFAULT_SIZES", "SHIFT_SIZES", "SHIFT_BATCH", "OPT_IN"]
@@ -191,8 +191,8 @@ def run_bench(
         Time the main tables (False: only the augmentation overhead table).
     shifts : bool
         Add the augmentation overhead table: on each backend, training with
-        ``RandomShifts(max_shift=1)`` and with ``RandomAffine`` (``xpnet train --augment
-        affine``'s ranges) against the same training without, interleaved, at batch
+        ``RandomShifts(max_shift=1)``, with ``RandomAffine`` (``xpnet train --augment
+        affine``'s ranges) and with ``RandomElastic`` (the same plus ``--elastic 34``) against the same training without, interleaved, at batch
         ``shift_batch`` on 784-pixel images, for `SHIFT_SIZES` and ``sizes`` (when its input is
         784 pixels); ratios augmented / plain.
     progress : callable, optional
@@ -248,6 +248,7 @@ def run_bench(
         "results": results,
     }
     if shifts:
+        from ..augment.elastic import ELASTIC_DEFAULTS
         from ..runs.config import AFFINE_RANGES
 
         nets = [SHIFT_SIZES] + ([sizes] if sizes[0] == 784 and sizes != SHIFT_SIZES else [])
@@ -259,6 +260,7 @@ def run_bench(
         out["shifts"] = {
             "max_shift": SHIFT,
             "affine": AFFINE_LABEL.format(**AFFINE_RANGES, shift=SHIFT),
+            "elastic": ELASTIC_LABEL.format(**ELASTIC_DEFAULTS),
             "batch_size": int(shift_batch),
             "results": tables,
         }

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from ..augment.elastic import ELASTIC_DEFAULTS
 from ..nn.activations import ACTIVATIONS
 from ..nn.init import INITIALIZERS
 from ..runs.config import AFFINE_RANGES, AUGMENTATIONS, PRESETS
@@ -53,6 +54,8 @@ _FRESH_ONLY = (
     "rotation",
     "scale",
     "shear",
+    "elastic",
+    "elastic_sigma",
     "dtype",
     "seed",
     "val_split",
@@ -183,6 +186,20 @@ def _refuse_changes(ctx: click.Context, opts: dict, run) -> None:
     help=f"--augment affine: largest horizontal shear, x += FACTOR·y (default {AFFINE_RANGES['shear']:g}).",
 )
 @click.option(
+    "--elastic",
+    type=click.FloatRange(min=0),
+    metavar="ALPHA",
+    help="Also elastic distortions (Simard et al. 2003), with any --augment: smooth random "
+    "displacement fields scaled by ALPHA (0: off; Simard's MNIST value: "
+    f"{ELASTIC_DEFAULTS['alpha']:g}), in the same gather on the device.",
+)
+@click.option(
+    "--elastic-sigma",
+    type=click.FloatRange(0, 100, min_open=True),
+    metavar="PIXELS",
+    help=f"--elastic: the fields' smoothing, a Gaussian's standard deviation (default {ELASTIC_DEFAULTS['sigma']:g}).",
+)
+@click.option(
     "--dropout",
     type=click.FloatRange(0, 1, max_open=True),
     metavar="P",
@@ -249,6 +266,7 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --dataset fashion-mnist --epochs 30
       xpnet train --augment affine --shift 2            # rotated, scaled, sheared digits
       xpnet train --dataset fashion-mnist --flip        # mirror images and shifts
+      xpnet train --augment affine --elastic 34         # + elastic distortions (Simard 2003)
       xpnet train --data ~/data/mnist-t10k --val-split 0.2
       xpnet train --preset tutorial --data train.csv
       xpnet train --hidden 256,128 --optimizer sgd --momentum 0.9 --lr 0.05 --batch-size 64

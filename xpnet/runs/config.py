@@ -10,6 +10,7 @@ import shlex
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, TypedDict
 
+from ..augment.elastic import ELASTIC_DEFAULTS
 from ..errors import ConfigError
 from ..model.mlp import MLP
 from ..nn.optim import Cosine, Optimizer, get_optimizer
@@ -197,6 +198,11 @@ class TrainConfig:
         Also mirror each training image left–right with probability ½ (with any ``augment``).
     rotation, scale, shear : float
         ``affine``'s largest rotation in degrees, relative change of size, and shear factor.
+    elastic : float
+        Also elastic distortions (Simard et al. 2003) of this scale ``α`` (0: off), with any
+        ``augment`` ([`RandomElastic`][xpnet.augment.elastic.RandomElastic]).
+    elastic_sigma : float
+        The elastic distortions' smoothness: the Gaussian's standard deviation in pixels.
     dropout : float
         Inverted dropout rate of every hidden layer while training (0: off).
     val_split : float
@@ -227,6 +233,8 @@ class TrainConfig:
     rotation: float = AFFINE_RANGES["rotation"]
     scale: float = AFFINE_RANGES["scale"]
     shear: float = AFFINE_RANGES["shear"]
+    elastic: float = 0.0
+    elastic_sigma: float = ELASTIC_DEFAULTS["sigma"]
     dtype: str = "float32"
     seed: int = 0
     data: str = "mnist"
@@ -360,7 +368,15 @@ class TrainConfig:
     def describe_augmentation(self) -> str:
         """The augmentation in words (empty without one): ``random shifts of up to 1 px``,
         ``random affine distortions (rotation ±15°, scale ±0.15, shear ±0.2, shifts ±1 px)``,
-        ``random flips and shifts of up to 1 px``."""
+        ``random flips and shifts of up to 1 px``; with ``elastic``, ``... and elastic
+        distortions (alpha 34, sigma 4 px)``."""
+        text = self._describe_without_elastic()
+        if not self.elastic:
+            return text
+        elastic = f"elastic distortions (alpha {self.elastic:g}, sigma {self.elastic_sigma:g} px)"
+        return f"{text} and {elastic}" if text else f"random {elastic}"
+
+    def _describe_without_elastic(self) -> str:
         shifts = self.shift and self.augment != "none"
         if self.augment == "affine":
             text = (

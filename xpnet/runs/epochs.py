@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..augment.affine import RandomAffine
+from ..augment.elastic import RandomElastic
 from ..augment.shifts import RandomShifts
 from ..errors import ConfigError
 from ..model.mlp import MLP
@@ -67,7 +68,7 @@ def train_epochs(
     )
 
 
-def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | RandomAffine | None:
+def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | RandomAffine | RandomElastic | None:
     """The augmentation ``config`` asks for, or None.
 
     * ``augment="shift"`` without ``flip``: ``RandomShifts(shift)`` (None when ``shift`` is 0),
@@ -76,7 +77,10 @@ def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | Rando
       shifts, seeded ``(seed, epoch, 3)``;
     * ``augment="shift"`` or ``"none"`` with ``flip``: ``RandomAffine(shift=shift or 0,
       flip=True, subpixel=False)``, mirror images and whole-pixel shifts (pixels only move);
-    * ``augment="none"`` without ``flip``: None.
+    * ``augment="none"`` without ``flip``: None;
+    * with ``elastic`` (α > 0), whatever ``augment``: ``RandomElastic(elastic, elastic_sigma,
+      ...)`` with the affine ranges, shifts and flips above (affine ranges only with
+      ``augment="affine"``), the fields seeded ``(seed, epoch, 5)``.
 
     Parameters
     ----------
@@ -98,6 +102,20 @@ def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | Rando
         )
     if kind not in AUGMENTATIONS:
         raise ConfigError(f"unknown augmentation {kind!r}; choose one of {', '.join(AUGMENTATIONS)}")
+    if config.elastic:
+        affine = kind == "affine"
+        ranges = (config.rotation, config.scale, config.shear) if affine else (0.0, 0.0, 0.0)
+        shift = config.shift if kind in ("affine", "shift") else 0
+        return RandomElastic(
+            config.elastic,
+            config.elastic_sigma,
+            *ranges,
+            shift,
+            seed=seed,
+            flip=config.flip,
+            subpixel=affine,
+            fill=fill,
+        )
     if kind == "affine":
         return RandomAffine(
             config.rotation, config.scale, config.shear, config.shift, seed=seed, flip=config.flip, fill=fill
