@@ -141,8 +141,7 @@ class EarlyStopping(Plateau):
 
     def on_epoch_end(self, model, epoch, logs):
         if self.update(model, logs) and self.restore_best_weights:
-            xp = model.backend.xp
-            self.best_weights = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+            self.best_weights = _snapshot(model)
         if self.wait >= self.patience:
             model.stop_training = True
             model.stop_reason = f"{self.message()} Stopping."
@@ -150,11 +149,25 @@ class EarlyStopping(Plateau):
 
     def on_train_end(self, model, history):
         if self.restore_best_weights and self.best_weights is not None:
-            model.set_params(self.best_weights)
+            averaged = self.best_weights.get(_AVERAGED)
+            model.set_params({k: v for k, v in self.best_weights.items() if k != _AVERAGED})
+            if averaged is not None and model.averaging is not None:  # the weights the score was of
+                model.averaged_params = {k: model.backend.xp.asarray(v, copy=True) for k, v in averaged.items()}
             # set_params may use NumPy arrays as they are, and training goes on in place: keep
             # a copy of its own, so that the best weights stay those for a later fit
-            xp = model.backend.xp
-            self.best_weights = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+            self.best_weights = _snapshot(model)
+
+
+_AVERAGED = "averaged"  # best_weights' entry of the averaged weights (a dict), with weight averaging
+
+
+def _snapshot(model) -> dict:
+    """Copies of the model's weights (and of its averaged weights, under ``"averaged"``)."""
+    xp = model.backend.xp
+    out: dict = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+    if getattr(model, "averaged_params", None) is not None:
+        out[_AVERAGED] = {k: xp.asarray(v, copy=True) for k, v in model.averaged_params.items()}
+    return out
 
 
 class ReduceLROnPlateau(Plateau):

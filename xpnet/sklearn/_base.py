@@ -21,6 +21,7 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 
 from ..backend import Backend, backend_of, get_backend
 from ..errors import ConfigError, InvalidInput, InvalidInputType
+from ..model.averaging import inference_params
 from ..model.mlp import MLP, Callback, ModelInputs
 from ._epochs import VerboseLog, batch_size, new_optimizer, set_samples_per_epoch, stopping_callbacks
 from ._inputs import _dispatch_enabled, _dtype_name, _host, check_same_namespace
@@ -468,14 +469,14 @@ class BaseMLP(BaseEstimator):
         """Weight matrices ``W_lᵀ``, shape ``(n_in, n_out)`` each (scikit-learn's layout)."""
         check_is_fitted(self)
         m = self.model_
-        return [self._attr(m.params[f"W{l}"].T) for l in range(1, m.n_layers + 1)]
+        return [self._attr(inference_params(m)[f"W{l}"].T) for l in range(1, m.n_layers + 1)]
 
     @property
     def intercepts_(self):
         """Bias vectors ``b_l``, shape ``(n_out,)`` each."""
         check_is_fitted(self)
         m = self.model_
-        return [self._attr(m.params[f"b{l}"]) for l in range(1, m.n_layers + 1)]
+        return [self._attr(inference_params(m)[f"b{l}"]) for l in range(1, m.n_layers + 1)]
 
     def _attr(self, a):
         out, here = get_backend(self._input_backend), self.model_.backend
