@@ -149,24 +149,25 @@ class EarlyStopping(Plateau):
 
     def on_train_end(self, model, history):
         if self.restore_best_weights and self.best_weights is not None:
-            averaged = self.best_weights.get(_AVERAGED)
-            model.set_params({k: v for k, v in self.best_weights.items() if k != _AVERAGED})
-            if averaged is not None and model.averaging is not None:  # the weights the score was of
-                model.averaged_params = {k: model.backend.xp.asarray(v, copy=True) for k, v in averaged.items()}
+            kept = self.best_weights
+            model.set_params({k: v for k, v in kept.items() if not k.startswith(_AVERAGED)})
+            if model.averaging is not None and any(k.startswith(_AVERAGED) for k in kept):  # what was scored
+                xp = model.backend.xp
+                model.averaged_params = {k: xp.asarray(kept[_AVERAGED + k], copy=True) for k in model.params}
             # set_params may use NumPy arrays as they are, and training goes on in place: keep
             # a copy of its own, so that the best weights stay those for a later fit
             self.best_weights = _snapshot(model)
 
 
-_AVERAGED = "averaged"  # best_weights' entry of the averaged weights (a dict), with weight averaging
+_AVERAGED = "avg."  # best_weights' prefix of the averaged weights ("avg.W1", ...), with weight averaging
 
 
 def _snapshot(model) -> dict:
-    """Copies of the model's weights (and of its averaged weights, under ``"averaged"``)."""
+    """Copies of the model's weights (and of its averaged weights, as ``"avg.W1"``, ...)."""
     xp = model.backend.xp
-    out: dict = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+    out = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
     if getattr(model, "averaged_params", None) is not None:
-        out[_AVERAGED] = {k: xp.asarray(v, copy=True) for k, v in model.averaged_params.items()}
+        out.update({_AVERAGED + k: xp.asarray(v, copy=True) for k, v in model.averaged_params.items()})
     return out
 
 

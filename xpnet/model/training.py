@@ -302,7 +302,7 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     sums = EpochSums(xp)
     keys = _dropout_keys(model, e, n_batches)
     masks = None
-    ema = model.averaging
+    ema, averaged = model.averaging, model.averaged_params
     for b, lo, hi in batch_ranges(model.batch, n, bs):
         wb = None
         if bs == n:
@@ -328,8 +328,8 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
             model.params, Xb, Tb, activation=activation, head=head, weights=wb, l2=run.l2, masks=masks, scale=scale
         )
         opt.step(model.params, grads, lr, scaled_by=scale)
-        if ema is not None:
-            rule.update(model.averaged_params, model.params, ema.rates(1)[0])
+        if ema is not None and averaged is not None:
+            rule.update(averaged, model.params, ema.rates(1)[0])
             ema.t += 1
         sums.add(ell, miss, wb, hi - lo)
         if penalty is not None:

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 
 from ..errors import ConfigError
 from ..model.mlp import MLP
+from ..nn.averaging import EMA
 from ..nn.optim import Cosine, Optimizer, get_optimizer
 
 __all__ = [
@@ -199,6 +200,10 @@ class TrainConfig:
         ``affine``'s largest rotation in degrees, relative change of size, and shear factor.
     dropout : float
         Inverted dropout rate of every hidden layer while training (0: off).
+    ema : float or None
+        Decay of an exponential moving average of the weights, updated after every step
+        ([`xpnet.EMA`][xpnet.nn.averaging.EMA]); validation, the checkpoint's predictions and the
+        test accuracy use the averaged weights. ``None``: no averaging.
     val_split : float
         Fraction of the training data held out for validation.
     dtype : str
@@ -221,6 +226,7 @@ class TrainConfig:
     standardize: bool = True
     shift: int = 1
     dropout: float = 0.0
+    ema: float | None = None
     val_split: float = 0.1
     augment: str = "shift"
     flip: bool = False
@@ -305,6 +311,8 @@ class TrainConfig:
             seed=self.seed,
             dropout=self.dropout,
         )
+        if self.ema is not None:  # the first fit starts the average at the initial weights
+            model.averaging = EMA(self.ema)
         model.train_defaults = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
@@ -348,6 +356,8 @@ class TrainConfig:
             parts.append(augmentation)
         if self.dropout:
             parts.append(f"dropout {self.dropout:g}")
+        if self.ema is not None:
+            parts.append(f"EMA of the weights (decay {self.ema:g})")
         return ", ".join(parts)
 
     def resolve_augment(self, dataset_name: str) -> None:
