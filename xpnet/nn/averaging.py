@@ -68,6 +68,8 @@ class EMA:
         return [1.0 - self.decay_at(self.t + i + 1) for i in range(k)]
 
     def get_config(self) -> dict:
+        """The settings as a JSON-friendly dict (``averaging_from_config`` inverts it; the
+        count ``t`` is stored apart)."""
         return {"name": self.name, "decay": self.decay, "warmup": self.warmup}
 
     def __repr__(self) -> str:
