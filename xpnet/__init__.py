@@ -27,6 +27,7 @@ from .model.gradcheck import GradcheckReport, gradcheck
 from .model.logs import CSVLogger, TensorBoardLogger
 from .model.preprocessing import Preprocessing
 from .model.stopping import EarlyStopping, ReduceLROnPlateau
+from .nn.averaging import EMA
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
@@ -53,6 +54,7 @@ __all__ = [
     "BackendUnavailable",
     "Callback",
     "EarlyStopping",
+    "EMA",
     "ReduceLROnPlateau",
     "GradcheckReport",
     "History",

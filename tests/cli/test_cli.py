@@ -403,8 +403,8 @@ def _interrupt_at(monkeypatch, epoch, batch):
 
 @pytest.mark.parametrize(
     "augment",
-    [["--shift", "0"], ["--shift", "1"], ["--augment", "affine", "--flip"]],
-    ids=["plain", "shifts", "affine-flips"],
+    [["--shift", "0"], ["--shift", "1"], ["--augment", "affine", "--flip"], ["--shift", "1", "--ema", "0.9"]],
+    ids=["plain", "shifts", "affine-flips", "ema"],
 )
 def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_path, monkeypatch, augment):
     args = ["train", "--data", idx_data, "--epochs", "3", *augment, *FAST]
@@ -421,10 +421,15 @@ def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_p
 
     resumed = run("train", "--resume", "--out", tmp_path / "cut", "--no-plots")
     assert "Resuming" in resumed.stdout
-    a = xpnet.load(tmp_path / "straight" / "model.npz").numpy_params()
-    b = xpnet.load(tmp_path / "cut" / "model.npz").numpy_params()
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    for averaged in (False, True):  # the weights trained, and those predicted with (--ema: averaged)
+        a = xpnet.load(tmp_path / "straight" / "model.npz").numpy_params(averaged)
+        b = xpnet.load(tmp_path / "cut" / "model.npz").numpy_params(averaged)
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    if "--ema" in augment:
+        cut_model = xpnet.load_checkpoint(tmp_path / "cut" / "model.npz")
+        assert cut_model.model.averaging.decay == 0.9 and cut_model.training["config"]["ema"] == 0.9
+        assert cut_model.model.averaging.t == cut_model.model.optimizer.t
     m_a = json.loads((tmp_path / "straight" / "metrics.json").read_text())
     m_b = json.loads((tmp_path / "cut" / "metrics.json").read_text())
     assert m_b["status"] == "completed" and m_b["test"]["accuracy"] == m_a["test"]["accuracy"]

@@ -54,6 +54,7 @@ def _expected_failures(estimator) -> dict:
         MLPClassifier(),
         MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=100),
         MLPClassifier(dropout=0.2, max_iter=100),  # not in scikit-learn's MLP (#6175)
+        MLPClassifier(ema_decay=0.9, max_iter=100),  # nor weight averaging
     ],
     expected_failed_checks=_expected_failures,
 )
@@ -343,7 +344,7 @@ def test_params_clone_pickle():
     clf = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.5, backend="cpu", dtype="float32", random_state=0)
     params = clf.get_params()
     assert params["alpha"] == 0.5 and params["backend"] == "cpu" and params["max_fun"] == 15000
-    added = {"class_weight", "restore_best_weights", "dropout", "backend", "dtype"}
+    added = {"class_weight", "restore_best_weights", "dropout", "ema_decay", "backend", "dtype"}
     assert set(params) == set(SkMLPClassifier().get_params()) | added
     assert clone(clf).get_params() == params
     clf.set_params(alpha=0.1)
@@ -501,6 +502,34 @@ def test_pickles_of_the_earlier_layout_still_load():
         old.partial_fit(X, y)
         clf.partial_fit(X, y)
     np.testing.assert_allclose(old.predict_proba(X), clf.predict_proba(X), rtol=0, atol=1e-12)
+
+
+def test_ema_decay_predicts_with_the_averaged_weights():
+    """``ema_decay`` keeps an EMA of the weights (xpnet.EMA) that predict, score, coefs_ and
+    the early-stopping score use; warm_start continues it, a new decay restarts it, None drops it;
+    it pickles."""
+    X, y = _digits(300)
+    clf = MLPClassifier(hidden_layer_sizes=(32,), ema_decay=0.9, max_iter=5, random_state=0, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        model = clf.model_
+        assert (
+            model.averaging.decay == 0.9 and model.averaging.t == model.optimizer.t == 10
+        )  # 2 batches of 200 at most, 5 epochs
+        np.testing.assert_array_equal(clf.coefs_[0], model.numpy_params(averaged=True)["W1"].T)
+        assert not np.array_equal(clf.coefs_[0], model.numpy_params()["W1"].T)
+        plain = model.copy()
+        plain.set_params(model.numpy_params(averaged=True))
+        np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+        again = pickle.loads(pickle.dumps(clf))
+        np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+        clf.fit(X, y)  # warm start: continued
+        assert clf.model_.averaging.t == 20
+        clf.set_params(ema_decay=0.5).fit(X, y)
+        assert clf.model_.averaging.decay == 0.5 and clf.model_.averaging.t == 10
+        clf.set_params(ema_decay=None).fit(X, y)
+        assert clf.model_.averaging is None and clf.model_.averaged_params is None
 
 
 def test_dropout_trains_and_predicts_deterministically():

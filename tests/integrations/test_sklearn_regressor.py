@@ -201,6 +201,7 @@ def test_clone_pickle_and_bad_targets():
     assert set(reg.get_params()) == set(SkMLPRegressor().get_params()) | {
         "restore_best_weights",
         "dropout",
+        "ema_decay",
         "backend",
         "dtype",
     }

@@ -49,6 +49,7 @@ _FRESH_ONLY = (
     "standardize",
     "shift",
     "dropout",
+    "ema",
     "augment",
     "flip",
     "rotation",
@@ -205,6 +206,14 @@ def _refuse_changes(ctx: click.Context, opts: dict, run) -> None:
     metavar="P",
     help="Inverted dropout: drop this fraction of every hidden layer's units at each training step (0: off).",
 )
+@click.option(
+    "--ema",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    metavar="DECAY",
+    help="Keep an exponential moving average of the weights, θ̄ ← d·θ̄ + (1−d)·θ after every step "
+    "(d warms up as min(DECAY, (1+t)/(10+t))), and validate, test and save it for prediction; "
+    "training goes on from the raw weights. E.g. 0.999. Default: off.",
+)
 @click.option("--backend", metavar="SPEC", callback=backend_option, help=BACKEND_HELP)
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type (default float32).")
 @click.option("--seed", type=int, help="Seeds the weights, the shuffling and the data splits (default 0).")
@@ -267,6 +276,7 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --augment affine --shift 2            # rotated, scaled, sheared digits
       xpnet train --dataset fashion-mnist --flip        # mirror images and shifts
       xpnet train --augment affine --elastic 34         # + elastic distortions (Simard 2003)
+      xpnet train --dataset fashion-mnist --ema 0.999   # predict with averaged weights
       xpnet train --data ~/data/mnist-t10k --val-split 0.2
       xpnet train --preset tutorial --data train.csv
       xpnet train --hidden 256,128 --optimizer sgd --momentum 0.9 --lr 0.05 --batch-size 64

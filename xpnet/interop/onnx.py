@@ -147,7 +147,7 @@ def emit_inference(
         if pre.mean is not None:
             x = emit.node("Sub", [x, emit.constant("mean", np.asarray(pre.mean, ftype))], "x_centred")
             x = emit.node("Div", [x, emit.constant("std", np.asarray(pre.std, ftype))], "x_standardised")
-    params = model.numpy_params()
+    params = model.numpy_params(averaged=True)
     op, attrs = _ACTIVATION_OPS[get_activation(model.activation).name]
     L = model.n_layers
     A = x

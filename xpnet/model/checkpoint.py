@@ -17,6 +17,11 @@ never run code. It holds
 :   Optimizer state for resuming, e.g. ``opt.m.W1`` and ``opt.v.W1`` for Adam (absent for
     plain SGD or before the first step).
 
+``avg.W1``, ... ``avg.bL``
+:   The averaged weights θ̄ of a model trained with weight averaging (``fit(average=...)``,
+    ``xpnet train --ema``), which the loaded model predicts with; ``param.*`` stay the trained
+    weights θ, from which training resumes. Absent without averaging (and in older files).
+
 The manifest is a JSON object:
 
     {"format": "xpnet.checkpoint", "format_version": 1, "created": "2025-...Z",
@@ -25,6 +30,8 @@ The manifest is a JSON object:
      "arrays": {"param.W1": {"shape": [512, 784], "dtype": "float32"}, ...},
      "progress": {"epoch": 12, "batch": 0},             # finished epochs, steps into the next
      "optimizer": {"config": {"name": "adamw", "lr": 0.001, ...}, "step": 5064} | null,
+     "averaging": {"config": {"name": "ema", "decay": 0.999, "warmup": true}, "step": 5064},
+                                                          # absent without weight averaging
      "train_defaults": {...},                             # MLP.train_defaults
      "history": {"epoch": [...], "loss": [...], ...},   # xpnet.History.to_dict()
      "preprocessing": {"scale": 255.0, "standardize": {"mean": 0.286, "std": 0.353}} | null,
@@ -61,6 +68,7 @@ from ..backend import Backend
 from ..backend.environment import versions, xpnet_version
 from ..errors import CheckpointError
 from ..nn.optim import optimizer_from_config
+from . import averaging
 from .mlp import MLP, History
 from .preprocessing import Preprocessing
 from .safetensors import read_safetensors
@@ -138,6 +146,8 @@ def save(
         to_np = model.backend.to_numpy
         arrays.update({OPT_PREFIX + k: to_np(v) for k, v in opt.state_arrays().items()})
         opt_manifest = {"config": opt.get_config(), "step": int(opt.t)}
+    avg_manifest, avg_arrays = averaging.manifest_entry(model)
+    arrays.update(avg_arrays)
     if preprocessing is None:
         preprocessing = model.preprocessing
     if isinstance(preprocessing, Preprocessing):
@@ -150,6 +160,7 @@ def save(
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
         "progress": {"epoch": int(model.epoch), "batch": int(model.batch)},
         "optimizer": opt_manifest,
+        **({"averaging": avg_manifest} if avg_manifest else {}),
         "train_defaults": model.train_defaults,
         "history": model.history.to_dict(),
         "preprocessing": preprocessing,
@@ -383,6 +394,7 @@ def load_checkpoint(
             except (ValueError, KeyError, TypeError) as exc:
                 raise CheckpointError(f"{path}: the manifest's preprocessing is invalid ({exc})") from None
         _restore_training_state(model, manifest, archive, shapes, path)
+        averaging.restore(model, manifest.get("averaging"), lambda key: _read_array(archive, key, path), shapes, path)
     return Checkpoint(path, model, manifest)
 
 

@@ -28,7 +28,7 @@ import math
 from functools import partial
 
 from ..backend import array_namespace
-from ..nn import dropout, network, step
+from ..nn import averaging, dropout, network, step
 from ..nn.step import batch_gradients
 
 __all__ = [
@@ -59,6 +59,7 @@ def train_batches(
     sums: tuple,
     data: tuple,
     batches: tuple,
+    averaged: dict | None = None,
     *,
     activation,
     optimizer,
@@ -89,7 +90,11 @@ def train_batches(
     batches : tuple
         ``(idx (k, m) sample indices or None for the whole of X, C (k, n_coefficients) the
         steps' coefficients in the order of ``coefficient_names``, augmentation arrays
-        (k, m, ...) or None, dropout keys (k, L − 1) int32 or None)``.
+        (k, m, ...) or None, dropout keys (k, L − 1) int32 or None)``. With ``averaged``, each
+        row of C has one more column at its end: ``1 − d_t`` of the weight average.
+    averaged : dict or None
+        The averaged weights θ̄ (shaped like ``params``), updated after each step by
+        [`xpnet.nn.averaging.update`][xpnet.nn.averaging.update]; None: no averaging.
     activation, optimizer, augment, head, l2, scan, rates
         Static: the hidden activation, the [`Optimizer`][xpnet.nn.optim.Optimizer] (its
         ``apply`` and structure), the augmentation (its ``gather``) or None, the
@@ -100,7 +105,7 @@ def train_batches(
     Returns
     -------
     tuple
-        ``(params, state, sums)`` after the ``k`` steps.
+        ``(params, state, sums, averaged)`` after the ``k`` steps.
     """
     X, Y, w, aug_constants = data
     names = optimizer_coefficient_names(optimizer)
@@ -108,7 +113,7 @@ def train_batches(
     widths = [params[f"W{l}"].shape[0] for l in range(1, len(rates) + 1)]
 
     def step(carry, batch):
-        params, state, (loss, miss, seen, penalty) = carry
+        params, state, (loss, miss, seen, penalty), averaged = carry
         idx, row, aug, keys = batch
         c = {name: row[j] for j, name in enumerate(names)}
         if idx is None:
@@ -128,6 +133,8 @@ def train_batches(
         if step_penalty is not None:
             penalty = penalty + step_penalty
         state = optimizer.apply(params, grads, state, c)  # params updated in the carry's dict
+        if averaged is not None:
+            averaged = averaging.update(averaged, params, row[len(names)])
         if wb is None:
             seen = seen + Yb.shape[0]
         else:
@@ -136,9 +143,9 @@ def train_batches(
             seen = seen + xp.sum(wb)
         if missed is not None:
             miss = miss + xp.sum(missed)
-        return params, state, (loss + xp.sum(ell), miss, seen, penalty)
+        return params, state, (loss + xp.sum(ell), miss, seen, penalty), averaged
 
-    return scan(step, (params, state, sums), batches)
+    return scan(step, (params, state, sums, averaged), batches)
 
 
 def logits(params: dict, X, *, activation):

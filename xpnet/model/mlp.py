@@ -24,11 +24,12 @@ from ..backend import Backend, array_library, get_backend, resolve_seed, unpickl
 from ..errors import ConfigError, TrainingDiverged
 from ..nn import network
 from ..nn.activations import get_activation
+from ..nn.averaging import EMA
 from ..nn.dropout import dropout_rates
 from ..nn.init import INITIALIZERS, init_layer
 from ..nn.losses import LossHead, get_loss
 from ..nn.optim import Optimizer
-from . import compiled, training
+from . import averaging, compiled, training
 from .callbacks import Callback, History
 from .inputs import InvalidInput, InvalidInputType, ModelInputs, lazy_map, validate_inputs
 from .preprocessing import Preprocessing
@@ -96,6 +97,10 @@ class MLP:
         the [`LossHead`][xpnet.nn.losses.LossHead] of ``loss``.
     dropout
         the dropout rate of every hidden layer, a tuple of ``L − 1`` floats.
+    averaging, averaged_params
+        the [`EMA`][xpnet.nn.averaging.EMA] of [`fit`][xpnet.model.mlp.MLP.fit]'s ``average`` and the
+        averaged weights θ̄ (shaped like `params`), which inference uses; None without
+        ([`xpnet.model.averaging`][xpnet.model.averaging]).
     """
 
     def __init__(
@@ -136,6 +141,8 @@ class MLP:
         self.dtype = self.backend.float_dtype(self.dtype_name)
         self.params = self._initial_params()
         self.optimizer: Optimizer | None = None
+        self.averaging: EMA | None = None
+        self.averaged_params: dict | None = None
         self.epoch = 0
         self.batch = 0
         self.history = History()
@@ -195,12 +202,16 @@ class MLP:
             "dropout": list(self.dropout),
         }
 
-    def numpy_params(self) -> dict:
-        """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``."""
-        return {k: self.backend.to_numpy(v, copy=True) for k, v in self.params.items()}
+    def numpy_params(self, averaged: bool = False) -> dict:
+        """The parameters copied to host NumPy arrays, ``{"W1": ..., "b1": ..., ...}``; with
+        ``averaged``, the weights inference uses (the averaged ones, where there are)."""
+        params = averaging.inference_params(self) if averaged else self.params
+        return {k: self.backend.to_numpy(v, copy=True) for k, v in params.items()}
 
     def set_params(self, params: dict) -> None:
-        """Replace the parameters with host or device arrays of the same names and shapes."""
+        """Replace the parameters with host or device arrays of the same names and shapes (an
+        average of the weights is dropped: inference then uses these; a later ``fit`` with
+        averaging starts it afresh from them)."""
         expected = {k: tuple(v.shape) for k, v in self.params.items()}
         missing = sorted(set(expected) - set(params))
         extra = sorted(set(params) - set(expected))
@@ -211,7 +222,7 @@ class MLP:
             if tuple(params[k].shape) != shape:
                 raise InvalidInput(f"parameter {k} must have shape {shape}, got {tuple(params[k].shape)}")
             new[k] = self.backend.asarray(params[k], self.dtype_name)
-        self.params = new
+        self.params, self.averaged_params = new, None
 
     def to(self, backend: str | Backend, dtype: str | None = None) -> MLP:
         """Move the parameters (and optimizer state) to another backend, in place; returns self.
@@ -225,21 +236,28 @@ class MLP:
         opt_host = None
         if self.optimizer is not None:
             opt_host = {k: self.backend.to_numpy(v) for k, v in self.optimizer.state_arrays().items()}
+        avg_host = None if self.averaged_params is None else self.numpy_params(averaged=True)
         self.backend, self.dtype_name, self.dtype = target, dtype_name, target_dtype
         self.params = {k: target.asarray(v, dtype_name) for k, v in host.items()}
+        if avg_host is not None:
+            self.averaged_params = {k: target.asarray(v, dtype_name) for k, v in avg_host.items()}
         if self.optimizer is not None and opt_host is not None:
             self.optimizer.load_state(self.optimizer.t, {k: target.asarray(v, dtype_name) for k, v in opt_host.items()})
         return self
 
     def copy(self, backend: str | Backend | None = None, dtype: str | None = None) -> MLP:
-        """A new model with the same architecture and weights (no optimizer state or history)."""
+        """A new model with the same architecture and weights, averaged weights too (no
+        optimizer state or history)."""
         clone = MLP.__new__(MLP)
         clone.__dict__.update(self.__dict__)
         clone.optimizer, clone.history = None, History()
+        clone.averaging = _copy.deepcopy(self.averaging)
         clone.params = dict(self.params)
         clone.to(backend or self.backend, dtype or self.dtype_name)
         xp = clone.backend.xp  # `to` may alias host arrays on NumPy: make the copy real
         clone.params = {k: xp.asarray(v, copy=True) for k, v in clone.params.items()}
+        if clone.averaged_params is not None:
+            clone.averaged_params = {k: xp.asarray(v, copy=True) for k, v in clone.averaged_params.items()}
         return clone
 
     # -- data ----------------------------------------------------------------------------------
@@ -294,6 +312,7 @@ class MLP:
         compile: bool | None = None,
         l2: float = 0.0,
         class_weight=None,
+        average=None,
     ) -> History:
         """Train on ``X`` (m × n0 features) and ``y`` (m integer labels, or real targets).
 
@@ -350,6 +369,13 @@ class MLP:
             validation data's): a dict ``{class index: weight}`` (others weigh 1), ``n_classes``
             weights (host or native), or ``"balanced"``: ``c_k = m / (K · m_k)``, ``m_k`` the
             samples of class k and ``K`` the classes present in ``y`` (scikit-learn's rule).
+        average
+            Weight averaging: an [`xpnet.EMA`][xpnet.nn.averaging.EMA] (or its decay, a float),
+            θ̄ ← d_t·θ̄ + (1 − d_t)·θ after every step. Validation, early stopping,
+            [`predict`][xpnet.model.mlp.MLP.predict] and every later read-out use θ̄; θ and the
+            optimizer go on as without. ``None`` (default): the model's own ``averaging``,
+            continued (none unless set); ``False``: none
+            ([`xpnet.model.averaging`][xpnet.model.averaging]).
 
         Notes
         -----
@@ -370,7 +396,7 @@ class MLP:
             the loss became NaN or infinite (lower the learning rate).
         """
         args = (epochs, batch_size, optimizer, validation_data, shuffle, callbacks, sample_weight, augment, compile)
-        for _ in self.fit_epochs(X, y, *args, l2=l2, class_weight=class_weight):
+        for _ in self.fit_epochs(X, y, *args, l2=l2, class_weight=class_weight, average=average):
             pass
         return self.history
 
@@ -389,6 +415,7 @@ class MLP:
         compile: bool | None = None,
         l2: float = 0.0,
         class_weight=None,
+        average=None,
     ) -> Generator[dict, None, None]:
         """[`fit`][xpnet.model.mlp.MLP.fit] as a generator: trains one epoch per ``next()`` and yields its logs.
 
@@ -408,14 +435,15 @@ class MLP:
             The logs of each finished epoch.
         """
         args = (epochs, batch_size, optimizer, validation_data, shuffle, callbacks, sample_weight, augment, compile)
-        run = training.prepare(self, X, y, *args, l2, class_weight)
+        run = training.prepare(self, X, y, *args, l2, class_weight, average=average)
         yield from training.run_epochs(self, run)
 
     # -- inference -----------------------------------------------------------------------------
     def _logits(self, X, batch_size: int = 8192):
         """The logits ``Z_L`` of device inputs, in blocks of ``batch_size`` rows
         ([`compiled.logits_in_blocks`][xpnet.model.compiled.logits_in_blocks])."""
-        return compiled.logits_in_blocks(self.backend, self.params, self.activation, X, batch_size)
+        params = averaging.inference_params(self)
+        return compiled.logits_in_blocks(self.backend, params, self.activation, X, batch_size)
 
     def decision_function(self, X):
         """Logits Z_L, shape ``(m, n_classes)``, in the model's namespace.
@@ -516,6 +544,8 @@ class MLP:
         state.pop("dtype", None)  # a namespace object: rebuilt from dtype_name
         state["backend"] = self.backend.spec
         state["params"] = self.numpy_params()
+        if self.averaged_params is not None:
+            state["averaged_params"] = self.numpy_params(averaged=True)
         if self.optimizer is not None:
             opt = _copy.copy(self.optimizer)  # shallow: the original keeps its device state
             opt.state = {
@@ -532,10 +562,15 @@ class MLP:
         state.setdefault("head", get_loss(None))  # pickled before there were loss heads
         state.setdefault("stop_reason", None)
         state.setdefault("dropout", (0.0,) * (len(state["sizes"]) - 2))  # pickled before dropout
+        state.setdefault("averaging", None)  # pickled before weight averaging
+        averaged = state.pop("averaged_params", None)
         self.__dict__.update(state)
         self.backend = backend
         self.dtype = backend.float_dtype(self.dtype_name)
         self.params = {k: backend.asarray(v, self.dtype_name) for k, v in state["params"].items()}
+        self.averaged_params = (
+            None if averaged is None else {k: backend.asarray(v, self.dtype_name) for k, v in averaged.items()}
+        )
         if self.optimizer is not None:
             self.optimizer.state = {
                 slot: {k: backend.asarray(v, self.dtype_name) for k, v in arrays.items()}

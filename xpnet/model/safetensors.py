@@ -78,7 +78,7 @@ def metadata(model, classes: np.ndarray | None = None) -> dict[str, str]:
 def save_safetensors(model, path: str | os.PathLike, *, classes: np.ndarray | None = None) -> Path:
     """Write ``model``'s weights and [`metadata`][xpnet.model.safetensors.metadata] to ``path``, atomically."""
     st = require("safetensors.numpy", "exporting to safetensors")
-    params = model.numpy_params()
+    params = model.numpy_params(averaged=True)
     tensors = {}
     for l in range(1, model.n_layers + 1):
         weight, bias = tensor_names(l)

@@ -141,8 +141,7 @@ class EarlyStopping(Plateau):
 
     def on_epoch_end(self, model, epoch, logs):
         if self.update(model, logs) and self.restore_best_weights:
-            xp = model.backend.xp
-            self.best_weights = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+            self.best_weights = _snapshot(model)
         if self.wait >= self.patience:
             model.stop_training = True
             model.stop_reason = f"{self.message()} Stopping."
@@ -150,11 +149,26 @@ class EarlyStopping(Plateau):
 
     def on_train_end(self, model, history):
         if self.restore_best_weights and self.best_weights is not None:
-            model.set_params(self.best_weights)
+            kept = self.best_weights
+            model.set_params({k: v for k, v in kept.items() if not k.startswith(_AVERAGED)})
+            if model.averaging is not None and any(k.startswith(_AVERAGED) for k in kept):  # what was scored
+                xp = model.backend.xp
+                model.averaged_params = {k: xp.asarray(kept[_AVERAGED + k], copy=True) for k in model.params}
             # set_params may use NumPy arrays as they are, and training goes on in place: keep
             # a copy of its own, so that the best weights stay those for a later fit
-            xp = model.backend.xp
-            self.best_weights = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+            self.best_weights = _snapshot(model)
+
+
+_AVERAGED = "avg."  # best_weights' prefix of the averaged weights ("avg.W1", ...), with weight averaging
+
+
+def _snapshot(model) -> dict:
+    """Copies of the model's weights (and of its averaged weights, as ``"avg.W1"``, ...)."""
+    xp = model.backend.xp
+    out = {k: xp.asarray(v, copy=True) for k, v in model.params.items()}
+    if getattr(model, "averaged_params", None) is not None:
+        out.update({_AVERAGED + k: xp.asarray(v, copy=True) for k, v in model.averaged_params.items()})
+    return out
 
 
 class ReduceLROnPlateau(Plateau):

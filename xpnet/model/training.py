@@ -9,6 +9,7 @@ The algorithm, as [`run_epochs`][xpnet.model.training.run_epochs] reads::
             ℓ, miss, grads ← batch_gradients(params, X_b, T_b, M)  # nn/step.py: forward, loss head,
                                                                  # backward (+ λ·W_l/s_b with L2)
             params     ← optimizer step
+            θ̄         ← θ̄ + (1 − d_t)·(params − θ̄)            # with weight averaging only
             sums      += Σ_b w_i ℓ_i, misses, Σ_b w_i          # EpochSums, on the device
         logs ← sums read once, validation, callbacks       # end_epoch
 
@@ -31,10 +32,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import ConfigError, TrainingDiverged
+from ..nn import averaging as rule
 from ..nn import dropout
 from ..nn.optim import Optimizer, optimizer_from_config
 from ..nn.step import batch_gradients
-from . import compiled
+from . import averaging, compiled
 from .inputs import InvalidInput, InvalidInputType, training_inputs, validate_inputs
 
 if TYPE_CHECKING:
@@ -103,6 +105,8 @@ def prepare(
     compile,
     l2,
     class_weight=None,
+    *,
+    average=None,
 ) -> TrainingRun:
     """Check [`fit`][xpnet.model.mlp.MLP.fit]'s arguments, fill in the model's defaults, set the
     optimizer and move the data to the device (once per call)."""
@@ -128,6 +132,7 @@ def prepare(
     else:
         optimizer = optimizer_from_config(dict(model.train_defaults["optimizer"]))
     model.optimizer = optimizer
+    averaging.resolve(model, average)
 
     X, y, w = training_inputs(model, X, y, sample_weight, class_weight)
     T = model.head.targets(y, model.sizes[-1], model.dtype)  # built once; batches gather its rows
@@ -297,6 +302,7 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     sums = EpochSums(xp)
     keys = _dropout_keys(model, e, n_batches)
     masks = None
+    ema, averaged = model.averaging, model.averaged_params
     for b, lo, hi in batch_ranges(model.batch, n, bs):
         wb = None
         if bs == n:
@@ -322,6 +328,9 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
             model.params, Xb, Tb, activation=activation, head=head, weights=wb, l2=run.l2, masks=masks, scale=scale
         )
         opt.step(model.params, grads, lr, scaled_by=scale)
+        if ema is not None and averaged is not None:
+            rule.update(averaged, model.params, ema.rates(1)[0])
+            ema.t += 1
         sums.add(ell, miss, wb, hi - lo)
         if penalty is not None:
             sums.add_penalty(penalty)
@@ -362,6 +371,7 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
     runs = compiled.chunks(model.batch, full) + ([(full, n_batches)] if full < n_batches else [])
     lr = opt.lr_at(e + model.batch / n_batches, run.total_epochs)
     keys = _dropout_keys(model, e, n_batches)
+    ema = model.averaging
     for b0, b1 in runs:
         lo, hi, k = b0 * bs, min(b1 * bs, n), b1 - b0
         m = (hi - lo) // k
@@ -374,17 +384,23 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
             lrs = [opt.lr_at(e, run.total_epochs)] * k
         else:
             lrs = [opt.lr_at(e + b / n_batches, run.total_epochs) for b in range(b0, b1)]
-        coefficients = backend.asarray(compiled.step_coefficients(opt, lrs, opt.t), model.dtype_name)
+        rows = compiled.step_coefficients(opt, lrs, opt.t)
+        if ema is not None:  # 1 − d_t, one more column
+            rows = [row + [rate] for row, rate in zip(rows, ema.rates(k))]
+        coefficients = backend.asarray(rows, model.dtype_name)
         aug_batches = (
             None
             if augment is None
             else tuple(xp.reshape(a, (k, m, *a.shape[1:])) for a in augment.batch_arrays(lo, hi))
         )
         batch_keys = None if keys is None else backend.asarray(keys[b0:b1], "int32")
-        model.params, opt.state, sums = fn(
-            model.params, opt.state, sums, data, (idx, coefficients, aug_batches, batch_keys)
+        model.params, opt.state, sums, averaged = fn(
+            model.params, opt.state, sums, data, (idx, coefficients, aug_batches, batch_keys), model.averaged_params
         )
         opt.t += k
+        if ema is not None:
+            model.averaged_params = averaged
+            ema.t += k
         lr = lrs[-1]
         model.batch = b1
         for b in range(b0, b1):
@@ -441,9 +457,10 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
 def evaluate_on_device(model: MLP, X, y, w=None) -> tuple[float, float]:
     """The mean loss and the head's score (accuracy, or R²) of ``model`` on device data
     ``(X, y, w)`` (as [`MLP.validate_data`][xpnet.model.mlp.MLP.validate_data] returns them), as
-    floats, from one forward pass and one read."""
+    floats, from one forward pass and one read; with the averaged weights where the model
+    keeps them ([`inference_params`][xpnet.model.averaging.inference_params])."""
     xp = model.backend.xp
-    Z = compiled.logits_in_blocks(model.backend, model.params, model.activation, X)
+    Z = compiled.logits_in_blocks(model.backend, averaging.inference_params(model), model.activation, X)
     loss_sum, _ = model.head.loss_sum(Z, model.head.targets(y, model.sizes[-1], model.dtype), w)
     num, den = model.head.score(Z, y, w)
     values = [loss_sum, num, X.shape[0] if w is None else xp.sum(w), den]

@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 from ..augment.elastic import ELASTIC_DEFAULTS
 from ..errors import ConfigError
 from ..model.mlp import MLP
+from ..nn.averaging import EMA
 from ..nn.optim import Cosine, Optimizer, get_optimizer
 
 __all__ = [
@@ -205,6 +206,10 @@ class TrainConfig:
         The elastic distortions' smoothness: the Gaussian's standard deviation in pixels.
     dropout : float
         Inverted dropout rate of every hidden layer while training (0: off).
+    ema : float or None
+        Decay of an exponential moving average of the weights, updated after every step
+        ([`xpnet.EMA`][xpnet.nn.averaging.EMA]); validation, the checkpoint's predictions and the
+        test accuracy use the averaged weights. ``None``: no averaging.
     val_split : float
         Fraction of the training data held out for validation.
     dtype : str
@@ -227,6 +232,7 @@ class TrainConfig:
     standardize: bool = True
     shift: int = 1
     dropout: float = 0.0
+    ema: float | None = None
     val_split: float = 0.1
     augment: str = "shift"
     flip: bool = False
@@ -313,6 +319,8 @@ class TrainConfig:
             seed=self.seed,
             dropout=self.dropout,
         )
+        if self.ema is not None:  # the first fit starts the average at the initial weights
+            model.averaging = EMA(self.ema)
         model.train_defaults = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
@@ -356,6 +364,8 @@ class TrainConfig:
             parts.append(augmentation)
         if self.dropout:
             parts.append(f"dropout {self.dropout:g}")
+        if self.ema is not None:
+            parts.append(f"EMA of the weights (decay {self.ema:g})")
         return ", ".join(parts)
 
     def resolve_augment(self, dataset_name: str) -> None:

@@ -106,6 +106,6 @@ def write_plots(model: MLP, dataset, x_test, y_test, test: dict, run_dir: Path) 
         confidence=test["confidence"],
     )
     written = ["curves.png", "confusion_matrix.png", "misclassified.png"]
-    if plots.plot_first_layer(model.numpy_params()["W1"], run_dir / "first_layer_weights.png") is not None:
+    if plots.plot_first_layer(model.numpy_params(averaged=True)["W1"], run_dir / "first_layer_weights.png") is not None:
         written.append("first_layer_weights.png")
     return written

@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import images as _images
 from ..errors import ConfigError, XpnetError
+from ..model.averaging import inference_params
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..nn import network
 from ..runs.rundir import check_trained, find_checkpoint
@@ -292,7 +293,7 @@ class Inspector:
         if self._sprite is None:
             from PIL import Image
 
-            W = self.model.backend.to_numpy(self.model.params["W1"], copy=True).astype(np.float64)
+            W = self.model.numpy_params(averaged=True)["W1"].astype(np.float64)
             n, cols = W.shape[0], self._sprite_columns
             rows = math.ceil(n / cols)
             peak = np.max(np.abs(W), axis=1, keepdims=True)
@@ -400,7 +401,7 @@ class Inspector:
         pixels = np.asarray(pixels).reshape(-1)
         X = self._model_inputs(pixels)
         with self._lock:
-            Z_L, (inputs, _) = network.forward(model.params, X, model.activation)
+            Z_L, (inputs, _) = network.forward(inference_params(model), X, model.activation)
             P = network.softmax(Z_L)
             to_np = model.backend.to_numpy
             activations = [np.array(to_np(A)[0], dtype=np.float64) for A in inputs[1:]]

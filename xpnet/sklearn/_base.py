@@ -21,7 +21,9 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 
 from ..backend import Backend, backend_of, get_backend
 from ..errors import ConfigError, InvalidInput, InvalidInputType
+from ..model.averaging import inference_params
 from ..model.mlp import MLP, Callback, ModelInputs
+from ..nn.averaging import EMA
 from ._epochs import VerboseLog, batch_size, new_optimizer, set_samples_per_epoch, stopping_callbacks
 from ._inputs import _dispatch_enabled, _dtype_name, _host, check_same_namespace
 
@@ -87,6 +89,7 @@ class BaseMLP(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "restore_best_weights": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "ema_decay": [None, Interval(Real, 0, 1, closed="neither")],
         "backend": [None, str, Backend],
         "dtype": [None, StrOptions({"float32", "float64"})],
     }
@@ -119,6 +122,7 @@ class BaseMLP(BaseEstimator):
         max_fun=15000,
         restore_best_weights=False,
         dropout=0.0,
+        ema_decay=None,
         backend=None,
         dtype=None,
     ):
@@ -147,6 +151,7 @@ class BaseMLP(BaseEstimator):
         self.max_fun = max_fun
         self.restore_best_weights = restore_best_weights
         self.dropout = dropout
+        self.ema_decay = ema_decay
         self.backend = backend
         self.dtype = dtype
 
@@ -293,6 +298,16 @@ class BaseMLP(BaseEstimator):
         rate = self.dropout
         return float(rate) if np.ndim(rate) == 0 else [float(p) for p in rate]
 
+    def _average(self, model: MLP):
+        """``fit``'s ``average`` for ``ema_decay``: the model's average continued while the decay
+        is the same, a new one (from the current weights) for a new decay, False for none."""
+        decay = self.ema_decay
+        if decay is None:
+            return False
+        if model.averaging is not None and model.averaging.decay == float(decay):
+            return None
+        return EMA(float(decay))
+
     def _initialize(self, X, hidden, k: int, rs):
         """A new network with scikit-learn's initial weights, and the fitted-state attributes."""
         backend = (
@@ -402,6 +417,7 @@ class BaseMLP(BaseEstimator):
             callbacks=[Record(), *callbacks],
             sample_weight=sw,
             l2=float(self.alpha),
+            average=self._average(model),
         )
         self.n_iter_ = 0
         with VerboseLog(self.verbose):
@@ -468,14 +484,14 @@ class BaseMLP(BaseEstimator):
         """Weight matrices ``W_lᵀ``, shape ``(n_in, n_out)`` each (scikit-learn's layout)."""
         check_is_fitted(self)
         m = self.model_
-        return [self._attr(m.params[f"W{l}"].T) for l in range(1, m.n_layers + 1)]
+        return [self._attr(inference_params(m)[f"W{l}"].T) for l in range(1, m.n_layers + 1)]
 
     @property
     def intercepts_(self):
         """Bias vectors ``b_l``, shape ``(n_out,)`` each."""
         check_is_fitted(self)
         m = self.model_
-        return [self._attr(m.params[f"b{l}"]) for l in range(1, m.n_layers + 1)]
+        return [self._attr(inference_params(m)[f"b{l}"]) for l in range(1, m.n_layers + 1)]
 
     def _attr(self, a):
         out, here = get_backend(self._input_backend), self.model_.backend
@@ -496,6 +512,7 @@ class BaseMLP(BaseEstimator):
     def __setstate__(self, state):
         state = dict(state)
         saved = state.pop("_xpnet_model", None)  # written by xpnet before 2026-12
+        state.setdefault("ema_decay", None)  # pickled before weight averaging
         if "model_" in state or saved is not None:  # fitted before these attributes were
             state.setdefault("_best_params", None)
             state.setdefault("_validation", None)

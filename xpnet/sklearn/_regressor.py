@@ -88,6 +88,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Not in scikit-learn (its issue #6175): inverted dropout on the hidden layers while
         training, the fraction of units dropped at every step, one rate or one per hidden
         layer, each in [0, 1) ([`xpnet.nn.dropout`][xpnet.nn.dropout]). Prediction never drops.
+    ema_decay : float or None, default=None
+        Not in scikit-learn: keep an exponential moving average of the weights, updated after
+        every step with this decay (``d`` in (0, 1), warmed up as ``min(d, (1+t)/(10+t))``;
+        [`xpnet.EMA`][xpnet.nn.averaging.EMA]), and predict, score and early-stop with it
+        (``coefs_`` and ``intercepts_`` are the averaged weights). ``None``: no averaging.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -173,6 +178,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         max_fun=15000,
         restore_best_weights=False,
         dropout=0.0,
+        ema_decay=None,
         backend=None,
         dtype=None,
     ):
@@ -203,6 +209,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             max_fun=max_fun,
             restore_best_weights=restore_best_weights,
             dropout=dropout,
+            ema_decay=ema_decay,
             backend=backend,
             dtype=dtype,
         )
