@@ -30,7 +30,7 @@ DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3}
 #: The random shift of the ``shifts`` rows, in pixels (``xpnet train --shift 1``).
 SHIFT = 1
 #: The augmentations of the augmentation overhead table, the plain training first.
-AUGMENTATIONS = ("none", "shifts", "affine")
+AUGMENTATIONS = ("none", "shifts", "affine", "erase", "affine-erase")
 #: How the ``affine`` rows are labelled: ``RandomAffine(rotation=15, ...)``.
 AFFINE_LABEL = "RandomAffine(rotation={rotation:g}, scale={scale:g}, shear={shear:g}, shift={shift:g})"
 
@@ -85,7 +85,9 @@ def make_augment(kind: str, seed: int = 0):
     kind : str
         ``"none"``; ``"shifts"``: ``RandomShifts(max_shift=SHIFT)`` (``xpnet train --shift 1``);
         ``"affine"``: ``RandomAffine`` with ``xpnet train --augment affine``'s ranges
-        ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to `SHIFT` pixels.
+        ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to `SHIFT` pixels;
+        ``"erase"``: ``RandomErasing(0.5)`` (``xpnet train --augment none --erase 0.5``);
+        ``"affine-erase"``: the affine distortions, then ``RandomErasing(0.5)``.
     seed : int
         The augmentation's seed.
 
@@ -101,9 +103,13 @@ def make_augment(kind: str, seed: int = 0):
 
         return RandomShifts(max_shift=SHIFT, seed=seed)
     from ..augment.affine import RandomAffine
+    from ..augment.erasing import RandomErasing
     from ..runs.config import AFFINE_RANGES
 
-    return RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
+    if kind == "erase":
+        return RandomErasing(0.5, seed=seed)
+    affine = RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
+    return RandomErasing(0.5, seed=seed, base=affine) if kind == "affine-erase" else affine
 
 
 class FitRunner:

@@ -92,7 +92,7 @@ def _shifts_table(shifts: dict, console) -> None:
 
     table = Table(
         title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}) and "
-        f"{shifts['affine']} against none, batch {shifts['batch_size']}, s per epoch",
+        f"{shifts['affine']} (erase: RandomErasing(p=0.5), alone or after it) against none, batch {shifts['batch_size']}, s per epoch",
         title_justify="left",
     )
     left = ("network", "optimizer", "backend", "augmentation")

@@ -53,6 +53,8 @@ _FRESH_ONLY = (
     "rotation",
     "scale",
     "shear",
+    "erase",
+    "label_smoothing",
     "dtype",
     "seed",
     "val_split",
@@ -183,6 +185,20 @@ def _refuse_changes(ctx: click.Context, opts: dict, run) -> None:
     help=f"--augment affine: largest horizontal shear, x += FACTOR·y (default {AFFINE_RANGES['shear']:g}).",
 )
 @click.option(
+    "--erase",
+    type=click.FloatRange(0, 1),
+    metavar="P",
+    help="Random erasing: give each training image, with probability P per epoch, one blank "
+    "rectangle of 2-33% of its area (after --augment's distortion; 0: off, the default).",
+)
+@click.option(
+    "--label-smoothing",
+    type=click.FloatRange(0, 1, max_open=True),
+    metavar="EPS",
+    help="Train against smoothed targets (1-EPS)*onehot + EPS/classes (0: off, the default); "
+    "the logged losses are then the smoothed loss.",
+)
+@click.option(
     "--dropout",
     type=click.FloatRange(0, 1, max_open=True),
     metavar="P",
@@ -249,6 +265,7 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --dataset fashion-mnist --epochs 30
       xpnet train --augment affine --shift 2            # rotated, scaled, sheared digits
       xpnet train --dataset fashion-mnist --flip        # mirror images and shifts
+      xpnet train --erase 0.5 --label-smoothing 0.1     # random erasing, smoothed targets
       xpnet train --data ~/data/mnist-t10k --val-split 0.2
       xpnet train --preset tutorial --data train.csv
       xpnet train --hidden 256,128 --optimizer sgd --momentum 0.9 --lr 0.05 --batch-size 64

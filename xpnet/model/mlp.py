@@ -77,6 +77,12 @@ class MLP:
         list of one per hidden layer, each in [0, 1); 0 (default): none. Inference
         ([`predict`][xpnet.model.mlp.MLP.predict], [`evaluate`][xpnet.model.mlp.MLP.evaluate], ...)
         never drops.
+    label_smoothing
+        ε of the cross-entropy head's smoothed targets ``(1 − ε)·onehot + ε/K``
+        ([`CrossEntropy`][xpnet.nn.losses.CrossEntropy]; PyTorch's ``CrossEntropyLoss`` and
+        Keras's ``CategoricalCrossentropy`` take the same ``label_smoothing``), 0 ≤ ε < 1; 0
+        (default): one-hot targets. Training and evaluation then report the smoothed loss;
+        accuracy is unchanged in meaning. A regression head refuses ε > 0.
 
     Attributes
     ----------
@@ -109,11 +115,12 @@ class MLP:
         preprocessing: Preprocessing | dict | None = None,
         loss: str | LossHead = "cross_entropy",
         dropout: float | Iterable[float] = 0.0,
+        label_smoothing: float = 0.0,
     ):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ConfigError(f"sizes must list at least two positive layer widths, got {sizes}")
-        self.head = get_loss(loss)
+        self.head = get_loss(loss, label_smoothing)
         if sizes[-1] < self.head.min_outputs:
             raise ConfigError(f"the output layer needs at least {self.head.min_outputs} classes, got {sizes[-1]}")
         if init not in INITIALIZERS:
@@ -178,6 +185,11 @@ class MLP:
         return len(self.sizes) - 1
 
     @property
+    def label_smoothing(self) -> float:
+        """ε of the cross-entropy head's smoothed targets (0: none, and for other heads)."""
+        return float(getattr(self.head, "label_smoothing", 0.0))
+
+    @property
     def n_params(self) -> int:
         """Total number of trainable numbers."""
         return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
@@ -193,6 +205,7 @@ class MLP:
             "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config(),
             "loss": self.head.name,
             "dropout": list(self.dropout),
+            "label_smoothing": self.label_smoothing,
         }
 
     def numpy_params(self) -> dict:
@@ -497,7 +510,7 @@ class MLP:
             self.backend,
             compiled.loss_and_gradients,
             activation=self.activation,
-            loss=self.head.name,
+            loss=self.head,
             l2=float(l2),
         )(self.params, X, T, w)
         return grads
@@ -547,6 +560,8 @@ class MLP:
         if any(self.dropout):
             rates = set(self.dropout)
             loss += f", dropout={self.dropout[0] if len(rates) == 1 else list(self.dropout)!r}"
+        if self.label_smoothing:
+            loss += f", label_smoothing={self.label_smoothing!r}"
         return (
             f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
             f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed}{loss})"

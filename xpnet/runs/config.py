@@ -197,8 +197,14 @@ class TrainConfig:
         Also mirror each training image left–right with probability ½ (with any ``augment``).
     rotation, scale, shear : float
         ``affine``'s largest rotation in degrees, relative change of size, and shear factor.
+    erase : float
+        Random erasing ([`RandomErasing`][xpnet.augment.erasing.RandomErasing]): the probability
+        that a training image gets one blank rectangle each epoch, after ``augment`` (0: off).
     dropout : float
         Inverted dropout rate of every hidden layer while training (0: off).
+    label_smoothing : float
+        ε of the cross-entropy's smoothed targets ``(1 − ε)·onehot + ε/K`` (0: one-hot); the
+        logged losses are then the smoothed loss.
     val_split : float
         Fraction of the training data held out for validation.
     dtype : str
@@ -227,6 +233,8 @@ class TrainConfig:
     rotation: float = AFFINE_RANGES["rotation"]
     scale: float = AFFINE_RANGES["scale"]
     shear: float = AFFINE_RANGES["shear"]
+    erase: float = 0.0
+    label_smoothing: float = 0.0
     dtype: str = "float32"
     seed: int = 0
     data: str = "mnist"
@@ -304,6 +312,7 @@ class TrainConfig:
             backend=backend,
             seed=self.seed,
             dropout=self.dropout,
+            label_smoothing=self.label_smoothing,
         )
         model.train_defaults = {
             "epochs": self.epochs,
@@ -348,6 +357,8 @@ class TrainConfig:
             parts.append(augmentation)
         if self.dropout:
             parts.append(f"dropout {self.dropout:g}")
+        if self.label_smoothing:
+            parts.append(f"label smoothing {self.label_smoothing:g}")
         return ", ".join(parts)
 
     def resolve_augment(self, dataset_name: str) -> None:
@@ -360,7 +371,14 @@ class TrainConfig:
     def describe_augmentation(self) -> str:
         """The augmentation in words (empty without one): ``random shifts of up to 1 px``,
         ``random affine distortions (rotation ±15°, scale ±0.15, shear ±0.2, shifts ±1 px)``,
-        ``random flips and shifts of up to 1 px``."""
+        ``random flips and shifts of up to 1 px``; random erasing is added as
+        ``, random erasing (p 0.5)``."""
+        text = self._describe_distortion()
+        if self.erase:
+            return f"{text}, random erasing (p {self.erase:g})" if text else f"random erasing (p {self.erase:g})"
+        return text
+
+    def _describe_distortion(self) -> str:
         shifts = self.shift and self.augment != "none"
         if self.augment == "affine":
             text = (
