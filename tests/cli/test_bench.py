@@ -52,7 +52,7 @@ def test_shifts_only_prints_only_the_augmentation_table(tmp_path):
         ("784-16-10", "full"),
     ]
     names = [e["name"] for e in data["shifts"]["results"][0]["backends"]]
-    assert names == ["numpy", "numpy+shifts", "numpy+affine", "numpy+elastic"]
+    assert names == ["numpy", "numpy+shifts", "numpy+affine", "numpy+elastic", "numpy+erase", "numpy+affine-erase"]
 
 
 def test_bad_options_exit_2_and_name_the_option():

@@ -47,6 +47,10 @@ def problems(draw, losses=LOSSES):
         "weighted": draw(st.booleans()) if len(losses) > 1 else False,
         # Dropout: gradcheck fixes the masks (one seeded draw) and checks the thinned network.
         "dropout": [draw(st.sampled_from([0.0, 0.3, 0.7])) for _ in range(n_hidden)] if len(losses) > 1 else 0.0,
+        # Label smoothing: the smoothed targets (1 − ε)·onehot + ε/K, the same canonical head.
+        "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.6]))
+        if loss == "cross_entropy" and len(losses) > 1
+        else 0.0,
     }
 
 
@@ -61,6 +65,7 @@ def _model_and_batch(problem, backend, dtype="float64"):
         seed=problem["seed"] % 1000,
         loss=loss,
         dropout=problem.get("dropout", 0.0),
+        label_smoothing=problem.get("label_smoothing", 0.0),
     )
     rng = np.random.default_rng(problem["seed"])
     # Non-zero biases: with zero biases a dead layer feeds Z = 0 exactly to the next ReLU.

@@ -344,7 +344,7 @@ def test_params_clone_pickle():
     clf = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.5, backend="cpu", dtype="float32", random_state=0)
     params = clf.get_params()
     assert params["alpha"] == 0.5 and params["backend"] == "cpu" and params["max_fun"] == 15000
-    added = {"class_weight", "restore_best_weights", "dropout", "ema_decay", "backend", "dtype"}
+    added = {"class_weight", "restore_best_weights", "dropout", "ema_decay", "label_smoothing", "backend", "dtype"}
     assert set(params) == set(SkMLPClassifier().get_params()) | added
     assert clone(clf).get_params() == params
     clf.set_params(alpha=0.1)

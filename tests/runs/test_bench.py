@@ -158,9 +158,16 @@ def test_augmentation_table_pairs_each_backend_with_its_plain_training():
     assert [r["network"] for r in tables] == ["784-32-10", "784-16-10"]
     for res in tables:
         by_name = {e["name"]: e for e in res["backends"]}
-        assert set(by_name) == {"numpy", "numpy+shifts", "numpy+affine", "numpy+elastic"}
+        assert set(by_name) == {
+            "numpy",
+            "numpy+shifts",
+            "numpy+affine",
+            "numpy+elastic",
+            "numpy+erase",
+            "numpy+affine-erase",
+        }
         assert by_name["numpy"]["reference"] is None
-        assert {by_name[f"numpy+{k}"]["reference"] for k in ("shifts", "affine", "elastic")} == {"numpy"}
+        assert {by_name[k]["reference"] for k in by_name if k != "numpy"} == {"numpy"}
         assert all(e["status"] == "ok" and e["ratio"] > 0 for e in by_name.values())
     # A network whose input is not 784 pixels only gets the small network's rows.
     other = _tiny(backends="numpy", main=False, shifts=True, sizes=(64, 8, 10), optimizers=("sgd",), epochs=1)

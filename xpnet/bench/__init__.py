@@ -19,8 +19,10 @@ by more than 20 % (max − min over the median) or 10 % (coefficient of variatio
 The augmentation overhead table (``--shifts``) trains, on each backend, with
 [`RandomShifts`][xpnet.augment.shifts.RandomShifts] (``max_shift=1``, ``xpnet train --shift 1``)
 with [`RandomAffine`][xpnet.augment.affine.RandomAffine] (``xpnet train --augment affine``'s
-ranges) and with [`RandomElastic`][xpnet.augment.elastic.RandomElastic] (the same and
-``--elastic 34``) against the same training without, and gives the ratio augmented / plain.
+ranges), with [`RandomElastic`][xpnet.augment.elastic.RandomElastic] (the same and
+``--elastic 34``), and with [`RandomErasing`][xpnet.augment.erasing.RandomErasing] (``p=0.5``,
+``--erase 0.5``) alone and after the affine distortions, against the same training without, and
+gives the ratio augmented / plain.
 
 This package imports no array library but NumPy: the backends import theirs through
 [`xpnet.backend`][xpnet.backend]. Timing xpnet against PyTorch, JAX, a plain NumPy loop or the

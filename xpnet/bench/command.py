@@ -96,8 +96,8 @@ def _write_json(path: str, results: dict) -> None:
     default=False,
     show_default=True,
     help="Also print the augmentation overhead table: training with RandomShifts(max_shift=1), "
-    "with RandomAffine (--augment affine's ranges) and with RandomElastic (the same and --elastic 34), "
-    "against the same without, on each backend, "
+    "with RandomAffine (--augment affine's ranges), with RandomElastic (the same and --elastic 34), "
+    "and with RandomErasing(p=0.5) alone and after RandomAffine, against the same without, on each backend, "
     "784-32-10 and the --sizes network, batch 128.",
 )
 @click.option("--shifts-only", is_flag=True, help="Print only the augmentation overhead table.")

@@ -31,7 +31,7 @@ DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3}
 #: The random shift of the ``shifts`` rows, in pixels (``xpnet train --shift 1``).
 SHIFT = 1
 #: The augmentations of the augmentation overhead table, the plain training first.
-AUGMENTATIONS = ("none", "shifts", "affine", "elastic")
+AUGMENTATIONS = ("none", "shifts", "affine", "elastic", "erase", "affine-erase")
 #: How the ``affine`` rows are labelled: ``RandomAffine(rotation=15, ...)``.
 AFFINE_LABEL = "RandomAffine(rotation={rotation:g}, scale={scale:g}, shear={shear:g}, shift={shift:g})"
 #: How the ``elastic`` rows are labelled: the affine ranges plus Simard's field.
@@ -91,6 +91,8 @@ def make_augment(kind: str, seed: int = 0):
         ([`AFFINE_RANGES`][xpnet.runs.config.AFFINE_RANGES]) and shifts of up to `SHIFT` pixels;
         ``"elastic"``: the same plus elastic distortions of Simard's ``α = 34, σ = 4``
         ([`RandomElastic`][xpnet.augment.elastic.RandomElastic], ``xpnet train --augment affine --elastic 34``).
+        ``"erase"``: ``RandomErasing(0.5)`` (``xpnet train --augment none --erase 0.5``);
+        ``"affine-erase"``: the affine distortions, then ``RandomErasing(0.5)``.
     seed : int
         The augmentation's seed.
 
@@ -107,12 +109,16 @@ def make_augment(kind: str, seed: int = 0):
         return RandomShifts(max_shift=SHIFT, seed=seed)
     from ..augment.affine import RandomAffine
     from ..augment.elastic import ELASTIC_DEFAULTS, RandomElastic
+    from ..augment.erasing import RandomErasing
     from ..runs.config import AFFINE_RANGES
 
     if kind == "elastic":
         alpha, sigma = ELASTIC_DEFAULTS["alpha"], ELASTIC_DEFAULTS["sigma"]
         return RandomElastic(alpha, sigma, **AFFINE_RANGES, shift=SHIFT, seed=seed)
-    return RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
+    if kind == "erase":
+        return RandomErasing(0.5, seed=seed)
+    affine = RandomAffine(**AFFINE_RANGES, shift=SHIFT, seed=seed)
+    return RandomErasing(0.5, seed=seed, base=affine) if kind == "affine-erase" else affine
 
 
 class FitRunner:

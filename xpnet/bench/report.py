@@ -94,7 +94,7 @@ def _shifts_table(shifts: dict, console) -> None:
         title=f"Augmentation overhead: RandomShifts(max_shift={shifts['max_shift']}), "
         f"{shifts['affine']}"
         + (f" and {shifts['elastic']}" if shifts.get("elastic") else "")
-        + f" against none, batch {shifts['batch_size']}, s per epoch",
+        + f" (erase: RandomErasing(p=0.5), alone or after the affine) against none, batch {shifts['batch_size']}, s per epoch",
         title_justify="left",
     )
     left = ("network", "optimizer", "backend", "augmentation")

@@ -57,6 +57,8 @@ _FRESH_ONLY = (
     "shear",
     "elastic",
     "elastic_sigma",
+    "erase",
+    "label_smoothing",
     "dtype",
     "seed",
     "val_split",
@@ -201,6 +203,20 @@ def _refuse_changes(ctx: click.Context, opts: dict, run) -> None:
     help=f"--elastic: the fields' smoothing, a Gaussian's standard deviation (default {ELASTIC_DEFAULTS['sigma']:g}).",
 )
 @click.option(
+    "--erase",
+    type=click.FloatRange(0, 1),
+    metavar="P",
+    help="Random erasing: give each training image, with probability P per epoch, one blank "
+    "rectangle of 2-33% of its area (after --augment's distortion; 0: off, the default).",
+)
+@click.option(
+    "--label-smoothing",
+    type=click.FloatRange(0, 1, max_open=True),
+    metavar="EPS",
+    help="Train against smoothed targets (1-EPS)*onehot + EPS/classes (0: off, the default); "
+    "the logged losses are then the smoothed loss.",
+)
+@click.option(
     "--dropout",
     type=click.FloatRange(0, 1, max_open=True),
     metavar="P",
@@ -277,6 +293,7 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --dataset fashion-mnist --flip        # mirror images and shifts
       xpnet train --augment affine --elastic 34         # + elastic distortions (Simard 2003)
       xpnet train --dataset fashion-mnist --ema 0.999   # predict with averaged weights
+      xpnet train --erase 0.5 --label-smoothing 0.1     # random erasing, smoothed targets
       xpnet train --data ~/data/mnist-t10k --val-split 0.2
       xpnet train --preset tutorial --data train.csv
       xpnet train --hidden 256,128 --optimizer sgd --momentum 0.9 --lr 0.05 --batch-size 64

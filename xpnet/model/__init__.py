@@ -2,7 +2,8 @@
 
 | module | what it holds |
 | --- | --- |
-| [`mlp`][xpnet.model.mlp] | ``MLP``: parameters, ``fit``, ``predict``, ``evaluate``, pickling |
+| [`mlp`][xpnet.model.mlp] | ``MLP``: parameters, ``fit``, ``predict``, ``evaluate`` |
+| [`pickling`][xpnet.model.pickling] | how an ``MLP`` pickles, and loads pickles of earlier versions |
 | [`callbacks`][xpnet.model.callbacks] | what ``fit`` records (``History``) and calls (``Callback``) |
 | [`inputs`][xpnet.model.inputs] | every check of a model's inputs, in one pass (``validate_inputs``) |
 | [`preprocessing`][xpnet.model.preprocessing] | ``Preprocessing``: raw pixels → network inputs |

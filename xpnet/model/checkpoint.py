@@ -372,7 +372,8 @@ def load_checkpoint(
                 seed=int(cfg.get("seed", 0)),
                 loss=cfg.get("loss", "cross_entropy"),
                 dropout=cfg.get("dropout", 0.0),
-            )  # older files: the softmax head, no dropout
+                label_smoothing=cfg.get("label_smoothing", 0.0),
+            )  # older files: the softmax head, no dropout, no label smoothing
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"{path}: the manifest's model settings are invalid ({exc})") from None
         shapes = {k: tuple(v.shape) for k, v in model.params.items()}
@@ -464,6 +465,7 @@ def _load_safetensors(path: Path, backend, dtype) -> Checkpoint:
             seed=cfg["seed"],
             loss=cfg["loss"],
             dropout=cfg["dropout"],
+            label_smoothing=cfg.get("label_smoothing", 0.0),
             preprocessing=preprocessing,
         )
     except (ValueError, TypeError) as exc:

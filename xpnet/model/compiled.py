@@ -229,7 +229,7 @@ def compiled_train_batches(backend, activation: str, optimizer, augment, head, l
         activation,
         optimizer.structure(),
         None if augment is None else augment.structure(),
-        head.name,
+        head,  # its name and settings (label smoothing): equal heads share a compiled step
         float(l2),
         rates,
     )

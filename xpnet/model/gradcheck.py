@@ -313,7 +313,7 @@ def gradcheck(
         finite_differences,
         activation=m64.activation,
         map=backend.map,
-        loss=m64.head.name,
+        loss=m64.head,
         l2=float(l2),
     )
     out = check(

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Generator, Iterable
 from typing import Any, Literal
 
-from ..backend import Backend, array_library, get_backend, resolve_seed, unpickle_target
+from ..backend import Backend, array_library, get_backend, resolve_seed
 from ..errors import ConfigError, TrainingDiverged
 from ..nn import network
 from ..nn.activations import get_activation
@@ -29,7 +29,7 @@ from ..nn.dropout import dropout_rates
 from ..nn.init import INITIALIZERS, init_layer
 from ..nn.losses import LossHead, get_loss
 from ..nn.optim import Optimizer
-from . import averaging, compiled, training
+from . import averaging, compiled, pickling, training
 from .callbacks import Callback, History
 from .inputs import InvalidInput, InvalidInputType, ModelInputs, lazy_map, validate_inputs
 from .preprocessing import Preprocessing
@@ -78,6 +78,12 @@ class MLP:
         list of one per hidden layer, each in [0, 1); 0 (default): none. Inference
         ([`predict`][xpnet.model.mlp.MLP.predict], [`evaluate`][xpnet.model.mlp.MLP.evaluate], ...)
         never drops.
+    label_smoothing
+        ε of the cross-entropy head's smoothed targets ``(1 − ε)·onehot + ε/K``
+        ([`CrossEntropy`][xpnet.nn.losses.CrossEntropy]; PyTorch's ``CrossEntropyLoss`` and
+        Keras's ``CategoricalCrossentropy`` take the same ``label_smoothing``), 0 ≤ ε < 1; 0
+        (default): one-hot targets. Training and evaluation then report the smoothed loss;
+        accuracy is unchanged in meaning. A regression head refuses ε > 0.
 
     Attributes
     ----------
@@ -114,11 +120,12 @@ class MLP:
         preprocessing: Preprocessing | dict | None = None,
         loss: str | LossHead = "cross_entropy",
         dropout: float | Iterable[float] = 0.0,
+        label_smoothing: float = 0.0,
     ):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ConfigError(f"sizes must list at least two positive layer widths, got {sizes}")
-        self.head = get_loss(loss)
+        self.head = get_loss(loss, label_smoothing)
         if sizes[-1] < self.head.min_outputs:
             raise ConfigError(f"the output layer needs at least {self.head.min_outputs} classes, got {sizes[-1]}")
         if init not in INITIALIZERS:
@@ -185,6 +192,11 @@ class MLP:
         return len(self.sizes) - 1
 
     @property
+    def label_smoothing(self) -> float:
+        """ε of the cross-entropy head's smoothed targets (0: none, and for other heads)."""
+        return float(getattr(self.head, "label_smoothing", 0.0))
+
+    @property
     def n_params(self) -> int:
         """Total number of trainable numbers."""
         return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
@@ -200,6 +212,7 @@ class MLP:
             "preprocessing": None if self.preprocessing is None else self.preprocessing.get_config(),
             "loss": self.head.name,
             "dropout": list(self.dropout),
+            "label_smoothing": self.label_smoothing,
         }
 
     def numpy_params(self, averaged: bool = False) -> dict:
@@ -525,7 +538,7 @@ class MLP:
             self.backend,
             compiled.loss_and_gradients,
             activation=self.activation,
-            loss=self.head.name,
+            loss=self.head,
             l2=float(l2),
         )(self.params, X, T, w)
         return grads
@@ -536,52 +549,19 @@ class MLP:
 
     # -- pickling ------------------------------------------------------------------------------
     def __getstate__(self) -> dict:
-        """The model for `pickle`, `copy.deepcopy` and joblib: parameters and
-        optimizer state as NumPy arrays, the backend as its spec (see
-        [`xpnet.backend.unpickle_on`][xpnet.backend.unpickle_on]).
-        """
-        state = dict(self.__dict__)
-        state.pop("dtype", None)  # a namespace object: rebuilt from dtype_name
-        state["backend"] = self.backend.spec
-        state["params"] = self.numpy_params()
-        if self.averaged_params is not None:
-            state["averaged_params"] = self.numpy_params(averaged=True)
-        if self.optimizer is not None:
-            opt = _copy.copy(self.optimizer)  # shallow: the original keeps its device state
-            opt.state = {
-                slot: {k: self.backend.to_numpy(v, copy=True) for k, v in arrays.items()}
-                for slot, arrays in self.optimizer.state.items()
-            }
-            opt.schedule = _copy.deepcopy(self.optimizer.schedule)
-            state["optimizer"] = opt
-        return state
+        """The model for `pickle`, `copy.deepcopy` and joblib ([`pickling`][xpnet.model.pickling])."""
+        return pickling.model_state(self)
 
     def __setstate__(self, state: dict) -> None:
-        state = dict(state)
-        backend = unpickle_target(state.pop("backend"))
-        state.setdefault("head", get_loss(None))  # pickled before there were loss heads
-        state.setdefault("stop_reason", None)
-        state.setdefault("dropout", (0.0,) * (len(state["sizes"]) - 2))  # pickled before dropout
-        state.setdefault("averaging", None)  # pickled before weight averaging
-        averaged = state.pop("averaged_params", None)
-        self.__dict__.update(state)
-        self.backend = backend
-        self.dtype = backend.float_dtype(self.dtype_name)
-        self.params = {k: backend.asarray(v, self.dtype_name) for k, v in state["params"].items()}
-        self.averaged_params = (
-            None if averaged is None else {k: backend.asarray(v, self.dtype_name) for k, v in averaged.items()}
-        )
-        if self.optimizer is not None:
-            self.optimizer.state = {
-                slot: {k: backend.asarray(v, self.dtype_name) for k, v in arrays.items()}
-                for slot, arrays in self.optimizer.state.items()
-            }
+        pickling.restore_model(self, state)
 
     def __repr__(self) -> str:
         loss = "" if self.head.classifies else f", loss={self.head.name!r}"
         if any(self.dropout):
             rates = set(self.dropout)
             loss += f", dropout={self.dropout[0] if len(rates) == 1 else list(self.dropout)!r}"
+        if self.label_smoothing:
+            loss += f", label_smoothing={self.label_smoothing!r}"
         return (
             f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, "
             f"dtype={self.dtype_name!r}, backend={self.backend.spec!r}, seed={self.seed}{loss})"

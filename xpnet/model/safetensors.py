@@ -18,6 +18,7 @@ The header's metadata (strings; the lists and objects as JSON) says the rest:
 | ``dtype``         | ``float32`` or ``float64``                                         |
 | ``preprocessing`` | ``Preprocessing.get_config()`` as JSON, or ``"null"``              |
 | ``dropout``       | the training dropout rates (inference uses none), JSON list        |
+| ``label_smoothing`` | ε of the cross-entropy's smoothed training targets, e.g. ``"0.1"`` (absent in older files: 0) |
 | ``init``, ``seed``| how the weights were first drawn                                   |
 | ``classes``       | a scikit-learn classifier's ``classes_`` as a JSON list (only then) |
 | ``xpnet_version`` | the version that wrote the file                                    |
@@ -66,6 +67,7 @@ def metadata(model, classes: np.ndarray | None = None) -> dict[str, str]:
         "dtype": cfg["dtype"],
         "preprocessing": json.dumps(cfg["preprocessing"]),
         "dropout": json.dumps(cfg["dropout"]),
+        "label_smoothing": repr(float(cfg.get("label_smoothing", 0.0))),
         "init": cfg["init"],
         "seed": str(cfg["seed"]),
         "xpnet_version": xpnet_version(),
@@ -147,6 +149,7 @@ def read_safetensors(path: str | os.PathLike) -> tuple[dict, dict | None, dict, 
             "loss": meta["loss"],
             "dtype": meta["dtype"],
             "dropout": json.loads(meta.get("dropout", "0")),
+            "label_smoothing": float(meta.get("label_smoothing", "0")),
             "init": meta.get("init", "he"),
             "seed": int(meta.get("seed", "0")),
         }

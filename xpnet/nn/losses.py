@@ -5,7 +5,7 @@ A head turns the logits ``Z_L`` (``m × n_L``) into the network's output ``A_L``
 
 | head                                     | output ``A_L``  | per-sample loss ``ℓ_i``            | targets ``T``        |
 | ---------------------------------------- | --------------- | ---------------------------------- | -------------------- |
-| [`CrossEntropy`][xpnet.nn.losses.CrossEntropy] (``"cross_entropy"``) | softmax(Z_L)    | ``−Σ_k T_ik log A_ik``             | one-hot of labels    |
+| [`CrossEntropy`][xpnet.nn.losses.CrossEntropy] (``"cross_entropy"``) | softmax(Z_L)    | ``−Σ_k T_ik log A_ik``             | one-hot of labels (or smoothed) |
 | [`SquaredError`][xpnet.nn.losses.SquaredError] (``"squared_error"``) | Z_L (identity)  | ``½ Σ_k (A_ik − T_ik)²``           | real values, m × n_L |
 | [`PoissonDeviance`][xpnet.nn.losses.PoissonDeviance] (``"poisson"``)  | e^{Z_L}         | ``Σ_k (T log(T/A) − T + A)_ik``    | counts ≥ 0, m × n_L  |
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ..backend import array_namespace, device_of
 from ..errors import ConfigError
+from .fast import sum_columns
 from .network import one_hot, softmax, softmax_cross_entropy, softmax_cross_entropy_rows
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "SquaredError",
     "PoissonDeviance",
     "get_loss",
+    "check_label_smoothing",
     "LOSSES",
 ]
 
@@ -104,28 +106,61 @@ class LossHead:
 class CrossEntropy(LossHead):
     """Softmax output and cross-entropy against class labels (the tutorial's head).
 
-    ``A_L = softmax(Z_L)``, ``ℓ_i = −log A_{i,y_i}``; targets are the one-hot rows of the
-    labels. The score is the (weighted) accuracy.
+    ``A_L = softmax(Z_L)``, ``ℓ_i = −Σ_k T_ik log A_ik``; targets are the one-hot rows of the
+    labels, or with label smoothing ``ε`` (Szegedy et al. 2016) the smoothed rows
+    ``T′ = (1 − ε)·onehot + ε/K`` (``K = n_L`` classes), which still sum to 1, so the head stays
+    canonical: ``∂ℓ_i/∂Z_i = A_i − T′_i``. Without smoothing ``ℓ_i = −log A_{i,y_i}``. The
+    score is the (weighted) accuracy.
+
+    Parameters
+    ----------
+    label_smoothing : float
+        ``ε``, 0 ≤ ε < 1 (0: the one-hot targets). PyTorch's
+        ``CrossEntropyLoss(label_smoothing=ε)`` and Keras's
+        ``CategoricalCrossentropy(label_smoothing=ε)`` mean the same targets.
+
+    Raises
+    ------
+    ConfigError
+        ``label_smoothing`` is not a number in [0, 1).
     """
 
     name = "cross_entropy"
     output_activation = "softmax"
     classifies = True
     min_outputs = 2
+    label_smoothing = 0.0  # the class's value: heads pickled before label smoothing have none
+
+    def __init__(self, label_smoothing: float = 0.0):
+        self.label_smoothing = check_label_smoothing(label_smoothing)
 
     def targets(self, y, n_outputs, dtype):
-        return one_hot(y, n_outputs, dtype)
+        T = one_hot(y, n_outputs, dtype)
+        eps = self.label_smoothing
+        return T if not eps else T * (1 - eps) + eps / n_outputs
 
     def output(self, Z):
         return softmax(Z)
 
     def rows(self, Z, T):
         xp = array_namespace(Z, T)
-        log_s, t, P = softmax_cross_entropy_rows(Z, T, xp)
-        return log_s - t, xp.sign(t), P  # ℓ_i = log s_i − t_i; sign(t_i) = −[missed_i]
+        if not self.label_smoothing:
+            log_s, t, P = softmax_cross_entropy_rows(Z, T, xp)
+            return log_s - t, xp.sign(t), P  # ℓ_i = log s_i − t_i; sign(t_i) = −[missed_i]
+        # Smoothed targets: t_i = Σ_k T′_ik shifted_ik is no longer the label's shifted logit;
+        # the label is where T′ exceeds the midpoint between its two values (1 − ε + ε/K, ε/K),
+        # whose 0/1 indicator gives the label's shifted logit exactly, so misses stay exact.
+        K = Z.shape[1]
+        middle = (1 - self.label_smoothing) / 2 + self.label_smoothing / K
+        shifted = Z - xp.max(Z, axis=1, keepdims=True)
+        P = xp.exp(shifted)
+        s = sum_columns(P, xp)
+        P /= s[:, None]
+        label = xp.vecdot(xp.astype(T > middle, Z.dtype), shifted)
+        return xp.log(s) - xp.vecdot(T, shifted), xp.sign(label), P
 
     def loss_sum(self, Z, T, weights=None):
-        return softmax_cross_entropy(Z, T, weights)
+        return softmax_cross_entropy(Z, T, weights)  # −Σ_k T_ik log P_ik: rows of T sum to 1
 
     def score(self, Z, y, weights=None):
         """Accuracy ``Σ_i w_i [argmax_k Z_ik = y_i] / Σ_i w_i`` against labels ``y`` ``(m,)``."""
@@ -134,6 +169,28 @@ class CrossEntropy(LossHead):
         if weights is None:
             return xp.sum(hits), Z.shape[0]
         return xp.sum(hits * weights), xp.sum(weights)
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.label_smoothing == other.label_smoothing
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.label_smoothing))
+
+    def __repr__(self) -> str:
+        eps = self.label_smoothing
+        return f"CrossEntropy(label_smoothing={eps!r})" if eps else "CrossEntropy()"
+
+
+def check_label_smoothing(value) -> float:
+    """``value`` as a float ε with 0 ≤ ε < 1, or a [`ConfigError`][xpnet.errors.ConfigError] that says so."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        raise ConfigError(f"label_smoothing must be a number in [0, 1), got {value!r}")
+    eps = float(value)
+    if not (0 <= eps < 1):  # also refuses NaN
+        raise ConfigError(
+            f"label_smoothing must be in [0, 1) (the weight moved from the label to all classes), got {value!r}"
+        )
+    return eps
 
 
 class SquaredError(LossHead):
@@ -225,17 +282,31 @@ LOSSES: dict[str, type[LossHead]] = {
 }
 
 
-def get_loss(spec: str | LossHead | None) -> LossHead:
+def get_loss(spec: str | LossHead | None, label_smoothing: float = 0.0) -> LossHead:
     """A head from its name (``"cross_entropy"``, ``"squared_error"``) or itself; ``None`` is
-    cross-entropy."""
-    if spec is None:
-        return CrossEntropy()
+    cross-entropy. ``label_smoothing`` ε > 0 smooths a cross-entropy head's targets (a head
+    given as itself keeps its own unless ε is given); other heads refuse it.
+
+    Raises
+    ------
+    ConfigError
+        An unknown loss, or label smoothing of a head that does not classify.
+    """
+    eps = check_label_smoothing(label_smoothing)
     if isinstance(spec, LossHead):
-        return spec
-    try:
-        return LOSSES[str(spec)]()
-    except KeyError:
-        raise ConfigError(f"unknown loss {spec!r}; choose one of {', '.join(LOSSES)}") from None
+        head = spec
+    elif spec is None:
+        head = CrossEntropy()
+    else:
+        try:
+            head = LOSSES[str(spec)]()
+        except KeyError:
+            raise ConfigError(f"unknown loss {spec!r}; choose one of {', '.join(LOSSES)}") from None
+    if not eps:
+        return head
+    if not isinstance(head, CrossEntropy):
+        raise ConfigError(f"label_smoothing applies to the cross_entropy loss only, not {head.name!r}")
+    return CrossEntropy(eps)
 
 
 from .._lib.annotations import resolve_annotations  # noqa: E402

@@ -210,6 +210,12 @@ class TrainConfig:
         Decay of an exponential moving average of the weights, updated after every step
         ([`xpnet.EMA`][xpnet.nn.averaging.EMA]); validation, the checkpoint's predictions and the
         test accuracy use the averaged weights. ``None``: no averaging.
+    erase : float
+        Random erasing ([`RandomErasing`][xpnet.augment.erasing.RandomErasing]): the probability
+        that a training image gets one blank rectangle each epoch, after ``augment`` (0: off).
+    label_smoothing : float
+        ε of the cross-entropy's smoothed targets ``(1 − ε)·onehot + ε/K`` (0: one-hot); the
+        logged losses are then the smoothed loss.
     val_split : float
         Fraction of the training data held out for validation.
     dtype : str
@@ -241,6 +247,8 @@ class TrainConfig:
     shear: float = AFFINE_RANGES["shear"]
     elastic: float = 0.0
     elastic_sigma: float = ELASTIC_DEFAULTS["sigma"]
+    erase: float = 0.0
+    label_smoothing: float = 0.0
     dtype: str = "float32"
     seed: int = 0
     data: str = "mnist"
@@ -318,6 +326,7 @@ class TrainConfig:
             backend=backend,
             seed=self.seed,
             dropout=self.dropout,
+            label_smoothing=self.label_smoothing,
         )
         if self.ema is not None:  # the first fit starts the average at the initial weights
             model.averaging = EMA(self.ema)
@@ -366,6 +375,8 @@ class TrainConfig:
             parts.append(f"dropout {self.dropout:g}")
         if self.ema is not None:
             parts.append(f"EMA of the weights (decay {self.ema:g})")
+        if self.label_smoothing:
+            parts.append(f"label smoothing {self.label_smoothing:g}")
         return ", ".join(parts)
 
     def resolve_augment(self, dataset_name: str) -> None:
@@ -379,7 +390,13 @@ class TrainConfig:
         """The augmentation in words (empty without one): ``random shifts of up to 1 px``,
         ``random affine distortions (rotation ±15°, scale ±0.15, shear ±0.2, shifts ±1 px)``,
         ``random flips and shifts of up to 1 px``; with ``elastic``, ``... and elastic
-        distortions (alpha 34, sigma 4 px)``."""
+        distortions (alpha 34, sigma 4 px)``; random erasing is added as ``, random erasing (p 0.5)``."""
+        text = self._describe_distortion()
+        if self.erase:
+            return f"{text}, random erasing (p {self.erase:g})" if text else f"random erasing (p {self.erase:g})"
+        return text
+
+    def _describe_distortion(self) -> str:
         text = self._describe_without_elastic()
         if not self.elastic:
             return text

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..augment.affine import RandomAffine
 from ..augment.elastic import RandomElastic
+from ..augment.erasing import RandomErasing
 from ..augment.shifts import RandomShifts
 from ..errors import ConfigError
 from ..model.mlp import MLP
@@ -68,8 +69,14 @@ def train_epochs(
     )
 
 
-def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | RandomAffine | RandomElastic | None:
+def make_augment(
+    config: TrainConfig, fill: float = 0.0
+) -> RandomShifts | RandomAffine | RandomElastic | RandomErasing | None:
     """The augmentation ``config`` asks for, or None.
+
+    With ``erase`` > 0 (``--erase P``) the result is ``RandomErasing(erase, base=...)`` of the
+    augmentation below (seeded ``(seed, epoch, 4)``): each image is distorted, then given a blank
+    rectangle with probability ``erase``.
 
     * ``augment="shift"`` without ``flip``: ``RandomShifts(shift)`` (None when ``shift`` is 0),
       what ``xpnet train --shift`` has always done, seeded ``(seed, epoch, 1)``;
@@ -94,6 +101,12 @@ def make_augment(config: TrainConfig, fill: float = 0.0) -> RandomShifts | Rando
     ConfigError
         An unknown ``augment``, or a range [`RandomAffine`][xpnet.augment.affine.RandomAffine] refuses.
     """
+    inner = _distortion(config, fill)
+    erase = float(getattr(config, "erase", 0.0))
+    return RandomErasing(erase, seed=config.seed, fill=fill, base=inner) if erase else inner
+
+
+def _distortion(config: TrainConfig, fill: float) -> RandomShifts | RandomAffine | RandomElastic | None:
     kind, seed = config.augment, config.seed
     if kind == "auto":
         raise ConfigError(

@@ -24,6 +24,7 @@ from ..errors import ConfigError, InvalidInput, InvalidInputType
 from ..model.averaging import inference_params
 from ..model.mlp import MLP, Callback, ModelInputs
 from ..nn.averaging import EMA
+from ..nn.losses import LossHead, get_loss
 from ._epochs import VerboseLog, batch_size, new_optimizer, set_samples_per_epoch, stopping_callbacks
 from ._inputs import _dispatch_enabled, _dtype_name, _host, check_same_namespace
 
@@ -42,8 +43,8 @@ class BaseMLP(BaseEstimator):
 
     # Properties here, so that a subclass may give a constant or compute them from its parameters.
     @property
-    def _LOSS(self) -> str:
-        """The xpnet loss head (xpnet.nn.losses)."""
+    def _LOSS(self) -> str | LossHead:
+        """The xpnet loss head (xpnet.nn.losses), or its name."""
         return "cross_entropy"
 
     @property
@@ -213,6 +214,8 @@ class BaseMLP(BaseEstimator):
         if first_pass:
             self._initialize(X, hidden, self._n_outputs(targets), rs)
         model = self.model_
+        if model.head.classifies:  # warm_start / partial_fit: the parameters as they are now
+            model.head = get_loss(self._LOSS)
         if incremental and self.early_stopping and self.early_stopped_:
             log.info("partial_fit: not training, early stopping ended the training (early_stopped_ is True)")
             self.n_iter_ = 0

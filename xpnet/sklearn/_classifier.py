@@ -4,16 +4,18 @@ cross-entropy head (see [`xpnet.sklearn`][xpnet.sklearn])."""
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ..errors import ConfigError, InvalidInput
 from ..nn import network
+from ..nn.losses import LossHead, get_loss
 from ._base import BaseMLP
 from ._inputs import _host
 
@@ -104,6 +106,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         every step with this decay (``d`` in (0, 1), warmed up as ``min(d, (1+t)/(10+t))``;
         [`xpnet.EMA`][xpnet.nn.averaging.EMA]), and predict, score and early-stop with it
         (``coefs_`` and ``intercepts_`` are the averaged weights). ``None``: no averaging.
+    label_smoothing : float, default=0.0
+        Not in scikit-learn: train against the smoothed targets ``(1 − ε)·onehot + ε/K``
+        (Szegedy et al. 2016; PyTorch's and Keras's ``label_smoothing``), ε in [0, 1).
+        ``loss_`` and ``loss_curve_`` are then the smoothed loss.
     backend : str, Backend or None, default=None
         Where to train (an [`xpnet.get_backend`][xpnet.backend.get_backend] spec: ``"cpu"``, ``"gpu"``,
         ``"torch:cuda"``, ...). ``None``: with ``array_api_dispatch`` enabled, the backend and
@@ -155,13 +161,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         The xpnet network trained (its ``backend``, ``params``, ``history``, ...).
     """
 
-    _LOSS = "cross_entropy"
     _OUT_ACTIVATION = "softmax"
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
+
+    @property
+    def _LOSS(self) -> LossHead:
+        """The cross-entropy head, with ``label_smoothing``'s targets (estimators pickled before
+        the parameter have none)."""
+        return get_loss("cross_entropy", getattr(self, "label_smoothing", 0.0))
 
     def __init__(
         self,
@@ -193,10 +205,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         restore_best_weights=False,
         dropout=0.0,
         ema_decay=None,
+        label_smoothing=0.0,
         backend=None,
         dtype=None,
     ):
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         super().__init__(
             hidden_layer_sizes,
             activation,
