@@ -27,7 +27,7 @@ from .model.gradcheck import GradcheckReport, gradcheck
 from .model.logs import CSVLogger, TensorBoardLogger
 from .model.preprocessing import Preprocessing
 from .model.stopping import EarlyStopping, ReduceLROnPlateau
-from .nn.averaging import EMA
+from .nn.averaging import EMA, SWA
 
 __version__ = xpnet_version()  # from the package metadata (pyproject.toml)
 
@@ -55,6 +55,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "EMA",
+    "SWA",
     "ReduceLROnPlateau",
     "GradcheckReport",
     "History",

@@ -284,6 +284,8 @@ def test_gradcheck_passes_and_fails_with_exit_1():
         ["train", "--data", "/nonexistent/path"],
         ["train", "--dataset", "mnist", "--data", "."],
         ["train", "--momentum", "0.9"],  # momentum with the default adamw
+        ["train", "--ema", "0.9", "--swa-epochs", "2"],  # two averagings
+        ["train", "--epochs", "3", "--swa-epochs", "4"],  # more epochs averaged than trained
         ["train", "--backend", "no-such-backend"],
         ["gradcheck", "--sizes", "5"],
         ["evaluate", "/nonexistent/model.npz"],
@@ -403,8 +405,14 @@ def _interrupt_at(monkeypatch, epoch, batch):
 
 @pytest.mark.parametrize(
     "augment",
-    [["--shift", "0"], ["--shift", "1"], ["--augment", "affine", "--flip"], ["--shift", "1", "--ema", "0.9"]],
-    ids=["plain", "shifts", "affine-flips", "ema"],
+    [
+        ["--shift", "0"],
+        ["--shift", "1"],
+        ["--augment", "affine", "--flip"],
+        ["--shift", "1", "--ema", "0.9"],
+        ["--shift", "1", "--schedule", "constant", "--swa-epochs", "2"],
+    ],
+    ids=["plain", "shifts", "affine-flips", "ema", "swa"],
 )
 def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_path, monkeypatch, augment):
     args = ["train", "--data", idx_data, "--epochs", "3", *augment, *FAST]
@@ -430,6 +438,10 @@ def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(idx_data, tmp_p
         cut_model = xpnet.load_checkpoint(tmp_path / "cut" / "model.npz")
         assert cut_model.model.averaging.decay == 0.9 and cut_model.training["config"]["ema"] == 0.9
         assert cut_model.model.averaging.t == cut_model.model.optimizer.t
+    if "--swa-epochs" in augment:  # cut in epoch 2, the first averaged: saved with no mean yet
+        assert stopped.averaging.start_epoch == 1 and stopped.averaging.t == 0 and stopped.averaged_params is None
+        cut_model = xpnet.load_checkpoint(tmp_path / "cut" / "model.npz")
+        assert cut_model.model.averaging.t == 2 and cut_model.training["config"]["swa_epochs"] == 2
     m_a = json.loads((tmp_path / "straight" / "metrics.json").read_text())
     m_b = json.loads((tmp_path / "cut" / "metrics.json").read_text())
     assert m_b["status"] == "completed" and m_b["test"]["accuracy"] == m_a["test"]["accuracy"]

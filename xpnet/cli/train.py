@@ -50,6 +50,7 @@ _FRESH_ONLY = (
     "shift",
     "dropout",
     "ema",
+    "swa_epochs",
     "augment",
     "flip",
     "rotation",
@@ -230,6 +231,14 @@ def _refuse_changes(ctx: click.Context, opts: dict, run) -> None:
     "(d warms up as min(DECAY, (1+t)/(10+t))), and validate, test and save it for prediction; "
     "training goes on from the raw weights. E.g. 0.999. Default: off.",
 )
+@click.option(
+    "--swa-epochs",
+    type=click.IntRange(1),
+    metavar="K",
+    help="Stochastic weight averaging: validate, test and save for prediction the mean of the weights "
+    "at the ends of the last K epochs (from epoch EPOCHS-K+1 on). Not with --ema. Best with "
+    "--schedule constant (cosine decays the rate to 0). Default: off.",
+)
 @click.option("--backend", metavar="SPEC", callback=backend_option, help=BACKEND_HELP)
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type (default float32).")
 @click.option("--seed", type=int, help="Seeds the weights, the shuffling and the data splits (default 0).")
@@ -293,6 +302,7 @@ def train(ctx: click.Context, **opts) -> None:
       xpnet train --dataset fashion-mnist --flip        # mirror images and shifts
       xpnet train --augment affine --elastic 34         # + elastic distortions (Simard 2003)
       xpnet train --dataset fashion-mnist --ema 0.999   # predict with averaged weights
+      xpnet train --schedule constant --swa-epochs 5    # SWA: mean of the last 5 epochs
       xpnet train --erase 0.5 --label-smoothing 0.1     # random erasing, smoothed targets
       xpnet train --data ~/data/mnist-t10k --val-split 0.2
       xpnet train --preset tutorial --data train.csv
@@ -312,6 +322,11 @@ def train(ctx: click.Context, **opts) -> None:
     data_dir = str(opts["data_dir"]) if opts["data_dir"] else None
     if opts["resume"] and opts["overwrite"]:
         raise click.UsageError("--resume continues the run and --overwrite starts it over: give one of them")
+    if opts["ema"] is not None and opts["swa_epochs"] is not None:
+        raise click.UsageError(
+            "--ema and --swa-epochs are two ways of averaging the weights: give one of them "
+            "(EMA after every step, or SWA: the mean of the last epochs' weights)"
+        )
     if opts["tensorboard"] and importlib.util.find_spec("tensorboardX") is None:  # before loading any data
         from ..model.logs import TENSORBOARD_EXTRA_HINT
 

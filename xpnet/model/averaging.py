@@ -10,9 +10,13 @@ A model trained with ``fit(average=xpnet.EMA(decay))`` holds two sets of weights
 Everything that reads the model out uses θ̄ where there is one
 ([`inference_params`][xpnet.model.averaging.inference_params]): ``predict``, ``evaluate``, the
 validation during ``fit`` (so early stopping watches θ̄), the exports (ONNX, safetensors),
-the server. ``model.averaging`` is the [`EMA`][xpnet.nn.averaging.EMA] with its update count.
+the server. ``model.averaging`` is the [`EMA`][xpnet.nn.averaging.EMA] (or
+[`SWA`][xpnet.nn.averaging.SWA]) with its update count. An SWA has no θ̄ until the end of its
+first averaged epoch ([`end_epoch`][xpnet.model.averaging.end_epoch], called by the training
+loop before that epoch's validation); until then inference uses θ.
 Checkpoints store θ̄ as ``avg.W1``, … beside ``param.*`` (θ), and the averaging in the
-manifest's ``"averaging"`` entry; files without it load with no averaging.
+manifest's ``"averaging"`` entry (an SWA's before its first average: the entry alone); files
+without it load with no averaging.
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import CheckpointError, ConfigError
-from ..nn.averaging import EMA, averaging_from_config, copy_params
+from ..nn.averaging import EMA, SWA, averaging_from_config, copy_params, update
 from .inputs import InvalidInputType
 
 if TYPE_CHECKING:
     from .mlp import MLP
 
-__all__ = ["inference_params", "resolve", "start", "manifest_entry", "restore", "AVG_PREFIX"]
+__all__ = ["inference_params", "resolve", "start", "end_epoch", "manifest_entry", "restore", "AVG_PREFIX"]
 
 AVG_PREFIX = "avg."
 
@@ -43,7 +47,7 @@ def resolve(model: MLP, average) -> None:
 
     ``None``: the model's own (``model.averaging``; none by default), continued; ``False``:
     none (the model's average is dropped); an [`EMA`][xpnet.nn.averaging.EMA] (or its decay,
-    a float): that one — the model's own object continues its average, another starts afresh
+    a float) or an [`SWA`][xpnet.nn.averaging.SWA]: that one — the model's own object continues its average, another starts afresh
     from the current weights.
 
     Raises
@@ -57,9 +61,9 @@ def resolve(model: MLP, average) -> None:
     if average is not None and average is not model.averaging:
         if isinstance(average, (int, float)) and not isinstance(average, bool):
             average = EMA(float(average))
-        if not isinstance(average, EMA):
+        if not isinstance(average, (EMA, SWA)):
             raise InvalidInputType(
-                f"average must be an xpnet.EMA, its decay (a float in (0, 1)), None or False; "
+                f"average must be an xpnet.EMA, its decay (a float in (0, 1)), an xpnet.SWA, None or False; "
                 f"got {type(average).__name__}"
             )
         model.averaging, model.averaged_params = average, None
@@ -68,19 +72,37 @@ def resolve(model: MLP, average) -> None:
 
 
 def start(model: MLP) -> None:
-    """Start the model's average at its current weights (θ̄ = θ, no update done yet)."""
+    """Start the model's average at its current weights (θ̄ = θ, no update done yet); an SWA's
+    starts empty (no θ̄ until its first averaged epoch ends)."""
     if model.averaging is None:
         raise ConfigError("the model has no averaging to start (set model.averaging = xpnet.EMA(...))")
     model.averaging.t = 0
-    model.averaged_params = copy_params(model.params)
+    model.averaged_params = None if isinstance(model.averaging, SWA) else copy_params(model.params)
+
+
+def end_epoch(model: MLP, e: int) -> None:
+    """After epoch ``e`` (0-based) of the training loop, before its validation: add the
+    weights to an [`SWA`][xpnet.nn.averaging.SWA] mean if ``e`` is one it averages,
+    ``θ̄ ← θ̄ + (θ − θ̄)/(n + 1)`` (θ̄ = θ for the first), eagerly on the model's backend, for
+    eager and compiled runs alike. Nothing for an EMA or without averaging."""
+    swa = model.averaging
+    if not isinstance(swa, SWA) or not swa.averages(e):
+        return
+    if model.averaged_params is None:  # the first (or the average was dropped, e.g. by set_params)
+        swa.t = 0
+        model.averaged_params = copy_params(model.params)
+    else:
+        update(model.averaged_params, model.params, swa.rate())
+    swa.t += 1
 
 
 def manifest_entry(model: MLP) -> tuple[dict | None, dict]:
     """What a checkpoint stores of the averaging: the manifest's ``"averaging"`` entry (None
     without one) and the arrays ``{"avg.W1": host array, ...}``."""
-    if model.averaging is None or model.averaged_params is None:
+    if model.averaging is None or (model.averaged_params is None and not isinstance(model.averaging, SWA)):
         return None, {}
-    arrays = {AVG_PREFIX + k: model.backend.to_numpy(v, copy=True) for k, v in model.averaged_params.items()}
+    averaged = model.averaged_params or {}  # an SWA before its first average: none yet
+    arrays = {AVG_PREFIX + k: model.backend.to_numpy(v, copy=True) for k, v in averaged.items()}
     return {"config": model.averaging.get_config(), "step": int(model.averaging.t)}, arrays
 
 
@@ -100,6 +122,9 @@ def restore(model: MLP, entry, read_array, shapes: dict, path) -> None:
         averaging.t = int(entry.get("step", 0))
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{path}: the manifest's weight averaging is invalid ({exc})") from None
+    if isinstance(averaging, SWA) and averaging.t == 0:  # saved before its first averaged epoch
+        model.averaging, model.averaged_params = averaging, None
+        return
     averaged = {}
     for name, shape in shapes.items():
         a = read_array(AVG_PREFIX + name)

@@ -24,7 +24,7 @@ from ..backend import Backend, array_library, get_backend, resolve_seed
 from ..errors import ConfigError, TrainingDiverged
 from ..nn import network
 from ..nn.activations import get_activation
-from ..nn.averaging import EMA
+from ..nn.averaging import EMA, SWA
 from ..nn.dropout import dropout_rates
 from ..nn.init import INITIALIZERS, init_layer
 from ..nn.losses import LossHead, get_loss
@@ -104,7 +104,7 @@ class MLP:
     dropout
         the dropout rate of every hidden layer, a tuple of ``L − 1`` floats.
     averaging, averaged_params
-        the [`EMA`][xpnet.nn.averaging.EMA] of [`fit`][xpnet.model.mlp.MLP.fit]'s ``average`` and the
+        the [`EMA`][xpnet.nn.averaging.EMA] or [`SWA`][xpnet.nn.averaging.SWA] of [`fit`][xpnet.model.mlp.MLP.fit]'s ``average`` and the
         averaged weights θ̄ (shaped like `params`), which inference uses; None without
         ([`xpnet.model.averaging`][xpnet.model.averaging]).
     """
@@ -148,7 +148,7 @@ class MLP:
         self.dtype = self.backend.float_dtype(self.dtype_name)
         self.params = self._initial_params()
         self.optimizer: Optimizer | None = None
-        self.averaging: EMA | None = None
+        self.averaging: EMA | SWA | None = None
         self.averaged_params: dict | None = None
         self.epoch = 0
         self.batch = 0
@@ -384,7 +384,9 @@ class MLP:
             samples of class k and ``K`` the classes present in ``y`` (scikit-learn's rule).
         average
             Weight averaging: an [`xpnet.EMA`][xpnet.nn.averaging.EMA] (or its decay, a float),
-            θ̄ ← d_t·θ̄ + (1 − d_t)·θ after every step. Validation, early stopping,
+            θ̄ ← d_t·θ̄ + (1 − d_t)·θ after every step, or an [`xpnet.SWA`][xpnet.nn.averaging.SWA],
+            the mean of θ at the ends of the epochs from its ``start_epoch`` on (before the
+            first of them ends, θ is read out). Validation, early stopping,
             [`predict`][xpnet.model.mlp.MLP.predict] and every later read-out use θ̄; θ and the
             optimizer go on as without. ``None`` (default): the model's own ``averaging``,
             continued (none unless set); ``False``: none

@@ -9,8 +9,9 @@ The algorithm, as [`run_epochs`][xpnet.model.training.run_epochs] reads::
             ℓ, miss, grads ← batch_gradients(params, X_b, T_b, M)  # nn/step.py: forward, loss head,
                                                                  # backward (+ λ·W_l/s_b with L2)
             params     ← optimizer step
-            θ̄         ← θ̄ + (1 − d_t)·(params − θ̄)            # with weight averaging only
+            θ̄         ← θ̄ + (1 − d_t)·(params − θ̄)            # with an EMA of the weights only
             sums      += Σ_b w_i ℓ_i, misses, Σ_b w_i          # EpochSums, on the device
+        θ̄ ← θ̄ + (params − θ̄)/(n + 1)                       # with SWA only, from its start_epoch
         logs ← sums read once, validation, callbacks       # end_epoch
 
 Nothing is read from the device inside an epoch: each sample's loss and miss are added in place
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..errors import ConfigError, TrainingDiverged
 from ..nn import averaging as rule
 from ..nn import dropout
+from ..nn.averaging import EMA
 from ..nn.optim import Optimizer, optimizer_from_config
 from ..nn.step import batch_gradients
 from . import averaging, compiled
@@ -302,7 +304,8 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     sums = EpochSums(xp)
     keys = _dropout_keys(model, e, n_batches)
     masks = None
-    ema, averaged = model.averaging, model.averaged_params
+    ema = model.averaging if isinstance(model.averaging, EMA) else None  # (an SWA: once per epoch)
+    averaged = model.averaged_params
     for b, lo, hi in batch_ranges(model.batch, n, bs):
         wb = None
         if bs == n:
@@ -371,7 +374,7 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
     runs = compiled.chunks(model.batch, full) + ([(full, n_batches)] if full < n_batches else [])
     lr = opt.lr_at(e + model.batch / n_batches, run.total_epochs)
     keys = _dropout_keys(model, e, n_batches)
-    ema = model.averaging
+    ema = model.averaging if isinstance(model.averaging, EMA) else None  # (an SWA: once per epoch)
     for b0, b1 in runs:
         lo, hi, k = b0 * bs, min(b1 * bs, n), b1 - b0
         m = (hi - lo) // k
@@ -395,7 +398,12 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
         )
         batch_keys = None if keys is None else backend.asarray(keys[b0:b1], "int32")
         model.params, opt.state, sums, averaged = fn(
-            model.params, opt.state, sums, data, (idx, coefficients, aug_batches, batch_keys), model.averaged_params
+            model.params,
+            opt.state,
+            sums,
+            data,
+            (idx, coefficients, aug_batches, batch_keys),
+            None if ema is None else model.averaged_params,
         )
         opt.t += k
         if ema is not None:
@@ -413,8 +421,10 @@ def compiled_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, 
 
 
 def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, start: float) -> dict:
-    """Read the epoch's totals (one read from the device), evaluate the validation data, record
-    the epoch in the model's history and call the ``on_epoch_end`` callbacks; returns the logs.
+    """Read the epoch's totals (one read from the device), add the weights to an SWA mean
+    ([`averaging.end_epoch`][xpnet.model.averaging.end_epoch]), evaluate the validation data
+    (with that mean), record the epoch in the model's history and call the ``on_epoch_end``
+    callbacks; returns the logs.
 
     The logged ``loss`` is ``(Σ w_i ℓ_i + Σ_steps (λ/2)·Σ_l ‖W_l‖²) / Σ w_i`` over the epoch
     (the penalty term, when ``l2`` is set, also alone as ``penalty``).
@@ -441,6 +451,7 @@ def end_epoch(model: MLP, run: TrainingRun, e: int, totals: tuple, lr: float, st
     }
     if run.l2:
         logs["penalty"] = penalty / seen
+    averaging.end_epoch(model, e)
     if run.val is not None:
         val_loss, val_score = evaluate_on_device(model, *run.val)
         logs["val_loss"] = val_loss

@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 from ..augment.elastic import ELASTIC_DEFAULTS
 from ..errors import ConfigError
 from ..model.mlp import MLP
-from ..nn.averaging import EMA
+from ..nn.averaging import EMA, SWA
 from ..nn.optim import Cosine, Optimizer, get_optimizer
 
 __all__ = [
@@ -210,6 +210,12 @@ class TrainConfig:
         Decay of an exponential moving average of the weights, updated after every step
         ([`xpnet.EMA`][xpnet.nn.averaging.EMA]); validation, the checkpoint's predictions and the
         test accuracy use the averaged weights. ``None``: no averaging.
+    swa_epochs : int or None
+        Stochastic weight averaging ([`xpnet.SWA`][xpnet.nn.averaging.SWA]) of the last this
+        many epochs: the mean of the weights at the ends of epochs ``epochs − swa_epochs + 1,
+        …, epochs``, used like ``ema``'s average (and not together with it). Best with
+        ``schedule="constant"``: the cosine schedule decays to 0, so the last epochs' weights
+        hardly differ. ``None``: off.
     erase : float
         Random erasing ([`RandomErasing`][xpnet.augment.erasing.RandomErasing]): the probability
         that a training image gets one blank rectangle each epoch, after ``augment`` (0: off).
@@ -239,6 +245,7 @@ class TrainConfig:
     shift: int = 1
     dropout: float = 0.0
     ema: float | None = None
+    swa_epochs: int | None = None
     val_split: float = 0.1
     augment: str = "shift"
     flip: bool = False
@@ -328,14 +335,33 @@ class TrainConfig:
             dropout=self.dropout,
             label_smoothing=self.label_smoothing,
         )
-        if self.ema is not None:  # the first fit starts the average at the initial weights
-            model.averaging = EMA(self.ema)
+        model.averaging = self.make_averaging()  # an EMA: the first fit starts it at the initial weights
         model.train_defaults = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "optimizer": self.make_optimizer().get_config(),
         }
         return model
+
+    def make_averaging(self) -> EMA | SWA | None:
+        """The weight averaging these settings ask for (``ema`` or ``swa_epochs``), or None.
+
+        Raises
+        ------
+        ConfigError
+            Both are set, or ``swa_epochs`` is not in ``1 … epochs``.
+        """
+        if self.swa_epochs is None:
+            return None if self.ema is None else EMA(self.ema)
+        if self.ema is not None:
+            raise ConfigError(
+                "--ema and --swa-epochs are two ways of averaging the weights: give one of them "
+                "(EMA after every step, or SWA: the mean of the last epochs' weights)"
+            )
+        k = self.swa_epochs
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= self.epochs:
+            raise ConfigError(f"--swa-epochs must be a number of epochs from 1 to --epochs ({self.epochs}); got {k!r}")
+        return SWA(start_epoch=self.epochs - k)
 
     def make_optimizer(self) -> Optimizer:
         """The optimizer these settings describe.
@@ -375,6 +401,8 @@ class TrainConfig:
             parts.append(f"dropout {self.dropout:g}")
         if self.ema is not None:
             parts.append(f"EMA of the weights (decay {self.ema:g})")
+        if self.swa_epochs is not None:
+            parts.append(f"SWA of the last {self.swa_epochs} epochs' weights")
         if self.label_smoothing:
             parts.append(f"label smoothing {self.label_smoothing:g}")
         return ", ".join(parts)

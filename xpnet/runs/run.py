@@ -174,6 +174,7 @@ class Run:
             ``run_dir`` already holds a run and ``overwrite`` is false.
         """
         config.make_optimizer()  # validate the combination before touching files or data
+        config.make_averaging()
         run_dir = (
             Path(run_dir)
             if run_dir is not None

@@ -307,7 +307,7 @@ class BaseMLP(BaseEstimator):
         decay = self.ema_decay
         if decay is None:
             return False
-        if model.averaging is not None and model.averaging.decay == float(decay):
+        if isinstance(model.averaging, EMA) and model.averaging.decay == float(decay):
             return None
         return EMA(float(decay))
 
