@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.backend import Kernels, NumPyKernels, kernels
+from xpnet.backend import Kernels, NumPyKernels, TorchKernels, kernels
 from xpnet.model import training
 from xpnet.nn import losses, plan
 from xpnet.nn.step import batch_gradients
@@ -70,12 +70,16 @@ def test_the_kernels_are_the_standard_spelling_bit_for_bit(backend):
     xp = backend.xp
     k, standard = kernels(xp), Kernels(xp)
     assert isinstance(k, NumPyKernels) == (backend.name == "numpy")
+    assert isinstance(k, TorchKernels) == (backend.name == "torch")
     values = np.array([[0.0, -0.0, 1.5, -2.0, 1.5], [np.inf, -np.inf, 3.0, np.nan, -1e-30], [7.0, 7.0, -7.0, 0.0, 2.0]])
     for dtype in ("float32", "float64"):
         Z = backend.asarray(values, dtype)
         same(backend, k.row_max(Z), standard.row_max(Z))
         same(backend, k.sign(Z), standard.sign(Z))
         same(backend, k.relu(Z), standard.relu(Z))
+        Y = backend.asarray(values[::-1, :] - 1.0, dtype)
+        same(backend, k.vecdot_rows(Y, Z), standard.vecdot_rows(Y, Z))
+        same(backend, k.vecdot_rows(Z[:, :3], Z[:, 2:]), standard.vecdot_rows(Z[:, :3], Z[:, 2:]))
         dA = backend.asarray(np.arange(15.0).reshape(3, 5) - 7.0, dtype)
         dA2 = backend.asarray(np.arange(15.0).reshape(3, 5) - 7.0, dtype)
         same(backend, k.relu_backward_inplace(dA, Z), standard.relu_backward_inplace(dA2, Z))

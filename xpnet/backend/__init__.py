@@ -46,7 +46,7 @@ from ._discovery import (  # noqa: F401 (ENV_VAR: for the command line)
     cuda_devices,
     get_backend,
 )
-from ._kernels import Kernels, NumPyKernels, kernels
+from ._kernels import Kernels, NumPyKernels, TorchKernels, kernels
 from ._pickling import UNPICKLE_ENV_VAR, _unpickle_backend, unpickle_on, unpickle_target  # noqa: F401
 from ._spec import BACKEND_FORMS, BackendSpec, parse_backend_spec  # noqa: F401 (BACKEND_FORMS: for --help)
 
@@ -69,6 +69,7 @@ __all__ = [
     "kernels",
     "Kernels",
     "NumPyKernels",
+    "TorchKernels",
     "cuda_devices",
     "tune_host_allocator",
     "host_allocator_tuned",

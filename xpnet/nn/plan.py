@@ -18,8 +18,8 @@ bit for bit (``tests/core/test_step_plan.py`` holds it to that on every backend)
     dZ_L = (A_L − T)·scale/m
     dW_l = dZ_lᵀ·A_{l−1},  db_l = 1ᵀ·dZ_l,  dZ_{l−1} = (dZ_l·W_l) ⊙ g′(Z_{l−1})
 
-The few operations whose standard spelling costs more than the operation on NumPy (the row
-maximum, ``sign``, ReLU and its mask) come from [`xpnet.backend.kernels`][xpnet.backend.kernels],
+The few operations whose standard spelling costs more than the operation on NumPy or PyTorch
+(the row maximum, ``sign``, the rows' dot products, ReLU and its mask) come from [`xpnet.backend.kernels`][xpnet.backend.kernels],
 picked once for the namespace. A run with weights, dropout or L2 trains through
 ``batch_gradients`` itself, so those features cost the runs that do not use them nothing.
 """
@@ -78,14 +78,14 @@ def plan_step(params: dict, xp, *, activation, head: LossHead) -> Callable:
 
     if isinstance(head, CrossEntropy) and not head.label_smoothing:
         ones_classes = ones(xp, params[W_L].shape[0], dtype, where)
-        row_max, sign = k.row_max, k.sign
+        row_max, sign, vecdot_rows = k.row_max, k.sign, k.vecdot_rows
 
         def rows(Z, T):  # CrossEntropy.rows: softmax_cross_entropy_rows, ℓ = log s − t, sign(t)
             shifted = Z - row_max(Z)
             P = xp.exp(shifted)
             s = P @ ones_classes  # s_i = Σ_k e^{shifted_ik}
             P /= s[:, None]
-            t = xp.vecdot(T, shifted)
+            t = vecdot_rows(T, shifted)
             return xp.log(s) - t, sign(t), P
     else:
         rows = head.rows
