@@ -17,7 +17,11 @@ The algorithm, as [`run_epochs`][xpnet.model.training.run_epochs] reads::
 Nothing is read from the device inside an epoch: each sample's loss and miss are added in place
 into device vectors of one batch's length and summed at the end. A step issues as few array
 operations as it can (each is a kernel launch on a GPU; ``tests/core/test_lean_step.py`` pins
-the count). On a backend that compiles (JAX) the batches run through
+the count). Eagerly, a run without sample weights, dropout or L2 steps through
+[`plan_step`][xpnet.nn.plan.plan_step]: ``batch_gradients`` with what it looks up per call
+(namespace, activation, layer names, head, ones-vectors) bound once per epoch, the same
+numbers bit for bit, so the features a run does not use cost it nothing per step. On a backend
+that compiles (JAX) the batches run through
 [`xpnet.model.compiled`][xpnet.model.compiled] instead: the same
 [`batch_gradients`][xpnet.nn.step.batch_gradients] and update, handed to the compiler in runs of
 steps. The loops keep only the update and their running sums.
