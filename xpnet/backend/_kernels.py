@@ -1,7 +1,8 @@
 """Per-library spellings of a training step's hottest small operations, chosen once per namespace.
 
-The training step ([`xpnet.nn.plan`][xpnet.nn.plan]) asks [`kernels`][xpnet.backend.kernels]
-for these once, before its loop, and calls them every step:
+The eager training loop ([`xpnet.model.training`][xpnet.model.training]: its gathers) and its
+planned step ([`xpnet.nn.plan`][xpnet.nn.plan]) ask [`kernels`][xpnet.backend.kernels] for
+these once, before the loop, and call them every step:
 
 | kernel                          | computes                                   | standard spelling                          |
 | ------------------------------- | ------------------------------------------ | ------------------------------------------ |
