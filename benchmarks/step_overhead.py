@@ -115,8 +115,10 @@ def main() -> None:
 
 def time_parts(sizes, batch: int, repeats: int, calls: int = 3000) -> None:
     """The step's parts called one by one, ``calls`` times each, interleaved ``repeats`` times."""
+    from xpnet.backend import kernels
     from xpnet.nn import network
     from xpnet.nn.losses import get_loss
+    from xpnet.nn.plan import plan_step
     from xpnet.nn.step import batch_gradients
 
     rng = np.random.default_rng(1)
@@ -129,13 +131,17 @@ def time_parts(sizes, batch: int, repeats: int, calls: int = 3000) -> None:
     _, _, A = head.rows(Z, T)
     grads = network.backward(params, cache, A, T, "relu", scale=0.1)
     xp = model.backend.xp
+    planned = plan_step(params, xp, activation="relu", head=head)
+    take = kernels(xp).take_rows
     parts = {
         "forward": lambda: network.forward(params, X, "relu"),
         "loss head (rows)": lambda: head.rows(Z, T),
         "backward": lambda: network.backward(params, cache, A, T, "relu", scale=0.1),
         "SGD update": lambda: opt.step(params, grads, 0.1, scaled_by=0.1),
         "two row gathers": lambda: (xp.take(X, idx, axis=0), xp.take(T, idx, axis=0)),
+        "two take_rows": lambda: (take(X, idx), take(T, idx)),
         "batch_gradients": lambda: batch_gradients(params, X, T, activation="relu", head=head, scale=0.1),
+        "planned step": lambda: planned(params, X, T, 0.1),
         # the standard's spelling through array-api-compat against NumPy's own, on the logits
         "xp.max(Z, axis=1)": lambda: xp.max(Z, axis=1, keepdims=True),
         "Z.max(axis=1)": lambda: Z.max(axis=1, keepdims=True),

@@ -24,6 +24,7 @@ MODULES = [
     "nn.step",
     "nn.optim",
     "nn.fast",
+    "nn.plan",
 ]
 
 

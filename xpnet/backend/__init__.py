@@ -28,7 +28,8 @@ The package's modules, each with one job (import everything from ``xpnet.backend
 spec grammar: [`parse_backend_spec`][xpnet.backend.parse_backend_spec]), ``_backend`` (the
 [`Backend`][xpnet.backend.Backend] value: host ↔ device, random numbers; it knows nothing of
 how backends are found), ``_discovery`` (what is installed, [`get_backend`][xpnet.backend.get_backend]
-and the per-library constructors), ``_allocator`` (glibc's malloc thresholds) and ``_pickling``
+and the per-library constructors), ``_kernels`` (a training step's hottest small operations
+in each library's own spelling: [`kernels`][xpnet.backend.kernels]), ``_allocator`` (glibc's malloc thresholds) and ``_pickling``
 ([`unpickle_on`][xpnet.backend.unpickle_on], and how a ``Backend`` pickles: as its spec).
 """
 
@@ -45,6 +46,7 @@ from ._discovery import (  # noqa: F401 (ENV_VAR: for the command line)
     cuda_devices,
     get_backend,
 )
+from ._kernels import Kernels, NumPyKernels, TorchKernels, kernels
 from ._pickling import UNPICKLE_ENV_VAR, _unpickle_backend, unpickle_on, unpickle_target  # noqa: F401
 from ._spec import BACKEND_FORMS, BackendSpec, parse_backend_spec  # noqa: F401 (BACKEND_FORMS: for --help)
 
@@ -64,6 +66,10 @@ __all__ = [
     "array_namespace",
     "array_library",
     "device_of",
+    "kernels",
+    "Kernels",
+    "NumPyKernels",
+    "TorchKernels",
     "cuda_devices",
     "tune_host_allocator",
     "host_allocator_tuned",

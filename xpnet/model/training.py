@@ -17,7 +17,11 @@ The algorithm, as [`run_epochs`][xpnet.model.training.run_epochs] reads::
 Nothing is read from the device inside an epoch: each sample's loss and miss are added in place
 into device vectors of one batch's length and summed at the end. A step issues as few array
 operations as it can (each is a kernel launch on a GPU; ``tests/core/test_lean_step.py`` pins
-the count). On a backend that compiles (JAX) the batches run through
+the count). Eagerly, a run without sample weights, dropout or L2 steps through
+[`plan_step`][xpnet.nn.plan.plan_step]: ``batch_gradients`` with what it looks up per call
+(namespace, activation, layer names, head, ones-vectors) bound once per epoch, the same
+numbers bit for bit, so the features a run does not use cost it nothing per step. On a backend
+that compiles (JAX) the batches run through
 [`xpnet.model.compiled`][xpnet.model.compiled] instead: the same
 [`batch_gradients`][xpnet.nn.step.batch_gradients] and update, handed to the compiler in runs of
 steps. The loops keep only the update and their running sums.
@@ -28,15 +32,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from ..backend import kernels
 from ..errors import ConfigError, TrainingDiverged
 from ..nn import averaging as rule
 from ..nn import dropout
 from ..nn.averaging import EMA
 from ..nn.optim import Optimizer, optimizer_from_config
+from ..nn.plan import plan_step
 from ..nn.step import batch_gradients
 from . import averaging, compiled
 from .inputs import InvalidInput, InvalidInputType, training_inputs, validate_inputs
@@ -292,10 +298,13 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     """The rest of epoch ``e`` (from batch `batch` on), one step after the other, each array
     operation dispatched on its own. ``order`` is the epoch's sample order on the device
     (``None``: unshuffled). Returns the epoch's [`totals`][xpnet.model.training.EpochSums.totals]
-    and the last step's learning rate."""
+    and the last step's learning rate.
+
+    What a step needs is decided before the loop: how a batch's rows are fetched, and the step
+    itself, planned once ([`plan_step`][xpnet.nn.plan.plan_step]) for a run without sample
+    weights, dropout or L2, else [`batch_gradients`][xpnet.nn.step.batch_gradients].
+    """
     xp, opt, n, bs = model.backend.xp, run.optimizer, run.n, run.batch_size
-    activation, head = model.activation, model.head
-    X, T, w, augment = run.X, run.T, run.w, run.augment
     n_batches = run.n_batches
     constant_lr = opt.schedule.constant_within_epochs
     if constant_lr:  # the rate, and the factor folded into dZ_L, once per epoch
@@ -306,30 +315,35 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
     masks = None
     ema = model.averaging if isinstance(model.averaging, EMA) else None  # (an SWA: once per epoch)
     averaged = model.averaged_params
+    fetch = _batch_fetcher(run, order, xp)
+    planned = None
+    if run.w is None and not run.l2 and keys is None:
+        planned = plan_step(model.params, xp, activation=model.activation, head=model.head)
+    callbacks = run.callbacks
     for b, lo, hi in batch_ranges(model.batch, n, bs):
-        wb = None
-        if bs == n:
-            Xb, Tb, wb = X, T, w
-        elif order is None:
-            Xb, Tb = X[lo:hi, ...], T[lo:hi, ...]
-            wb = None if w is None else w[lo:hi]
-        else:
-            idx = order[lo:hi]
-            Tb = xp.take(T, idx, axis=0)
-            Xb = xp.take(X, idx, axis=0) if augment is None else None
-            wb = None if w is None else xp.take(w, idx, axis=0)
-        if augment is not None:
-            Xb = augment.batch(lo, hi)
+        Xb, Tb, wb = fetch(lo, hi)
         if not constant_lr:
             lr = opt.lr_at(e + b / n_batches, run.total_epochs)
             scale = opt.gradient_scale(lr)
-        if keys is not None:
-            masks = dropout.batch_masks(
-                xp, model.sizes[1:-1], hi - lo, model.dtype, model.backend.device, keys[b].tolist(), model.dropout
+        if planned is not None:
+            ell, miss, grads = planned(model.params, Xb, Tb, scale)
+            penalty = None
+        else:
+            if keys is not None:
+                masks = dropout.batch_masks(
+                    xp, model.sizes[1:-1], hi - lo, model.dtype, model.backend.device, keys[b].tolist(), model.dropout
+                )
+            ell, miss, grads, penalty = batch_gradients(
+                model.params,
+                Xb,
+                Tb,
+                activation=model.activation,
+                head=model.head,
+                weights=wb,
+                l2=run.l2,
+                masks=masks,
+                scale=scale,
             )
-        ell, miss, grads, penalty = batch_gradients(
-            model.params, Xb, Tb, activation=activation, head=head, weights=wb, l2=run.l2, masks=masks, scale=scale
-        )
         opt.step(model.params, grads, lr, scaled_by=scale)
         if ema is not None and averaged is not None:
             rule.update(averaged, model.params, ema.rates(1)[0])
@@ -338,11 +352,34 @@ def eager_epoch(model: MLP, run: TrainingRun, e: int, order) -> tuple[tuple, flo
         if penalty is not None:
             sums.add_penalty(penalty)
         model.batch = b + 1
-        for cb in run.callbacks:
+        for cb in callbacks:
             cb.on_batch_end(model, e, b, n_batches)
         if model.stop_training:
             break
     return sums.totals(), lr
+
+
+def _batch_fetcher(run: TrainingRun, order, xp) -> Callable[[int, int], tuple]:
+    """``fetch(lo, hi) -> (X_b, T_b, w_b)``: rows ``lo:hi`` of the epoch's order, chosen once
+    per epoch (the whole data, slices, gathers with [`take_rows`][xpnet.backend.Kernels.take_rows],
+    or the augmentation's batches); ``w_b`` is None without sample weights."""
+    X, T, w, augment = run.X, run.T, run.w, run.augment
+    if run.batch_size == run.n:
+        if augment is not None:
+            return lambda lo, hi: (augment.batch(lo, hi), T, w)
+        return lambda lo, hi: (X, T, w)
+    if order is None:
+        if augment is not None:
+            return lambda lo, hi: (augment.batch(lo, hi), T[lo:hi, ...], None if w is None else w[lo:hi])
+        return lambda lo, hi: (X[lo:hi, ...], T[lo:hi, ...], None if w is None else w[lo:hi])
+    take = kernels(xp).take_rows
+
+    def gather(lo, hi):
+        idx = order[lo:hi]
+        Xb = take(X, idx) if augment is None else augment.batch(lo, hi)
+        return Xb, take(T, idx), None if w is None else take(w, idx)
+
+    return gather
 
 
 def _dropout_keys(model: MLP, e: int, n_batches: int):
