@@ -127,7 +127,7 @@ def _refuse_changes(ctx: click.Context, opts: dict, run) -> None:
     help="default: 784-1024-512-10, AdamW (weight decay 0.1) + cosine, 20 epochs of batch "
     "128, standardised inputs, augmented every epoch (MNIST: random affine distortions; other "
     "data: shifts of up to 1 pixel). workstation: the most accuracy for more compute, "
-    "784-2048-1024-10 with dropout 0.2 for 40 epochs (about 3x the default's training time). "
+    "784-2048-1024-10 with dropout 0.2 for 40 epochs (about 6x the default's training time). "
     "tutorial: the tutorial exactly (784-10-10, uniform init, full-batch gradient descent, "
     "lr 0.1, 500 iterations). Options below override it.",
 )
