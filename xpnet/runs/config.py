@@ -26,13 +26,14 @@ __all__ = [
     "parse_batch_sizes",
 ]
 
-#: Training recipes. ``default``: 784-1024-512-10 ReLU, AdamW (lr 1e-3, decoupled weight decay
-#: 0.1) with a cosine schedule, 20 epochs of batch 128, standardised inputs, training images
-#: shifted by up to 1 pixel each epoch; about 0.90 test accuracy on Fashion-MNIST (see the
-#: measurements in docs). ``tutorial`` is the tutorial's network and training exactly.
+#: Training recipes. ``default``: 784-512-256-10 ReLU, AdamW (lr 1e-3, decoupled weight decay
+#: 0.1) with a cosine schedule, 50 epochs of batch 128, standardised inputs, training images
+#: augmented each epoch (``auto``); chosen by the measurements in docs/accuracy.md: 0.9095 test
+#: accuracy on Fashion-MNIST, the mean of four seeds (the 784-1024-512-10 network of 20 epochs
+#: before it: 0.9027, in about the same time). ``tutorial`` is the tutorial's network and training exactly.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {
-        "hidden": [1024, 512],
+        "hidden": [512, 256],
         "activation": "relu",
         "init": "he",
         "optimizer": "adamw",
@@ -40,7 +41,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "weight_decay": 0.1,
         "momentum": 0.0,
         "schedule": "cosine",
-        "epochs": 20,
+        "epochs": 50,
         "batch_size": 128,
         "standardize": True,
         "shift": 1,
@@ -231,7 +232,7 @@ class TrainConfig:
     """
 
     preset: str = "default"
-    hidden: list = field(default_factory=lambda: [1024, 512])
+    hidden: list = field(default_factory=lambda: [512, 256])
     activation: str = "relu"
     init: str = "he"
     optimizer: str = "adamw"
@@ -239,7 +240,7 @@ class TrainConfig:
     weight_decay: float = 0.1
     momentum: float = 0.0
     schedule: str = "cosine"
-    epochs: int = 20
+    epochs: int = 50
     batch_size: int | None = 128
     standardize: bool = True
     shift: int = 1
